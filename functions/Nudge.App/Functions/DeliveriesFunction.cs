@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+using Nudge.App.Hosting;
+using Nudge.Core.Customers;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Functions;
+
+/// <summary><c>GET /api/deliveries?platform=&amp;customerId=</c>: what was sent (or held back) to one customer, for marketers.</summary>
+public static class DeliveriesFunction
+{
+    public static async Task<IResult> HandleAsync(HttpRequest request, IOptions<NudgeOptions> options, IDeliveryLog deliveries, CancellationToken cancellationToken)
+    {
+        if (!Http.HasApiKey(request, options.Value.MarketerApiKey))
+        {
+            return Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
+        }
+
+        var platform = request.Query["platform"].ToString();
+        var customerId = request.Query["customerId"].ToString();
+        if (platform.Length == 0 || customerId.Length == 0)
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Missing query parameters", "Both 'platform' and 'customerId' are required.");
+        }
+
+        var records = await deliveries.ListForCustomerAsync(new CustomerKey(platform, customerId), cancellationToken);
+        return Results.Json(records.Select(r => new DeliveryView(
+            r.Channel, r.Template, r.Status, r.ScheduledFor, r.SentAt, r.JourneyId, r.DeliveryId, r.Reason)));
+    }
+
+    public sealed record DeliveryView(
+        string Channel, string Template, string Status, DateTimeOffset ScheduledFor, DateTimeOffset? SentAt,
+        string Journey, string DeliveryId, string? Reason);
+}

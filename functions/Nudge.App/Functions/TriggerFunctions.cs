@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Nudge.App.Hosting;
+using Nudge.Core;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Functions;
+
+/// <summary>The non-HTTP functions: each parses its trigger payload, calls one handler and logs the outcome.</summary>
+public static partial class TriggerFunctions
+{
+    public static IReadOnlyDictionary<string, TriggerHandler> All { get; } = new Dictionary<string, TriggerHandler>
+    {
+        ["JourneyEvents"] = async (text, services, ct) =>
+        {
+            var message = Parse<JourneyEventMessage>(text);
+            var outcome = await services.GetRequiredService<JourneyEventHandler>().HandleAsync(message, ct);
+            LogEvent(Logger(services), message.EventId, outcome);
+        },
+        ["JourneyTimers"] = async (text, services, ct) =>
+        {
+            var message = Parse<JourneyTimerMessage>(text);
+            var outcome = await services.GetRequiredService<JourneyTimerHandler>().HandleAsync(message, ct);
+            LogTimer(Logger(services), message.JourneyId, message.Sequence, outcome);
+        },
+        ["EmailSender"] = Deliver,
+        ["SmsSender"] = Deliver,
+        ["DispatchSweep"] = async (_, services, ct) =>
+        {
+            var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
+            if (count > 0)
+            {
+                LogSwept(Logger(services), count);
+            }
+        },
+    };
+
+    private static async Task Deliver(string text, IServiceProvider services, CancellationToken ct)
+    {
+        var message = Parse<DeliveryMessage>(text);
+        var outcome = await services.GetRequiredService<DeliveryHandler>().HandleAsync(message, ct);
+        LogDelivery(Logger(services), message.DeliveryId, outcome);
+    }
+
+    private static T Parse<T>(string text) =>
+        JsonSerializer.Deserialize<T>(text, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
+
+    private static ILogger Logger(IServiceProvider services) =>
+        services.GetRequiredService<ILoggerFactory>().CreateLogger("Nudge.Functions");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Journey event {EventId}: {Outcome}")]
+    private static partial void LogEvent(ILogger logger, string eventId, EventHandling outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Journey timer {JourneyId}#{Sequence}: {Outcome}")]
+    private static partial void LogTimer(ILogger logger, string journeyId, int sequence, TimerHandling outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: {Outcome}")]
+    private static partial void LogDelivery(ILogger logger, string deliveryId, DeliveryHandling outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
+    private static partial void LogSwept(ILogger logger, int count);
+}

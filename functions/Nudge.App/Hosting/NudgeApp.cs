@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Nudge.App.Delivery;
+using Nudge.App.Functions;
+using Nudge.Core.Journeys;
+using Nudge.Core.Pipeline;
+using Nudge.Core.Time;
+using Nudge.Storage;
+
+namespace Nudge.App.Hosting;
+
+/// <summary>The composition root: settings, storage, the virtual clock, handlers, endpoints and the local trigger driver.</summary>
+public static class NudgeApp
+{
+    public const string DefaultLocalUrl = "http://127.0.0.1:7071";
+
+    /// <summary>Set by the Functions host for a custom handler: the port to listen on.</summary>
+    public const string CustomHandlerPortSetting = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+    public const string ClockSpeedSetting = "NUDGE_CLOCK_SPEED";
+
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder);
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        var customHandlerPort = configuration[CustomHandlerPortSetting];
+        var underFunctionsHost = !string.IsNullOrEmpty(customHandlerPort);
+        if (underFunctionsHost)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{customHandlerPort}");
+        }
+        else if (string.IsNullOrEmpty(configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultLocalUrl);
+        }
+
+        services.AddProblemDetails();
+        services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        var storageOptions = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        if (underFunctionsHost && storageOptions.Prefix.Length > 0)
+        {
+            throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions),
+                ["Nudge:Storage:Prefix must be empty under the Functions host: its queue triggers listen on the names in function.json."]);
+        }
+
+        var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection);
+        var names = new StorageNames(storageOptions.Prefix);
+        await new StorageProvisioner(storage, names).EnsureAsync(cancellationToken);
+        var clock = new VirtualClock(TimeProvider.System,
+            await new ClockAnchorStore(storage.Tables, names).ContinueAsync(TimeProvider.System.GetUtcNow(), ReadClockSpeed(configuration), cancellationToken));
+
+        services.AddSingleton(storage);
+        services.AddSingleton(names);
+        services.AddSingleton(clock);
+        services.AddSingleton<TimeProvider>(clock);
+        services.AddSingleton(storage.Tables);
+        services.AddSingleton(storage.Queues);
+        services.AddSingleton(storage.Blobs);
+
+        services.AddSingleton<IEventStore, TableEventStore>();
+        services.AddSingleton<IProfileStore, TableProfileStore>();
+        services.AddSingleton<IJourneyInstanceStore, TableJourneyInstanceStore>();
+        services.AddSingleton<IDeliveryLog, TableDeliveryLog>();
+        services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();
+        services.AddSingleton<IWorkQueue, StorageWorkQueue>();
+        services.AddSingleton<IChannelSender, LocalSinkSender>();
+
+        services.AddSingleton(sp => new PipelineSettings(
+            JourneyCatalog.Enabled,
+            TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone)));
+        services.AddSingleton<IngestHandler>();
+        services.AddSingleton<ProfileUpdater>();
+        services.AddSingleton<JourneyRunner>();
+        services.AddSingleton<JourneyEventHandler>();
+        services.AddSingleton<JourneyTimerHandler>();
+        services.AddSingleton<DeliveryHandler>();
+        services.AddSingleton<DispatchSweepHandler>();
+
+        var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
+        services.AddSingleton(manifest);
+        services.AddSingleton(new FunctionDispatcher(manifest, TriggerFunctions.All));
+        var localTriggers = configuration.GetValue<bool?>($"{NudgeOptions.Section}:{nameof(NudgeOptions.LocalTriggers)}") ?? !underFunctionsHost;
+        if (localTriggers)
+        {
+            services.AddHostedService<LocalTriggerDriver>();
+        }
+
+        var app = builder.Build();
+        MapEndpoints(app);
+        return app;
+    }
+
+    private static double ReadClockSpeed(IConfiguration configuration)
+    {
+        var text = configuration[ClockSpeedSetting];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return 1;
+        }
+
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var speed) || speed < 1 || speed > 1_000_000)
+        {
+            throw new OptionsValidationException(ClockSpeedSetting, typeof(double),
+                [$"{ClockSpeedSetting} must be a number from 1 to 1000000 (virtual seconds per real second); got '{text}'."]);
+        }
+
+        return speed;
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.UseStatusCodePages();
+        app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
+        app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
+        app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
+
+        // Non-HTTP triggers, as the Functions host invokes a custom handler: POST /{FunctionName}.
+        app.MapPost("/{functionName}", async (string functionName, HttpRequest request, FunctionDispatcher dispatcher, IServiceProvider services, CancellationToken cancellationToken) =>
+        {
+            if (!dispatcher.Has(functionName))
+            {
+                return Http.Problem(StatusCodes.Status404NotFound, "Unknown function", $"No non-HTTP function is named '{functionName}'.");
+            }
+
+            InvocationRequest? invocation;
+            try
+            {
+                invocation = await JsonSerializer.DeserializeAsync<InvocationRequest>(request.Body, cancellationToken: cancellationToken);
+            }
+            catch (JsonException)
+            {
+                invocation = null;
+            }
+
+            if (invocation is null)
+            {
+                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid invocation", "The body must be a Functions custom-handler invocation request.");
+            }
+
+            await dispatcher.InvokeAsync(functionName, invocation, services, cancellationToken);
+            return Results.Json(new InvocationResponse([], [], null));
+        });
+    }
+}

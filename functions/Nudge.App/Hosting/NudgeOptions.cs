@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Nudge.App.Hosting;
+
+/// <summary>Bound from section <c>Nudge</c> (environment: <c>Nudge__MarketerApiKey</c>, ...).</summary>
+public sealed class NudgeOptions : IValidatableObject
+{
+    public const string Section = "Nudge";
+
+    /// <summary>The key marketers send in <c>x-api-key</c>.</summary>
+    [Required, MinLength(16)]
+    public string MarketerApiKey { get; set; } = "";
+
+    /// <summary>IANA time zone for customers whose own zone is unknown; quiet hours are computed in it.</summary>
+    [Required]
+    public string DefaultTimeZone { get; set; } = "Asia/Seoul";
+
+    /// <summary>Fire queue and timer triggers in process. Default: on, unless the Functions host runs the app.</summary>
+    public bool? LocalTriggers { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(DefaultTimeZone, out _))
+        {
+            yield return new ValidationResult($"'{DefaultTimeZone}' is not a known time zone id.", [nameof(DefaultTimeZone)]);
+        }
+    }
+}
+
+/// <summary>Bound from section <c>Shopify</c> (environment: <c>Shopify__WebhookSecret</c>).</summary>
+public sealed class ShopifyOptions
+{
+    public const string Section = "Shopify";
+
+    /// <summary>The app's client secret, which Shopify uses to sign webhooks.</summary>
+    [Required, MinLength(8)]
+    public string WebhookSecret { get; set; } = "";
+}

@@ -1,0 +1,4 @@
+using Nudge.App.Hosting;
+
+var app = await NudgeApp.BuildAsync(args);
+await app.RunAsync();

@@ -1,0 +1,36 @@
+using Nudge.Core.Customers;
+
+namespace Nudge.Core.Pipeline;
+
+/// <summary>Queue message shapes are wire contracts: add fields, never rename.</summary>
+public sealed record JourneyEventMessage(string Platform, string CustomerId, string EventId)
+{
+    public CustomerKey Customer => new(Platform, CustomerId);
+}
+
+public sealed record JourneyTimerMessage(string Platform, string CustomerId, string JourneyId, int Sequence, DateTimeOffset DueAt)
+{
+    public CustomerKey Customer => new(Platform, CustomerId);
+}
+
+public sealed record DeliveryMessage(string Platform, string CustomerId, string DeliveryId)
+{
+    public CustomerKey Customer => new(Platform, CustomerId);
+}
+
+/// <summary>One row of the delivery log: what a journey asked to send and what became of it.</summary>
+public sealed record DeliveryRecord
+{
+    public required string DeliveryId { get; init; }
+    public required CustomerKey Customer { get; init; }
+    public required string JourneyId { get; init; }
+    public required int StepIndex { get; init; }
+    public required string Channel { get; init; }
+    public required string Template { get; init; }
+    public required Delivery.MessageClass Class { get; init; }
+    public required string Status { get; init; }
+    public required DateTimeOffset ScheduledFor { get; init; }
+    public DateTimeOffset? SentAt { get; init; }
+    public string? Reason { get; init; }
+    public string? ProviderMessageId { get; init; }
+}

@@ -1,0 +1,70 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+
+namespace Nudge.Storage;
+
+/// <summary>
+/// The storage service clients, built from the same settings the Functions host reads for a binding connection:
+/// a connection string in <c>AzureWebJobsStorage</c> (Azurite locally), or identity-based
+/// <c>AzureWebJobsStorage__tableServiceUri</c> / <c>__queueServiceUri</c> / <c>__blobServiceUri</c> with
+/// <c>__credential=managedidentity</c> and <c>__clientId</c> in Azure. Same code path either way.
+/// </summary>
+public sealed class StorageClients
+{
+    public StorageClients(TableServiceClient tables, QueueServiceClient queues, BlobServiceClient blobs)
+    {
+        Tables = tables;
+        Queues = queues;
+        Blobs = blobs;
+    }
+
+    public TableServiceClient Tables { get; }
+    public QueueServiceClient Queues { get; }
+    public BlobServiceClient Blobs { get; }
+
+    /// <summary>Queue messages are base64, as the Functions host's queue trigger expects by default.</summary>
+    public static QueueClientOptions QueueOptions => new() { MessageEncoding = QueueMessageEncoding.Base64 };
+
+    public static StorageClients FromConfiguration(IConfiguration configuration, string connectionName)
+    {
+        var connectionString = configuration[connectionName];
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return new StorageClients(
+                new TableServiceClient(connectionString),
+                new QueueServiceClient(connectionString, QueueOptions),
+                new BlobServiceClient(connectionString));
+        }
+
+        var section = configuration.GetSection(connectionName);
+        var credential = CredentialFor(section);
+        var accountName = section["accountName"];
+        Uri ServiceUri(string key, string service) =>
+            section[key] is { Length: > 0 } uri ? new Uri(uri)
+            : accountName is { Length: > 0 } ? new Uri($"https://{accountName}.{service}.core.windows.net")
+            : throw new InvalidOperationException(
+                $"Storage is not configured: set '{connectionName}' to a connection string, or '{connectionName}__{key}' (or '{connectionName}__accountName') for an identity-based connection.");
+
+        return new StorageClients(
+            new TableServiceClient(ServiceUri("tableServiceUri", "table"), credential),
+            new QueueServiceClient(ServiceUri("queueServiceUri", "queue"), credential, QueueOptions),
+            new BlobServiceClient(ServiceUri("blobServiceUri", "blob"), credential));
+    }
+
+    private static TokenCredential CredentialFor(IConfigurationSection section)
+    {
+        var clientId = section["clientId"];
+        if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase))
+        {
+            return string.IsNullOrWhiteSpace(clientId)
+                ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
+                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+        }
+
+        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+    }
+}

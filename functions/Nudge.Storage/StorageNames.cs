@@ -1,0 +1,30 @@
+namespace Nudge.Storage;
+
+/// <summary>Table, queue and container names. Persisted names are wire contracts: never rename them.</summary>
+public sealed class StorageNames(string prefix)
+{
+    public const string JourneyEventsQueue = "journey-events";
+    public const string JourneyTimersQueue = "journey-timers";
+    public const string DeliveryQueuePrefix = "delivery-";
+
+    public string Prefix { get; } = prefix;
+
+    public string Profiles => Table("profiles");
+    public string Events => Table("events");
+    public string Instances => Table("journeyinstances");
+    public string Deliveries => Table("deliveries");
+    public string Settings => Table("settings");
+    public string RawPayloads => Container("raw-webhooks");
+
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings];
+
+    /// <summary>Table names allow letters and digits only.</summary>
+    public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());
+
+    /// <summary>Queue and container names allow lowercase letters, digits and dashes.</summary>
+    public string Queue(string name) => Prefix.Length == 0 ? name : $"{Prefix.ToLowerInvariant()}-{name}";
+
+    public string Container(string name) => Queue(name);
+
+    public string DeliveryQueue(string channel) => Queue(DeliveryQueuePrefix + channel);
+}

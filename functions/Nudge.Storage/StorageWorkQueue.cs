@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using Nudge.Core;
+using Nudge.Core.Pipeline;
+using Nudge.Core.Time;
+
+namespace Nudge.Storage;
+
+/// <summary>
+/// Work and durable timers on Storage queues. A timer is a message whose visibility delay is its due time
+/// converted to real time (the virtual clock's speed), capped at the queue's 7-day limit; the timer handler
+/// re-enqueues what is not due yet, which chains longer delays.
+/// </summary>
+public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue
+{
+    /// <summary>The service allows visibility up to 7 days; keep a margin.</summary>
+    public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
+
+    /// <summary>Never expire: a message that waits out an outage must still be delivered.</summary>
+    private static readonly TimeSpan NeverExpire = TimeSpan.FromSeconds(-1);
+
+    private readonly ConcurrentDictionary<string, QueueClient> _queues = new();
+
+    public Task EnqueueEventAsync(JourneyEventMessage message, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.JourneyEventsQueue, message, TimeSpan.Zero, cancellationToken);
+
+    public Task EnqueueTimerAsync(JourneyTimerMessage message, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.JourneyTimersQueue, message, DelayUntil(message.DueAt), cancellationToken);
+
+    public Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.DeliveryQueuePrefix + channel, message, notBefore is { } at ? DelayUntil(at) : TimeSpan.Zero, cancellationToken);
+
+    /// <summary>Real-time visibility delay until a virtual instant; handlers re-enqueue what the cap cut short.</summary>
+    private TimeSpan DelayUntil(DateTimeOffset dueAt)
+    {
+        var delay = clock.ToRealDelay(dueAt - clock.GetUtcNow());
+        return delay > MaxVisibilityDelay ? MaxVisibilityDelay : delay;
+    }
+
+    private async Task SendAsync<T>(string queueName, T message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var queue = _queues.GetOrAdd(queueName, name => service.GetQueueClient(names.Queue(name)));
+        await queue.SendMessageAsync(JsonSerializer.Serialize(message, NudgeJson.Options), delay, NeverExpire, cancellationToken);
+    }
+}

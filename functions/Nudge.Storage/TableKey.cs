@@ -1,0 +1,11 @@
+using Nudge.Core.Customers;
+
+namespace Nudge.Storage;
+
+/// <summary>Table keys may not hold '/', '\', '#', '?' or control characters; escaping keeps any source id usable.</summary>
+public static class TableKey
+{
+    public static string Escape(string value) => Uri.EscapeDataString(value);
+
+    public static string For(CustomerKey customer) => Escape(customer.ToString());
+}

@@ -1,0 +1,214 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Nudge.Core;
+using Nudge.Core.Customers;
+using Nudge.Core.Events;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.Storage;
+
+/// <summary>Shared table plumbing: conditional writes that report a lost race instead of throwing.</summary>
+internal static class Tables
+{
+    public const int Conflict = 409;
+    public const int PreconditionFailed = 412;
+    public const int NotFound = 404;
+
+    /// <summary>Insert when <paramref name="expectedVersion"/> is null, else replace if the ETag still matches. Null on a lost race.</summary>
+    public static async Task<string?> TryWriteAsync(TableClient table, TableEntity entity, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = expectedVersion is null
+                ? await table.AddEntityAsync(entity, cancellationToken)
+                : await table.UpdateEntityAsync(entity, new ETag(expectedVersion), TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag?.ToString();
+        }
+        catch (RequestFailedException e) when (e.Status is Conflict or PreconditionFailed)
+        {
+            return null;
+        }
+    }
+
+    public static async Task<TableEntity?> GetOrNullAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value : null;
+    }
+
+    public static T Read<T>(TableEntity entity, string property) =>
+        JsonSerializer.Deserialize<T>(entity.GetString(property), NudgeJson.Options)
+        ?? throw new InvalidDataException($"Entity {entity.PartitionKey}/{entity.RowKey} has no '{property}'.");
+
+    public static string Write<T>(T value) => JsonSerializer.Serialize(value, NudgeJson.Options);
+}
+
+public sealed class TableProfileStore(TableServiceClient service, StorageNames names) : IProfileStore
+{
+    private const string RowKey = "profile";
+    private readonly TableClient _table = service.GetTableClient(names.Profiles);
+
+    public async Task<Versioned<CustomerProfile>?> GetAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), RowKey, cancellationToken);
+        return entity is null ? null : new Versioned<CustomerProfile>(Tables.Read<CustomerProfile>(entity, "Profile"), entity.ETag.ToString());
+    }
+
+    public async Task<bool> TrySaveAsync(CustomerProfile profile, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(TableKey.For(profile.Key), RowKey)
+        {
+            ["Profile"] = Tables.Write(profile),
+            ["HasOrdered"] = profile.HasOrdered,
+        };
+        return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken) is not null;
+    }
+}
+
+public sealed class TableEventStore(TableServiceClient service, StorageNames names, TimeProvider clock) : IEventStore
+{
+    private readonly TableClient _table = service.GetTableClient(names.Events);
+
+    public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(TableKey.For(evt.Customer), TableKey.Escape(evt.EventId))
+        {
+            ["Type"] = evt.Type,
+            ["OccurredAt"] = evt.OccurredAt,
+            ["AcceptedAt"] = clock.GetUtcNow(),
+            ["Dispatched"] = false,
+            ["Event"] = Tables.Write(evt),
+        };
+        if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
+        {
+            return EventAddResult.Added;
+        }
+
+        var existing = await Tables.GetOrNullAsync(_table, entity.PartitionKey, entity.RowKey, cancellationToken);
+        return existing?.GetBoolean("Dispatched") == true ? EventAddResult.SeenAndDispatched : EventAddResult.SeenNotDispatched;
+    }
+
+    public async Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(TableKey.For(customer), TableKey.Escape(eventId)) { ["Dispatched"] = true };
+        await _table.UpdateEntityAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    public async Task<CustomerEvent?> GetAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), TableKey.Escape(eventId), cancellationToken);
+        return entity is null ? null : Tables.Read<CustomerEvent>(entity, "Event");
+    }
+
+    public async IAsyncEnumerable<CustomerEvent> ListUndispatchedAsync(DateTimeOffset acceptedBefore, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"Dispatched eq {false} and AcceptedAt lt {acceptedBefore}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            yield return Tables.Read<CustomerEvent>(entity, "Event");
+        }
+    }
+}
+
+public sealed class TableJourneyInstanceStore(TableServiceClient service, StorageNames names) : IJourneyInstanceStore
+{
+    private readonly TableClient _table = service.GetTableClient(names.Instances);
+
+    public async Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), TableKey.Escape(journeyId), cancellationToken);
+        return entity is null ? null : new Versioned<StoredInstance>(ToStored(entity), entity.ETag.ToString());
+    }
+
+    public async Task<string?> TrySaveAsync(StoredInstance stored, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        var instance = stored.Instance;
+        var entity = new TableEntity(TableKey.For(instance.Customer), TableKey.Escape(instance.Definition.Id))
+        {
+            ["JourneyId"] = instance.Definition.Id,
+            ["JourneyVersion"] = instance.Definition.Version,
+            ["Status"] = Tables.Write(instance.Status).Trim('"'),
+            ["StepIndex"] = instance.StepIndex,
+            ["WaitingUntil"] = instance.WaitingUntil,
+            ["PendingCommands"] = stored.Outbox.Count,
+            ["Instance"] = Tables.Write(instance),
+            ["Outbox"] = Tables.Write(stored.Outbox),
+        };
+        return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken);
+    }
+
+    public async IAsyncEnumerable<Core.Journeys.JourneyInstance> ListForCustomerAsync(CustomerKey customer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            yield return ToStored(entity).Instance;
+        }
+    }
+
+    private static StoredInstance ToStored(TableEntity entity) =>
+        new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));
+}
+
+public sealed class TableDeliveryLog(TableServiceClient service, StorageNames names) : IDeliveryLog
+{
+    private readonly TableClient _table = service.GetTableClient(names.Deliveries);
+
+    public async Task AddQueuedAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
+        await Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion: null, cancellationToken);
+
+    public async Task<Versioned<DeliveryRecord>?> GetAsync(CustomerKey customer, string deliveryId, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), deliveryId, cancellationToken);
+        return entity is null ? null : new Versioned<DeliveryRecord>(FromEntity(entity), entity.ETag.ToString());
+    }
+
+    public async Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+        await Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion, cancellationToken) is not null;
+
+    public async Task<IReadOnlyList<DeliveryRecord>> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)}");
+        var records = new List<DeliveryRecord>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            records.Add(FromEntity(entity));
+        }
+
+        return records.OrderBy(r => r.ScheduledFor).ThenBy(r => r.StepIndex).ToList();
+    }
+
+    private static TableEntity ToEntity(DeliveryRecord r) => new(TableKey.For(r.Customer), r.DeliveryId)
+    {
+        ["Platform"] = r.Customer.Platform,
+        ["CustomerId"] = r.Customer.CustomerId,
+        ["JourneyId"] = r.JourneyId,
+        ["StepIndex"] = r.StepIndex,
+        ["Channel"] = r.Channel,
+        ["Template"] = r.Template,
+        ["Class"] = Tables.Write(r.Class).Trim('"'),
+        ["Status"] = r.Status,
+        ["ScheduledFor"] = r.ScheduledFor,
+        ["SentAt"] = r.SentAt,
+        ["Reason"] = r.Reason,
+        ["ProviderMessageId"] = r.ProviderMessageId,
+    };
+
+    private static DeliveryRecord FromEntity(TableEntity e) => new()
+    {
+        DeliveryId = e.RowKey,
+        Customer = new CustomerKey(e.GetString("Platform"), e.GetString("CustomerId")),
+        JourneyId = e.GetString("JourneyId"),
+        StepIndex = e.GetInt32("StepIndex") ?? 0,
+        Channel = e.GetString("Channel"),
+        Template = e.GetString("Template"),
+        Class = JsonSerializer.Deserialize<Core.Delivery.MessageClass>($"\"{e.GetString("Class")}\"", NudgeJson.Options),
+        Status = e.GetString("Status"),
+        ScheduledFor = e.GetDateTimeOffset("ScheduledFor") ?? default,
+        SentAt = e.GetDateTimeOffset("SentAt"),
+        Reason = e.GetString("Reason"),
+        ProviderMessageId = e.GetString("ProviderMessageId"),
+    };
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs Azurite from npm into the repo's ignored .tools folder (once) and starts it.
+# Usage: scripts/azurite.sh install
+#        scripts/azurite.sh start <data-dir> <blob-port> <queue-port> <table-port>   (prints the pid)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+version="3.37.0"
+prefix="$root/.tools/azurite"
+bin="$prefix/node_modules/.bin/azurite"
+
+install() {
+  if [[ -x "$bin" ]] && grep -q "\"version\": \"$version\"" "$prefix/node_modules/azurite/package.json" 2>/dev/null; then
+    return
+  fi
+  echo "Installing Azurite $version into .tools/azurite ..." >&2
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "azurite@$version" >&2
+}
+
+start() {
+  local data="$1" blob="$2" queue="$3" table="$4"
+  install
+  mkdir -p "$data"
+  "$bin" --silent --skipApiVersionCheck --disableTelemetry --loose \
+    --location "$data" \
+    --blobHost 127.0.0.1 --blobPort "$blob" \
+    --queueHost 127.0.0.1 --queuePort "$queue" \
+    --tableHost 127.0.0.1 --tablePort "$table" >"$data/azurite.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$table") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$queue") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$blob") 2>/dev/null; then
+      echo "$pid"
+      return
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "Azurite exited; see $data/azurite.log" >&2
+      cat "$data/azurite.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "Azurite did not start listening within 10 s; see $data/azurite.log" >&2
+  kill "$pid" 2>/dev/null || true
+  exit 1
+}
+
+# Connection string for Azurite's well-known development account on the given ports.
+connection_string() {
+  local blob="$1" queue="$2" table="$3"
+  local key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+  echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"
+}
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  install) install ;;
+  start) start "$@" ;;
+  connection-string) connection_string "$@" ;;
+  *) echo "usage: $0 install | start <dir> <blob> <queue> <table> | connection-string <blob> <queue> <table>" >&2; exit 2 ;;
+esac

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the whole pipeline on this machine: Azurite on 127.0.0.1 and the app on http://127.0.0.1:7071,
+# with the local trigger driver firing the queue and timer functions. Ctrl-C stops both.
+#
+# Settings come from the environment; unset ones get local development defaults (printed below).
+# Virtual time: NUDGE_CLOCK_SPEED=8640 makes a day pass in 10 seconds. Virtual time keeps running while the
+# app is stopped; run with --fresh to wipe local storage (and virtual time) and start over.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+data="$root/.azurite/local"
+if [[ "${1:-}" == "--fresh" ]]; then
+  rm -rf "$data"
+fi
+
+blob_port="${AZURITE_BLOB_PORT:-10000}"
+queue_port="${AZURITE_QUEUE_PORT:-10001}"
+table_port="${AZURITE_TABLE_PORT:-10002}"
+
+scripts/azurite.sh install
+echo "Building Nudge.App ..."
+dotnet build functions/Nudge.App -c Release -nologo -v quiet -clp:ErrorsOnly
+
+azurite_pid="$(scripts/azurite.sh start "$data" "$blob_port" "$queue_port" "$table_port")"
+app_pid=""
+cleanup() {
+  [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null || true
+  kill "$azurite_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+export AzureWebJobsStorage="${AzureWebJobsStorage:-$(scripts/azurite.sh connection-string "$blob_port" "$queue_port" "$table_port")}"
+export Shopify__WebhookSecret="${Shopify__WebhookSecret:-local-shopify-webhook-secret}"
+export Nudge__MarketerApiKey="${Nudge__MarketerApiKey:-local-marketer-api-key-0001}"
+export Nudge__DefaultTimeZone="${Nudge__DefaultTimeZone:-Asia/Seoul}"
+export NUDGE_CLOCK_SPEED="${NUDGE_CLOCK_SPEED:-1}"
+export DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}"
+
+cat <<INFO
+Azurite (pid $azurite_pid): blob $blob_port, queue $queue_port, table $table_port; data in ${data#$root/}
+Development settings (never use these outside this machine):
+  Shopify__WebhookSecret = $Shopify__WebhookSecret
+  Nudge__MarketerApiKey  = $Nudge__MarketerApiKey
+  Nudge__DefaultTimeZone = $Nudge__DefaultTimeZone
+  NUDGE_CLOCK_SPEED      = $NUDGE_CLOCK_SPEED
+Nudge on http://127.0.0.1:7071  (health: http://127.0.0.1:7071/api/health). Ctrl-C stops both.
+INFO
+
+functions/Nudge.App/bin/Release/net10.0/Nudge.App --urls http://127.0.0.1:7071 &
+app_pid=$!
+wait "$app_pid"

@@ -1,0 +1,131 @@
+using Nudge.Core.Customers;
+using Nudge.Core.Delivery;
+using Nudge.Core.Journeys;
+
+namespace Nudge.Core.Tests;
+
+/// <summary>The welcome journey through the pure interpreter, in virtual time.</summary>
+public class WelcomeJourneyTests
+{
+    private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
+    private static readonly CustomerKey Customer = new("shopify", "7001");
+    private static readonly CustomerContext Context = new(Seoul, NightConsent: false, GoalReachedBeforeStart: false);
+
+    /// <summary>10:00 in Seoul: day 2 at the same time is inside the daytime window.</summary>
+    private static readonly DateTimeOffset SignupAt = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
+
+    [Fact]
+    public void Start_Signup_SendsCouponEmailAtOnceAndWaitsTwoDays()
+    {
+        var decision = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+
+        var send = Assert.IsType<SendMessage>(decision.Commands[0]);
+        Assert.Equal((Channels.Email, "welcome-coupon", SignupAt), (send.Channel, send.Template, send.ScheduledFor));
+        var timer = Assert.IsType<ScheduleTimer>(decision.Commands[1]);
+        Assert.Equal(SignupAt.AddDays(2), timer.DueAt);
+        Assert.Equal(2, decision.Commands.Count);
+        Assert.Equal(InstanceStatus.Active, decision.Instance.Status);
+    }
+
+    [Fact]
+    public void Apply_TimerOnDayTwo_SendsSmsAndCompletes()
+    {
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+        var timer = (ScheduleTimer)started.Commands[1];
+
+        var decision = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context);
+
+        var send = Assert.IsType<SendMessage>(Assert.Single(decision.Commands));
+        Assert.Equal((Channels.Sms, "welcome-day2", MessageClass.Ad), (send.Channel, send.Template, send.Class));
+        Assert.Equal(InstanceStatus.Completed, decision.Instance.Status);
+    }
+
+    [Fact]
+    public void Apply_OrderBeforeDayTwo_ExitsAndTheLateTimerSendsNothing()
+    {
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+        var timer = (ScheduleTimer)started.Commands[1];
+
+        var ordered = JourneyInterpreter.Apply(started.Instance, new EventArrived(SignupAt.AddHours(30), "order.placed", "o1"), Context);
+        var afterTimer = JourneyInterpreter.Apply(ordered.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context);
+
+        Assert.Equal(InstanceStatus.Exited, ordered.Instance.Status);
+        Assert.Empty(ordered.Commands);
+        Assert.False(afterTimer.Changed);
+        Assert.Empty(afterTimer.Commands);
+    }
+
+    [Fact]
+    public void Apply_OrderAfterSms_LeavesCompletedInstanceAlone()
+    {
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+        var timer = (ScheduleTimer)started.Commands[1];
+        var completed = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context);
+
+        var afterOrder = JourneyInterpreter.Apply(completed.Instance, new EventArrived(timer.DueAt.AddHours(1), "order.placed", "o1"), Context);
+
+        Assert.False(afterOrder.Changed);
+        Assert.Equal(InstanceStatus.Completed, afterOrder.Instance.Status);
+    }
+
+    [Fact]
+    public void Apply_OrderWhileWaiting_ExitsWithGoalReason()
+    {
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+
+        var decision = JourneyInterpreter.Apply(started.Instance, new EventArrived(SignupAt.AddHours(1), "order.placed", "o1"), Context);
+
+        Assert.Equal(InstanceStatus.Exited, decision.Instance.Status);
+        Assert.Equal("goal: order.placed", decision.Instance.EndReason);
+    }
+
+    [Fact]
+    public void Start_CustomerWhoAlreadyOrdered_ExitsWithoutSending()
+    {
+        var decision = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context with { GoalReachedBeforeStart = true });
+
+        Assert.Empty(decision.Commands);
+        Assert.Equal(InstanceStatus.Exited, decision.Instance.Status);
+    }
+
+    [Fact]
+    public void Apply_DayTwoFallsAtNight_DefersSmsToEightAmThenSends()
+    {
+        var lateSignup = new DateTimeOffset(2026, 11, 24, 22, 30, 0, TimeSpan.FromHours(9));
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, lateSignup, Context);
+        var dayTwo = (ScheduleTimer)started.Commands[1];
+
+        var deferred = JourneyInterpreter.Apply(started.Instance, new TimerFired(dayTwo.DueAt, dayTwo.Sequence), Context);
+        var morning = Assert.IsType<ScheduleTimer>(Assert.Single(deferred.Commands));
+        var sent = JourneyInterpreter.Apply(deferred.Instance, new TimerFired(morning.DueAt, morning.Sequence), Context);
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.FromHours(9)), morning.DueAt);
+        Assert.Equal(InstanceStatus.Active, deferred.Instance.Status);
+        var sms = Assert.IsType<SendMessage>(Assert.Single(sent.Commands));
+        Assert.Equal(Channels.Sms, sms.Channel);
+    }
+
+    [Fact]
+    public void Apply_StaleOrDuplicateTimer_IsIgnored()
+    {
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+        var timer = (ScheduleTimer)started.Commands[1];
+        var completed = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context);
+
+        var early = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt.AddMinutes(-1), timer.Sequence), Context);
+        var again = JourneyInterpreter.Apply(completed.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context);
+
+        Assert.False(early.Changed);
+        Assert.False(again.Changed);
+    }
+
+    [Fact]
+    public void Start_SameCustomerTwice_MintsTheSameIds()
+    {
+        var first = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+        var second = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt.AddMinutes(5), Context);
+
+        Assert.Equal(first.Instance.InstanceId, second.Instance.InstanceId);
+        Assert.Equal(((SendMessage)first.Commands[0]).DeliveryId, ((SendMessage)second.Commands[0]).DeliveryId);
+    }
+}

@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Time.Testing;
+using Nudge.Core.Customers;
+using Nudge.Core.Events;
+using Nudge.Core.Journeys;
+using Nudge.Core.Pipeline;
+using Nudge.Core.Time;
+using Nudge.Testing;
+
+namespace Nudge.Storage.Tests;
+
+/// <summary>The real storage adapters on Azurite, under a fresh name prefix, with virtual time at speed 1 on a fake clock.</summary>
+public sealed class Pipeline
+{
+    public static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
+
+    /// <summary>A weekday 10:00 in Seoul: inside the daytime window.</summary>
+    public static readonly DateTimeOffset Morning = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
+
+    private Pipeline(StorageClients clients, StorageNames names, FakeTimeProvider time)
+    {
+        Clients = clients;
+        Names = names;
+        Time = time;
+        Clock = new VirtualClock(time, new ClockAnchor(time.GetUtcNow(), time.GetUtcNow(), 1));
+        Events = new TableEventStore(clients.Tables, names, Clock);
+        Profiles = new TableProfileStore(clients.Tables, names);
+        Instances = new TableJourneyInstanceStore(clients.Tables, names);
+        Deliveries = new TableDeliveryLog(clients.Tables, names);
+        Queue = new StorageWorkQueue(clients.Queues, names, Clock);
+        Settings = new PipelineSettings([JourneyCatalog.Welcome], Seoul);
+        Runner = new JourneyRunner(Instances, Deliveries, Queue, Clock);
+        ProfileUpdater = new ProfileUpdater(Profiles);
+        Sender = new CountingSink();
+        DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock);
+    }
+
+    public StorageClients Clients { get; }
+    public StorageNames Names { get; }
+    public FakeTimeProvider Time { get; }
+    public VirtualClock Clock { get; }
+    public TableEventStore Events { get; }
+    public TableProfileStore Profiles { get; }
+    public TableJourneyInstanceStore Instances { get; }
+    public TableDeliveryLog Deliveries { get; }
+    public StorageWorkQueue Queue { get; }
+    public PipelineSettings Settings { get; }
+    public JourneyRunner Runner { get; }
+    public ProfileUpdater ProfileUpdater { get; }
+    public CountingSink Sender { get; }
+    public DeliveryHandler DeliveryHandler { get; }
+
+    public static async Task<Pipeline> CreateAsync(DateTimeOffset? now = null)
+    {
+        var clients = TestStorage.Clients();
+        var names = new StorageNames(TestStorage.NewPrefix());
+        await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
+        return new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning));
+    }
+
+    public async Task<int> VisibleMessagesAsync(string queue)
+    {
+        var messages = await Clients.Queues.GetQueueClient(Names.Queue(queue)).PeekMessagesAsync(32);
+        return messages.Value.Length;
+    }
+
+    public async Task<int> AllMessagesAsync(string queue) =>
+        (await Clients.Queues.GetQueueClient(Names.Queue(queue)).GetPropertiesAsync()).Value.ApproximateMessagesCount;
+
+    public static CustomerEvent Signup(string customerId, bool smsConsent = true, DateTimeOffset? updatedAt = null, string? email = "a@example.com") => new()
+    {
+        EventId = $"shopify-signup-{customerId}",
+        Customer = new CustomerKey("shopify", customerId),
+        Type = EventTypes.CustomerSignedUp,
+        OccurredAt = Morning,
+        ShopDomain = "demo.myshopify.com",
+        Contact = new ContactFacts(email, "+821012345678", "Minji", new MarketingConsent(true, smsConsent, false), updatedAt ?? Morning),
+    };
+
+    public CustomerContext Context(CustomerProfile? profile) => CustomerContexts.For(profile, JourneyCatalog.Welcome, Seoul);
+}
+
+/// <summary>The local sink's behaviour (always delivers) with a count of calls, to prove nothing is sent twice.</summary>
+public sealed class CountingSink : IChannelSender
+{
+    private int _calls;
+
+    public int Calls => _calls;
+
+    public Task<SendOutcome> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        return Task.FromResult(new SendOutcome(true, $"local:{message.DeliveryId}", null));
+    }
+}
