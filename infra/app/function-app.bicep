@@ -1,0 +1,97 @@
+// The Nudge function app: a Linux function app that runs the ASP.NET Core
+// executable as a custom handler, signs in as one user-assigned identity, and
+// takes every setting from `appSettings` (no connection strings, no keys).
+// Parameters and outputs follow the Azure Verified Modules shape
+// (avm/res/web/site: kind, serverFarmResourceId, managedIdentities,
+// functionAppConfig, appSettingsKeyValuePairs, keyVaultAccessIdentityResourceId).
+
+metadata description = 'Linux function app with a user-assigned identity and identity-based settings'
+
+@description('Required. Name of the function app (globally unique host name).')
+param name string
+
+@description('Optional. Location for the app.')
+param location string = resourceGroup().location
+
+@description('Optional. Tags of the resource. Include azd-service-name so azd deploy finds the app.')
+param tags object = {}
+
+@description('Optional. The kind of site.')
+param kind string = 'functionapp,linux'
+
+@description('Required. Resource ID of the hosting plan.')
+param serverFarmResourceId string
+
+@description('Required. Resource IDs of the user-assigned identities to attach.')
+param managedIdentities object
+
+@description('Required. Resource ID of the identity used to resolve Key Vault references in app settings.')
+param keyVaultAccessIdentityResourceId string
+
+@description('Optional. Flex Consumption configuration: deployment storage, scale and concurrency, runtime.')
+param functionAppConfig object = {}
+
+@description('Required. App settings as name/value pairs. This replaces the whole set on every deployment.')
+param appSettingsKeyValuePairs object
+
+@description('Optional. Allow the SCM and FTP basic-auth publishing endpoints. Off: azd deploys with Microsoft Entra tokens.')
+param basicPublishingCredentialsEnabled bool = false
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: kind
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: toObject(managedIdentities.userAssignedResourceIds, id => id, id => {})
+  }
+  properties: {
+    serverFarmId: serverFarmResourceId
+    httpsOnly: true
+    clientAffinityEnabled: false
+    publicNetworkAccess: 'Enabled'
+    keyVaultReferenceIdentity: keyVaultAccessIdentityResourceId
+    functionAppConfig: empty(functionAppConfig) ? null : functionAppConfig
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+  }
+}
+
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: appSettingsKeyValuePairs
+}
+
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: basicPublishingCredentialsEnabled
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: basicPublishingCredentialsEnabled
+  }
+}
+
+@description('The name of the function app.')
+output name string = site.name
+
+@description('The resource ID of the function app.')
+output resourceId string = site.id
+
+@description('The default host name, for example <name>.azurewebsites.net.')
+output defaultHostname string = site.properties.defaultHostName
+
+@description('The resource group the app was deployed into.')
+output resourceGroupName string = resourceGroup().name

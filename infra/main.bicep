@@ -1,0 +1,337 @@
+// Nudge on Azure: one `azd up` creates a resource group with
+//   - a Flex Consumption function app that runs Nudge.App as a custom handler,
+//   - a storage account (blob, queue, table) with shared-key access off,
+//   - Log Analytics + Application Insights with local auth off,
+//   - Communication Services + Email Communication Service + Azure-managed domain,
+//   - a Key Vault for third-party secrets, read through Key Vault references,
+//   - one user-assigned managed identity holding least-privilege roles.
+// No connection strings or keys end up in app settings. See docs/deployment.md.
+
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------- parameters
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment. Seeds the resource token and the azd-env-name tag.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every regional resource, for example koreacentral. It must offer the Flex Consumption plan.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Where Communication Services and email keep data at rest (ACS data location), for example Korea, Japan, Asia Pacific, Europe, United States.')
+param communicationDataLocation string = 'Korea'
+
+@description('IANA time zone the journeys use when a shop sets none (Nudge__DefaultTimeZone).')
+param defaultTimeZone string = 'Asia/Seoul'
+
+@secure()
+@description('Shopify webhook signing secret (the app\'s client secret). Stored in Key Vault as shopify-webhook-secret.')
+param shopifyWebhookSecret string
+
+@secure()
+@description('API key marketers send to the Nudge HTTP endpoints. Stored in Key Vault as marketer-api-key.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param marketerApiKey string
+
+@description('Memory of each Flex Consumption instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the app may scale out to. 40 is the lowest maximum Flex Consumption accepts.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Redundancy of the storage account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
+@description('Turn on Key Vault purge protection (irreversible; keeps the vault name taken after deletion).')
+param keyVaultPurgeProtection bool = false
+
+@description('Days logs stay in Log Analytics.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+// Every resource name can be overridden; empty means "derive it".
+@description('Optional resource group name. Default: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Optional user-assigned identity name.')
+param identityName string = ''
+
+@description('Optional storage account name (3-24 lowercase letters and digits).')
+param storageAccountName string = ''
+
+@description('Optional Log Analytics workspace name.')
+param logAnalyticsName string = ''
+
+@description('Optional Application Insights name.')
+param applicationInsightsName string = ''
+
+@description('Optional Key Vault name (3-24 characters).')
+param keyVaultName string = ''
+
+@description('Optional hosting plan name.')
+param appServicePlanName string = ''
+
+@description('Optional function app name (becomes <name>.azurewebsites.net).')
+param functionAppName string = ''
+
+@description('Optional Communication Services name.')
+param communicationServiceName string = ''
+
+@description('Optional Email Communication Service name.')
+param emailServiceName string = ''
+
+// ---------------------------------------------------------------- names
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+
+var names = {
+  resourceGroup: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  identity: !empty(identityName) ? identityName : '${abbrs.managedIdentityUserAssignedIdentities}nudge-${resourceToken}'
+  storage: !empty(storageAccountName) ? storageAccountName : '${abbrs.storageStorageAccounts}${resourceToken}'
+  logAnalytics: !empty(logAnalyticsName) ? logAnalyticsName : '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+  applicationInsights: !empty(applicationInsightsName)
+    ? applicationInsightsName
+    : '${abbrs.insightsComponents}${resourceToken}'
+  keyVault: !empty(keyVaultName) ? keyVaultName : '${abbrs.keyVaultVaults}${resourceToken}'
+  plan: !empty(appServicePlanName) ? appServicePlanName : '${abbrs.webServerFarms}${resourceToken}'
+  functionApp: !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}nudge-${resourceToken}'
+  communication: !empty(communicationServiceName)
+    ? communicationServiceName
+    : '${abbrs.communicationCommunicationServices}${resourceToken}'
+  email: !empty(emailServiceName) ? emailServiceName : '${abbrs.communicationEmailServices}${resourceToken}'
+}
+
+// Flex Consumption pulls the app package from this blob container.
+var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}'
+
+// Key Vault secret names (the app never sees these; it reads the settings).
+var secretNames = {
+  shopifyWebhookSecret: 'shopify-webhook-secret'
+  marketerApiKey: 'marketer-api-key'
+}
+
+// ---------------------------------------------------------------- resources
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    blobContainerNames: [
+      deploymentContainerName
+    ]
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module keyVault 'app/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    enablePurgeProtection: keyVaultPurgeProtection
+    secrets: {
+      '${secretNames.shopifyWebhookSecret}': shopifyWebhookSecret
+      '${secretNames.marketerApiKey}': marketerApiKey
+    }
+  }
+}
+
+module communication 'app/communication.bicep' = {
+  name: 'communication'
+  scope: rg
+  params: {
+    communicationServiceName: names.communication
+    emailServiceName: names.email
+    dataLocation: communicationDataLocation
+    tags: tags
+  }
+}
+
+module roleAssignments 'app/role-assignments.bicep' = {
+  name: 'role-assignments'
+  scope: rg
+  params: {
+    identityName: names.identity
+    storageAccountName: names.storage
+    applicationInsightsName: names.applicationInsights
+    keyVaultName: names.keyVault
+    communicationServiceName: names.communication
+  }
+  // Passed by name (known before deployment), so the order is explicit.
+  dependsOn: [
+    identity
+    storage
+    monitoring
+    keyVault
+    communication
+  ]
+}
+
+module plan 'app/hosting-plan.bicep' = {
+  name: 'hosting-plan'
+  scope: rg
+  params: {
+    name: names.plan
+    location: location
+    tags: tags
+  }
+}
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: names.functionApp
+    location: location
+    // azure.yaml service `app`; azd deploy finds the app by this tag.
+    tags: union(tags, { 'azd-service-name': 'app' })
+    serverFarmResourceId: plan.outputs.resourceId
+    managedIdentities: {
+      userAssignedResourceIds: [
+        identity.outputs.resourceId
+      ]
+    }
+    keyVaultAccessIdentityResourceId: identity.outputs.resourceId
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.outputs.primaryBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.outputs.resourceId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      // Custom handler: the Functions host starts host.json's
+      // customHandler.description.defaultExecutablePath (Nudge.App).
+      // On Flex Consumption this replaces the FUNCTIONS_WORKER_RUNTIME setting.
+      runtime: {
+        name: 'custom'
+        version: '1.0'
+      }
+    }
+    // Identity-based settings only. The same names work against Azurite
+    // locally, where AzureWebJobsStorage is a connection string instead.
+    appSettingsKeyValuePairs: {
+      AzureWebJobsStorage__blobServiceUri: storage.outputs.serviceEndpoints.blob
+      AzureWebJobsStorage__queueServiceUri: storage.outputs.serviceEndpoints.queue
+      AzureWebJobsStorage__tableServiceUri: storage.outputs.serviceEndpoints.table
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identity.outputs.clientId
+      APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+      Shopify__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[secretNames.shopifyWebhookSecret]})'
+      Nudge__MarketerApiKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[secretNames.marketerApiKey]})'
+      Nudge__DefaultTimeZone: defaultTimeZone
+      Nudge__Email__AcsEndpoint: communication.outputs.endpoint
+      Nudge__Email__SenderAddress: 'DoNotReply@${communication.outputs.senderDomain}'
+    }
+  }
+  dependsOn: [
+    // Key Vault references and identity-based storage need the roles in place
+    // before the host first starts.
+    roleAssignments
+  ]
+}
+
+// ---------------------------------------------------------------- outputs
+// azd stores these in .azure/<env>/.env; scripts/postprovision.sh turns them
+// into a local settings file.
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+
+output SERVICE_APP_NAME string = functionApp.outputs.name
+output SERVICE_APP_URI string = 'https://${functionApp.outputs.defaultHostname}'
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+
+output AZURE_MANAGED_IDENTITY_NAME string = identity.outputs.name
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.serviceEndpoints.blob
+output AZURE_STORAGE_QUEUE_ENDPOINT string = storage.outputs.serviceEndpoints.queue
+output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.serviceEndpoints.table
+
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.name
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
+
+output AZURE_COMMUNICATION_SERVICE_NAME string = communication.outputs.name
+output NUDGE_EMAIL_ACS_ENDPOINT string = communication.outputs.endpoint
+output NUDGE_EMAIL_SENDER_ADDRESS string = 'DoNotReply@${communication.outputs.senderDomain}'
+output NUDGE_DEFAULT_TIME_ZONE string = defaultTimeZone
