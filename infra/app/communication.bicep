@@ -18,10 +18,13 @@ param dataLocation string
 @description('Optional. Tags of the resources.')
 param tags object = {}
 
+@description('Optional. Turn off access keys and connection strings: callers must present a Microsoft Entra token.')
+param disableLocalAuth bool = true
+
 @description('Optional. Track opens and clicks by rewriting links and adding a pixel. Off by default: Nudge records clicks itself.')
 param userEngagementTracking bool = false
 
-resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
+resource emailService 'Microsoft.Communication/emailServices@2025-05-01' = {
   name: emailServiceName
   location: 'global'
   tags: tags
@@ -30,7 +33,7 @@ resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
   }
 }
 
-resource managedDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
+resource managedDomain 'Microsoft.Communication/emailServices/domains@2025-05-01' = {
   parent: emailService
   name: 'AzureManagedDomain'
   location: 'global'
@@ -41,12 +44,13 @@ resource managedDomain 'Microsoft.Communication/emailServices/domains@2023-04-01
   }
 }
 
-resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' = {
+resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' = {
   name: communicationServiceName
   location: 'global'
   tags: tags
   properties: {
     dataLocation: dataLocation
+    disableLocalAuth: disableLocalAuth
     linkedDomains: [
       managedDomain.id
     ]

@@ -34,9 +34,6 @@ param functionAppConfig object = {}
 @description('Required. App settings as name/value pairs. This replaces the whole set on every deployment.')
 param appSettingsKeyValuePairs object
 
-@description('Optional. Allow the SCM and FTP basic-auth publishing endpoints. Off: azd deploys with Microsoft Entra tokens.')
-param basicPublishingCredentialsEnabled bool = false
-
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
@@ -53,11 +50,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     publicNetworkAccess: 'Enabled'
     keyVaultReferenceIdentity: keyVaultAccessIdentityResourceId
     functionAppConfig: empty(functionAppConfig) ? null : functionAppConfig
+    // Flex Consumption rejects most legacy siteConfig properties (alwaysOn,
+    // linuxFxVersion, functionAppScaleLimit, ...); keep to what it supports.
     siteConfig: {
       minTlsVersion: '1.2'
-      scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
     }
   }
 }
@@ -66,22 +62,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
   properties: appSettingsKeyValuePairs
-}
-
-resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
-  parent: site
-  name: 'scm'
-  properties: {
-    allow: basicPublishingCredentialsEnabled
-  }
-}
-
-resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
-  parent: site
-  name: 'ftp'
-  properties: {
-    allow: basicPublishingCredentialsEnabled
-  }
 }
 
 @description('The name of the function app.')
