@@ -18,7 +18,10 @@ export NUDGE_TEST_STORAGE="$(scripts/azurite.sh connection-string "$blob_port" "
 
 status=0
 dotnet build Serverless.sln -c Release -nologo -v quiet -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
-dotnet test Serverless.sln -c Release --no-build -nologo --logger "trx;LogFilePrefix=nudge" --results-directory "$results" || status=$?
+for project in tests/*/*.Tests.csproj; do
+  name="$(basename "$project" .csproj)"
+  dotnet test "$project" -c Release --no-build -nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=$?
+done
 
 infra_status=0
 if [[ -x scripts/check-infra.sh ]]; then

@@ -54,6 +54,9 @@ public sealed class FunctionDispatcher
 
     public bool Has(string functionName) => _functions.ContainsKey(functionName);
 
+    public bool CarriesTrigger(string functionName, InvocationRequest request) =>
+        request.Data.ContainsKey(_functions[functionName].Trigger.BindingName);
+
     public Task InvokeAsync(string functionName, InvocationRequest request, IServiceProvider services, CancellationToken cancellationToken)
     {
         var (trigger, handler) = _functions[functionName];

@@ -95,6 +95,8 @@ public static class NudgeApp
         return app;
     }
 
+    private static readonly JsonSerializerOptions InvocationJson = new() { PropertyNameCaseInsensitive = true };
+
     private static double ReadClockSpeed(IConfiguration configuration)
     {
         var text = configuration[ClockSpeedSetting];
@@ -130,16 +132,16 @@ public static class NudgeApp
             InvocationRequest? invocation;
             try
             {
-                invocation = await JsonSerializer.DeserializeAsync<InvocationRequest>(request.Body, cancellationToken: cancellationToken);
+                invocation = await JsonSerializer.DeserializeAsync<InvocationRequest>(request.Body, InvocationJson, cancellationToken);
             }
             catch (JsonException)
             {
                 invocation = null;
             }
 
-            if (invocation is null)
+            if (invocation is null || !dispatcher.CarriesTrigger(functionName, invocation))
             {
-                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid invocation", "The body must be a Functions custom-handler invocation request.");
+                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid invocation", "The body must be a Functions custom-handler invocation request carrying the trigger's data.");
             }
 
             await dispatcher.InvokeAsync(functionName, invocation, services, cancellationToken);

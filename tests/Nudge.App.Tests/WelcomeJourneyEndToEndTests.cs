@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Nudge.Core.Customers;
+using Nudge.Storage;
+using Nudge.Testing;
+
+namespace Nudge.App.Tests;
+
+/// <summary>Webhook in, delivery log out: the whole app on Kestrel + Azurite with virtual time.</summary>
+public class WelcomeJourneyEndToEndTests
+{
+    /// <summary>Two virtual days in three real seconds.</summary>
+    private const double Fast = 2 * 86400 / 3.0;
+
+    private static int _nextId = Random.Shared.Next(1_000_000, 9_000_000);
+
+    private static long NewCustomerId() => Interlocked.Increment(ref _nextId);
+
+    [Fact]
+    public async Task Signup_SendsCouponAtOnceAndSmsOnDayTwo()
+    {
+        await using var app = await NudgeTestApp.StartAsync(Fast);
+        var id = NewCustomerId();
+
+        var response = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rows = await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 2 && r.All(d => d.Status == "sent"), "coupon and day-2 SMS");
+        Assert.Equal([("email", "welcome-coupon"), ("sms", "welcome-day2")], rows.Select(r => (r.Channel, r.Template)));
+        var gap = rows[1].ScheduledFor - rows[0].ScheduledFor;
+        Assert.InRange(gap, TimeSpan.FromDays(2), TimeSpan.FromDays(2) + TimeSpan.FromHours(11.1)); // day 2, or the next 08:00 if that is night
+    }
+
+    [Fact]
+    public async Task OrderAfterCoupon_EndsJourneyAndNoSmsFollows()
+    {
+        await using var app = await NudgeTestApp.StartAsync(2 * 86400 / 5.0);
+        var id = NewCustomerId();
+
+        await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
+        await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon");
+        var order = await app.PostWebhookAsync("orders/create", NudgeTestApp.Order(id * 10, id));
+        var instances = new TableJourneyInstanceStore(TestStorage.Clients().Tables, app.Names);
+        var exited = await TestStorage.EventuallyAsync(
+            () => instances.GetAsync(new CustomerKey("shopify", id.ToString()), "welcome", CancellationToken.None),
+            i => i?.Value.Instance.IsEnded == true, TimeSpan.FromSeconds(10), "the order to end the journey");
+        await Task.Delay(TimeSpan.FromSeconds(6)); // past virtual day 2 and the next morning
+
+        Assert.Equal(HttpStatusCode.OK, order.StatusCode);
+        Assert.Equal("goal: order.placed", exited!.Value.Instance.EndReason);
+        Assert.Equal(["email"], (await app.DeliveriesAsync(id.ToString())).Select(r => r.Channel));
+    }
+
+    [Fact]
+    public async Task RepeatedWebhookId_AcknowledgedAndProcessedOnce()
+    {
+        await using var app = await NudgeTestApp.StartAsync();
+        var id = NewCustomerId();
+        var webhookId = Guid.NewGuid().ToString();
+
+        var first = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id), webhookId);
+        var second = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id), webhookId);
+        await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon");
+        await Task.Delay(500);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
+        Assert.Equal("accepted", (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal("duplicate", (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Single(await app.DeliveriesAsync(id.ToString()));
+    }
+
+    [Fact]
+    public async Task SecondSignupForSameCustomer_StartsNoSecondJourney()
+    {
+        await using var app = await NudgeTestApp.StartAsync();
+        var id = NewCustomerId();
+
+        await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
+        await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon");
+        var again = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
+        await Task.Delay(1000);
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Single(await app.DeliveriesAsync(id.ToString()));
+    }
+
+    [Fact]
+    public async Task RestartMidJourney_DayTwoSmsStillArrivesOnce()
+    {
+        var speed = 2 * 86400 / 6.0; // day 2 comes six real seconds after signup
+        var id = NewCustomerId();
+        string prefix;
+        await using (var first = await NudgeTestApp.StartAsync(speed))
+        {
+            prefix = first.Prefix;
+            await first.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
+            await first.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon");
+        }
+
+        await using var second = await NudgeTestApp.StartAsync(speed, prefix);
+        var rows = await second.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 2 && r[1].Status == "sent", "day-2 SMS after restart");
+        await Task.Delay(1000);
+
+        Assert.Equal(["email", "sms"], rows.Select(r => r.Channel));
+        Assert.Equal(2, (await second.DeliveriesAsync(id.ToString())).Count);
+    }
+
+    [Fact]
+    public async Task RedeliveredQueueMessage_ThroughCustomHandlerInvocation_SendsNothingTwice()
+    {
+        await using var app = await NudgeTestApp.StartAsync();
+        var id = NewCustomerId();
+        await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
+        var coupon = (await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon"))[0];
+
+        // The Functions host's invocation shape for a queue trigger: the message body as a JSON string.
+        var message = JsonSerializer.Serialize(new { platform = "shopify", customerId = id.ToString(), deliveryId = coupon.DeliveryId });
+        var invocation = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Data"] = new Dictionary<string, object> { ["message"] = message },
+            ["Metadata"] = new Dictionary<string, object> { ["DequeueCount"] = 2 },
+        });
+        var response = await app.Client.PostAsync("/EmailSender", new StringContent(invocation, System.Text.Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(body.TryGetProperty("Outputs", out _));
+        var after = Assert.Single(await app.DeliveriesAsync(id.ToString()));
+        Assert.Equal((coupon.Status, coupon.SentAt), (after.Status, after.SentAt));
+    }
+
+    [Fact]
+    public async Task RedeliveredQueueMessage_OnTheQueue_SendsNothingTwice()
+    {
+        await using var app = await NudgeTestApp.StartAsync();
+        var id = NewCustomerId();
+        await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
+        var coupon = (await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon"))[0];
+        var queue = TestStorage.Clients().Queues.GetQueueClient(app.Names.DeliveryQueue("email"));
+
+        await queue.SendMessageAsync(JsonSerializer.Serialize(new { platform = "shopify", customerId = id.ToString(), deliveryId = coupon.DeliveryId }));
+        await TestStorage.EventuallyAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount, n => n == 0, TimeSpan.FromSeconds(10), "the redelivered message to be consumed");
+
+        var after = Assert.Single(await app.DeliveriesAsync(id.ToString()));
+        Assert.Equal((coupon.Status, coupon.SentAt), (after.Status, after.SentAt));
+    }
+
+    [Fact]
+    public async Task CustomerWithoutSmsConsent_GetsCouponAndTheSmsIsSuppressedWithReason()
+    {
+        await using var app = await NudgeTestApp.StartAsync(Fast);
+        var id = NewCustomerId();
+
+        await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id, sms: "not_subscribed"));
+        var rows = await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 2 && r[1].Status != "queued", "the SMS decision");
+
+        Assert.Equal(("sent", "suppressed", "no sms marketing consent"), (rows[0].Status, rows[1].Status, rows[1].Reason));
+    }
+}

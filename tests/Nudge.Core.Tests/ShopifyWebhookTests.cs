@@ -1,0 +1,81 @@
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Nudge.Core.Events;
+using Nudge.Core.Ingest;
+
+namespace Nudge.Core.Tests;
+
+public class ShopifyWebhookTests
+{
+    private static IngestParse Parse(string topic, string body) =>
+        ShopifyWebhook.Parse(topic, "demo.myshopify.com", "d-1", Encoding.UTF8.GetBytes(body));
+
+    [Fact]
+    public void Parse_CustomerCreate_MapsContactConsentAndSourceTime()
+    {
+        var body = """{"id":7001,"email":"m@example.com","phone":"+821012345678","first_name":"Minji","created_at":"2026-11-24T10:00:00+09:00","updated_at":"2026-11-24T10:05:00+09:00","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":{"state":"unsubscribed"}}""";
+
+        var evt = Assert.IsType<IngestParse.Mapped>(Parse("customers/create", body)).Event;
+
+        Assert.Equal(("shopify", "7001", EventTypes.CustomerSignedUp, "shopify-d-1"), (evt.Customer.Platform, evt.Customer.CustomerId, evt.Type, evt.EventId));
+        Assert.Equal(DateTimeOffset.Parse("2026-11-24T01:00:00Z"), evt.OccurredAt);
+        Assert.Equal(("m@example.com", "+821012345678", true, false), (evt.Contact!.Email, evt.Contact.Phone, evt.Contact.Consent.Email, evt.Contact.Consent.Sms));
+        Assert.Equal(DateTimeOffset.Parse("2026-11-24T01:05:00Z"), evt.Contact.UpdatedAt);
+    }
+
+    [Fact]
+    public void Parse_OrderCreate_MapsToOrderPlacedForTheCustomer()
+    {
+        var evt = Assert.IsType<IngestParse.Mapped>(Parse("orders/create", """{"id":99,"created_at":"2026-11-24T11:00:00Z","customer":{"id":7001}}""")).Event;
+
+        Assert.Equal((EventTypes.OrderPlaced, "7001", "99"), (evt.Type, evt.Customer.CustomerId, evt.SubjectId));
+    }
+
+    [Theory]
+    [InlineData("customers/create", """{"id":-5,"created_at":"2026-11-24T10:00:00Z"}""")]
+    [InlineData("customers/create", """{"id":"a/b","created_at":"2026-11-24T10:00:00Z"}""")]
+    [InlineData("customers/create", """{"id":1,"created_at":12}""")]
+    [InlineData("orders/create", """{"id":1,"created_at":"2026-11-24T10:00:00Z","customer":{"name":"x"}}""")]
+    [InlineData("orders/create", """{"created_at":"2026-11-24T10:00:00Z","customer":{"id":1}}""")]
+    public void Parse_MissingOrMalformedFields_IsInvalid(string topic, string body)
+    {
+        Assert.IsType<IngestParse.Invalid>(Parse(topic, body));
+    }
+
+    [Property(MaxTest = 500)]
+    public bool Parse_AnyBytes_NeverThrows(byte[] body, bool customerTopic)
+    {
+        var result = ShopifyWebhook.Parse(customerTopic ? "customers/create" : "orders/create", "s.myshopify.com", "d", body);
+        return result is IngestParse.Invalid or IngestParse.Mapped or IngestParse.Ignored;
+    }
+
+    [Property(MaxTest = 300)]
+    public Property Parse_JsonWithRandomFieldValues_NeverThrows()
+    {
+        var values = Gen.Elements("1", "-1", "\"x\"", "null", "[]", "{}", "\"2026-11-24T10:00:00Z\"", "1e400", "99999999999999999999", "true", "{\"id\":1}");
+        var fields = Gen.Elements("id", "created_at", "updated_at", "customer", "email", "sms_marketing_consent", "email_marketing_consent");
+        var body = Gen.ListOf(Gen.Zip(fields, values))
+            .Select(pairs => "{" + string.Join(",", pairs.Select(p => $"\"{p.Item1}\":{p.Item2}")) + "}");
+        return Prop.ForAll(body.ToArbitrary(), json =>
+        {
+            var a = Parse("customers/create", json);
+            var b = Parse("orders/create", json);
+            return a is not null && b is not null;
+        });
+    }
+
+    [Fact]
+    public void Signature_KnownVector_MatchesAndRejectsTampering()
+    {
+        // HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog"), base64 (RFC 4231-style well-known vector).
+        var body = "The quick brown fox jumps over the lazy dog"u8;
+        const string expected = "97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg=";
+
+        Assert.Equal(expected, WebhookSignature.Compute(body, "key"u8));
+        Assert.True(WebhookSignature.IsValid(body, "key"u8, expected));
+        Assert.False(WebhookSignature.IsValid("The quick brown fox jumps over the lazy cog"u8, "key"u8, expected));
+        Assert.False(WebhookSignature.IsValid(body, "key"u8, null));
+    }
+}
