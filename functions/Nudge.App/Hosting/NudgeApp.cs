@@ -69,6 +69,7 @@ public static class NudgeApp
         services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();
         services.AddSingleton<IWorkQueue, StorageWorkQueue>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
+        ChannelComposition.AddChannels(services, configuration);
 
         services.AddSingleton(sp => new PipelineSettings(
             JourneyCatalog.Enabled,
@@ -119,6 +120,7 @@ public static class NudgeApp
         app.UseStatusCodePages();
         app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
+        ChannelComposition.MapEndpoints(app);
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 
         // Non-HTTP triggers, as the Functions host invokes a custom handler: POST /{FunctionName}.

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Options;
+using Nudge.App.Functions;
+using Nudge.Channels;
+using Nudge.Channels.Templates;
+
+namespace Nudge.App.Hosting;
+
+/// <summary>The channel side of the composition root: options, templates, providers (by settings) and their endpoints.</summary>
+public static class ChannelComposition
+{
+    /// <summary>Development values used only while no real provider is configured (the local sink delivers nowhere).</summary>
+    public static readonly IReadOnlyDictionary<string, string> LocalDefaults = new Dictionary<string, string>
+    {
+        [nameof(ChannelOptions.SenderName)] = "넛지 데모샵",
+        [nameof(ChannelOptions.OptOutNumber)] = "080-000-0000",
+        [nameof(ChannelOptions.PublicBaseUrl)] = NudgeApp.DefaultLocalUrl,
+        [nameof(ChannelOptions.LinkSecret)] = "local-link-secret-0001",
+    };
+
+    public static void AddChannels(IServiceCollection services, IConfiguration configuration)
+    {
+        var anyProvider = ProviderSettings.AnyConfigured(configuration);
+        services.AddOptions<ChannelOptions>()
+            .BindConfiguration(ChannelOptions.Section)
+            .PostConfigure(o =>
+            {
+                if (anyProvider)
+                {
+                    return;
+                }
+
+                o.SenderName = Fill(o.SenderName, nameof(ChannelOptions.SenderName));
+                o.OptOutNumber = Fill(o.OptOutNumber, nameof(ChannelOptions.OptOutNumber));
+                o.PublicBaseUrl = Fill(o.PublicBaseUrl, nameof(ChannelOptions.PublicBaseUrl));
+                o.LinkSecret = Fill(o.LinkSecret, nameof(ChannelOptions.LinkSecret));
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddSingleton<ITemplateStore, EmbeddedTemplateStore>();
+        services.AddSingleton<LinkTokens>();
+        services.AddSingleton<MessageBuilder>();
+    }
+
+    public static void MapEndpoints(WebApplication app)
+    {
+        app.MapPost("/api/templates/preview", TemplatePreviewFunction.HandleAsync);
+    }
+
+    private static string Fill(string value, string key) => string.IsNullOrWhiteSpace(value) ? LocalDefaults[key] : value;
+}
+
+/// <summary>Which real providers the settings turn on; none means the local sink.</summary>
+public static class ProviderSettings
+{
+    public static bool AnyConfigured(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["Nudge:Email:AcsEndpoint"])
+        || !string.IsNullOrWhiteSpace(configuration["Nudge:Email:ConnectionString"])
+        || !string.IsNullOrWhiteSpace(configuration["Nudge:Sms:Provider"])
+        || !string.IsNullOrWhiteSpace(configuration["Nudge:Kakao:Provider"]);
+}
