@@ -15,8 +15,12 @@ public sealed class StorageNames(string prefix)
     public string Deliveries => Table("deliveries");
     public string Settings => Table("settings");
     public string RawPayloads => Container("raw-webhooks");
+    public string Suppressions => Table("suppressions");
+    public string Consents => Table("consentledger");
+    public string RateLimits => Table("ratelimits");
+    public string DeliveryEvents => Table("deliveryevents");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings];
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Suppressions, Consents, RateLimits, DeliveryEvents];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

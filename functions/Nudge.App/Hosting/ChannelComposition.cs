@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using Nudge.App.Functions;
 using Nudge.Channels;
 using Nudge.Channels.Templates;
+using Nudge.Core.Pipeline;
+using Nudge.Storage;
 
 namespace Nudge.App.Hosting;
 
@@ -37,6 +39,8 @@ public static class ChannelComposition
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddSingleton<ISuppressionList, TableSuppressionList>();
+        services.AddSingleton<IDeliveryDeadLetters, StorageDeadLetters>();
         services.AddSingleton<ITemplateStore, EmbeddedTemplateStore>();
         services.AddSingleton<LinkTokens>();
         services.AddSingleton<MessageBuilder>();

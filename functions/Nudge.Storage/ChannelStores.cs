@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Nudge.Core;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.Storage;
+
+/// <summary>
+/// Suppressed addresses, one row per medium and address. The row key is a SHA-256 of the normalised address, so
+/// the table holds no readable emails or phone numbers and a lookup is a point read.
+/// </summary>
+public sealed class TableSuppressionList(TableServiceClient service, StorageNames names, TimeProvider clock) : ISuppressionList
+{
+    private readonly TableClient _table = service.GetTableClient(names.Suppressions);
+
+    public async Task<string?> FindAsync(string medium, string address, CancellationToken cancellationToken) =>
+        (await Tables.GetOrNullAsync(_table, medium, KeyOf(medium, address), cancellationToken))?.GetString("Reason");
+
+    public async Task AddAsync(string medium, string address, string reason, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity(medium, KeyOf(medium, address))
+        {
+            ["Reason"] = reason,
+            ["SuppressedAt"] = clock.GetUtcNow(),
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    public static string KeyOf(string medium, string address)
+    {
+        var normalised = medium == SuppressionMedia.Phone
+            ? new string(address.Where(char.IsAsciiDigit).ToArray())
+            : address.Trim().ToLowerInvariant();
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalised)));
+    }
+}
+
+/// <summary>Dead letters on each delivery queue's "-poison" queue: the same queue the Functions host poisons into.</summary>
+public sealed class StorageDeadLetters(QueueServiceClient service, StorageNames names) : IDeliveryDeadLetters
+{
+    private static readonly TimeSpan NeverExpire = TimeSpan.FromSeconds(-1);
+
+    public async Task AddAsync(string channel, DeliveryMessage message, CancellationToken cancellationToken) =>
+        await Poison(channel).SendMessageAsync(JsonSerializer.Serialize(message, NudgeJson.Options), TimeSpan.Zero, NeverExpire, cancellationToken);
+
+    public async Task<IReadOnlyList<DeliveryMessage>> TakeAsync(string channel, int max, CancellationToken cancellationToken)
+    {
+        var poison = Poison(channel);
+        var taken = new List<DeliveryMessage>();
+        while (taken.Count < max)
+        {
+            var batch = (await poison.ReceiveMessagesAsync(Math.Min(32, max - taken.Count), TimeSpan.FromMinutes(1), cancellationToken)).Value;
+            if (batch.Length == 0)
+            {
+                break;
+            }
+
+            foreach (var item in batch)
+            {
+                // A body that is not a delivery message stays on the poison queue for a person to look at.
+                if (TryParse(item.Body.ToString()) is { } message)
+                {
+                    taken.Add(message);
+                    await poison.DeleteMessageAsync(item.MessageId, item.PopReceipt, cancellationToken);
+                }
+            }
+        }
+
+        return taken;
+    }
+
+    private QueueClient Poison(string channel) => service.GetQueueClient(names.DeliveryQueue(channel) + "-poison");
+
+    private static DeliveryMessage? TryParse(string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<DeliveryMessage>(text, NudgeJson.Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
