@@ -83,3 +83,39 @@ public sealed class StorageDeadLetters(QueueServiceClient service, StorageNames 
         }
     }
 }
+
+/// <summary>
+/// Shared rate buckets: one row per bucket holding the next free slot, advanced under optimistic concurrency
+/// (ETag), so workers on every instance draw from the same schedule. Workers reserve slots in small batches to
+/// keep the row's write rate far below its limits.
+/// </summary>
+public sealed class TableRateLimitStore(TableServiceClient service, StorageNames names) : IRateLimitStore
+{
+    private const string RowKey = "next";
+    private const int MaxAttempts = 50;
+    private readonly TableClient _table = service.GetTableClient(names.RateLimits);
+
+    public async Task<RateReservation> ReserveAsync(string bucket, TimeSpan interval, int count, DateTimeOffset now, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var entity = await Tables.GetOrNullAsync(_table, bucket, RowKey, cancellationToken);
+            var nextFree = entity?.GetInt64("NextFreeTicks") is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : (DateTimeOffset?)null;
+            var (reservation, newNextFree) = Core.Delivery.RateSchedule.Reserve(nextFree, interval, count, now, maxWait);
+            if (!reservation.Granted)
+            {
+                return reservation;
+            }
+
+            var updated = new TableEntity(bucket, RowKey) { ["NextFreeTicks"] = newNextFree.UtcTicks };
+            if (await Tables.TryWriteAsync(_table, updated, entity?.ETag.ToString(), cancellationToken) is not null)
+            {
+                return reservation;
+            }
+
+            await Task.Delay(Random.Shared.Next(1, 5 + attempt * 2), cancellationToken);
+        }
+
+        throw new ConcurrencyException($"Rate bucket '{bucket}' stayed contended for {MaxAttempts} attempts.");
+    }
+}

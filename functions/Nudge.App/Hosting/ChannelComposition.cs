@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Nudge.App.Functions;
 using Nudge.Channels;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Nudge.Channels.Routing;
 using Nudge.Channels.Templates;
 using Nudge.Core.Pipeline;
 using Nudge.Storage;
@@ -39,6 +41,25 @@ public static class ChannelComposition
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        Bind<EmailProviderOptions>(services, EmailProviderOptions.Section);
+        Bind<SmsProviderOptions>(services, SmsProviderOptions.Section);
+        Bind<KakaoProviderOptions>(services, KakaoProviderOptions.Section);
+        Bind<SolapiOptions>(services, SolapiOptions.Section);
+        Bind<AcsSmsOptions>(services, AcsSmsOptions.Section);
+        services.AddSingleton<IRateLimitStore, TableRateLimitStore>();
+        services.AddSingleton<ProviderFactory>();
+        services.AddSingleton(sp => sp.GetRequiredService<ProviderFactory>().Build(
+            sp.GetRequiredService<IOptions<EmailProviderOptions>>().Value,
+            sp.GetRequiredService<IOptions<SmsProviderOptions>>().Value,
+            sp.GetRequiredService<IOptions<KakaoProviderOptions>>().Value,
+            sp.GetRequiredService<IOptions<SolapiOptions>>().Value,
+            sp.GetRequiredService<IOptions<AcsSmsOptions>>().Value));
+        if (anyProvider)
+        {
+            // Real providers replace the local sink; a channel left without one fails its sends with that reason.
+            services.Replace(ServiceDescriptor.Singleton<IChannelSender, ChannelRouter>());
+        }
+
         services.AddSingleton<ISuppressionList, TableSuppressionList>();
         services.AddSingleton<IDeliveryDeadLetters, StorageDeadLetters>();
         services.AddSingleton<ITemplateStore, EmbeddedTemplateStore>();
@@ -50,6 +71,9 @@ public static class ChannelComposition
     {
         app.MapPost("/api/templates/preview", TemplatePreviewFunction.HandleAsync);
     }
+
+    private static void Bind<T>(IServiceCollection services, string section) where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 
     private static string Fill(string value, string key) => string.IsNullOrWhiteSpace(value) ? LocalDefaults[key] : value;
 }

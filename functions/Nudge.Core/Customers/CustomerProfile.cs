@@ -21,6 +21,9 @@ public sealed record CustomerProfile
     /// <summary>The source's own last-modified time of the contact data, so an older update never overwrites a newer one.</summary>
     public DateTimeOffset? ContactUpdatedAt { get; init; }
 
+    /// <summary>What Kakao sends taught: true delivered on Kakao, false not reachable there (SMS/LMS directly); null unknown.</summary>
+    public bool? KakaoReachable { get; init; }
+
     public bool HasOrdered => FirstOrderAt is not null;
 }
 

@@ -125,7 +125,27 @@ public sealed class DeliveryHandler(
             Resumed = resumed,
         };
         var outcome = await sender.SendAsync(outbound, cancellationToken);
-        return await RecordAsync(message, claimed, claimVersion, profile, outcome, cancellationToken);
+        var handling = await RecordAsync(message, claimed, claimVersion, profile, outcome, cancellationToken);
+        if (outcome.ReachableOnKakao is { } reachable && profile.KakaoReachable != reachable)
+        {
+            await LearnKakaoReachabilityAsync(message.Customer, reachable, cancellationToken);
+        }
+
+        return handling;
+    }
+
+    /// <summary>Provider results teach the profile whether Kakao reaches the customer, so later sends skip a doomed attempt.</summary>
+    private async Task LearnKakaoReachabilityAsync(CustomerKey customer, bool reachable, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var current = await profiles.GetAsync(customer, cancellationToken);
+            if (current is null || current.Value.KakaoReachable == reachable
+                || await profiles.TrySaveAsync(current.Value with { KakaoReachable = reachable }, current.Version, cancellationToken))
+            {
+                return;
+            }
+        }
     }
 
     private async Task<DeliveryHandling> RecordAsync(DeliveryMessage message, DeliveryRecord claimed, string version, CustomerProfile profile, SendOutcome outcome, CancellationToken cancellationToken)

@@ -155,3 +155,16 @@ public interface IDeliveryDeadLetters
     /// <summary>Takes up to <paramref name="max"/> dead letters of <paramref name="channel"/> off the poison queue.</summary>
     Task<IReadOnlyList<DeliveryMessage>> TakeAsync(string channel, int max, CancellationToken cancellationToken);
 }
+
+/// <summary>What a shared rate bucket granted: consecutive send slots from <see cref="FirstSlot"/>, or none (then FirstSlot is when one frees up).</summary>
+public sealed record RateReservation(bool Granted, DateTimeOffset FirstSlot, int Count);
+
+/// <summary>Send slots shared by every worker of every instance (a provider's limit is per account, not per worker).</summary>
+public interface IRateLimitStore
+{
+    /// <summary>
+    /// Reserves <paramref name="count"/> slots <paramref name="interval"/> apart, the first at or after <paramref name="now"/>,
+    /// unless the first would be later than <paramref name="now"/> + <paramref name="maxWait"/> (then nothing is reserved).
+    /// </summary>
+    Task<RateReservation> ReserveAsync(string bucket, TimeSpan interval, int count, DateTimeOffset now, TimeSpan maxWait, CancellationToken cancellationToken);
+}
