@@ -24,45 +24,54 @@ public sealed class ProviderThrottle(string bucket, IReadOnlyList<RateLimit> lim
     /// <summary>Waits for a send slot and returns null, or returns the real time at which a slot frees up (nothing reserved).</summary>
     public async Task<DateTimeOffset?> AcquireAsync(CancellationToken cancellationToken)
     {
-        DateTimeOffset slot;
-        await _refill.WaitAsync(cancellationToken);
-        try
+        // A send may leave at most a quarter interval after its slot; later, the slot is dropped and another taken,
+        // so a slow worker never squeezes its send next to the following one.
+        var tolerance = _interval / 4;
+        while (true)
         {
-            var now = realClock.GetUtcNow();
-            while (_slots.Count > 0 && _slots.Peek() < now - _interval / 2)
+            DateTimeOffset slot;
+            await _refill.WaitAsync(cancellationToken);
+            try
             {
-                _slots.Dequeue(); // missed: dropping it keeps the spacing
-            }
-
-            if (_slots.Count == 0)
-            {
-                var batch = (int)Math.Clamp(BatchWindow.Ticks / _interval.Ticks, 1, 64);
-                var reservation = await store.ReserveAsync(bucket, _interval, batch, now, MaxWait, cancellationToken);
-                if (!reservation.Granted)
+                var now = realClock.GetUtcNow();
+                while (_slots.Count > 0 && _slots.Peek() < now - tolerance)
                 {
-                    return reservation.FirstSlot;
+                    _slots.Dequeue();
                 }
 
-                for (var i = 0; i < reservation.Count; i++)
+                if (_slots.Count == 0)
                 {
-                    _slots.Enqueue(reservation.FirstSlot + _interval * i);
+                    var batch = (int)Math.Clamp(BatchWindow.Ticks / _interval.Ticks, 1, 64);
+                    var reservation = await store.ReserveAsync(bucket, _interval, batch, now, MaxWait, cancellationToken);
+                    if (!reservation.Granted)
+                    {
+                        return reservation.FirstSlot;
+                    }
+
+                    for (var i = 0; i < reservation.Count; i++)
+                    {
+                        _slots.Enqueue(reservation.FirstSlot + _interval * i);
+                    }
                 }
+
+                slot = _slots.Dequeue();
+            }
+            finally
+            {
+                _refill.Release();
             }
 
-            slot = _slots.Dequeue();
-        }
-        finally
-        {
-            _refill.Release();
-        }
+            var wait = slot - realClock.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, realClock, cancellationToken);
+            }
 
-        var wait = slot - realClock.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, realClock, cancellationToken);
+            if (realClock.GetUtcNow() - slot <= tolerance)
+            {
+                return null;
+            }
         }
-
-        return null;
     }
 }
 

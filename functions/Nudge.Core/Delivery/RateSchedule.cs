@@ -38,7 +38,7 @@ public sealed record RateLimit(int Count, TimeSpan Period)
 public static class RateSchedule
 {
     /// <summary>The spacing that honours every limit, widened by <paramref name="margin"/> for network jitter.</summary>
-    public static TimeSpan Interval(IEnumerable<RateLimit> limits, double margin = 0.02) =>
+    public static TimeSpan Interval(IEnumerable<RateLimit> limits, double margin = 0.05) =>
         TimeSpan.FromTicks((long)(limits.Max(l => l.Period.Ticks / (double)l.Count) * (1 + margin)));
 
     /// <summary>The reservation and the new next-free instant (unchanged when nothing is granted).</summary>
