@@ -26,6 +26,10 @@ public sealed class ChannelOptions : IValidatableObject
     [Required, MinLength(16)]
     public string LinkSecret { get; set; } = "";
 
+    /// <summary>Key providers present on their report callbacks (<c>?key=</c> in the webhook URL given to Event Grid / Solapi).</summary>
+    [Required, MinLength(16)]
+    public string CallbackKey { get; set; } = "";
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))

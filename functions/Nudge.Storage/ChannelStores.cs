@@ -119,3 +119,69 @@ public sealed class TableRateLimitStore(TableServiceClient service, StorageNames
         throw new ConcurrencyException($"Rate bucket '{bucket}' stayed contended for {MaxAttempts} attempts.");
     }
 }
+
+/// <summary>The consent ledger: append-only, one partition per customer, row key = time + medium (never overwritten).</summary>
+public sealed class TableConsentLedger(TableServiceClient service, StorageNames names) : Core.Consent.IConsentLedger
+{
+    private readonly TableClient _table = service.GetTableClient(names.Consents);
+
+    public async Task AppendAsync(Core.Consent.ConsentEntry entry, CancellationToken cancellationToken) =>
+        await Tables.TryWriteAsync(_table, new TableEntity(TableKey.For(entry.Customer), $"{entry.At.UtcTicks:D19}-{entry.Medium}")
+        {
+            ["Medium"] = entry.Medium,
+            ["Granted"] = entry.Granted,
+            ["Source"] = entry.Source,
+            ["At"] = entry.At,
+            ["ConfirmBy"] = entry.ConfirmBy,
+            ["Entry"] = Tables.Write(entry),
+        }, expectedVersion: null, cancellationToken);
+
+    public async Task<IReadOnlyList<Core.Consent.ConsentEntry>> ListAsync(Core.Customers.CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var entries = new List<Core.Consent.ConsentEntry>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)}"), cancellationToken: cancellationToken))
+        {
+            entries.Add(Tables.Read<Core.Consent.ConsentEntry>(entity, "Entry"));
+        }
+
+        return entries;
+    }
+}
+
+/// <summary>Provider reports, clicks and other events after a delivery, and the lookup from a delivery id to its row.</summary>
+public sealed class TableDeliveryEvents(TableServiceClient service, StorageNames names, TimeProvider clock) : IDeliveryEvents
+{
+    private readonly TableClient _events = service.GetTableClient(names.DeliveryEvents);
+    private readonly TableClient _deliveries = service.GetTableClient(names.Deliveries);
+
+    public async Task RecordAsync(Core.Customers.CustomerKey customer, string deliveryId, string type, string? detail, CancellationToken cancellationToken) =>
+        await _events.AddEntityAsync(new TableEntity(deliveryId, $"{clock.GetUtcNow().UtcTicks:D19}-{type}-{Guid.NewGuid():N}")
+        {
+            ["Platform"] = customer.Platform,
+            ["CustomerId"] = customer.CustomerId,
+            ["Type"] = type,
+            ["Detail"] = detail,
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<(string Type, string? Detail)>> ListAsync(string deliveryId, CancellationToken cancellationToken)
+    {
+        var list = new List<(string, string?)>();
+        await foreach (var e in _events.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {deliveryId}"), cancellationToken: cancellationToken))
+        {
+            list.Add((e.GetString("Type"), e.GetString("Detail")));
+        }
+
+        return list;
+    }
+
+    public async Task<Core.Customers.CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken)
+    {
+        // Provider reports carry only our delivery id: one query by row key across partitions.
+        await foreach (var e in _deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {deliveryId}"), select: ["Platform", "CustomerId"], cancellationToken: cancellationToken))
+        {
+            return new Core.Customers.CustomerKey(e.GetString("Platform"), e.GetString("CustomerId"));
+        }
+
+        return null;
+    }
+}

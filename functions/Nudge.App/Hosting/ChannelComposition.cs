@@ -4,6 +4,7 @@ using Nudge.Channels;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Nudge.Channels.Routing;
 using Nudge.Channels.Templates;
+using Nudge.Core.Consent;
 using Nudge.Core.Pipeline;
 using Nudge.Storage;
 
@@ -19,6 +20,7 @@ public static class ChannelComposition
         [nameof(ChannelOptions.OptOutNumber)] = "080-000-0000",
         [nameof(ChannelOptions.PublicBaseUrl)] = NudgeApp.DefaultLocalUrl,
         [nameof(ChannelOptions.LinkSecret)] = "local-link-secret-0001",
+        [nameof(ChannelOptions.CallbackKey)] = "local-callback-key-0001",
     };
 
     public static void AddChannels(IServiceCollection services, IConfiguration configuration)
@@ -37,6 +39,7 @@ public static class ChannelComposition
                 o.OptOutNumber = Fill(o.OptOutNumber, nameof(ChannelOptions.OptOutNumber));
                 o.PublicBaseUrl = Fill(o.PublicBaseUrl, nameof(ChannelOptions.PublicBaseUrl));
                 o.LinkSecret = Fill(o.LinkSecret, nameof(ChannelOptions.LinkSecret));
+                o.CallbackKey = Fill(o.CallbackKey, nameof(ChannelOptions.CallbackKey));
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
@@ -61,6 +64,10 @@ public static class ChannelComposition
         }
 
         services.AddSingleton<ISuppressionList, TableSuppressionList>();
+        services.AddSingleton<IConsentLedger, TableConsentLedger>();
+        services.AddSingleton<IDeliveryEvents, TableDeliveryEvents>();
+        services.AddSingleton<ConsentHandler>();
+        services.AddSingleton<DeliveryReportHandler>();
         services.AddSingleton<IDeliveryDeadLetters, StorageDeadLetters>();
         services.AddSingleton<ITemplateStore, EmbeddedTemplateStore>();
         services.AddSingleton<LinkTokens>();
@@ -70,6 +77,12 @@ public static class ChannelComposition
     public static void MapEndpoints(WebApplication app)
     {
         app.MapPost("/api/templates/preview", TemplatePreviewFunction.HandleAsync);
+        app.MapGet("/api/unsubscribe", UnsubscribeFunction.ShowAsync);
+        app.MapPost("/api/unsubscribe", UnsubscribeFunction.HandleAsync);
+        app.MapGet("/api/r/{token}", ClickRedirectFunction.HandleAsync);
+        app.MapPost("/api/callbacks/acs", ProviderCallbacksFunction.AcsAsync);
+        app.MapPost("/api/callbacks/solapi", ProviderCallbacksFunction.SolapiAsync);
+        app.MapPost("/api/deliveries/replay", DeliveryReplayFunction.HandleAsync);
     }
 
     private static void Bind<T>(IServiceCollection services, string section) where T : class =>

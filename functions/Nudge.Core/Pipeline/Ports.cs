@@ -168,3 +168,13 @@ public interface IRateLimitStore
     /// </summary>
     Task<RateReservation> ReserveAsync(string bucket, TimeSpan interval, int count, DateTimeOffset now, TimeSpan maxWait, CancellationToken cancellationToken);
 }
+
+/// <summary>What happened after a delivery left (provider reports, clicks), and finding a delivery's customer by its id.</summary>
+public interface IDeliveryEvents
+{
+    Task RecordAsync(CustomerKey customer, string deliveryId, string type, string? detail, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<(string Type, string? Detail)>> ListAsync(string deliveryId, CancellationToken cancellationToken);
+
+    Task<CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken);
+}
