@@ -24,6 +24,7 @@ public static partial class TriggerFunctions
         },
         ["EmailSender"] = Deliver,
         ["SmsSender"] = Deliver,
+        ["KakaoSender"] = Deliver,
         ["DispatchSweep"] = async (_, services, ct) =>
         {
             var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
