@@ -57,15 +57,14 @@ EOF
     echo "check-infra: FAILED — the package holds no bicep binary" >&2
     exit 1
   fi
-  mkdir -p "$tools_dir"
-  chmod +x "$found"
-  # Move into place atomically so a concurrent or interrupted run never sees half a binary.
-  mkdir -p "$tools_dir/.staging"
-  local staged="$tools_dir/.staging/bicep.$$"
-  cp "$found" "$staged"
+  # Copy next to the target, then rename: a concurrent or interrupted run never sees half a binary.
   mkdir -p "$(dirname "$bicep_bin")"
+  local staged
+  staged="$(dirname "$bicep_bin")/.bicep.$$.tmp"
+  cp "$found" "$staged"
+  chmod +x "$staged"
   mv -f "$staged" "$bicep_bin"
-  rm -rf "$work" "$tools_dir/.staging"
+  rm -rf "$work"
 }
 
 if [[ ! -x "$bicep_bin" ]] || ! "$bicep_bin" --version >/dev/null 2>&1; then
