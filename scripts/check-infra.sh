@@ -22,6 +22,13 @@ bicep_version="${BICEP_VERSION:-0.49.2}"
 tools_dir="$repo_root/.tools/bicep"
 bicep_bin="${BICEP:-$tools_dir/$bicep_version/bicep}"
 
+# Telemetry off and no registry calls: the template uses local modules only.
+export BICEP_TRACING_ENABLED=false
+# bicep is a .NET program; without ICU on the machine it runs in invariant mode.
+if ! ldconfig -p 2>/dev/null | grep -q 'libicuuc\.so'; then
+  export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+fi
+
 install_bicep() {
   local work pkgs found
   echo "check-infra: installing Bicep CLI $bicep_version from NuGet (Azure.Bicep.CommandLine.linux-x64)" >&2
@@ -97,8 +104,6 @@ run_bicep() {
   fi
 }
 
-# Telemetry off and no registry calls: the template uses local modules only.
-export BICEP_TRACING_ENABLED=false
 run_bicep build build infra/main.bicep --outdir "$out_dir"
 run_bicep lint lint infra/main.bicep
 # build and lint of main.bicep cover every module it uses; a module it does
