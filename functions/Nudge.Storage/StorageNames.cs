@@ -14,9 +14,11 @@ public sealed class StorageNames(string prefix)
     public string Instances => Table("journeyinstances");
     public string Deliveries => Table("deliveries");
     public string Settings => Table("settings");
+    public string Journeys => Table("journeys");
+    public string JourneyVersions => Table("journeyversions");
     public string RawPayloads => Container("raw-webhooks");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings];
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

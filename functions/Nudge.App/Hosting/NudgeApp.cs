@@ -71,8 +71,10 @@ public static class NudgeApp
         services.AddSingleton<IChannelSender, LocalSinkSender>();
 
         services.AddSingleton(sp => new PipelineSettings(
-            JourneyCatalog.Enabled,
             TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone)));
+        services.AddSingleton<IJourneyDefinitionStore, TableJourneyDefinitionStore>();
+        services.AddSingleton<JourneyLibrary>();
+        services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyLibrary>());
         services.AddSingleton<IngestHandler>();
         services.AddSingleton<ProfileUpdater>();
         services.AddSingleton<JourneyRunner>();
@@ -91,6 +93,7 @@ public static class NudgeApp
         }
 
         var app = builder.Build();
+        await app.Services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
         MapEndpoints(app);
         return app;
     }
@@ -119,6 +122,7 @@ public static class NudgeApp
         app.UseStatusCodePages();
         app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
+        JourneysFunctions.Map(app);
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 
         // Non-HTTP triggers, as the Functions host invokes a custom handler: POST /{FunctionName}.
