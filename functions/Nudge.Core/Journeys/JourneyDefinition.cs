@@ -10,7 +10,8 @@ namespace Nudge.Core.Journeys;
 public sealed record JourneyDefinition
 {
     public required string Id { get; init; }
-    public required int Version { get; init; }
+    /// <summary>Assigned when a draft is saved; 0 in a definition that was never saved.</summary>
+    public int Version { get; init; }
     public string? Name { get; init; }
 
     /// <summary>Higher wins when cross-journey rules must choose.</summary>
