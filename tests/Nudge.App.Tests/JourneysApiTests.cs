@@ -168,3 +168,42 @@ public class JourneysApiTests : IAsyncLifetime
         Assert.Equal(declared.Order(), mapped.Order());
     }
 }
+
+public class SimulationApiTests : IAsyncLifetime
+{
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await NudgeTestApp.StartAsync();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task<HttpResponseMessage> SimulateAsync(string journey, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/journeys/{journey}/simulate") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-api-key", NudgeTestApp.ApiKey);
+        return await _app.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Simulate_PublishedWelcome_ReturnsPerDayCountsAndSendsNothing()
+    {
+        var response = await SimulateAsync("welcome", """{"scenario":{"customers":2000,"days":7,"seed":3}}""");
+        var report = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(8, report.GetProperty("days").GetArrayLength());
+        Assert.True(report.GetProperty("totals").GetProperty("sent").GetProperty("email").GetInt32() > 1000);
+        Assert.Empty(await _app.DeliveriesAsync("0"));
+    }
+
+    [Theory]
+    [InlineData("welcome", """{"scenario":{"customers":0}}""", HttpStatusCode.BadRequest)]
+    [InlineData("welcome", """{"scenario":{"customers":300000}}""", HttpStatusCode.BadRequest)]
+    [InlineData("welcome", "{oops", HttpStatusCode.BadRequest)]
+    [InlineData("no-such-journey", "{}", HttpStatusCode.NotFound)]
+    [InlineData("welcome", """{"useDraft":true}""", HttpStatusCode.NotFound)]
+    public async Task Simulate_BadRequests_Are4xx(string journey, string body, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, (await SimulateAsync(journey, body)).StatusCode);
+    }
+}

@@ -80,8 +80,10 @@ public static class JourneysFunctions
             : Map(await library.SaveDraftAsync(definition, cancellationToken));
     }
 
-    private static async Task<IResult> ActAsync(string id, string action, JourneyLibrary library, CancellationToken cancellationToken) => action switch
+    private static async Task<IResult> ActAsync(
+        string id, string action, HttpRequest request, JourneyLibrary library, IJourneyDefinitionStore store, IOptions<NudgeOptions> options, CancellationToken cancellationToken) => action switch
     {
+        "simulate" => await SimulationFunctions.SimulateAsync(id, request, store, options, cancellationToken),
         "publish" => Map(await library.PublishAsync(id, cancellationToken)),
         "pause" => Map(await library.PauseAsync(id, cancellationToken)),
         "resume" => Map(await library.ResumeAsync(id, cancellationToken)),
