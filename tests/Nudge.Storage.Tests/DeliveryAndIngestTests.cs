@@ -163,3 +163,23 @@ public class DeliveryAndIngestTests
         Assert.Equal(start.AddDays(2), slower.VirtualAtAnchor); // a speed change keeps virtual time continuous
     }
 }
+
+public class StorageWorkQueueTests
+{
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(-5, 0)]
+    [InlineData(0.2, 1)]
+    [InlineData(1.73, 2)]
+    [InlineData(60, 60)]
+    public void VisibilityDelay_RoundsUpToWholeSeconds_SoATimerIsNeverVisibleEarly(double seconds, double expected)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(expected), StorageWorkQueue.VisibilityDelay(TimeSpan.FromSeconds(seconds)));
+    }
+
+    [Fact]
+    public void VisibilityDelay_BeyondSevenDays_IsCappedForChaining()
+    {
+        Assert.Equal(StorageWorkQueue.MaxVisibilityDelay, StorageWorkQueue.VisibilityDelay(TimeSpan.FromDays(30)));
+    }
+}

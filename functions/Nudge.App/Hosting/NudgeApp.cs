@@ -19,7 +19,8 @@ public static class NudgeApp
 
     public const string ClockSpeedSetting = "NUDGE_CLOCK_SPEED";
 
-    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<WebApplication> BuildAsync(
+        string[] args, Action<WebApplicationBuilder>? configure = null, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
@@ -48,7 +49,7 @@ public static class NudgeApp
                 ["Nudge:Storage:Prefix must be empty under the Functions host: its queue triggers listen on the names in function.json."]);
         }
 
-        var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection);
+        var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection, storageObserver);
         var names = new StorageNames(storageOptions.Prefix);
         await new StorageProvisioner(storage, names).EnsureAsync(cancellationToken);
         var clock = new VirtualClock(TimeProvider.System,
