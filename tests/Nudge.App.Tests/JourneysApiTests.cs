@@ -147,6 +147,18 @@ public class JourneysApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApiDocument_DescribesTheMarketerApi()
+    {
+        var document = await JsonAsync(await SendAsync(HttpMethod.Get, "/api/openapi.json", withKey: false));
+
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/journeys", paths);
+        Assert.Contains("/api/journeys/{id}/{action}", paths);
+        Assert.Contains("/api/deliveries", paths);
+    }
+
+    [Fact]
     public async Task JourneyApi_WithoutKey_Is401()
     {
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(HttpMethod.Get, "/api/journeys", withKey: false)).StatusCode);

@@ -13,17 +13,17 @@ public static class JourneysFunctions
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").AddEndpointFilter(RequireMarketerKey);
-        api.MapGet("/journeys", ListAsync);
-        api.MapPost("/journeys", SaveDraftAsync);
-        api.MapGet("/journeys/presets", () => Results.Json(JourneyCatalog.Presets, NudgeJson.Options));
-        api.MapPost("/journeys/validate", ValidateAsync);
-        api.MapGet("/journeys/{id}", GetAsync);
-        api.MapPut("/journeys/{id}/draft", SaveDraftForAsync);
-        api.MapPost("/journeys/{id}/{action}", ActAsync);
-        api.MapGet("/journeys/{id}/versions", VersionsAsync);
-        api.MapGet("/journeys/{id}/impact", ImpactAsync);
-        api.MapGet("/customers/{platform}/{customerId}/journeys", CustomerJourneysAsync);
+        var api = app.MapGroup("/api").AddEndpointFilter(RequireMarketerKey).WithTags("Journeys");
+        api.MapGet("/journeys", ListAsync).WithSummary("List journeys with their status and versions.");
+        api.MapPost("/journeys", SaveDraftAsync).WithSummary("Create or replace a journey's draft (validated).");
+        api.MapGet("/journeys/presets", () => Results.Json(JourneyCatalog.Presets, NudgeJson.Options)).WithSummary("The ready journeys from the case studies.");
+        api.MapPost("/journeys/validate", ValidateAsync).WithSummary("Validate a journey definition without saving it.");
+        api.MapGet("/journeys/{id}", GetAsync).WithSummary("A journey's status, published definition and draft.");
+        api.MapPut("/journeys/{id}/draft", SaveDraftForAsync).WithSummary("Replace a journey's draft.");
+        api.MapPost("/journeys/{id}/{action}", ActAsync).WithSummary("publish | pause | resume | archive | simulate (body: { scenario, useDraft }).");
+        api.MapGet("/journeys/{id}/versions", VersionsAsync).WithSummary("Every published version.");
+        api.MapGet("/journeys/{id}/impact", ImpactAsync).WithSummary("How many running instances sit at each step of each version.");
+        api.MapGet("/customers/{platform}/{customerId}/journeys", CustomerJourneysAsync).WithSummary("Where a customer is in which journey, and why.");
     }
 
     private static async ValueTask<object?> RequireMarketerKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

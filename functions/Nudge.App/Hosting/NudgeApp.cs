@@ -39,6 +39,12 @@ public static class NudgeApp
         }
 
         services.AddProblemDetails();
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Nudge";
+            document.Info.Description = "Shop webhooks in; journeys, deliveries and simulations for marketers (x-api-key).";
+            return Task.CompletedTask;
+        }));
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -124,6 +130,7 @@ public static class NudgeApp
         app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
         JourneysFunctions.Map(app);
+        app.MapOpenApi("/api/openapi.json");
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 
         // Non-HTTP triggers, as the Functions host invokes a custom handler: POST /{FunctionName}.
