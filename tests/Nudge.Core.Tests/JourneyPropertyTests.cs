@@ -55,12 +55,19 @@ public class JourneyPropertyTests
 
     private sealed record Run(JourneyDefinition Journey, List<JourneyDecision> Decisions, bool NightConsent);
 
-    private static Run Drive(int seed)
+    /// <summary>One ad per channel per local day, and at most three a week.</summary>
+    private static readonly CrossJourneyRules Caps = new()
+    {
+        Caps = Channels.All.ToDictionary(c => c, _ => new FrequencyCap(1, 3)),
+    };
+
+    private static Run Drive(int seed, bool capped = false)
     {
         var random = new Random(seed);
         var journey = RandomJourney(random);
         var nightConsent = random.Next(4) == 0;
-        var context = new CustomerContext(Seoul, nightConsent, false, new Dictionary<string, string> { ["profile.hasOrdered"] = random.Next(2) == 0 ? "true" : "false" });
+        var context = new CustomerContext(Seoul, nightConsent, false, new Dictionary<string, string> { ["profile.hasOrdered"] = random.Next(2) == 0 ? "true" : "false" },
+            capped ? Caps : null);
         var at = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 60 * 24));
         var decision = JourneyInterpreter.Start(journey, new CustomerKey("shopify", seed.ToString()), at, context, new EntryTrigger("e0", "k1", new Dictionary<string, string>()));
         var decisions = new List<JourneyDecision> { decision };
@@ -80,6 +87,8 @@ public class JourneyPropertyTests
                 input = new TimerFired(at, random.Next(5) == 0 ? decision.Instance.TimerSequence - 1 : decision.Instance.TimerSequence);
             }
 
+            // As the shell does, the context carries every send made so far.
+            context = context with { RecentSends = decisions.SelectMany(d => d.Commands.OfType<SendMessage>()).Select(s => new RecentSend(s.ScheduledFor, s.Channel, s.Class)).ToList() };
             decision = JourneyInterpreter.Apply(decision.Instance, input, context);
             decisions.Add(decision);
         }
@@ -108,6 +117,18 @@ public class JourneyPropertyTests
                 var local = TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(s.ScheduledFor, Seoul).DateTime);
                 return local >= new TimeOnly(8, 0) && local < (s.Channel == Channels.Kakao ? new TimeOnly(20, 50) : new TimeOnly(21, 0));
             });
+    }
+
+    [Property(MaxTest = 400)]
+    public bool NeverMoreThanTheCap(int seed)
+    {
+        var sends = Drive(seed, capped: true).Decisions.SelectMany(d => d.Commands.OfType<SendMessage>())
+            .Where(s => s.Class != MessageClass.Transactional)
+            .Select(s => (s.Channel, Day: DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(s.ScheduledFor, Seoul).DateTime)))
+            .ToList();
+        var perDayOk = sends.GroupBy(s => s).All(g => g.Count() <= 1);
+        var perWeekOk = sends.GroupBy(s => (s.Channel, Week: s.Day.AddDays(-(((int)s.Day.DayOfWeek + 6) % 7)))).All(g => g.Count() <= 3);
+        return perDayOk && perWeekOk;
     }
 
     [Property(MaxTest = 400)]

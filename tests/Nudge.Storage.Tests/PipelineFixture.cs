@@ -34,8 +34,9 @@ public sealed class Pipeline
         DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock);
         Definitions = new TableJourneyDefinitionStore(clients.Tables, names);
         Library = new JourneyLibrary(Definitions, Instances, Clock);
-        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, Settings);
-        TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, Settings, Clock);
+        var recentSends = new RecentSends(Deliveries, Settings, Clock);
+        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Settings);
+        TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, recentSends, Settings, Clock);
     }
 
     public TableJourneyDefinitionStore Definitions { get; }

@@ -77,8 +77,11 @@ public static class NudgeApp
         services.AddSingleton<IWorkQueue, StorageWorkQueue>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
 
+        services.AddOptions<CrossJourneyOptions>().BindConfiguration(CrossJourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new PipelineSettings(
-            TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone)));
+            TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone),
+            sp.GetRequiredService<IOptions<CrossJourneyOptions>>().Value.ToRules()));
+        services.AddSingleton<RecentSends>();
         services.AddSingleton<IJourneyDefinitionStore, TableJourneyDefinitionStore>();
         services.AddSingleton<JourneyLibrary>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyLibrary>());

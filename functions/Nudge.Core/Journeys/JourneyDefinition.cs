@@ -30,6 +30,10 @@ public sealed record JourneyDefinition
     /// <summary>Steps in order; a step without <c>next</c> goes to the one after it, the last one completes.</summary>
     public required IReadOnlyList<JourneyStep> Steps { get; init; }
 
+    /// <summary>A journey that sends ads counts against the cap on concurrent marketing journeys.</summary>
+    [JsonIgnore]
+    public bool IsMarketing => Steps.OfType<SendStep>().Any(s => s.Class == MessageClass.Ad);
+
     public int IndexOf(string stepId)
     {
         for (var i = 0; i < Steps.Count; i++)
@@ -110,6 +114,16 @@ public sealed record SendStep : JourneyStep
     public required string Channel { get; init; }
     public required string Template { get; init; }
     public MessageClass Class { get; init; } = MessageClass.Ad;
+
+    /// <summary>What to do when the channel's frequency cap is reached (transactional messages are exempt).</summary>
+    public CapPolicy OnCap { get; init; } = CapPolicy.Skip;
+
+    /// <summary>With <see cref="CapPolicy.Switch"/>: the channel to use instead.</summary>
+    public string? SwitchTo { get; init; }
+
+    /// <summary>With <see cref="CapPolicy.Defer"/>: how long the message may wait for the cap to lift before it is skipped.</summary>
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public TimeSpan DeferFor { get; init; } = TimeSpan.FromDays(2);
 }
 
 public sealed record WaitStep : JourneyStep

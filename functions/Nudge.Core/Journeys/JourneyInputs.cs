@@ -20,11 +20,18 @@ public sealed record EventArrived(DateTimeOffset At, string EventType, string Ev
 
 /// <summary>
 /// What the interpreter may know of the customer when it decides: their time zone, night consent, whether the
-/// goal was reached before the start, and facts for conditions (<c>profile.*</c>, <c>segment.*</c>).
+/// goal was reached before the start, facts for conditions (<c>profile.*</c>, <c>segment.*</c>), the shop's
+/// cross-journey rules and the customer's recent sends (for frequency caps).
 /// </summary>
-public sealed record CustomerContext(TimeZoneInfo TimeZone, bool NightConsent, bool GoalReachedBeforeStart, IReadOnlyDictionary<string, string>? Facts = null)
+public sealed record CustomerContext(
+    TimeZoneInfo TimeZone, bool NightConsent, bool GoalReachedBeforeStart, IReadOnlyDictionary<string, string>? Facts = null,
+    CrossJourneyRules? Rules = null, IReadOnlyList<RecentSend>? RecentSends = null)
 {
     public IReadOnlyDictionary<string, string> CustomerFacts => Facts ?? new Dictionary<string, string>();
+
+    public CrossJourneyRules CrossJourney => Rules ?? CrossJourneyRules.None;
+
+    public IReadOnlyList<RecentSend> Sends => RecentSends ?? [];
 }
 
 /// <summary>A side effect the durable shell must carry out. Ids are deterministic so carrying one out twice is harmless.</summary>

@@ -42,6 +42,9 @@ public sealed record JourneyInstance
 
     public DateTimeOffset? WaitingUntil { get; init; }
 
+    /// <summary>When the current send step was first held back by a frequency cap (its deferral expires from here).</summary>
+    public DateTimeOffset? CappedSince { get; init; }
+
     /// <summary>How many sends this instance has made: the attempt part of each deterministic delivery id.</summary>
     public int Sends { get; init; }
 

@@ -37,6 +37,12 @@ public static class JourneyInterpreter
         };
     }
 
+    /// <summary>Why a journey may not start for this customer now under the shop's cross-journey rules; null if it may.</summary>
+    public static string? RefusedEntry(JourneyDefinition definition, CustomerContext context, int activeMarketingJourneys) =>
+        definition.IsMarketing && context.CrossJourney.MaxConcurrentMarketingJourneys > 0 && activeMarketingJourneys >= context.CrossJourney.MaxConcurrentMarketingJourneys
+            ? $"already in {activeMarketingJourneys} marketing journeys (cap {context.CrossJourney.MaxConcurrentMarketingJourneys})"
+            : null;
+
     public static JourneyDecision Start(JourneyDefinition definition, CustomerKey customer, DateTimeOffset at, CustomerContext context, EntryTrigger? trigger = null, int entry = 1)
     {
         trigger ??= EntryTrigger.None;
@@ -152,12 +158,34 @@ public static class JourneyInterpreter
                         return new JourneyDecision(Wait(instance.Log(at, $"quiet hours: {send.Channel} deferred to {allowedAt:O}"), allowedAt, commands), commands, true);
                     }
 
+                    var channel = send.Channel;
+                    var sentSoFar = context.Sends.Concat(commands.OfType<SendMessage>().Select(c => new RecentSend(c.ScheduledFor, c.Channel, c.Class)));
+                    if (FrequencyCaps.BlockedUntil(context.CrossJourney, channel, send.Class, at, context.TimeZone, sentSoFar) is { } liftsAt)
+                    {
+                        switch (send.OnCap)
+                        {
+                            case CapPolicy.Defer when liftsAt <= (instance.CappedSince ?? at) + send.DeferFor:
+                                var capped = instance.Log(at, $"frequency cap on {channel}: deferred to {liftsAt:O}") with { CappedSince = instance.CappedSince ?? at };
+                                return new JourneyDecision(Wait(capped, liftsAt, commands), commands, true);
+                            case CapPolicy.Switch when send.SwitchTo is { } other
+                                && QuietHours.NextAllowed(other, send.Class, at, context.TimeZone, context.NightConsent) <= at
+                                && FrequencyCaps.BlockedUntil(context.CrossJourney, other, send.Class, at, context.TimeZone, sentSoFar) is null:
+                                instance = instance.Log(at, $"frequency cap on {channel}: switched to {other}");
+                                channel = other;
+                                break;
+                            default:
+                                instance = instance.Log(at, $"frequency cap on {channel}: skipped") with { CappedSince = null, CurrentStep = NextOf(definition, send) };
+                                continue;
+                        }
+                    }
+
                     var index = definition.IndexOf(send.Id);
                     var deliveryId = DeliveryId.For(instance.InstanceId, index, instance.Sends);
-                    commands.Add(new SendMessage(deliveryId, index, send.Channel, send.Template, send.Class, at));
-                    instance = instance.Log(at, $"send {send.Channel} '{send.Template}' ({deliveryId})") with
+                    commands.Add(new SendMessage(deliveryId, index, channel, send.Template, send.Class, at));
+                    instance = instance.Log(at, $"send {channel} '{send.Template}' ({deliveryId})") with
                     {
                         Sends = instance.Sends + 1,
+                        CappedSince = null,
                         CurrentStep = NextOf(definition, send),
                     };
                     break;

@@ -162,6 +162,16 @@ public static partial class JourneyValidator
                         error($"{path}.template", "is required");
                     }
 
+                    if (send.OnCap == CapPolicy.Switch && (send.SwitchTo is null || !Channels.IsKnown(send.SwitchTo) || send.SwitchTo == send.Channel))
+                    {
+                        error($"{path}.switchTo", "must name another channel when onCap is 'switch'");
+                    }
+
+                    if (send.OnCap == CapPolicy.Defer && (send.DeferFor <= TimeSpan.Zero || send.DeferFor > MaxWait))
+                    {
+                        error($"{path}.deferFor", "must be more than zero and at most 730 days");
+                    }
+
                     break;
                 case WaitStep wait when wait.Duration <= TimeSpan.Zero || wait.Duration > MaxWait:
                     error($"{path}.duration", "must be more than zero and at most 730 days");

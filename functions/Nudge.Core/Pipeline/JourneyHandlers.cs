@@ -5,8 +5,11 @@ using Nudge.Core.Journeys;
 
 namespace Nudge.Core.Pipeline;
 
-/// <summary>Settings the pipeline needs from the shop: the time zone of customers who have none.</summary>
-public sealed record PipelineSettings(TimeZoneInfo DefaultTimeZone);
+/// <summary>Settings the pipeline needs from the shop: the time zone of customers who have none, and cross-journey rules.</summary>
+public sealed record PipelineSettings(TimeZoneInfo DefaultTimeZone, CrossJourneyRules? Rules = null)
+{
+    public CrossJourneyRules CrossJourney => Rules ?? CrossJourneyRules.None;
+}
 
 public enum EventHandling
 {
@@ -20,7 +23,8 @@ public enum EventHandling
 /// Folds an accepted event into the profile, hands it to the customer's running instances (goals, waits for
 /// events) and starts the journeys it enters.
 /// </summary>
-public sealed class JourneyEventHandler(IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, PipelineSettings settings)
+public sealed class JourneyEventHandler(
+    IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends, PipelineSettings settings)
 {
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken)
     {
@@ -32,6 +36,7 @@ public sealed class JourneyEventHandler(IEventStore events, ProfileUpdater profi
 
         var profile = await profiles.ApplyAsync(evt, cancellationToken);
         var eventFacts = CustomerFacts.OfEvent(evt, profile);
+        var sends = await recentSends.ForAsync(evt.Customer, cancellationToken);
 
         var running = new List<JourneyInstance>();
         await foreach (var instance in instances.ListForCustomerAsync(evt.Customer, cancellationToken))
@@ -45,19 +50,21 @@ public sealed class JourneyEventHandler(IEventStore events, ProfileUpdater profi
 
         foreach (var instance in running)
         {
-            var context = CustomerContexts.For(profile, instance.Definition, settings.DefaultTimeZone, evt);
+            var context = CustomerContexts.For(profile, instance.Definition, settings, evt, sends);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
             await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken);
         }
 
-        foreach (var journey in await catalog.ActiveAsync(cancellationToken))
+        // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
+        var activeMarketing = running.Count(i => i.Definition.IsMarketing);
+        foreach (var journey in (await catalog.ActiveAsync(cancellationToken)).OrderByDescending(j => j.Priority))
         {
             if (journey.Entry.Event != evt.Type)
             {
                 continue;
             }
 
-            var context = CustomerContexts.For(profile, journey, settings.DefaultTimeZone, evt);
+            var context = CustomerContexts.For(profile, journey, settings, evt, sends);
             var facts = CustomerFacts.Merge(context.CustomerFacts, eventFacts);
             if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts))
             {
@@ -70,7 +77,15 @@ public sealed class JourneyEventHandler(IEventStore events, ProfileUpdater profi
                 continue; // a keyed journey cannot start without its key
             }
 
-            await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken);
+            if (JourneyInterpreter.RefusedEntry(journey, context, activeMarketing) is not null)
+            {
+                continue;
+            }
+
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken) == RunOutcome.Started && journey.IsMarketing)
+            {
+                activeMarketing++;
+            }
         }
 
         return EventHandling.Processed;
@@ -86,7 +101,8 @@ public enum TimerHandling
 }
 
 /// <summary>Delivers a durable timer to its instance once its virtual due time has come.</summary>
-public sealed class JourneyTimerHandler(IWorkQueue queue, IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, IJourneyCatalog catalog, PipelineSettings settings, TimeProvider clock)
+public sealed class JourneyTimerHandler(
+    IWorkQueue queue, IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, IJourneyCatalog catalog, RecentSends recentSends, PipelineSettings settings, TimeProvider clock)
 {
     public async Task<TimerHandling> HandleAsync(JourneyTimerMessage message, CancellationToken cancellationToken)
     {
@@ -103,7 +119,8 @@ public sealed class JourneyTimerHandler(IWorkQueue queue, IProfileStore profiles
         }
 
         var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
-        var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings.DefaultTimeZone, trigger: null);
+        var sends = await recentSends.ForAsync(message.Customer, cancellationToken);
+        var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends);
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
             at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken);
@@ -139,6 +156,9 @@ public sealed class ProfileUpdater(IProfileStore profiles)
 
 public static class CustomerContexts
 {
+    public static CustomerContext For(CustomerProfile? profile, JourneyDefinition journey, PipelineSettings settings, CustomerEvent? trigger, IReadOnlyList<RecentSend>? sends = null) =>
+        For(profile, journey, settings.DefaultTimeZone, trigger) with { Rules = settings.CrossJourney, RecentSends = sends };
+
     public static CustomerContext For(CustomerProfile? profile, JourneyDefinition journey, TimeZoneInfo defaultZone, CustomerEvent? trigger)
     {
         // An order before the start reaches the goal of a journey that an order ends; for a journey that an
@@ -226,5 +246,25 @@ public static class CustomerFacts
         {
             facts[name] = v.ToString("O", CultureInfo.InvariantCulture);
         }
+    }
+}
+
+/// <summary>The customer's sends of the last week (queued or sent), read only when frequency caps are configured.</summary>
+public sealed class RecentSends(IDeliveryLog deliveries, PipelineSettings settings, TimeProvider clock)
+{
+    private static readonly TimeSpan Window = TimeSpan.FromDays(8);
+
+    public async Task<IReadOnlyList<RecentSend>> ForAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        if (!settings.CrossJourney.HasCaps)
+        {
+            return [];
+        }
+
+        var since = clock.GetUtcNow() - Window;
+        return (await deliveries.ListForCustomerAsync(customer, cancellationToken))
+            .Where(d => d.Status != Delivery.DeliveryStatus.Suppressed && d.ScheduledFor >= since)
+            .Select(d => new RecentSend(d.ScheduledFor, d.Channel, d.Class))
+            .ToList();
     }
 }
