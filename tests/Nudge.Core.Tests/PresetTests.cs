@@ -94,7 +94,7 @@ public class PresetTests
     public void WinBack_AVisitWithinTwoWeeksEndsQuietly_FourteenDaysAwayBringsTheOffer()
     {
         var start = JourneyInterpreter.Start(JourneyCatalog.WinBack, Customer, Morning, Context);
-        var cameBack = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(5), "customer.visited", "v"), Context);
+        var cameBack = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(5), "page.viewed", "v"), Context);
         var away = Fire(start);
 
         Assert.Empty(Templates(cameBack));

@@ -38,15 +38,17 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Abandoned checkout (1 day, special offer)",
         Priority = 80,
-        Entry = JourneyEntry.OnEvent("checkout.started", businessKey: "checkoutId"),
+        // A checkout event's subject is the checkout: one instance per checkout.
+        Entry = JourneyEntry.OnEvent("checkout.started", businessKey: "subjectId"),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.PerBusinessKey },
         ExitOn = [EventTypes.OrderPlaced],
         Steps =
         [
             new WaitForEventStep
             {
-                Id = "idle-a-day", Event = "checkout.completed", MatchBusinessKey = true, Timeout = TimeSpan.FromDays(1),
-                ResetOn = "checkout.updated", OnEvent = "done", OnTimeout = "offer",
+                // The order itself ends the journey through exitOn; this step only waits for a day without cart changes.
+                Id = "idle-a-day", Event = EventTypes.OrderPlaced, Timeout = TimeSpan.FromDays(1),
+                ResetOn = "checkout.updated", MatchBusinessKey = true, OnEvent = "done", OnTimeout = "offer",
             },
             Send("offer", Channels.Email, "abandoned-checkout-offer", next: "reminder-wait"),
             Wait("reminder-wait", TimeSpan.FromDays(1)),
@@ -104,20 +106,20 @@ public static class JourneyCatalog
         ],
     };
 
-    /// <summary>Every visit restarts a 14-day clock; when it runs out, a win-back offer.</summary>
+    /// <summary>Every visit (a page view) restarts a 14-day clock; when it runs out, a win-back offer.</summary>
     public static JourneyDefinition WinBack { get; } = new()
     {
         Id = "win-back",
         Version = 1,
         Name = "Win-back after 14 days without a visit",
         Priority = 30,
-        Entry = JourneyEntry.OnEvent("customer.visited"),
+        Entry = JourneyEntry.OnEvent("page.viewed"),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
         Steps =
         [
             new WaitForEventStep
             {
-                Id = "away-14-days", Event = "customer.visited", Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
+                Id = "away-14-days", Event = "page.viewed", Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
             },
             Send("offer", Channels.Email, "win-back-offer", next: "back"),
             new ExitStep { Id = "back" },
@@ -131,7 +133,7 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Points-balance reminder",
         Priority = 20,
-        Entry = new JourneyEntry { Event = "points.balance_changed", Filter = Condition.Is("event.balance", "gte", "2000") },
+        Entry = new JourneyEntry { Event = "points.changed", Filter = Condition.Is("event.balance", "gte", "2000") },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(30) },
         Steps =
         [
@@ -169,13 +171,13 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Dormancy notice (optional shop policy)",
         Priority = 10,
-        Entry = JourneyEntry.OnEvent("customer.visited"),
+        Entry = JourneyEntry.OnEvent("page.viewed"),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
         Steps =
         [
             new WaitForEventStep
             {
-                Id = "away-11-months", Event = "customer.visited", Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
+                Id = "away-11-months", Event = "page.viewed", Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
             },
             Send("notice", Channels.Email, "dormancy-notice", MessageClass.Informational, next: "back"),
             new ExitStep { Id = "back" },
