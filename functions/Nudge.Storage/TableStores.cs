@@ -65,6 +65,27 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
         };
         return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken) is not null;
     }
+
+    public async IAsyncEnumerable<CustomerProfile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {RowKey}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["Profile"], cancellationToken: cancellationToken))
+        {
+            yield return Tables.Read<CustomerProfile>(entity, "Profile");
+        }
+    }
+}
+
+/// <summary>Schedule cursors in the settings table.</summary>
+public sealed class TableScheduleCursor(TableServiceClient service, StorageNames names) : IScheduleCursor
+{
+    private readonly TableClient _table = service.GetTableClient(names.Settings);
+
+    public async Task<DateTimeOffset?> GetAsync(string journeyId, CancellationToken cancellationToken) =>
+        (await Tables.GetOrNullAsync(_table, "schedule", TableKey.Escape(journeyId), cancellationToken))?.GetDateTimeOffset("Through");
+
+    public async Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity("schedule", TableKey.Escape(journeyId)) { ["Through"] = through }, TableUpdateMode.Replace, cancellationToken);
 }
 
 public sealed class TableEventStore(TableServiceClient service, StorageNames names, TimeProvider clock) : IEventStore

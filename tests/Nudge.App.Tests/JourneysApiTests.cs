@@ -219,3 +219,19 @@ public class SimulationApiTests : IAsyncLifetime
         Assert.Equal(expected, (await SimulateAsync(journey, body)).StatusCode);
     }
 }
+
+public class ScheduleTests
+{
+    [Fact]
+    public void LastOccurrence_NcrontabWithSecondsInTheShopZone()
+    {
+        var seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
+        var from = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.FromHours(9));
+
+        var within = Nudge.App.Functions.TriggerFunctions.LastOccurrence("0 0 10 * * MON", from, from.AddDays(14), seoul);
+        var none = Nudge.App.Functions.TriggerFunctions.LastOccurrence("0 0 10 * * MON", from, from.AddDays(3), seoul);
+
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.FromHours(9)), within);
+        Assert.Null(none);
+    }
+}

@@ -37,7 +37,10 @@ public sealed class Pipeline
         var recentSends = new RecentSends(Deliveries, Settings, Clock);
         EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Settings);
         TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, recentSends, Settings, Clock);
+        Schedules = new ScheduledEntryHandler(Profiles, Instances, Runner, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Settings, Clock);
     }
+
+    public ScheduledEntryHandler Schedules { get; }
 
     public TableJourneyDefinitionStore Definitions { get; }
     public JourneyLibrary Library { get; }

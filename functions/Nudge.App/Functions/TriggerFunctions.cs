@@ -24,6 +24,14 @@ public static partial class TriggerFunctions
         },
         ["EmailSender"] = Deliver,
         ["SmsSender"] = Deliver,
+        ["ScheduledEntries"] = async (_, services, ct) =>
+        {
+            var entered = await services.GetRequiredService<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
+            if (entered > 0)
+            {
+                LogScheduled(Logger(services), entered);
+            }
+        },
         ["DispatchSweep"] = async (_, services, ct) =>
         {
             var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
@@ -41,6 +49,13 @@ public static partial class TriggerFunctions
         LogDelivery(Logger(services), message.DeliveryId, outcome);
     }
 
+    /// <summary>NCRONTAB with seconds, as in function.json timer schedules.</summary>
+    public static DateTimeOffset? LastOccurrence(string schedule, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone) =>
+        Cronos.CronExpression.Parse(schedule, Cronos.CronFormat.IncludeSeconds)
+            .GetOccurrences(from, to, zone, fromInclusive: false, toInclusive: true)
+            .Select(o => (DateTimeOffset?)o)
+            .LastOrDefault();
+
     private static T Parse<T>(string text) =>
         JsonSerializer.Deserialize<T>(text, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
 
@@ -55,6 +70,9 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: {Outcome}")]
     private static partial void LogDelivery(ILogger logger, string deliveryId, DeliveryHandling outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled journeys entered {Count} customers")]
+    private static partial void LogScheduled(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -82,6 +82,8 @@ public static class NudgeApp
             TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone),
             sp.GetRequiredService<IOptions<CrossJourneyOptions>>().Value.ToRules()));
         services.AddSingleton<RecentSends>();
+        services.AddSingleton<IScheduleCursor, TableScheduleCursor>();
+        services.AddSingleton<ScheduledEntryHandler>();
         services.AddSingleton<IJourneyDefinitionStore, TableJourneyDefinitionStore>();
         services.AddSingleton<JourneyLibrary>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyLibrary>());

@@ -74,9 +74,9 @@ public static partial class JourneyValidator
             error("entry.schedule", "must be an NCRONTAB expression with six fields (seconds first), e.g. '0 0 10 * * *'");
         }
 
-        if (entry.Filter is not null && entry.Event is null)
+        if (entry.Filter is not null && entry.Segment is not null)
         {
-            error("entry.filter", "applies to event entries only");
+            error("entry.filter", "applies to event and schedule entries; a segment is its own filter");
         }
 
         if (entry.BusinessKey is not null && (entry.Event is null || !KeyPattern().IsMatch(entry.BusinessKey)))

@@ -39,7 +39,9 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
             }
 
             var now = clock.GetUtcNow();
-            if (!JourneyInterpreter.MayEnter(definition, existing?.Value.Instance, now))
+            // The same trigger (a redelivered event, a repeated schedule run) never enters twice, whatever the re-entry policy.
+            var sameTrigger = trigger?.EventId is { } triggerId && existing?.Value.Instance.EntryEventId == triggerId;
+            if (sameTrigger || !JourneyInterpreter.MayEnter(definition, existing?.Value.Instance, now))
             {
                 return RunOutcome.AlreadyExists;
             }

@@ -42,6 +42,17 @@ public interface IProfileStore
 
     /// <summary>Writes if the stored version is still <paramref name="expectedVersion"/> (null: must not exist yet). False on a lost race.</summary>
     Task<bool> TrySaveAsync(CustomerProfile profile, string? expectedVersion, CancellationToken cancellationToken);
+
+    /// <summary>Every profile, for scheduled entries and simulations over stored customers.</summary>
+    IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Where each scheduled journey's entries got to, so a schedule fires once per occurrence.</summary>
+public interface IScheduleCursor
+{
+    Task<DateTimeOffset?> GetAsync(string journeyId, CancellationToken cancellationToken);
+
+    Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken);
 }
 
 /// <summary>A journey instance and the commands it decided but has not yet carried out (its outbox).</summary>
