@@ -16,9 +16,10 @@ public sealed class StorageNames(string prefix)
     public string Settings => Table("settings");
     public string Journeys => Table("journeys");
     public string JourneyVersions => Table("journeyversions");
+    public string Segments => Table("segments");
     public string RawPayloads => Container("raw-webhooks");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions];
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

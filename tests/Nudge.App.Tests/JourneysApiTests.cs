@@ -235,3 +235,48 @@ public class ScheduleTests
         Assert.Null(none);
     }
 }
+
+public class SegmentsApiTests : IAsyncLifetime
+{
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await NudgeTestApp.StartAsync();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("x-api-key", NudgeTestApp.ApiKey);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        return await _app.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Segment_SaveListAndSize()
+    {
+        await _app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(5151));
+        await _app.WaitForDeliveriesAsync("5151", r => r.Count == 1, "the signup to be processed");
+
+        var saved = await SendAsync(HttpMethod.Put, "/api/segments/sms-ok", """{"id":"sms-ok","name":"SMS consent","condition":{"fact":"profile.smsConsent","op":"eq","value":"true"}}""");
+        var list = await (await SendAsync(HttpMethod.Get, "/api/segments")).Content.ReadFromJsonAsync<JsonElement>();
+        var size = await (await SendAsync(HttpMethod.Get, "/api/segments/sms-ok/size")).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        Assert.Equal("sms-ok", list[0].GetProperty("id").GetString());
+        Assert.Equal((1, 1), (size.GetProperty("members").GetInt32(), size.GetProperty("customers").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData("""{"id":"bad","condition":{"fact":"profile.x","op":"like"}}""")]
+    [InlineData("""{"id":"other","condition":{"fact":"profile.x","op":"eq"}}""")]
+    [InlineData("{nope")]
+    public async Task Segment_Invalid_Is400(string body)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Put, "/api/segments/bad", body)).StatusCode);
+    }
+}

@@ -35,12 +35,14 @@ public sealed class Pipeline
         Definitions = new TableJourneyDefinitionStore(clients.Tables, names);
         Library = new JourneyLibrary(Definitions, Instances, Clock);
         var recentSends = new RecentSends(Deliveries, Settings, Clock);
-        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Settings);
+        Segments = new SegmentLibrary(new TableSegmentStore(clients.Tables, names));
+        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Segments, Settings);
         TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, recentSends, Settings, Clock);
-        Schedules = new ScheduledEntryHandler(Profiles, Instances, Runner, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Settings, Clock);
+        Schedules = new ScheduledEntryHandler(Profiles, Instances, Runner, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
     }
 
     public ScheduledEntryHandler Schedules { get; }
+    public SegmentLibrary Segments { get; }
 
     public TableJourneyDefinitionStore Definitions { get; }
     public JourneyLibrary Library { get; }

@@ -83,6 +83,8 @@ public static class NudgeApp
             sp.GetRequiredService<IOptions<CrossJourneyOptions>>().Value.ToRules()));
         services.AddSingleton<RecentSends>();
         services.AddSingleton<IScheduleCursor, TableScheduleCursor>();
+        services.AddSingleton<ISegmentStore, TableSegmentStore>();
+        services.AddSingleton<SegmentLibrary>();
         services.AddSingleton<ScheduledEntryHandler>();
         services.AddSingleton<IJourneyDefinitionStore, TableJourneyDefinitionStore>();
         services.AddSingleton<JourneyLibrary>();
@@ -135,6 +137,7 @@ public static class NudgeApp
         app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
         JourneysFunctions.Map(app);
+        SegmentsFunctions.Map(app);
         app.MapOpenApi("/api/openapi.json");
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 

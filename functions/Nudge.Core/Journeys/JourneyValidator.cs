@@ -69,6 +69,11 @@ public static partial class JourneyValidator
             error("entry", "needs exactly one of event, segment or schedule");
         }
 
+        if (entry.Segment is { } segment && !IdPattern().IsMatch(segment))
+        {
+            error("entry.segment", "must be a segment id (lowercase letters, digits, '-')");
+        }
+
         if (entry.Schedule is { } schedule && schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length != 6)
         {
             error("entry.schedule", "must be an NCRONTAB expression with six fields (seconds first), e.g. '0 0 10 * * *'");
@@ -338,6 +343,23 @@ public static partial class JourneyValidator
 
                 break;
         }
+    }
+
+    public static IReadOnlyList<ValidationIssue> ValidateSegment(Segment segment)
+    {
+        var errors = new List<ValidationIssue>();
+        if (!IdPattern().IsMatch(segment.Id ?? ""))
+        {
+            errors.Add(new ValidationIssue("id", "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"));
+        }
+
+        if (segment.Condition is null)
+        {
+            errors.Add(new ValidationIssue("condition", "is required"));
+        }
+
+        ValidateCondition(segment.Condition, "condition", (path, message) => errors.Add(new ValidationIssue(path, message)));
+        return errors;
     }
 
     private static void ValidateCondition(Condition? condition, string path, Action<string, string> error, int depth = 0)

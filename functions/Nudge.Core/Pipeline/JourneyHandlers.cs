@@ -24,7 +24,8 @@ public enum EventHandling
 /// events) and starts the journeys it enters.
 /// </summary>
 public sealed class JourneyEventHandler(
-    IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends, PipelineSettings settings)
+    IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
+    SegmentLibrary segments, PipelineSettings settings)
 {
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken)
     {
@@ -34,7 +35,10 @@ public sealed class JourneyEventHandler(
             return EventHandling.EventMissing;
         }
 
-        var profile = await profiles.ApplyAsync(evt, cancellationToken);
+        var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
+        var allSegments = await segments.AllAsync(cancellationToken);
+        var membersBefore = SegmentLibrary.Memberships(allSegments, before);
+        var membersAfter = SegmentLibrary.Memberships(allSegments, profile);
         var eventFacts = CustomerFacts.OfEvent(evt, profile);
         var sends = await recentSends.ForAsync(evt.Customer, cancellationToken);
 
@@ -50,7 +54,7 @@ public sealed class JourneyEventHandler(
 
         foreach (var instance in running)
         {
-            var context = CustomerContexts.For(profile, instance.Definition, settings, evt, sends);
+            var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
             await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken);
         }
@@ -59,12 +63,14 @@ public sealed class JourneyEventHandler(
         var activeMarketing = running.Count(i => i.Definition.IsMarketing);
         foreach (var journey in (await catalog.ActiveAsync(cancellationToken)).OrderByDescending(j => j.Priority))
         {
-            if (journey.Entry.Event != evt.Type)
+            var entersSegment = journey.Entry.Segment is { } segment
+                && membersAfter.GetValueOrDefault($"segment.{segment}") == "true" && membersBefore.GetValueOrDefault($"segment.{segment}") != "true";
+            if (journey.Entry.Event != evt.Type && !entersSegment)
             {
                 continue;
             }
 
-            var context = CustomerContexts.For(profile, journey, settings, evt, sends);
+            var context = WithSegments(CustomerContexts.For(profile, journey, settings, evt, sends), membersAfter);
             var facts = CustomerFacts.Merge(context.CustomerFacts, eventFacts);
             if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts))
             {
@@ -89,6 +95,48 @@ public sealed class JourneyEventHandler(
         }
 
         return EventHandling.Processed;
+    }
+
+    private static CustomerContext WithSegments(CustomerContext context, IReadOnlyDictionary<string, string> memberships) =>
+        memberships.Count == 0 ? context : context with { Facts = CustomerFacts.Merge(context.CustomerFacts, memberships) };
+}
+
+/// <summary>The shop's segments, cached briefly like the journey catalog, and membership of a profile in each.</summary>
+public sealed class SegmentLibrary(ISegmentStore store)
+{
+    private sealed record Cached(long LoadedAt, IReadOnlyList<Segment> Segments);
+
+    private volatile Cached? _cache;
+
+    public async Task<IReadOnlyList<Segment>> AllAsync(CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        if (_cache is { } cache && now - cache.LoadedAt < JourneyLibrary.CacheFor.TotalMilliseconds)
+        {
+            return cache.Segments;
+        }
+
+        var segments = await store.ListAsync(cancellationToken);
+        _cache = new Cached(now, segments);
+        return segments;
+    }
+
+    public async Task SaveAsync(Segment segment, CancellationToken cancellationToken)
+    {
+        await store.SaveAsync(segment, cancellationToken);
+        _cache = null;
+    }
+
+    /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts; empty for no profile.</summary>
+    public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile)
+    {
+        if (profile is null || segments.Count == 0)
+        {
+            return new Dictionary<string, string>();
+        }
+
+        var facts = CustomerFacts.OfProfile(profile);
+        return segments.ToDictionary(s => s.Fact, s => s.Condition.Evaluate(facts) ? "true" : "false");
     }
 }
 
@@ -133,7 +181,11 @@ public sealed class ProfileUpdater(IProfileStore profiles)
 {
     private const int MaxAttempts = 10;
 
-    public async Task<CustomerProfile> ApplyAsync(CustomerEvent evt, CancellationToken cancellationToken)
+    public async Task<CustomerProfile> ApplyAsync(CustomerEvent evt, CancellationToken cancellationToken) =>
+        (await ApplyWithPreviousAsync(evt, cancellationToken)).After;
+
+    /// <summary>The profile before and after the event, so segment entries can see who just entered.</summary>
+    public async Task<(CustomerProfile? Before, CustomerProfile After)> ApplyWithPreviousAsync(CustomerEvent evt, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -141,12 +193,12 @@ public sealed class ProfileUpdater(IProfileStore profiles)
             var updated = ProfileUpdates.Apply(current?.Value, evt);
             if (current is not null && updated == current.Value)
             {
-                return updated;
+                return (current.Value, updated);
             }
 
             if (await profiles.TrySaveAsync(updated, current?.Version, cancellationToken))
             {
-                return updated;
+                return (current?.Value, updated);
             }
         }
 

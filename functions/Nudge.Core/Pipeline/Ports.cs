@@ -47,6 +47,13 @@ public interface IProfileStore
     IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken);
 }
 
+public interface ISegmentStore
+{
+    Task<IReadOnlyList<Segment>> ListAsync(CancellationToken cancellationToken);
+
+    Task SaveAsync(Segment segment, CancellationToken cancellationToken);
+}
+
 /// <summary>Where each scheduled journey's entries got to, so a schedule fires once per occurrence.</summary>
 public interface IScheduleCursor
 {

@@ -9,7 +9,7 @@ namespace Nudge.Core.Pipeline;
 /// </summary>
 public sealed class ScheduledEntryHandler(
     IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, RecentSends recentSends, IJourneyCatalog catalog, IScheduleCursor cursor,
-    PipelineSettings settings, TimeProvider clock)
+    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock)
 {
     /// <summary>The last occurrence of an NCRONTAB schedule after <c>from</c> and at or before <c>to</c>, in a zone; null if none.</summary>
     public delegate DateTimeOffset? LastOccurrence(string schedule, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone);
@@ -49,10 +49,12 @@ public sealed class ScheduledEntryHandler(
             null,
             new Dictionary<string, string> { ["event.type"] = "schedule", ["event.occurredAt"] = occurrence.ToString("O", CultureInfo.InvariantCulture) });
         var entered = 0;
+        var allSegments = await segments.AllAsync(cancellationToken);
         await foreach (var profile in profiles.ListAsync(cancellationToken))
         {
             var sends = await recentSends.ForAsync(profile.Key, cancellationToken);
             var context = CustomerContexts.For(profile, journey, settings, trigger: null, sends);
+            context = context with { Facts = CustomerFacts.Merge(context.CustomerFacts, SegmentLibrary.Memberships(allSegments, profile)) };
             if (journey.Entry.Filter is { } filter && !filter.Evaluate(context.CustomerFacts))
             {
                 continue;
