@@ -208,12 +208,27 @@ public class SimulationApiTests : IAsyncLifetime
         Assert.Empty(await _app.DeliveriesAsync("0"));
     }
 
+    [Fact]
+    public async Task Simulate_StoredPopulation_UsesTheShopsCustomers()
+    {
+        await _app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(6161));
+        await _app.WaitForDeliveriesAsync("6161", r => r.Count == 1, "the signup to be processed");
+
+        var response = await SimulateAsync("welcome", """{"population":"stored","scenario":{"customers":100,"days":3}}""");
+        var report = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, report.GetProperty("customers").GetInt32());
+        Assert.Equal(1, report.GetProperty("totals").GetProperty("sent").GetProperty("email").GetInt32());
+    }
+
     [Theory]
     [InlineData("welcome", """{"scenario":{"customers":0}}""", HttpStatusCode.BadRequest)]
     [InlineData("welcome", """{"scenario":{"customers":300000}}""", HttpStatusCode.BadRequest)]
     [InlineData("welcome", "{oops", HttpStatusCode.BadRequest)]
     [InlineData("no-such-journey", "{}", HttpStatusCode.NotFound)]
     [InlineData("welcome", """{"useDraft":true}""", HttpStatusCode.NotFound)]
+    [InlineData("welcome", """{"population":"imaginary"}""", HttpStatusCode.BadRequest)]
     public async Task Simulate_BadRequests_Are4xx(string journey, string body, HttpStatusCode expected)
     {
         Assert.Equal(expected, (await SimulateAsync(journey, body)).StatusCode);

@@ -68,3 +68,42 @@ public class SimulatorTests
         Assert.Equal(3, errors.Count);
     }
 }
+
+public class SimulatorCapsAndStoredTests
+{
+    private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
+
+    [Fact]
+    public void Run_WithACap_CountsCappedSendsAndSendsLess()
+    {
+        var twoEmailsADay = JourneyCatalog.Welcome with
+        {
+            Steps = [new SendStep { Id = "a", Channel = Channels.Email, Template = "a" }, new SendStep { Id = "b", Channel = Channels.Email, Template = "b" }],
+        };
+        var scenario = new SimulationScenario { Customers = 1_000, Days = 2, EmailConsentRate = 1, HasEmailRate = 1, DailyEventRates = new Dictionary<string, double>() };
+        var oneEmailADay = new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [Channels.Email] = new(1, null) } };
+
+        var uncapped = JourneySimulator.Run(twoEmailsADay, scenario, Seoul);
+        var capped = JourneySimulator.Run(twoEmailsADay, scenario, Seoul, rules: oneEmailADay);
+
+        Assert.Equal(2_000, uncapped.TotalSent);
+        Assert.Equal(1_000, capped.TotalSent);
+        Assert.Equal(1_000, capped.Days.Sum(d => d.Capped));
+    }
+
+    [Fact]
+    public void Run_StoredPopulation_UsesTheirConsent()
+    {
+        var stored = Enumerable.Range(0, 10).Select(i => new Nudge.Core.Customers.CustomerProfile
+        {
+            Key = new("shopify", i.ToString()), Email = "e", Phone = "p",
+            Consent = new Nudge.Core.Customers.MarketingConsent(Email: i < 4, Sms: false, NightAds: false),
+        }).ToList();
+
+        var result = JourneySimulator.Run(JourneyCatalog.Welcome, new SimulationScenario { Days = 5, DailyEventRates = new Dictionary<string, double>() }, Seoul, population: stored);
+
+        Assert.Equal(10, result.Customers);
+        Assert.Equal(4, result.Days.Sum(d => d.Sent[Channels.Email]));
+        Assert.Equal(0, result.Days.Sum(d => d.Sent[Channels.Sms]));
+    }
+}

@@ -81,9 +81,10 @@ public static class JourneysFunctions
     }
 
     private static async Task<IResult> ActAsync(
-        string id, string action, HttpRequest request, JourneyLibrary library, IJourneyDefinitionStore store, IOptions<NudgeOptions> options, CancellationToken cancellationToken) => action switch
+        string id, string action, HttpRequest request, JourneyLibrary library, IJourneyDefinitionStore store, IProfileStore profiles, PipelineSettings settings,
+        CancellationToken cancellationToken) => action switch
     {
-        "simulate" => await SimulationFunctions.SimulateAsync(id, request, store, options, cancellationToken),
+        "simulate" => await SimulationFunctions.SimulateAsync(id, request, store, profiles, settings, cancellationToken),
         "publish" => Map(await library.PublishAsync(id, cancellationToken)),
         "pause" => Map(await library.PauseAsync(id, cancellationToken)),
         "resume" => Map(await library.ResumeAsync(id, cancellationToken)),

@@ -20,9 +20,13 @@ public static class SimulationFunctions
 
         /// <summary>Simulate the draft instead of the published version.</summary>
         public bool UseDraft { get; init; }
+
+        /// <summary>"synthetic" (default) or "stored": the shop's stored customers (up to <c>scenario.customers</c>) with their own consent.</summary>
+        public string Population { get; init; } = "synthetic";
     }
 
-    public static async Task<IResult> SimulateAsync(string id, HttpRequest request, IJourneyDefinitionStore store, IOptions<NudgeOptions> options, CancellationToken cancellationToken)
+    public static async Task<IResult> SimulateAsync(
+        string id, HttpRequest request, IJourneyDefinitionStore store, IProfileStore profiles, PipelineSettings settings, CancellationToken cancellationToken)
     {
         var body = await Http.ReadBodyAsync(request, 64 * 1024, cancellationToken);
         SimulateRequest? simulate;
@@ -42,6 +46,11 @@ public static class SimulationFunctions
             errors.Add($"customers must be at most {MaxCustomersOverHttp} over HTTP; use 'Nudge.App simulate' for more");
         }
 
+        if (simulate?.Population is not ("synthetic" or "stored"))
+        {
+            errors.Add("population must be 'synthetic' or 'stored'");
+        }
+
         if (errors.Count > 0)
         {
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid simulation", string.Join("; ", errors));
@@ -57,8 +66,27 @@ public static class SimulationFunctions
                 $"Journey '{id}' has no {(simulate.UseDraft ? "draft" : "published version")}.");
         }
 
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(options.Value.DefaultTimeZone);
-        return Results.Json(Report(JourneySimulator.Run(journey, scenario, zone), scenario), NudgeJson.Options);
+        List<Core.Customers.CustomerProfile>? population = null;
+        if (simulate.Population == "stored")
+        {
+            population = [];
+            await foreach (var profile in profiles.ListAsync(cancellationToken))
+            {
+                population.Add(profile);
+                if (population.Count >= scenario.Customers)
+                {
+                    break;
+                }
+            }
+
+            if (population.Count == 0)
+            {
+                return Http.Problem(StatusCodes.Status404NotFound, "No stored customers", "There are no stored customers to simulate yet.");
+            }
+        }
+
+        var result = JourneySimulator.Run(journey, scenario, settings.DefaultTimeZone, rules: settings.CrossJourney, population: population);
+        return Results.Json(Report(result, scenario), NudgeJson.Options);
     }
 
     /// <summary><c>Nudge.App simulate --journey welcome|file.json [--customers N] [--days D] [--seed S] [--time-zone Z]</c>.</summary>
@@ -103,6 +131,7 @@ public static class SimulationFunctions
             sent = result.Days.SelectMany(d => d.Sent).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Sum(s => s.Value)),
             entered = result.Days.Sum(d => d.Entered),
             deferred = result.Days.Sum(d => d.Deferred),
+            capped = result.Days.Sum(d => d.Capped),
             suppressed = result.Days.Sum(d => d.Suppressed),
             converted = result.Days.Sum(d => d.Converted),
             heldOut = result.Days.Sum(d => d.HeldOut),
@@ -115,6 +144,7 @@ public static class SimulationFunctions
             sent = d.Sent,
             d.Entered,
             d.Deferred,
+            d.Capped,
             d.Suppressed,
             d.Converted,
             d.ConvertedHeldOut,

@@ -52,6 +52,10 @@ public sealed record SimulationDay(int Day)
     public Dictionary<string, int> Sent { get; } = Channels.All.ToDictionary(c => c, _ => 0);
     public int Entered { get; set; }
     public int Deferred { get; set; }
+
+    /// <summary>Sends held back, switched or skipped by a frequency cap.</summary>
+    public int Capped { get; set; }
+
     public int Suppressed { get; set; }
     public int Converted { get; set; }
 
@@ -76,8 +80,17 @@ public sealed record SimulationResult(string JourneyId, int Version, int Custome
 /// </summary>
 public static class JourneySimulator
 {
-    public static SimulationResult Run(JourneyDefinition journey, SimulationScenario scenario, TimeZoneInfo zone, bool measureState = false)
+    /// <param name="rules">The shop's cross-journey rules; caps count this journey's own sends (other journeys are not simulated).</param>
+    /// <param name="population">Stored customers to use instead of synthetic ones (their contact and consent; behaviour stays synthetic).</param>
+    public static SimulationResult Run(
+        JourneyDefinition journey, SimulationScenario scenario, TimeZoneInfo zone, bool measureState = false,
+        CrossJourneyRules? rules = null, IReadOnlyList<CustomerProfile>? population = null)
     {
+        if (population is not null)
+        {
+            scenario = scenario with { Customers = population.Count };
+        }
+
         var days = Enumerable.Range(0, scenario.Days + 1).Select(d => new SimulationDay(d)).ToArray();
         long transitions = 0, stateBytes = 0;
         var partitions = Math.Max(1, Math.Min(Environment.ProcessorCount, scenario.Customers / 1000));
@@ -88,7 +101,7 @@ public static class JourneySimulator
             long localTransitions = 0, localBytes = 0;
             for (var c = p; c < scenario.Customers; c += partitions)
             {
-                localTransitions += RunCustomer(journey, scenario, zone, c, local, measureState ? b => localBytes += b : null);
+                localTransitions += RunCustomer(journey, scenario, zone, c, local, measureState ? b => localBytes += b : null, rules, population?[c]);
             }
 
             partials[p] = (local, localTransitions, localBytes);
@@ -107,25 +120,34 @@ public static class JourneySimulator
         return new SimulationResult(journey.Id, journey.Version, scenario.Customers, days, transitions, measureState ? stateBytes / Math.Max(1, scenario.Customers) : 0);
     }
 
-    private static long RunCustomer(JourneyDefinition journey, SimulationScenario scenario, TimeZoneInfo zone, int index, SimulationDay[] days, Action<long>? measure)
+    private static long RunCustomer(
+        JourneyDefinition journey, SimulationScenario scenario, TimeZoneInfo zone, int index, SimulationDay[] days, Action<long>? measure,
+        CrossJourneyRules? rules, CustomerProfile? stored)
     {
         var random = new Random(HashCode.Combine(scenario.Seed, index));
-        var customer = new CustomerKey("sim", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var profile = new CustomerProfile
+        var customer = stored?.Key ?? new CustomerKey("sim", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var synthetic = new CustomerProfile
         {
             Key = customer,
             Email = random.NextDouble() < scenario.HasEmailRate ? "x" : null,
             Phone = random.NextDouble() < scenario.HasPhoneRate ? "x" : null,
             Consent = new MarketingConsent(random.NextDouble() < scenario.EmailConsentRate, random.NextDouble() < scenario.SmsConsentRate, random.NextDouble() < scenario.NightConsentRate),
         };
-        var context = new CustomerContext(zone, profile.Consent.NightAds, false, Pipeline.CustomerFacts.OfProfile(profile));
+        var profile = stored ?? synthetic;
+        if (stored?.TimeZone is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var own))
+        {
+            zone = own;
+        }
+
+        var sent = new List<RecentSend>();
+        var context = new CustomerContext(zone, profile.Consent.NightAds, false, Pipeline.CustomerFacts.OfProfile(profile), rules, sent);
         var horizon = scenario.Start.AddDays(scenario.Days);
         var entryAt = scenario.Start.AddSeconds(random.Next(86_400));
         var timeline = Timeline(scenario, random, entryAt, horizon);
 
         var decision = JourneyInterpreter.Start(journey, customer, entryAt, context, new EntryTrigger("sim-entry", "k", scenario.EventFacts));
         long transitions = 1;
-        Count(decision, entryAt, days, scenario, profile);
+        Count(decision, 0, entryAt, days, scenario, profile, sent);
         days[Day(scenario, entryAt)].Entered++;
         var next = 0;
         while (!decision.Instance.IsEnded && transitions < 10_000)
@@ -147,9 +169,10 @@ public static class JourneySimulator
                 break;
             }
 
+            var historyBefore = decision.Instance.History.Count;
             decision = JourneyInterpreter.Apply(decision.Instance, input, context);
             transitions++;
-            Count(decision, input.At, days, scenario, profile);
+            Count(decision, historyBefore, input.At, days, scenario, profile, sent);
         }
 
         measure?.Invoke(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(decision.Instance, NudgeJson.Options).Length);
@@ -179,7 +202,7 @@ public static class JourneySimulator
         return events;
     }
 
-    private static void Count(JourneyDecision decision, DateTimeOffset at, SimulationDay[] days, SimulationScenario scenario, CustomerProfile profile)
+    private static void Count(JourneyDecision decision, int historyBefore, DateTimeOffset at, SimulationDay[] days, SimulationScenario scenario, CustomerProfile profile, List<RecentSend> sent)
     {
         var day = days[Day(scenario, at)];
         foreach (var send in decision.Commands.OfType<SendMessage>())
@@ -187,6 +210,7 @@ public static class JourneySimulator
             if (SendPolicy.Evaluate(profile, send.Channel, send.Class).Allowed)
             {
                 days[Day(scenario, send.ScheduledFor)].Sent[send.Channel]++;
+                sent.Add(new RecentSend(send.ScheduledFor, send.Channel, send.Class));
             }
             else
             {
@@ -195,14 +219,12 @@ public static class JourneySimulator
         }
 
         var instance = decision.Instance;
-        if (decision.Changed && instance.History.Count > 0 && instance.History[^1].What.StartsWith("quiet hours", StringComparison.Ordinal))
+        var added = decision.Changed ? Math.Max(0, instance.History.Count - historyBefore) : 0;
+        foreach (var entry in instance.History.Skip(instance.History.Count - added))
         {
-            day.Deferred++;
-        }
-
-        if (decision.Changed && instance.HeldOut && instance.History[^1].What.StartsWith("watching", StringComparison.Ordinal))
-        {
-            day.HeldOut++;
+            if (entry.What.StartsWith("quiet hours", StringComparison.Ordinal)) day.Deferred++;
+            else if (entry.What.StartsWith("frequency cap", StringComparison.Ordinal)) day.Capped++;
+            else if (entry.What.StartsWith("held out", StringComparison.Ordinal)) day.HeldOut++;
         }
 
         if (decision.Changed && instance.IsEnded)
@@ -225,6 +247,7 @@ public static class JourneySimulator
 
         into.Entered += from.Entered;
         into.Deferred += from.Deferred;
+        into.Capped += from.Capped;
         into.Suppressed += from.Suppressed;
         into.Converted += from.Converted;
         into.ConvertedHeldOut += from.ConvertedHeldOut;
