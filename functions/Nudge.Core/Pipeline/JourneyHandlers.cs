@@ -161,9 +161,10 @@ public sealed class JourneyTimerHandler(
         }
 
         var stored = await instances.GetAsync(message.Customer, message.InstanceSlot, cancellationToken);
-        if (stored is null)
+        var instance = stored?.Value.Instance;
+        if (stored is null || (stored.Value.Outbox.Count == 0 && (instance!.IsEnded || instance.TimerSequence != message.Sequence)))
         {
-            return TimerHandling.Fired;
+            return TimerHandling.Fired; // a stale or duplicate timer: nothing to read further, nothing to do
         }
 
         var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
@@ -171,7 +172,7 @@ public sealed class JourneyTimerHandler(
         var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends);
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
-            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken);
+            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored);
         return TimerHandling.Fired;
     }
 }
