@@ -6,6 +6,7 @@ public sealed class StorageNames(string prefix)
     public const string JourneyEventsQueue = "journey-events";
     public const string JourneyTimersQueue = "journey-timers";
     public const string DeliveryQueuePrefix = "delivery-";
+    public const string PrivacyRequestsQueue = "privacy-requests";
 
     public string Prefix { get; } = prefix;
 
@@ -14,9 +15,11 @@ public sealed class StorageNames(string prefix)
     public string Instances => Table("journeyinstances");
     public string Deliveries => Table("deliveries");
     public string Settings => Table("settings");
+    public string PrivacyAudit => Table("privacyaudit");
+    public string Catalog => Table("catalog");
     public string RawPayloads => Container("raw-webhooks");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings];
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, PrivacyAudit, Catalog];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

@@ -43,6 +43,42 @@ internal static class Tables
         ?? throw new InvalidDataException($"Entity {entity.PartitionKey}/{entity.RowKey} has no '{property}'.");
 
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, NudgeJson.Options);
+
+    /// <summary>Deletes every entity of one partition in transactions of up to 100; returns how many there were.</summary>
+    public static async Task<int> DeletePartitionAsync(TableClient table, string partitionKey, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}");
+        var keys = new List<TableEntity>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            keys.Add(entity);
+        }
+
+        foreach (var chunk in keys.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
+        }
+
+        return keys.Count;
+    }
+
+    /// <summary>The customers named by rows whose Platform and ShopDomain columns match.</summary>
+    public static async IAsyncEnumerable<CustomerKey> CustomersOfShopAsync(TableClient table, string platform, string shopDomain, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"Platform eq {platform} and ShopDomain eq {shopDomain}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["Platform", "CustomerId"], cancellationToken: cancellationToken))
+        {
+            yield return new CustomerKey(entity.GetString("Platform"), entity.GetString("CustomerId"));
+        }
+    }
+
+    /// <summary>The columns that let an erasure find a customer's rows by shop.</summary>
+    public static void AddOwner(TableEntity entity, CustomerKey customer, string? shopDomain)
+    {
+        entity["Platform"] = customer.Platform;
+        entity["CustomerId"] = customer.CustomerId;
+        entity["ShopDomain"] = shopDomain;
+    }
 }
 
 public sealed class TableProfileStore(TableServiceClient service, StorageNames names) : IProfileStore
@@ -63,8 +99,18 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
             ["Profile"] = Tables.Write(profile),
             ["HasOrdered"] = profile.HasOrdered,
         };
+        Tables.AddOwner(entity, profile.Key, profile.ShopDomain);
         return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken) is not null;
     }
+
+    public async Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var response = await _table.DeleteEntityAsync(TableKey.For(customer), RowKey, ETag.All, cancellationToken);
+        return response.Status != Tables.NotFound;
+    }
+
+    public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
 }
 
 public sealed class TableEventStore(TableServiceClient service, StorageNames names, TimeProvider clock) : IEventStore
@@ -81,6 +127,7 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
             ["Dispatched"] = false,
             ["Event"] = Tables.Write(evt),
         };
+        Tables.AddOwner(entity, evt.Customer, evt.ShopDomain);
         if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
         {
             return EventAddResult.Added;
@@ -110,6 +157,12 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
             yield return Tables.Read<CustomerEvent>(entity, "Event");
         }
     }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
+
+    public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
 }
 
 public sealed class TableJourneyInstanceStore(TableServiceClient service, StorageNames names) : IJourneyInstanceStore
@@ -148,6 +201,9 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
         }
     }
 
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
+
     private static StoredInstance ToStored(TableEntity entity) =>
         new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));
 }
@@ -179,6 +235,9 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
 
         return records.OrderBy(r => r.ScheduledFor).ThenBy(r => r.StepIndex).ToList();
     }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
 
     private static TableEntity ToEntity(DeliveryRecord r) => new(TableKey.For(r.Customer), r.DeliveryId)
     {

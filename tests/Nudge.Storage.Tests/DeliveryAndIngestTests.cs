@@ -115,7 +115,7 @@ public class DeliveryAndIngestTests
 
         Assert.Equal((IngestOutcome.Accepted, IngestOutcome.Duplicate), (first, second));
         Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
-        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/d-1.json");
+        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/7001/d-1.json");
         Assert.Equal(body, (await blob.DownloadContentAsync()).Value.Content.ToArray());
     }
 

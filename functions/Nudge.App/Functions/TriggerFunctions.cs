@@ -24,6 +24,12 @@ public static partial class TriggerFunctions
         },
         ["EmailSender"] = Deliver,
         ["SmsSender"] = Deliver,
+        ["PrivacyRequests"] = async (text, services, ct) =>
+        {
+            var request = Parse<Core.Ingest.PrivacyRequest>(text);
+            var record = await services.GetRequiredService<PrivacyHandler>().HandleAsync(request, ct);
+            LogPrivacy(Logger(services), request.Kind, request.RequestId, record.Customers, record.Events);
+        },
         ["DispatchSweep"] = async (_, services, ct) =>
         {
             var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
@@ -55,6 +61,9 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: {Outcome}")]
     private static partial void LogDelivery(ILogger logger, string deliveryId, DeliveryHandling outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Privacy request {Kind} {RequestId}: {Customers} customers, {Events} events erased")]
+    private static partial void LogPrivacy(ILogger logger, Core.Ingest.PrivacyRequestKind kind, string requestId, int customers, int events);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Nudge.App.Delivery;
 using Nudge.App.Functions;
+using Nudge.Core.Ingest;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 using Nudge.Core.Time;
@@ -40,6 +41,8 @@ public static class NudgeApp
         services.AddProblemDetails();
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(ShopRegistryFrom(configuration));
 
         var storageOptions = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (underFunctionsHost && storageOptions.Prefix.Length > 0)
@@ -67,7 +70,11 @@ public static class NudgeApp
         services.AddSingleton<IJourneyInstanceStore, TableJourneyInstanceStore>();
         services.AddSingleton<IDeliveryLog, TableDeliveryLog>();
         services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();
-        services.AddSingleton<IWorkQueue, StorageWorkQueue>();
+        services.AddSingleton<StorageWorkQueue>();
+        services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
+        services.AddSingleton<ICatalogStore, TableCatalogStore>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
 
         services.AddSingleton(sp => new PipelineSettings(
@@ -80,6 +87,8 @@ public static class NudgeApp
         services.AddSingleton<JourneyTimerHandler>();
         services.AddSingleton<DeliveryHandler>();
         services.AddSingleton<DispatchSweepHandler>();
+        services.AddSingleton<PrivacyHandler>();
+        services.AddSingleton<CatalogHandler>();
 
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
         services.AddSingleton(manifest);
@@ -93,6 +102,30 @@ public static class NudgeApp
         var app = builder.Build();
         MapEndpoints(app);
         return app;
+    }
+
+    /// <summary>The shops from <c>Shops__N__*</c>, validated at start, with <c>Shopify__WebhookSecret</c> as the one-shop default.</summary>
+    private static ShopRegistry ShopRegistryFrom(IConfiguration configuration)
+    {
+        var shops = configuration.GetSection(ShopOptions.Section).Get<List<ShopOptions>>() ?? [];
+        var errors = new List<string>();
+        foreach (var shop in shops)
+        {
+            var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+            if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(shop, new(shop), results, validateAllProperties: true))
+            {
+                errors.AddRange(results.Select(r => r.ErrorMessage ?? "invalid shop"));
+            }
+        }
+
+        var duplicates = shops.GroupBy(s => (s.Platform.ToLowerInvariant(), s.Domain.ToLowerInvariant())).Where(g => g.Count() > 1).Select(g => $"Shop '{g.Key.Item2}' ({g.Key.Item1}) is listed twice.");
+        errors.AddRange(duplicates);
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(ShopOptions.Section, typeof(ShopOptions), errors);
+        }
+
+        return new ShopRegistry(shops.Select(s => s.ToAccount()), configuration[$"{ShopifyOptions.Section}:{nameof(ShopifyOptions.WebhookSecret)}"]);
     }
 
     private static readonly JsonSerializerOptions InvocationJson = new() { PropertyNameCaseInsensitive = true };
@@ -118,6 +151,10 @@ public static class NudgeApp
     {
         app.UseStatusCodePages();
         app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
+        app.MapPost("/api/webhooks/woocommerce", WooCommerceWebhookFunction.HandleAsync);
+        app.MapPost("/api/webhooks/cafe24", Cafe24WebhookFunction.HandleAsync);
+        app.MapPost("/api/events", EventsApiFunction.HandleSingleAsync);
+        app.MapPost("/api/events/batch", EventsApiFunction.HandleBatchAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 

@@ -18,7 +18,10 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
 {
     public async Task<IngestOutcome> AcceptAsync(CustomerEvent evt, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
-        await rawPayloads.SaveAsync(evt.Customer.Platform, evt.ShopDomain ?? "unknown", deliveryId, rawBody, cancellationToken);
+        if (!rawBody.IsEmpty) // a batch message has no body of its own: its event is its record
+        {
+            await rawPayloads.SaveAsync(evt.Customer.Platform, evt.ShopDomain ?? "unknown", evt.Customer.CustomerId, deliveryId, rawBody, cancellationToken);
+        }
 
         var added = await events.TryAddAsync(evt, cancellationToken);
         if (added == EventAddResult.SeenAndDispatched)
@@ -29,5 +32,15 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
         await queue.EnqueueEventAsync(new JourneyEventMessage(evt.Customer.Platform, evt.Customer.CustomerId, evt.EventId), cancellationToken);
         await events.MarkDispatchedAsync(evt.Customer, evt.EventId, cancellationToken);
         return added == EventAddResult.Added ? IngestOutcome.Accepted : IngestOutcome.Duplicate;
+    }
+}
+
+/// <summary>Keeps products' prices (newest wins by the source's time) and reports the price drops they reveal.</summary>
+public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore catalog)
+{
+    public async Task<IReadOnlyList<PriceDrop>> AcceptAsync(Ingest.CatalogUpdate update, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
+    {
+        await rawPayloads.SaveAsync(update.Platform, update.ShopDomain, customerId: null, deliveryId, rawBody, cancellationToken);
+        return await catalog.ApplyAsync(update, cancellationToken);
     }
 }

@@ -29,11 +29,21 @@ public interface IEventStore
 
     /// <summary>Events accepted before <paramref name="acceptedBefore"/> whose dispatch never completed.</summary>
     IAsyncEnumerable<CustomerEvent> ListUndispatchedAsync(DateTimeOffset acceptedBefore, CancellationToken cancellationToken);
+
+    /// <summary>Erases every event of the customer; returns how many there were.</summary>
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    /// <summary>Customers with events from one shop (for a shop's erasure).</summary>
+    IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
 }
 
 public interface IRawPayloadStore
 {
-    Task SaveAsync(string platform, string shopDomain, string deliveryId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+    /// <summary>Keeps the body as received, filed under the customer it is about (so an erasure finds it).</summary>
+    Task SaveAsync(string platform, string shopDomain, string? customerId, string deliveryId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+
+    /// <summary>Erases the raw payloads of one customer of a shop, or of the whole shop when <paramref name="customerId"/> is null.</summary>
+    Task<int> DeleteAsync(string platform, string shopDomain, string? customerId, CancellationToken cancellationToken);
 }
 
 public interface IProfileStore
@@ -42,6 +52,10 @@ public interface IProfileStore
 
     /// <summary>Writes if the stored version is still <paramref name="expectedVersion"/> (null: must not exist yet). False on a lost race.</summary>
     Task<bool> TrySaveAsync(CustomerProfile profile, string? expectedVersion, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
 }
 
 /// <summary>A journey instance and the commands it decided but has not yet carried out (its outbox).</summary>
@@ -55,6 +69,8 @@ public interface IJourneyInstanceStore
     Task<string?> TrySaveAsync(StoredInstance instance, string? expectedVersion, CancellationToken cancellationToken);
 
     IAsyncEnumerable<JourneyInstance> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 }
 
 public interface IDeliveryLog
@@ -68,7 +84,36 @@ public interface IDeliveryLog
     Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DeliveryRecord>> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 }
+
+/// <summary>Privacy requests, made durable at once and carried out asynchronously (a shop's erasure can be long).</summary>
+public interface IPrivacyQueue
+{
+    Task EnqueuePrivacyAsync(Ingest.PrivacyRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>The audit trail of privacy requests. A record names the shop, the kind and the counts, never the customer.</summary>
+public interface IPrivacyAuditLog
+{
+    Task RecordAsync(PrivacyAuditRecord record, CancellationToken cancellationToken);
+
+    Task<PrivacyAuditRecord?> GetAsync(string platform, string shopDomain, string requestId, CancellationToken cancellationToken);
+}
+
+public sealed record PrivacyAuditRecord(
+    string Platform, string ShopDomain, string RequestId, Ingest.PrivacyRequestKind Kind, string Status,
+    DateTimeOffset ReceivedAt, DateTimeOffset? CompletedAt, int Customers, int Events, int Instances, int Deliveries, int RawPayloads);
+
+/// <summary>Variant prices per shop, kept newest-wins by the source's updated time.</summary>
+public interface ICatalogStore
+{
+    /// <summary>Stores the prices that are newer than what is held and returns the variants whose price went down.</summary>
+    Task<IReadOnlyList<PriceDrop>> ApplyAsync(Ingest.CatalogUpdate update, CancellationToken cancellationToken);
+}
+
+public sealed record PriceDrop(string ProductId, string VariantId, decimal OldPrice, decimal NewPrice);
 
 public interface IWorkQueue
 {
