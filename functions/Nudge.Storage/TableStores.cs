@@ -115,6 +115,9 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
 
 public sealed class TableEventStore(TableServiceClient service, StorageNames names, TimeProvider clock) : IEventStore
 {
+    /// <summary>How long an undispatched event counts as being dispatched by the request that added it (ingest takes milliseconds).</summary>
+    public static readonly TimeSpan InFlightWindow = TimeSpan.FromSeconds(30);
+
     private readonly TableClient _table = service.GetTableClient(names.Events);
 
     public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken)
@@ -134,7 +137,12 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
         }
 
         var existing = await Tables.GetOrNullAsync(_table, entity.PartitionKey, entity.RowKey, cancellationToken);
-        return existing?.GetBoolean("Dispatched") == true ? EventAddResult.SeenAndDispatched : EventAddResult.SeenNotDispatched;
+        return existing switch
+        {
+            _ when existing?.GetBoolean("Dispatched") == true => EventAddResult.SeenAndDispatched,
+            _ when existing?.GetDateTimeOffset("AcceptedAt") is { } acceptedAt && clock.GetUtcNow() - acceptedAt < InFlightWindow => EventAddResult.SeenInFlight,
+            _ => EventAddResult.SeenNotDispatched,
+        };
     }
 
     public async Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken)

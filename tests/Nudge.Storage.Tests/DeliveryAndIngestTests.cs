@@ -96,11 +96,15 @@ public class DeliveryAndIngestTests
         var evt = Pipeline.Signup("7001");
 
         var first = await p.Events.TryAddAsync(evt, CancellationToken.None);
-        var beforeDispatch = await p.Events.TryAddAsync(evt, CancellationToken.None);
+        var concurrent = await p.Events.TryAddAsync(evt, CancellationToken.None);
+        p.Time.Advance(TableEventStore.InFlightWindow + TimeSpan.FromSeconds(1));
+        var afterCrash = await p.Events.TryAddAsync(evt, CancellationToken.None);
         await p.Events.MarkDispatchedAsync(evt.Customer, evt.EventId, CancellationToken.None);
         var afterDispatch = await p.Events.TryAddAsync(evt, CancellationToken.None);
 
-        Assert.Equal((EventAddResult.Added, EventAddResult.SeenNotDispatched, EventAddResult.SeenAndDispatched), (first, beforeDispatch, afterDispatch));
+        Assert.Equal(
+            (EventAddResult.Added, EventAddResult.SeenInFlight, EventAddResult.SeenNotDispatched, EventAddResult.SeenAndDispatched),
+            (first, concurrent, afterCrash, afterDispatch));
     }
 
     [Fact]
@@ -117,6 +121,18 @@ public class DeliveryAndIngestTests
         Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
         var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/7001/d-1.json");
         Assert.Equal(body, (await blob.DownloadContentAsync()).Value.Content.ToArray());
+    }
+
+    [Fact]
+    public async Task IngestHandler_ConcurrentDeliveriesOfOneEvent_EnqueueOnce()
+    {
+        var p = await Pipeline.CreateAsync();
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => ingest.AcceptAsync(Pipeline.Signup("7001"), "d-1", "{}"u8.ToArray(), CancellationToken.None)));
+
+        Assert.Equal(1, outcomes.Count(o => o == IngestOutcome.Accepted));
+        Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
     }
 
     [Fact]

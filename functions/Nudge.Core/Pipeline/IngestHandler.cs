@@ -24,7 +24,7 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
         }
 
         var added = await events.TryAddAsync(evt, cancellationToken);
-        if (added == EventAddResult.SeenAndDispatched)
+        if (added is EventAddResult.SeenAndDispatched or EventAddResult.SeenInFlight)
         {
             return IngestOutcome.Duplicate;
         }

@@ -17,6 +17,12 @@ public enum EventAddResult
 
     /// <summary>Seen and dispatched: nothing left to do.</summary>
     SeenAndDispatched,
+
+    /// <summary>
+    /// Seen moments ago and not dispatched yet: a concurrent delivery of the same event is dispatching it. Leave it
+    /// to that one (or, if it crashed, to the dispatch sweep), so the event is never dispatched twice.
+    /// </summary>
+    SeenInFlight,
 }
 
 public interface IEventStore
