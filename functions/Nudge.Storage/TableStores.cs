@@ -131,6 +131,7 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
             ["Event"] = Tables.Write(evt),
         };
         Tables.AddOwner(entity, evt.Customer, evt.ShopDomain);
+        entity["SubjectId"] = evt.SubjectId;
         if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
         {
             return EventAddResult.Added;
@@ -171,6 +172,30 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
 
     public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
         Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
+
+    public async Task<bool> HasSubjectAsync(CustomerKey customer, string type, string subjectId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)} and Type eq {type} and SubjectId eq {subjectId}");
+        await foreach (var _ in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Each shop's reconciliation high-water mark, in the settings table.</summary>
+public sealed class TableReconcileCursorStore(TableServiceClient service, StorageNames names) : IReconcileCursorStore
+{
+    private const string Partition = "reconcile";
+    private readonly TableClient _table = service.GetTableClient(names.Settings);
+
+    public async Task<DateTimeOffset?> GetAsync(Core.Ingest.ShopAccount shop, CancellationToken cancellationToken) =>
+        (await Tables.GetOrNullAsync(_table, Partition, TablePrivacyAuditLog.ShopKey(shop.Platform, shop.Domain), cancellationToken))?.GetDateTimeOffset("ReachedUntil");
+
+    public async Task SetAsync(Core.Ingest.ShopAccount shop, DateTimeOffset reachedUntil, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity(Partition, TablePrivacyAuditLog.ShopKey(shop.Platform, shop.Domain)) { ["ReachedUntil"] = reachedUntil }, TableUpdateMode.Replace, cancellationToken);
 }
 
 public sealed class TableJourneyInstanceStore(TableServiceClient service, StorageNames names) : IJourneyInstanceStore

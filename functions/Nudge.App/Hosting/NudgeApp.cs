@@ -89,6 +89,9 @@ public static class NudgeApp
         services.AddSingleton<DispatchSweepHandler>();
         services.AddSingleton<PrivacyHandler>();
         services.AddSingleton<CatalogHandler>();
+        services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
+        services.AddHttpClient<IShopAdminApi, Reconciliation.ShopifyAdminClient>(client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<ReconcileHandler>();
 
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
         services.AddSingleton(manifest);

@@ -39,6 +39,9 @@ public interface IEventStore
     /// <summary>Erases every event of the customer; returns how many there were.</summary>
     Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
+    /// <summary>Whether the customer has an event of <paramref name="type"/> about <paramref name="subjectId"/> (reconciliation's gap test).</summary>
+    Task<bool> HasSubjectAsync(CustomerKey customer, string type, string subjectId, CancellationToken cancellationToken);
+
     /// <summary>Customers with events from one shop (for a shop's erasure).</summary>
     IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
 }
