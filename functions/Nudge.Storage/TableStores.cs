@@ -120,7 +120,10 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
 
     private readonly TableClient _table = service.GetTableClient(names.Events);
 
-    public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken)
+    public Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken) =>
+        TryAddAsync(evt, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(TableKey.For(evt.Customer), TableKey.Escape(evt.EventId))
         {
@@ -132,6 +135,11 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
         };
         Tables.AddOwner(entity, evt.Customer, evt.ShopDomain);
         entity["SubjectId"] = evt.SubjectId;
+        if (!rawBody.IsEmpty)
+        {
+            entity["RawBody"] = BinaryData.FromBytes(rawBody);
+        }
+
         if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
         {
             return EventAddResult.Added;

@@ -119,8 +119,21 @@ public class DeliveryAndIngestTests
 
         Assert.Equal((IngestOutcome.Accepted, IngestOutcome.Duplicate), (first, second));
         Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
-        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/7001/d-1.json");
-        Assert.Equal(body, (await blob.DownloadContentAsync()).Value.Content.ToArray());
+        var row = await p.Clients.Tables.GetTableClient(p.Names.Events).QueryAsync<Azure.Data.Tables.TableEntity>().SingleAsync();
+        Assert.Equal(body, row.GetBinary("RawBody")); // kept with the event, one write for both
+    }
+
+    [Fact]
+    public async Task IngestHandler_LargeBody_GoesToTheRawPayloadStoreUnderItsCustomer()
+    {
+        var p = await Pipeline.CreateAsync();
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue);
+        var body = new byte[IEventStore.InlineRawBodyLimit + 1];
+
+        await ingest.AcceptAsync(Pipeline.Signup("7001"), "d-2", body, CancellationToken.None);
+
+        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/7001/d-2.json");
+        Assert.Equal(body.Length, (await blob.DownloadContentAsync()).Value.Content.ToArray().Length);
     }
 
     [Fact]

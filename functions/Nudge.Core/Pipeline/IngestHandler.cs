@@ -12,18 +12,23 @@ public enum IngestOutcome
 
 /// <summary>
 /// Makes an incoming event durable and hands it to the journeys asynchronously, so the source gets its
-/// acknowledgement fast. Every step is idempotent by the event id, so a retry after a crash completes the work.
+/// acknowledgement fast: three storage operations per event (insert event + raw body, enqueue, mark dispatched).
+/// Every step is idempotent by the event id, so a retry after a crash completes the work.
 /// </summary>
 public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloads, IWorkQueue queue)
 {
     public async Task<IngestOutcome> AcceptAsync(CustomerEvent evt, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
-        if (!rawBody.IsEmpty) // a batch message has no body of its own: its event is its record
+        // The raw body is kept with the event in one write; only a large one goes to the raw payload store first.
+        // (A batch message has no body of its own: its event is its record.)
+        if (rawBody.Length > IEventStore.InlineRawBodyLimit)
         {
             await rawPayloads.SaveAsync(evt.Customer.Platform, evt.ShopDomain ?? "unknown", evt.Customer.CustomerId, deliveryId, rawBody, cancellationToken);
         }
 
-        var added = await events.TryAddAsync(evt, cancellationToken);
+        var added = rawBody.Length is > 0 and <= IEventStore.InlineRawBodyLimit
+            ? await events.TryAddAsync(evt, rawBody, cancellationToken)
+            : await events.TryAddAsync(evt, cancellationToken);
         if (added is EventAddResult.SeenAndDispatched or EventAddResult.SeenInFlight)
         {
             return IngestOutcome.Duplicate;

@@ -29,6 +29,12 @@ public interface IEventStore
 {
     Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken);
 
+    /// <summary>Adds the event with its raw body kept in the same row (one write for both), for bodies up to <see cref="InlineRawBodyLimit"/>.</summary>
+    Task<EventAddResult> TryAddAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken);
+
+    /// <summary>The largest raw body kept in the event's row; larger ones go to the raw payload store.</summary>
+    const int InlineRawBodyLimit = 60 * 1024;
+
     Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken);
 
     Task<CustomerEvent?> GetAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken);
