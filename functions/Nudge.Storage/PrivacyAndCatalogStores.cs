@@ -74,3 +74,37 @@ public sealed class TableCatalogStore(TableServiceClient service, StorageNames n
         return drops;
     }
 }
+
+/// <summary>Order id → customer, one row per order under its shop (erased with the customer).</summary>
+public sealed class TableOrderIndex(TableServiceClient service, StorageNames names) : IOrderIndex
+{
+    private readonly TableClient _table = service.GetTableClient(names.OrderIndex);
+
+    public async Task RememberAsync(string shopDomain, string orderId, Core.Customers.CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(TablePrivacyAuditLog.ShopKey(customer.Platform, shopDomain), TableKey.Escape(orderId));
+        Tables.AddOwner(entity, customer, shopDomain);
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<Core.Customers.CustomerKey?> FindAsync(string platform, string shopDomain, string orderId, CancellationToken cancellationToken) =>
+        await Tables.GetOrNullAsync(_table, TablePrivacyAuditLog.ShopKey(platform, shopDomain), TableKey.Escape(orderId), cancellationToken) is { } row
+            ? new Core.Customers.CustomerKey(row.GetString("Platform"), row.GetString("CustomerId"))
+            : null;
+
+    public async Task<int> DeleteForCustomerAsync(string shopDomain, Core.Customers.CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TablePrivacyAuditLog.ShopKey(customer.Platform, shopDomain)} and CustomerId eq {customer.CustomerId}");
+        var count = 0;
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            count++;
+        }
+
+        return count;
+    }
+
+    public Task<int> DeleteForShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TablePrivacyAuditLog.ShopKey(platform, shopDomain), cancellationToken);
+}

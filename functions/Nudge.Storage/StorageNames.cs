@@ -17,9 +17,10 @@ public sealed class StorageNames(string prefix)
     public string Settings => Table("settings");
     public string PrivacyAudit => Table("privacyaudit");
     public string Catalog => Table("catalog");
+    public string OrderIndex => Table("orderindex");
     public string RawPayloads => Container("raw-webhooks");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, PrivacyAudit, Catalog];
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, PrivacyAudit, Catalog, OrderIndex];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

@@ -121,6 +121,20 @@ public class IngestSourcesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Shopify_RefundsCreate_IsAttributedThroughItsOrder_UnknownOrderIs202()
+    {
+        static string Refund(long orderId) => $$"""{"id":801,"order_id":{{orderId}},"created_at":"2026-11-25T10:00:00Z","transactions":[{"kind":"refund","status":"success","amount":"10000","currency":"KRW"}]}""";
+
+        await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretA, "orders/create", NudgeTestApp.Order(9101, 3030))), HttpStatusCode.OK, "accepted");
+        await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretA, "refunds/create", Refund(9101))), HttpStatusCode.OK, "accepted");
+        await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretA, "refunds/create", Refund(9999))), HttpStatusCode.Accepted);
+
+        var key = TableKey.For(new CustomerKey("shopify", "3030"));
+        var types = await TestStorage.Clients().Tables.GetTableClient(_app.Names.Events).QueryAsync<TableEntity>(e => e.PartitionKey == key).Select(e => e.GetString("Type")).ToListAsync();
+        Assert.Equal(["order.placed", "order.refunded"], types.Order());
+    }
+
+    [Fact]
     public async Task Shopify_CheckoutUpdate_KeepsTheOpenCartOnTheProfile()
     {
         var body = """{"id":77,"token":"t77","created_at":"2026-11-24T01:00:00Z","updated_at":"2026-11-24T01:10:00Z","currency":"KRW","total_price":"15000","abandoned_checkout_url":"https://shop-a.myshopify.com/r/t77","customer":{"id":3020},"line_items":[{"product_id":5,"variant_id":51,"quantity":1,"price":"15000"}]}""";

@@ -42,6 +42,16 @@ public class SourceMappingTests
         Assert.Equal(new LineItem("5", "51", 2, new Money(19500.25m, "KRW"), "Tea"), Assert.Single(evt.Items!));
     }
 
+    [Fact]
+    public void Shopify_RefundsCreate_IsScopedToItsOrderWithTheRefundedAmount()
+    {
+        var parse = As<IngestParse.OrderScoped>(ShopifyWebhook.Parse("refunds/create", Shop, "d-3", """{"id":801,"order_id":99,"created_at":"2026-11-25T10:00:00+09:00","transactions":[{"kind":"refund","status":"success","amount":"10000.00","currency":"KRW"},{"kind":"refund","status":"failure","amount":"5000.00","currency":"KRW"},{"kind":"refund","status":"success","amount":"2500.50","currency":"KRW"}]}"""u8));
+
+        Assert.Equal(("99", EventTypes.OrderRefunded, "99"), (parse.OrderId, parse.Event.Type, parse.Event.SubjectId));
+        Assert.Equal(new Money(12500.50m, "KRW"), parse.Event.Value);
+        Assert.IsType<IngestParse.Invalid>(ShopifyWebhook.Parse("refunds/create", Shop, "d", """{"id":801,"created_at":"2026-11-25T10:00:00Z"}"""u8));
+    }
+
     [Theory]
     [InlineData("checkouts/create", EventTypes.CheckoutStarted, "2026-11-24T01:00:00Z")]
     [InlineData("checkouts/update", EventTypes.CheckoutUpdated, "2026-11-24T01:30:00Z")]
@@ -217,7 +227,7 @@ public class SourceMappingTests
     }
 
     private static readonly string[] ShopifyTopics =
-        ["customers/create", "customers/update", "orders/create", "orders/paid", "orders/cancelled", "checkouts/create", "checkouts/update", "carts/update", "products/update", "customers/redact", "customers/data_request", "shop/redact"];
+        ["customers/create", "customers/update", "orders/create", "orders/paid", "orders/cancelled", "refunds/create", "checkouts/create", "checkouts/update", "carts/update", "products/update", "customers/redact", "customers/data_request", "shop/redact"];
 
     private static readonly string[] WooTopics = ["customer.created", "customer.updated", "order.created", "order.updated", "product.updated"];
 

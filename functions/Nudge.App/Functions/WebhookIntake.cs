@@ -55,6 +55,13 @@ public static partial class WebhookIntake
                 LogAccepted(logger, source, topic, deliveryId, outcome);
                 return Results.Json(new { status = StatusOf(outcome), eventId = mapped.Event.EventId });
 
+            case IngestParse.OrderScoped scoped:
+                var evt = scoped.Event;
+                var owner = await services.GetRequiredService<IOrderIndex>().FindAsync(evt.Customer.Platform, evt.ShopDomain ?? "", scoped.OrderId, cancellationToken);
+                return owner is { } customer
+                    ? await CompleteAsync(request, new IngestParse.Mapped(evt with { Customer = customer }), source, topic, deliveryId, body, logger, cancellationToken)
+                    : await CompleteAsync(request, new IngestParse.Ignored("an order this deployment has not seen (its customer is unknown)"), source, topic, deliveryId, body, logger, cancellationToken);
+
             case IngestParse.Privacy privacy:
                 var privacyOutcome = await services.GetRequiredService<PrivacyHandler>().AcceptAsync(privacy.Request, cancellationToken);
                 LogAccepted(logger, source, topic, deliveryId, privacyOutcome);

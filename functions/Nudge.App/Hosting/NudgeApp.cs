@@ -75,6 +75,7 @@ public static class NudgeApp
         services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
+        services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
 
         services.AddSingleton(sp => new PipelineSettings(

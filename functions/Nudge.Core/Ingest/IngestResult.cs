@@ -13,6 +13,9 @@ public abstract record IngestParse
     /// <summary>Prices of a product's variants as of <see cref="CatalogUpdate.UpdatedAt"/>.</summary>
     public sealed record Catalog(CatalogUpdate Update) : IngestParse;
 
+    /// <summary>An event about an order whose payload names no customer (a Shopify refund): attributed through the order index.</summary>
+    public sealed record OrderScoped(string OrderId, CustomerEvent Event) : IngestParse;
+
     public sealed record Ignored(string Reason) : IngestParse;
 
     public sealed record Invalid(string Detail) : IngestParse;

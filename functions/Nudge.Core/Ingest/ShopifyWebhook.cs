@@ -17,6 +17,7 @@ public static class ShopifyWebhook
         public const string OrdersCreate = "orders/create";
         public const string OrdersPaid = "orders/paid";
         public const string OrdersCancelled = "orders/cancelled";
+        public const string RefundsCreate = "refunds/create";
         public const string CheckoutsCreate = "checkouts/create";
         public const string CheckoutsUpdate = "checkouts/update";
         public const string CartsUpdate = "carts/update";
@@ -40,6 +41,7 @@ public static class ShopifyWebhook
             Topics.OrdersCreate => (o, ctx) => Order(o, ctx, EventTypes.OrderPlaced, "created_at"),
             Topics.OrdersPaid => (o, ctx) => Order(o, ctx, EventTypes.OrderPaid, "processed_at", "updated_at"),
             Topics.OrdersCancelled => (o, ctx) => Order(o, ctx, EventTypes.OrderCancelled, "cancelled_at", "updated_at"),
+            Topics.RefundsCreate => Refund,
             Topics.CheckoutsCreate => (c, ctx) => Checkout(c, ctx, EventTypes.CheckoutStarted, "created_at"),
             Topics.CheckoutsUpdate => (c, ctx) => Checkout(c, ctx, EventTypes.CheckoutUpdated, "updated_at"),
             Topics.CartsUpdate => Cart,
@@ -121,6 +123,37 @@ public static class ShopifyWebhook
             Value = MoneyOf(order, "total_price", currency),
             Items = LineItems(order, "line_items", currency),
         });
+    }
+
+    /// <summary>A refund names its order, not the customer; the amount is the sum of its refund transactions.</summary>
+    private static IngestParse Refund(JsonElement refund, Context ctx)
+    {
+        if (!TryGetId(refund, "order_id", out var orderId))
+        {
+            return ctx.Missing("a numeric 'order_id'");
+        }
+
+        if (!TryGetFirstTime(refund, out var occurredAt, "processed_at", "created_at"))
+        {
+            return ctx.Missing("'created_at' as an ISO 8601 timestamp");
+        }
+
+        decimal amount = 0;
+        string? currency = null;
+        foreach (var transaction in GetArray(refund, "transactions"))
+        {
+            if (GetString(transaction, "kind") is null or "refund" && GetString(transaction, "status") is null or "success" && GetDecimal(transaction, "amount") is { } value)
+            {
+                amount += value;
+                currency ??= GetString(transaction, "currency");
+            }
+        }
+
+        var evt = ctx.Event(customerId: "", EventTypes.OrderRefunded, occurredAt, orderId) with
+        {
+            Value = currency is { Length: 3 } ? new Money(amount, currency.ToUpperInvariant()) : null,
+        };
+        return new IngestParse.OrderScoped(orderId, evt);
     }
 
     private static IngestParse Checkout(JsonElement checkout, Context ctx, string type, string timeField)

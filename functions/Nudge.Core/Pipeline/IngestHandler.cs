@@ -12,10 +12,11 @@ public enum IngestOutcome
 
 /// <summary>
 /// Makes an incoming event durable and hands it to the journeys asynchronously, so the source gets its
-/// acknowledgement fast: three storage operations per event (insert event + raw body, enqueue, mark dispatched).
+/// acknowledgement fast: three storage operations per event (insert event + raw body, enqueue, mark dispatched; an
+/// order placed also files its order in the order index).
 /// Every step is idempotent by the event id, so a retry after a crash completes the work.
 /// </summary>
-public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloads, IWorkQueue queue)
+public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloads, IWorkQueue queue, IOrderIndex orders)
 {
     public async Task<IngestOutcome> AcceptAsync(CustomerEvent evt, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
@@ -32,6 +33,11 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
         if (added is EventAddResult.SeenAndDispatched or EventAddResult.SeenInFlight)
         {
             return IngestOutcome.Duplicate;
+        }
+
+        if (evt.Type == EventTypes.OrderPlaced && evt.ShopDomain is { } shop && evt.SubjectId is { } orderId)
+        {
+            await orders.RememberAsync(shop, orderId, evt.Customer, cancellationToken); // an upsert: safe to repeat
         }
 
         await queue.EnqueueEventAsync(new JourneyEventMessage(evt.Customer.Platform, evt.Customer.CustomerId, evt.EventId), cancellationToken);

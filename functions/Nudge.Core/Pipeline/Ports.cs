@@ -121,6 +121,18 @@ public sealed record PrivacyAuditRecord(
     string Platform, string ShopDomain, string RequestId, Ingest.PrivacyRequestKind Kind, string Status,
     DateTimeOffset ReceivedAt, DateTimeOffset? CompletedAt, int Customers, int Events, int Instances, int Deliveries, int RawPayloads);
 
+/// <summary>Which customer placed each order, for events whose payload names only the order (refunds).</summary>
+public interface IOrderIndex
+{
+    Task RememberAsync(string shopDomain, string orderId, CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<CustomerKey?> FindAsync(string platform, string shopDomain, string orderId, CancellationToken cancellationToken);
+
+    Task<int> DeleteForCustomerAsync(string shopDomain, CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<int> DeleteForShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
+}
+
 /// <summary>Variant prices per shop, kept newest-wins by the source's updated time.</summary>
 public interface ICatalogStore
 {

@@ -10,7 +10,7 @@ namespace Nudge.Core.Pipeline;
 /// </summary>
 public sealed class PrivacyHandler(
     IEventStore events, IRawPayloadStore rawPayloads, IProfileStore profiles, IJourneyInstanceStore instances,
-    IDeliveryLog deliveries, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock)
+    IDeliveryLog deliveries, IOrderIndex orders, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock)
 {
     public const string StatusReceived = "received";
     public const string StatusCompleted = "completed";
@@ -65,12 +65,14 @@ public sealed class PrivacyHandler(
                 Instances = record.Instances + await instances.DeleteForCustomerAsync(customer, cancellationToken),
                 Deliveries = record.Deliveries + await deliveries.DeleteForCustomerAsync(customer, cancellationToken),
             };
+            await orders.DeleteForCustomerAsync(request.ShopDomain, customer, cancellationToken);
             await profiles.DeleteAsync(customer, cancellationToken);
         }
 
         if (request.Kind == PrivacyRequestKind.RedactShop)
         {
             record = record with { RawPayloads = record.RawPayloads + await rawPayloads.DeleteAsync(request.Platform, request.ShopDomain, null, cancellationToken) };
+            await orders.DeleteForShopAsync(request.Platform, request.ShopDomain, cancellationToken);
         }
 
         record = record with { Status = StatusCompleted, CompletedAt = clock.GetUtcNow() };
