@@ -43,6 +43,42 @@ internal static class Tables
         ?? throw new InvalidDataException($"Entity {entity.PartitionKey}/{entity.RowKey} has no '{property}'.");
 
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, NudgeJson.Options);
+
+    /// <summary>Deletes every entity of one partition in transactions of up to 100; returns how many there were.</summary>
+    public static async Task<int> DeletePartitionAsync(TableClient table, string partitionKey, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}");
+        var keys = new List<TableEntity>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            keys.Add(entity);
+        }
+
+        foreach (var chunk in keys.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
+        }
+
+        return keys.Count;
+    }
+
+    /// <summary>The customers named by rows whose Platform and ShopDomain columns match.</summary>
+    public static async IAsyncEnumerable<CustomerKey> CustomersOfShopAsync(TableClient table, string platform, string shopDomain, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"Platform eq {platform} and ShopDomain eq {shopDomain}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["Platform", "CustomerId"], cancellationToken: cancellationToken))
+        {
+            yield return new CustomerKey(entity.GetString("Platform"), entity.GetString("CustomerId"));
+        }
+    }
+
+    /// <summary>The columns that let an erasure find a customer's rows by shop.</summary>
+    public static void AddOwner(TableEntity entity, CustomerKey customer, string? shopDomain)
+    {
+        entity["Platform"] = customer.Platform;
+        entity["CustomerId"] = customer.CustomerId;
+        entity["ShopDomain"] = shopDomain;
+    }
 }
 
 public sealed class TableProfileStore(TableServiceClient service, StorageNames names) : IProfileStore
@@ -63,8 +99,18 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
             ["Profile"] = Tables.Write(profile),
             ["HasOrdered"] = profile.HasOrdered,
         };
+        Tables.AddOwner(entity, profile.Key, profile.ShopDomain);
         return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken) is not null;
     }
+
+    public async Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var response = await _table.DeleteEntityAsync(TableKey.For(customer), RowKey, ETag.All, cancellationToken);
+        return response.Status != Tables.NotFound;
+    }
+
+    public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
 
     public async IAsyncEnumerable<CustomerProfile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -110,9 +156,15 @@ public sealed class TableScheduleCursor(TableServiceClient service, StorageNames
 
 public sealed class TableEventStore(TableServiceClient service, StorageNames names, TimeProvider clock) : IEventStore
 {
+    /// <summary>How long an undispatched event counts as being dispatched by the request that added it (ingest takes milliseconds).</summary>
+    public static readonly TimeSpan InFlightWindow = TimeSpan.FromSeconds(30);
+
     private readonly TableClient _table = service.GetTableClient(names.Events);
 
-    public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken)
+    public Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken) =>
+        TryAddAsync(evt, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(TableKey.For(evt.Customer), TableKey.Escape(evt.EventId))
         {
@@ -122,13 +174,25 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
             ["Dispatched"] = false,
             ["Event"] = Tables.Write(evt),
         };
+        Tables.AddOwner(entity, evt.Customer, evt.ShopDomain);
+        entity["SubjectId"] = evt.SubjectId;
+        if (!rawBody.IsEmpty)
+        {
+            entity["RawBody"] = BinaryData.FromBytes(rawBody);
+        }
+
         if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
         {
             return EventAddResult.Added;
         }
 
         var existing = await Tables.GetOrNullAsync(_table, entity.PartitionKey, entity.RowKey, cancellationToken);
-        return existing?.GetBoolean("Dispatched") == true ? EventAddResult.SeenAndDispatched : EventAddResult.SeenNotDispatched;
+        return existing switch
+        {
+            _ when existing?.GetBoolean("Dispatched") == true => EventAddResult.SeenAndDispatched,
+            _ when existing?.GetDateTimeOffset("AcceptedAt") is { } acceptedAt && clock.GetUtcNow() - acceptedAt < InFlightWindow => EventAddResult.SeenInFlight,
+            _ => EventAddResult.SeenNotDispatched,
+        };
     }
 
     public async Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken)
@@ -151,6 +215,36 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
             yield return Tables.Read<CustomerEvent>(entity, "Event");
         }
     }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
+
+    public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
+
+    public async Task<bool> HasSubjectAsync(CustomerKey customer, string type, string subjectId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)} and Type eq {type} and SubjectId eq {subjectId}");
+        await foreach (var _ in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Each shop's reconciliation high-water mark, in the settings table.</summary>
+public sealed class TableReconcileCursorStore(TableServiceClient service, StorageNames names) : IReconcileCursorStore
+{
+    private const string Partition = "reconcile";
+    private readonly TableClient _table = service.GetTableClient(names.Settings);
+
+    public async Task<DateTimeOffset?> GetAsync(Core.Ingest.ShopAccount shop, CancellationToken cancellationToken) =>
+        (await Tables.GetOrNullAsync(_table, Partition, TablePrivacyAuditLog.ShopKey(shop.Platform, shop.Domain), cancellationToken))?.GetDateTimeOffset("ReachedUntil");
+
+    public async Task SetAsync(Core.Ingest.ShopAccount shop, DateTimeOffset reachedUntil, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity(Partition, TablePrivacyAuditLog.ShopKey(shop.Platform, shop.Domain)) { ["ReachedUntil"] = reachedUntil }, TableUpdateMode.Replace, cancellationToken);
 }
 
 public sealed class TableJourneyInstanceStore(TableServiceClient service, StorageNames names) : IJourneyInstanceStore
@@ -198,6 +292,9 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
             yield return (entity.GetInt32("JourneyVersion") ?? 0, entity.GetString("CurrentStep"));
         }
     }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
 
     private static StoredInstance ToStored(TableEntity entity) =>
         new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));
@@ -291,6 +388,9 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
 
         return records.OrderBy(r => r.ScheduledFor).ThenBy(r => r.StepIndex).ToList();
     }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
 
     private static TableEntity ToEntity(DeliveryRecord r) => new(TableKey.For(r.Customer), r.DeliveryId)
     {

@@ -35,10 +35,10 @@ public sealed class NudgeTestApp : IAsyncDisposable
     public IEnumerable<Microsoft.AspNetCore.Http.Endpoint> Endpoints =>
         _app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints;
 
-    public static async Task<NudgeTestApp> StartAsync(double clockSpeed = 1, string? prefix = null)
+    public static async Task<NudgeTestApp> StartAsync(double clockSpeed = 1, string? prefix = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         prefix ??= TestStorage.NewPrefix();
-        var app = await NudgeApp.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var app = await NudgeApp.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["urls"] = "http://127.0.0.1:0",
             ["AzureWebJobsStorage"] = TestStorage.ConnectionString,

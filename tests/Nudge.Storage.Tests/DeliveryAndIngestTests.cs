@@ -96,18 +96,22 @@ public class DeliveryAndIngestTests
         var evt = Pipeline.Signup("7001");
 
         var first = await p.Events.TryAddAsync(evt, CancellationToken.None);
-        var beforeDispatch = await p.Events.TryAddAsync(evt, CancellationToken.None);
+        var concurrent = await p.Events.TryAddAsync(evt, CancellationToken.None);
+        p.Time.Advance(TableEventStore.InFlightWindow + TimeSpan.FromSeconds(1));
+        var afterCrash = await p.Events.TryAddAsync(evt, CancellationToken.None);
         await p.Events.MarkDispatchedAsync(evt.Customer, evt.EventId, CancellationToken.None);
         var afterDispatch = await p.Events.TryAddAsync(evt, CancellationToken.None);
 
-        Assert.Equal((EventAddResult.Added, EventAddResult.SeenNotDispatched, EventAddResult.SeenAndDispatched), (first, beforeDispatch, afterDispatch));
+        Assert.Equal(
+            (EventAddResult.Added, EventAddResult.SeenInFlight, EventAddResult.SeenNotDispatched, EventAddResult.SeenAndDispatched),
+            (first, concurrent, afterCrash, afterDispatch));
     }
 
     [Fact]
     public async Task IngestHandler_DuplicateDelivery_EnqueuesOnce()
     {
         var p = await Pipeline.CreateAsync();
-        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue);
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
         var body = "{\"id\":7001}"u8.ToArray();
 
         var first = await ingest.AcceptAsync(Pipeline.Signup("7001"), "d-1", body, CancellationToken.None);
@@ -115,8 +119,33 @@ public class DeliveryAndIngestTests
 
         Assert.Equal((IngestOutcome.Accepted, IngestOutcome.Duplicate), (first, second));
         Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
-        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/d-1.json");
-        Assert.Equal(body, (await blob.DownloadContentAsync()).Value.Content.ToArray());
+        var row = await p.Clients.Tables.GetTableClient(p.Names.Events).QueryAsync<Azure.Data.Tables.TableEntity>().SingleAsync();
+        Assert.Equal(body, row.GetBinary("RawBody")); // kept with the event, one write for both
+    }
+
+    [Fact]
+    public async Task IngestHandler_LargeBody_GoesToTheRawPayloadStoreUnderItsCustomer()
+    {
+        var p = await Pipeline.CreateAsync();
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+        var body = new byte[IEventStore.InlineRawBodyLimit + 1];
+
+        await ingest.AcceptAsync(Pipeline.Signup("7001"), "d-2", body, CancellationToken.None);
+
+        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/7001/d-2.json");
+        Assert.Equal(body.Length, (await blob.DownloadContentAsync()).Value.Content.ToArray().Length);
+    }
+
+    [Fact]
+    public async Task IngestHandler_ConcurrentDeliveriesOfOneEvent_EnqueueOnce()
+    {
+        var p = await Pipeline.CreateAsync();
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => ingest.AcceptAsync(Pipeline.Signup("7001"), "d-1", "{}"u8.ToArray(), CancellationToken.None)));
+
+        Assert.Equal(1, outcomes.Count(o => o == IngestOutcome.Accepted));
+        Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
     }
 
     [Fact]

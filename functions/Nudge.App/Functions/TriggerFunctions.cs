@@ -32,6 +32,17 @@ public static partial class TriggerFunctions
                 LogScheduled(Logger(services), entered);
             }
         },
+        ["PrivacyRequests"] = async (text, services, ct) =>
+        {
+            var request = Parse<Core.Ingest.PrivacyRequest>(text);
+            var record = await services.GetRequiredService<PrivacyHandler>().HandleAsync(request, ct);
+            LogPrivacy(Logger(services), request.Kind, request.RequestId, record.Customers, record.Events);
+        },
+        ["Reconcile"] = async (_, services, ct) =>
+        {
+            var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
+            LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
+        },
         ["DispatchSweep"] = async (_, services, ct) =>
         {
             var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
@@ -73,6 +84,12 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled journeys entered {Count} customers")]
     private static partial void LogScheduled(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Privacy request {Kind} {RequestId}: {Customers} customers, {Events} events erased")]
+    private static partial void LogPrivacy(ILogger logger, Core.Ingest.PrivacyRequestKind kind, string requestId, int customers, int events);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Shops} shops polled, {Read} records read, {Filled} missing events filled")]
+    private static partial void LogReconciled(ILogger logger, int shops, int read, int filled);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Nudge.App.Delivery;
 using Nudge.App.Functions;
+using Nudge.Core.Ingest;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 using Nudge.Core.Time;
@@ -47,6 +48,8 @@ public static class NudgeApp
         }));
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(ShopRegistryFrom(configuration));
 
         var storageOptions = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (underFunctionsHost && storageOptions.Prefix.Length > 0)
@@ -74,7 +77,12 @@ public static class NudgeApp
         services.AddSingleton<IJourneyInstanceStore, TableJourneyInstanceStore>();
         services.AddSingleton<IDeliveryLog, TableDeliveryLog>();
         services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();
-        services.AddSingleton<IWorkQueue, StorageWorkQueue>();
+        services.AddSingleton<StorageWorkQueue>();
+        services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
+        services.AddSingleton<ICatalogStore, TableCatalogStore>();
+        services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
 
         services.AddOptions<CrossJourneyOptions>().BindConfiguration(CrossJourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -96,6 +104,11 @@ public static class NudgeApp
         services.AddSingleton<JourneyTimerHandler>();
         services.AddSingleton<DeliveryHandler>();
         services.AddSingleton<DispatchSweepHandler>();
+        services.AddSingleton<PrivacyHandler>();
+        services.AddSingleton<CatalogHandler>();
+        services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
+        services.AddHttpClient<IShopAdminApi, Reconciliation.ShopifyAdminClient>(client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<ReconcileHandler>();
 
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
         services.AddSingleton(manifest);
@@ -110,6 +123,30 @@ public static class NudgeApp
         await app.Services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
         MapEndpoints(app);
         return app;
+    }
+
+    /// <summary>The shops from <c>Shops__N__*</c>, validated at start, with <c>Shopify__WebhookSecret</c> as the one-shop default.</summary>
+    private static ShopRegistry ShopRegistryFrom(IConfiguration configuration)
+    {
+        var shops = configuration.GetSection(ShopOptions.Section).Get<List<ShopOptions>>() ?? [];
+        var errors = new List<string>();
+        foreach (var shop in shops)
+        {
+            var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+            if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(shop, new(shop), results, validateAllProperties: true))
+            {
+                errors.AddRange(results.Select(r => r.ErrorMessage ?? "invalid shop"));
+            }
+        }
+
+        var duplicates = shops.GroupBy(s => (s.Platform.ToLowerInvariant(), s.Domain.ToLowerInvariant())).Where(g => g.Count() > 1).Select(g => $"Shop '{g.Key.Item2}' ({g.Key.Item1}) is listed twice.");
+        errors.AddRange(duplicates);
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(ShopOptions.Section, typeof(ShopOptions), errors);
+        }
+
+        return new ShopRegistry(shops.Select(s => s.ToAccount()), configuration[$"{ShopifyOptions.Section}:{nameof(ShopifyOptions.WebhookSecret)}"]);
     }
 
     private static readonly JsonSerializerOptions InvocationJson = new() { PropertyNameCaseInsensitive = true };
@@ -135,6 +172,10 @@ public static class NudgeApp
     {
         app.UseStatusCodePages();
         app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
+        app.MapPost("/api/webhooks/woocommerce", WooCommerceWebhookFunction.HandleAsync);
+        app.MapPost("/api/webhooks/cafe24", Cafe24WebhookFunction.HandleAsync);
+        app.MapPost("/api/events", EventsApiFunction.HandleSingleAsync);
+        app.MapPost("/api/events/batch", EventsApiFunction.HandleBatchAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
         JourneysFunctions.Map(app);
         SegmentsFunctions.Map(app);

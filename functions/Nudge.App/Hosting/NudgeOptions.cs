@@ -32,9 +32,12 @@ public sealed class ShopifyOptions
 {
     public const string Section = "Shopify";
 
-    /// <summary>The app's client secret, which Shopify uses to sign webhooks.</summary>
-    [Required, MinLength(8)]
-    public string WebhookSecret { get; set; } = "";
+    /// <summary>
+    /// The app's client secret, which Shopify uses to sign webhooks: the default for a one-shop setup, used for any
+    /// Shopify domain while no Shopify shop is listed under <c>Shops</c>.
+    /// </summary>
+    [MinLength(8)]
+    public string? WebhookSecret { get; set; }
 }
 
 /// <summary>

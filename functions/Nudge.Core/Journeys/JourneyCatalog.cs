@@ -39,7 +39,7 @@ public static class JourneyCatalog
         Name = "Abandoned checkout (1 day, special offer)",
         Priority = 80,
         // A checkout event's subject is the checkout: one instance per checkout.
-        Entry = JourneyEntry.OnEvent("checkout.started", businessKey: "subjectId"),
+        Entry = JourneyEntry.OnEvent(EventTypes.CheckoutStarted, businessKey: "subjectId"),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.PerBusinessKey },
         ExitOn = [EventTypes.OrderPlaced],
         Steps =
@@ -48,7 +48,7 @@ public static class JourneyCatalog
             {
                 // The order itself ends the journey through exitOn; this step only waits for a day without cart changes.
                 Id = "idle-a-day", Event = EventTypes.OrderPlaced, Timeout = TimeSpan.FromDays(1),
-                ResetOn = "checkout.updated", MatchBusinessKey = true, OnEvent = "done", OnTimeout = "offer",
+                ResetOn = EventTypes.CheckoutUpdated, MatchBusinessKey = true, OnEvent = "done", OnTimeout = "offer",
             },
             Send("offer", Channels.Email, "abandoned-checkout-offer", next: "reminder-wait"),
             Wait("reminder-wait", TimeSpan.FromDays(1)),
@@ -113,13 +113,13 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Win-back after 14 days without a visit",
         Priority = 30,
-        Entry = JourneyEntry.OnEvent("page.viewed"),
+        Entry = JourneyEntry.OnEvent(EventTypes.PageViewed),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
         Steps =
         [
             new WaitForEventStep
             {
-                Id = "away-14-days", Event = "page.viewed", Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
+                Id = "away-14-days", Event = EventTypes.PageViewed, Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
             },
             Send("offer", Channels.Email, "win-back-offer", next: "back"),
             new ExitStep { Id = "back" },
@@ -133,7 +133,7 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Points-balance reminder",
         Priority = 20,
-        Entry = new JourneyEntry { Event = "points.changed", Filter = Condition.Is("event.balance", "gte", "2000") },
+        Entry = new JourneyEntry { Event = EventTypes.PointsChanged, Filter = Condition.Is("event.balance", "gte", "2000") },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(30) },
         Steps =
         [
@@ -171,13 +171,13 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Dormancy notice (optional shop policy)",
         Priority = 10,
-        Entry = JourneyEntry.OnEvent("page.viewed"),
+        Entry = JourneyEntry.OnEvent(EventTypes.PageViewed),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
         Steps =
         [
             new WaitForEventStep
             {
-                Id = "away-11-months", Event = "page.viewed", Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
+                Id = "away-11-months", Event = EventTypes.PageViewed, Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
             },
             Send("notice", Channels.Email, "dormancy-notice", MessageClass.Informational, next: "back"),
             new ExitStep { Id = "back" },

@@ -245,9 +245,22 @@ public static class CustomerFacts
         facts["profile.nightConsent"] = Bool(profile.Consent.NightAds);
         facts["profile.hasEmail"] = Bool(!string.IsNullOrEmpty(profile.Email));
         facts["profile.hasPhone"] = Bool(!string.IsNullOrEmpty(profile.Phone));
+        facts["profile.hasOpenCart"] = Bool(profile.HasOpenCart);
         Add(facts, "profile.signedUpAt", profile.SignedUpAt);
         Add(facts, "profile.firstOrderAt", profile.FirstOrderAt);
         Add(facts, "profile.lastOrderAt", profile.LastOrderAt);
+        Add(facts, "profile.lastSeenAt", profile.LastSeenAt);
+        Add(facts, "profile.lastLoginAt", profile.LastLoginAt);
+        if (profile.PointsBalance is { } points)
+        {
+            facts["profile.points"] = points.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (profile.Cart?.Value is { } cartValue)
+        {
+            facts["profile.cartValue"] = cartValue.Amount.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (profile.ShopDomain is { } shop)
         {
             facts["profile.shop"] = shop;
@@ -266,6 +279,28 @@ public static class CustomerFacts
         if (evt.SubjectId is { } subject)
         {
             facts["event.subjectId"] = subject;
+        }
+
+        if (evt.Value is { } value)
+        {
+            facts["event.value"] = value.Amount.ToString(CultureInfo.InvariantCulture);
+            facts["event.currency"] = value.Currency;
+        }
+
+        if (evt.Items is { Count: > 0 } items)
+        {
+            facts["event.items"] = items.Count.ToString(CultureInfo.InvariantCulture);
+            facts["event.productIds"] = string.Join(",", items.Select(i => i.ProductId));
+        }
+
+        if (evt.PointsBalance is { } balance)
+        {
+            facts["event.balance"] = balance.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (evt.Url is { } url)
+        {
+            facts["event.url"] = url;
         }
 
         if (evt.Type == EventTypes.OrderPlaced && profile?.FirstOrderAt is { } first)
