@@ -22,9 +22,16 @@ public sealed class StorageNames(string prefix)
     public string Catalog => Table("catalog");
     public string OrderIndex => Table("orderindex");
     public string RawPayloads => Container("raw-webhooks");
+    public string Suppressions => Table("suppressions");
+    public string Consents => Table("consentledger");
+    public string RateLimits => Table("ratelimits");
+    public string DeliveryEvents => Table("deliveryevents");
 
     public IReadOnlyList<string> AllTables =>
-        [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex];
+    [
+        Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex,
+        Suppressions, Consents, RateLimits, DeliveryEvents,
+    ];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

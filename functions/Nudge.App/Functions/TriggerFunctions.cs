@@ -43,6 +43,8 @@ public static partial class TriggerFunctions
             var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
             LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
         },
+
+        ["KakaoSender"] = Deliver,
         ["DispatchSweep"] = async (_, services, ct) =>
         {
             var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
