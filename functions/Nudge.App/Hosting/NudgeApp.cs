@@ -122,6 +122,7 @@ public static class NudgeApp
 
         var app = builder.Build();
         await app.Services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
+        await app.Services.GetRequiredService<SegmentLibrary>().SeedAsync(JourneyCatalog.PresetSegments, cancellationToken);
         MapEndpoints(app);
         return app;
     }

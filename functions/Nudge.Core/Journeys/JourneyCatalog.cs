@@ -9,6 +9,18 @@ namespace Nudge.Core.Journeys;
 /// </summary>
 public static class JourneyCatalog
 {
+    // Segments come first: static properties initialize in order, and presets refer to them.
+    /// <summary>Customers who accept advertising on at least one medium.</summary>
+    public static Segment MarketingConsent { get; } = new()
+    {
+        Id = "marketing-consent",
+        Name = "Accepts advertising (email or SMS)",
+        Condition = new Condition { Any = [Condition.Is("profile.emailConsent", "eq", "true"), Condition.Is("profile.smsConsent", "eq", "true")] },
+    };
+
+    /// <summary>Segments the presets use; created when a deployment starts without them.</summary>
+    public static IReadOnlyList<Segment> PresetSegments { get; } = [MarketingConsent];
+
     private static SendStep Send(string id, string channel, string template, MessageClass messageClass = MessageClass.Ad, string? next = null) =>
         new() { Id = id, Channel = channel, Template = template, Class = messageClass, Next = next };
 
@@ -153,9 +165,10 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Consent re-confirmation every 2 years",
         Priority = 90,
-        Entry = JourneyEntry.OnEvent("consent.granted"),
+        // Granting consent is entering the segment; withdrawing all of it ends the journey.
+        Entry = new JourneyEntry { Segment = MarketingConsent.Id },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
-        ExitOn = ["consent.withdrawn"],
+        ExitOn = [new ExitRule { Event = EventTypes.CustomerUpdated, Filter = new Condition { Not = MarketingConsent.Condition } }],
         ConversionWindow = TimeSpan.FromDays(730),
         Steps =
         [

@@ -127,6 +127,18 @@ public sealed class SegmentLibrary(ISegmentStore store)
         _cache = null;
     }
 
+    /// <summary>Creates the given segments where none of that id exists; a marketer's edits are kept.</summary>
+    public async Task SeedAsync(IEnumerable<Segment> segments, CancellationToken cancellationToken)
+    {
+        var existing = (await store.ListAsync(cancellationToken)).Select(s => s.Id).ToHashSet();
+        foreach (var segment in segments.Where(s => !existing.Contains(s.Id)))
+        {
+            await store.SaveAsync(segment, cancellationToken);
+        }
+
+        _cache = null;
+    }
+
     /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts; empty for no profile.</summary>
     public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile)
     {
