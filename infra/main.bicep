@@ -135,7 +135,7 @@ var names = {
 }
 
 // Flex Consumption pulls the app package from this blob container.
-var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}'
+var deploymentContainerName = toLower('app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}')
 
 // Key Vault secret names (the app never sees these; it reads the settings).
 var secretNames = {

@@ -22,6 +22,13 @@ bicep_version="${BICEP_VERSION:-0.49.2}"
 tools_dir="$repo_root/.tools/bicep"
 bicep_bin="${BICEP:-$tools_dir/$bicep_version/bicep}"
 
+# Telemetry off and no registry calls: the template uses local modules only.
+export BICEP_TRACING_ENABLED=false
+# bicep is a .NET program; without ICU on the machine it runs in invariant mode.
+if ! ldconfig -p 2>/dev/null | grep -q 'libicuuc\.so'; then
+  export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+fi
+
 install_bicep() {
   local work pkgs found
   echo "check-infra: installing Bicep CLI $bicep_version from NuGet (Azure.Bicep.CommandLine.linux-x64)" >&2
@@ -57,15 +64,14 @@ EOF
     echo "check-infra: FAILED — the package holds no bicep binary" >&2
     exit 1
   fi
-  mkdir -p "$tools_dir"
-  chmod +x "$found"
-  # Move into place atomically so a concurrent or interrupted run never sees half a binary.
-  mkdir -p "$tools_dir/.staging"
-  local staged="$tools_dir/.staging/bicep.$$"
-  cp "$found" "$staged"
+  # Copy next to the target, then rename: a concurrent or interrupted run never sees half a binary.
   mkdir -p "$(dirname "$bicep_bin")"
+  local staged
+  staged="$(dirname "$bicep_bin")/.bicep.$$.tmp"
+  cp "$found" "$staged"
+  chmod +x "$staged"
   mv -f "$staged" "$bicep_bin"
-  rm -rf "$work" "$tools_dir/.staging"
+  rm -rf "$work"
 }
 
 if [[ ! -x "$bicep_bin" ]] || ! "$bicep_bin" --version >/dev/null 2>&1; then
@@ -98,8 +104,6 @@ run_bicep() {
   fi
 }
 
-# Telemetry off and no registry calls: the template uses local modules only.
-export BICEP_TRACING_ENABLED=false
 run_bicep build build infra/main.bicep --outdir "$out_dir"
 run_bicep lint lint infra/main.bicep
 # build and lint of main.bicep cover every module it uses; a module it does

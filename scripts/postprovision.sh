@@ -7,7 +7,8 @@
 #   Override:     NUDGE_LOCAL_SETTINGS_PATH=functions/Nudge.App/local.settings.json
 #                 (any local.settings.json is git-ignored too).
 #
-# The file holds endpoints and names only: no keys, no secrets. Storage and
+# The file (Functions local.settings.json format) holds endpoints only: no
+# keys, no secrets; names of the deployed resources are in `azd env get-values`. Storage and
 # Communication Services are reached with the signed-in developer's Microsoft
 # Entra identity (no __credential setting means DefaultAzureCredential), which
 # needs the same data roles the app's identity has (see docs/deployment.md).
@@ -77,14 +78,6 @@ tmp="$target.tmp.$$"
   echo "    \"Nudge__DefaultTimeZone\": $(json_string "$NUDGE_DEFAULT_TIME_ZONE"),"
   echo "    \"Nudge__Email__AcsEndpoint\": $(json_string "$NUDGE_EMAIL_ACS_ENDPOINT"),"
   echo "    \"Nudge__Email__SenderAddress\": $(json_string "$NUDGE_EMAIL_SENDER_ADDRESS")"
-  echo '  },'
-  echo '  "Azure": {'
-  echo "    \"Environment\": $(json_string "$AZURE_ENV_NAME"),"
-  echo "    \"ResourceGroup\": $(json_string "${AZURE_RESOURCE_GROUP:-}"),"
-  echo "    \"FunctionApp\": $(json_string "${AZURE_FUNCTION_APP_NAME:-}"),"
-  echo "    \"FunctionAppUri\": $(json_string "${SERVICE_APP_URI:-}"),"
-  echo "    \"KeyVault\": $(json_string "${AZURE_KEY_VAULT_NAME:-}"),"
-  echo "    \"ManagedIdentityClientId\": $(json_string "${AZURE_MANAGED_IDENTITY_CLIENT_ID:-}")"
   echo '  }'
   echo '}'
 } >"$tmp"

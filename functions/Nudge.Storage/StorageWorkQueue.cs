@@ -12,7 +12,7 @@ namespace Nudge.Storage;
 /// converted to real time (the virtual clock's speed), capped at the queue's 7-day limit; the timer handler
 /// re-enqueues what is not due yet, which chains longer delays.
 /// </summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue
+public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IPrivacyQueue
 {
     /// <summary>The service allows visibility up to 7 days; keep a margin.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
@@ -31,10 +31,19 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
     public Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.DeliveryQueuePrefix + channel, message, notBefore is { } at ? DelayUntil(at) : TimeSpan.Zero, cancellationToken);
 
-    /// <summary>Real-time visibility delay until a virtual instant; handlers re-enqueue what the cap cut short.</summary>
-    private TimeSpan DelayUntil(DateTimeOffset dueAt)
+    public Task EnqueuePrivacyAsync(Core.Ingest.PrivacyRequest request, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.PrivacyRequestsQueue, request, TimeSpan.Zero, cancellationToken);
+
+    /// <summary>
+    /// Real-time visibility delay until a virtual instant, rounded up to the whole seconds the service counts in
+    /// (rounding down would make the message visible early and bounce it back again and again); handlers
+    /// re-enqueue what the 7-day cap cut short.
+    /// </summary>
+    private TimeSpan DelayUntil(DateTimeOffset dueAt) => VisibilityDelay(clock.ToRealDelay(dueAt - clock.GetUtcNow()));
+
+    public static TimeSpan VisibilityDelay(TimeSpan realDelay)
     {
-        var delay = clock.ToRealDelay(dueAt - clock.GetUtcNow());
+        var delay = TimeSpan.FromSeconds(Math.Ceiling(Math.Max(0, realDelay.TotalSeconds)));
         return delay > MaxVisibilityDelay ? MaxVisibilityDelay : delay;
     }
 

@@ -43,6 +43,42 @@ internal static class Tables
         ?? throw new InvalidDataException($"Entity {entity.PartitionKey}/{entity.RowKey} has no '{property}'.");
 
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, NudgeJson.Options);
+
+    /// <summary>Deletes every entity of one partition in transactions of up to 100; returns how many there were.</summary>
+    public static async Task<int> DeletePartitionAsync(TableClient table, string partitionKey, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}");
+        var keys = new List<TableEntity>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            keys.Add(entity);
+        }
+
+        foreach (var chunk in keys.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
+        }
+
+        return keys.Count;
+    }
+
+    /// <summary>The customers named by rows whose Platform and ShopDomain columns match.</summary>
+    public static async IAsyncEnumerable<CustomerKey> CustomersOfShopAsync(TableClient table, string platform, string shopDomain, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"Platform eq {platform} and ShopDomain eq {shopDomain}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["Platform", "CustomerId"], cancellationToken: cancellationToken))
+        {
+            yield return new CustomerKey(entity.GetString("Platform"), entity.GetString("CustomerId"));
+        }
+    }
+
+    /// <summary>The columns that let an erasure find a customer's rows by shop.</summary>
+    public static void AddOwner(TableEntity entity, CustomerKey customer, string? shopDomain)
+    {
+        entity["Platform"] = customer.Platform;
+        entity["CustomerId"] = customer.CustomerId;
+        entity["ShopDomain"] = shopDomain;
+    }
 }
 
 public sealed class TableProfileStore(TableServiceClient service, StorageNames names) : IProfileStore
@@ -63,15 +99,72 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
             ["Profile"] = Tables.Write(profile),
             ["HasOrdered"] = profile.HasOrdered,
         };
+        Tables.AddOwner(entity, profile.Key, profile.ShopDomain);
         return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken) is not null;
     }
+
+    public async Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var response = await _table.DeleteEntityAsync(TableKey.For(customer), RowKey, ETag.All, cancellationToken);
+        return response.Status != Tables.NotFound;
+    }
+
+    public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
+
+    public async IAsyncEnumerable<CustomerProfile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {RowKey}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["Profile"], cancellationToken: cancellationToken))
+        {
+            yield return Tables.Read<CustomerProfile>(entity, "Profile");
+        }
+    }
+}
+
+/// <summary>Segments in one partition of their own table (few rows, read together).</summary>
+public sealed class TableSegmentStore(TableServiceClient service, StorageNames names) : ISegmentStore
+{
+    private readonly TableClient _table = service.GetTableClient(names.Segments);
+
+    public async Task<IReadOnlyList<Core.Journeys.Segment>> ListAsync(CancellationToken cancellationToken)
+    {
+        var segments = new List<Core.Journeys.Segment>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"segment"}"), cancellationToken: cancellationToken))
+        {
+            segments.Add(Tables.Read<Core.Journeys.Segment>(entity, "Segment"));
+        }
+
+        return segments;
+    }
+
+    public async Task SaveAsync(Core.Journeys.Segment segment, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity("segment", TableKey.Escape(segment.Id)) { ["Segment"] = Tables.Write(segment) }, TableUpdateMode.Replace, cancellationToken);
+}
+
+/// <summary>Schedule cursors in the settings table.</summary>
+public sealed class TableScheduleCursor(TableServiceClient service, StorageNames names) : IScheduleCursor
+{
+    private readonly TableClient _table = service.GetTableClient(names.Settings);
+
+    public async Task<DateTimeOffset?> GetAsync(string journeyId, CancellationToken cancellationToken) =>
+        (await Tables.GetOrNullAsync(_table, "schedule", TableKey.Escape(journeyId), cancellationToken))?.GetDateTimeOffset("Through");
+
+    public async Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity("schedule", TableKey.Escape(journeyId)) { ["Through"] = through }, TableUpdateMode.Replace, cancellationToken);
 }
 
 public sealed class TableEventStore(TableServiceClient service, StorageNames names, TimeProvider clock) : IEventStore
 {
+    /// <summary>How long an undispatched event counts as being dispatched by the request that added it (ingest takes milliseconds).</summary>
+    public static readonly TimeSpan InFlightWindow = TimeSpan.FromSeconds(30);
+
     private readonly TableClient _table = service.GetTableClient(names.Events);
 
-    public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken)
+    public Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken) =>
+        TryAddAsync(evt, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(TableKey.For(evt.Customer), TableKey.Escape(evt.EventId))
         {
@@ -81,13 +174,25 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
             ["Dispatched"] = false,
             ["Event"] = Tables.Write(evt),
         };
+        Tables.AddOwner(entity, evt.Customer, evt.ShopDomain);
+        entity["SubjectId"] = evt.SubjectId;
+        if (!rawBody.IsEmpty)
+        {
+            entity["RawBody"] = BinaryData.FromBytes(rawBody);
+        }
+
         if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
         {
             return EventAddResult.Added;
         }
 
         var existing = await Tables.GetOrNullAsync(_table, entity.PartitionKey, entity.RowKey, cancellationToken);
-        return existing?.GetBoolean("Dispatched") == true ? EventAddResult.SeenAndDispatched : EventAddResult.SeenNotDispatched;
+        return existing switch
+        {
+            _ when existing?.GetBoolean("Dispatched") == true => EventAddResult.SeenAndDispatched,
+            _ when existing?.GetDateTimeOffset("AcceptedAt") is { } acceptedAt && clock.GetUtcNow() - acceptedAt < InFlightWindow => EventAddResult.SeenInFlight,
+            _ => EventAddResult.SeenNotDispatched,
+        };
     }
 
     public async Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken)
@@ -110,27 +215,57 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
             yield return Tables.Read<CustomerEvent>(entity, "Event");
         }
     }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
+
+    public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
+
+    public async Task<bool> HasSubjectAsync(CustomerKey customer, string type, string subjectId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)} and Type eq {type} and SubjectId eq {subjectId}");
+        await foreach (var _ in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Each shop's reconciliation high-water mark, in the settings table.</summary>
+public sealed class TableReconcileCursorStore(TableServiceClient service, StorageNames names) : IReconcileCursorStore
+{
+    private const string Partition = "reconcile";
+    private readonly TableClient _table = service.GetTableClient(names.Settings);
+
+    public async Task<DateTimeOffset?> GetAsync(Core.Ingest.ShopAccount shop, CancellationToken cancellationToken) =>
+        (await Tables.GetOrNullAsync(_table, Partition, TablePrivacyAuditLog.ShopKey(shop.Platform, shop.Domain), cancellationToken))?.GetDateTimeOffset("ReachedUntil");
+
+    public async Task SetAsync(Core.Ingest.ShopAccount shop, DateTimeOffset reachedUntil, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity(Partition, TablePrivacyAuditLog.ShopKey(shop.Platform, shop.Domain)) { ["ReachedUntil"] = reachedUntil }, TableUpdateMode.Replace, cancellationToken);
 }
 
 public sealed class TableJourneyInstanceStore(TableServiceClient service, StorageNames names) : IJourneyInstanceStore
 {
     private readonly TableClient _table = service.GetTableClient(names.Instances);
 
-    public async Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken)
+    public async Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken)
     {
-        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), TableKey.Escape(journeyId), cancellationToken);
+        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), TableKey.Escape(slot), cancellationToken);
         return entity is null ? null : new Versioned<StoredInstance>(ToStored(entity), entity.ETag.ToString());
     }
 
     public async Task<string?> TrySaveAsync(StoredInstance stored, string? expectedVersion, CancellationToken cancellationToken)
     {
         var instance = stored.Instance;
-        var entity = new TableEntity(TableKey.For(instance.Customer), TableKey.Escape(instance.Definition.Id))
+        var entity = new TableEntity(TableKey.For(instance.Customer), TableKey.Escape(instance.Slot))
         {
             ["JourneyId"] = instance.Definition.Id,
             ["JourneyVersion"] = instance.Definition.Version,
             ["Status"] = Tables.Write(instance.Status).Trim('"'),
-            ["StepIndex"] = instance.StepIndex,
+            ["CurrentStep"] = instance.CurrentStep,
             ["WaitingUntil"] = instance.WaitingUntil,
             ["PendingCommands"] = stored.Outbox.Count,
             ["Instance"] = Tables.Write(instance),
@@ -148,8 +283,82 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
         }
     }
 
+    public async IAsyncEnumerable<(int Version, string? Step)> ListActivePositionsAsync(string journeyId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // A scan with a filter: fine for previews; a per-journey index table is the next step at large scale.
+        var filter = TableClient.CreateQueryFilter($"JourneyId eq {journeyId} and Status eq {"active"}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["JourneyVersion", "CurrentStep"], cancellationToken: cancellationToken))
+        {
+            yield return (entity.GetInt32("JourneyVersion") ?? 0, entity.GetString("CurrentStep"));
+        }
+    }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
+
     private static StoredInstance ToStored(TableEntity entity) =>
         new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));
+}
+
+/// <summary>Journey heads in one partition (few rows, listed often) and immutable versions per journey.</summary>
+public sealed class TableJourneyDefinitionStore(TableServiceClient service, StorageNames names) : IJourneyDefinitionStore
+{
+    private const string HeadPartition = "head";
+    private readonly TableClient _heads = service.GetTableClient(names.Journeys);
+    private readonly TableClient _versions = service.GetTableClient(names.JourneyVersions);
+
+    public async Task<Versioned<Core.Journeys.JourneyHead>?> GetHeadAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_heads, HeadPartition, TableKey.Escape(journeyId), cancellationToken);
+        return entity is null ? null : new Versioned<Core.Journeys.JourneyHead>(Tables.Read<Core.Journeys.JourneyHead>(entity, "Head"), entity.ETag.ToString());
+    }
+
+    public async Task<bool> TrySaveHeadAsync(Core.Journeys.JourneyHead head, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(HeadPartition, TableKey.Escape(head.Id))
+        {
+            ["Status"] = Tables.Write(head.Status).Trim('"'),
+            ["PublishedVersion"] = head.PublishedVersion,
+            ["Head"] = Tables.Write(head),
+        };
+        return await Tables.TryWriteAsync(_heads, entity, expectedVersion, cancellationToken) is not null;
+    }
+
+    public async Task<IReadOnlyList<Core.Journeys.JourneyHead>> ListHeadsAsync(CancellationToken cancellationToken)
+    {
+        var heads = new List<Core.Journeys.JourneyHead>();
+        await foreach (var entity in _heads.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {HeadPartition}"), cancellationToken: cancellationToken))
+        {
+            heads.Add(Tables.Read<Core.Journeys.JourneyHead>(entity, "Head"));
+        }
+
+        return heads;
+    }
+
+    public async Task SaveVersionAsync(Core.Journeys.JourneyDefinition definition, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(TableKey.Escape(definition.Id), VersionKey(definition.Version)) { ["Definition"] = Tables.Write(definition) };
+        await Tables.TryWriteAsync(_versions, entity, expectedVersion: null, cancellationToken); // immutable: a second write of the same version is a no-op
+    }
+
+    public async Task<Core.Journeys.JourneyDefinition?> GetVersionAsync(string journeyId, int version, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_versions, TableKey.Escape(journeyId), VersionKey(version), cancellationToken);
+        return entity is null ? null : Tables.Read<Core.Journeys.JourneyDefinition>(entity, "Definition");
+    }
+
+    public async Task<IReadOnlyList<Core.Journeys.JourneyDefinition>> ListVersionsAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        var versions = new List<Core.Journeys.JourneyDefinition>();
+        await foreach (var entity in _versions.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.Escape(journeyId)}"), cancellationToken: cancellationToken))
+        {
+            versions.Add(Tables.Read<Core.Journeys.JourneyDefinition>(entity, "Definition"));
+        }
+
+        return versions;
+    }
+
+    private static string VersionKey(int version) => version.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public sealed class TableDeliveryLog(TableServiceClient service, StorageNames names) : IDeliveryLog
@@ -182,6 +391,9 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
 
         return records.OrderBy(r => r.ScheduledFor).ThenBy(r => r.StepIndex).ToList();
     }
+
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
 
     private static TableEntity ToEntity(DeliveryRecord r) => new(TableKey.For(r.Customer), r.DeliveryId)
     {

@@ -21,7 +21,7 @@ public class ShopifyWebhookTests
 
         Assert.Equal(("shopify", "7001", EventTypes.CustomerSignedUp, "shopify-d-1"), (evt.Customer.Platform, evt.Customer.CustomerId, evt.Type, evt.EventId));
         Assert.Equal(DateTimeOffset.Parse("2026-11-24T01:00:00Z"), evt.OccurredAt);
-        Assert.Equal(("m@example.com", "+821012345678", true, false), (evt.Contact!.Email, evt.Contact.Phone, evt.Contact.Consent.Email, evt.Contact.Consent.Sms));
+        Assert.Equal(("m@example.com", "+821012345678", true, false), (evt.Contact!.Email, evt.Contact.Phone, evt.Contact.Consent!.Email, evt.Contact.Consent.Sms));
         Assert.Equal(DateTimeOffset.Parse("2026-11-24T01:05:00Z"), evt.Contact.UpdatedAt);
     }
 

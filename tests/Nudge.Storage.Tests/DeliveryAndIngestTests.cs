@@ -14,7 +14,7 @@ public class DeliveryAndIngestTests
     {
         var p = await Pipeline.CreateAsync(now);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), CancellationToken.None);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         var row = Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
         return (p, new DeliveryMessage("shopify", "7001", row.DeliveryId));
     }
@@ -52,7 +52,7 @@ public class DeliveryAndIngestTests
     {
         var p = await Pipeline.CreateAsync();
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), CancellationToken.None);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddDays(1)), CancellationToken.None);
@@ -72,7 +72,7 @@ public class DeliveryAndIngestTests
         var lateEvening = new DateTimeOffset(2026, 11, 24, 20, 59, 0, TimeSpan.FromHours(9));
         var p = await Pipeline.CreateAsync(lateEvening);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), CancellationToken.None);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
         var sms = (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Single(r => r.Channel == Channels.Sms);
@@ -96,18 +96,22 @@ public class DeliveryAndIngestTests
         var evt = Pipeline.Signup("7001");
 
         var first = await p.Events.TryAddAsync(evt, CancellationToken.None);
-        var beforeDispatch = await p.Events.TryAddAsync(evt, CancellationToken.None);
+        var concurrent = await p.Events.TryAddAsync(evt, CancellationToken.None);
+        p.Time.Advance(TableEventStore.InFlightWindow + TimeSpan.FromSeconds(1));
+        var afterCrash = await p.Events.TryAddAsync(evt, CancellationToken.None);
         await p.Events.MarkDispatchedAsync(evt.Customer, evt.EventId, CancellationToken.None);
         var afterDispatch = await p.Events.TryAddAsync(evt, CancellationToken.None);
 
-        Assert.Equal((EventAddResult.Added, EventAddResult.SeenNotDispatched, EventAddResult.SeenAndDispatched), (first, beforeDispatch, afterDispatch));
+        Assert.Equal(
+            (EventAddResult.Added, EventAddResult.SeenInFlight, EventAddResult.SeenNotDispatched, EventAddResult.SeenAndDispatched),
+            (first, concurrent, afterCrash, afterDispatch));
     }
 
     [Fact]
     public async Task IngestHandler_DuplicateDelivery_EnqueuesOnce()
     {
         var p = await Pipeline.CreateAsync();
-        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue);
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
         var body = "{\"id\":7001}"u8.ToArray();
 
         var first = await ingest.AcceptAsync(Pipeline.Signup("7001"), "d-1", body, CancellationToken.None);
@@ -115,8 +119,33 @@ public class DeliveryAndIngestTests
 
         Assert.Equal((IngestOutcome.Accepted, IngestOutcome.Duplicate), (first, second));
         Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
-        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/d-1.json");
-        Assert.Equal(body, (await blob.DownloadContentAsync()).Value.Content.ToArray());
+        var row = await p.Clients.Tables.GetTableClient(p.Names.Events).QueryAsync<Azure.Data.Tables.TableEntity>().SingleAsync();
+        Assert.Equal(body, row.GetBinary("RawBody")); // kept with the event, one write for both
+    }
+
+    [Fact]
+    public async Task IngestHandler_LargeBody_GoesToTheRawPayloadStoreUnderItsCustomer()
+    {
+        var p = await Pipeline.CreateAsync();
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+        var body = new byte[IEventStore.InlineRawBodyLimit + 1];
+
+        await ingest.AcceptAsync(Pipeline.Signup("7001"), "d-2", body, CancellationToken.None);
+
+        var blob = p.Clients.Blobs.GetBlobContainerClient(p.Names.RawPayloads).GetBlobClient("shopify/demo.myshopify.com/7001/d-2.json");
+        Assert.Equal(body.Length, (await blob.DownloadContentAsync()).Value.Content.ToArray().Length);
+    }
+
+    [Fact]
+    public async Task IngestHandler_ConcurrentDeliveriesOfOneEvent_EnqueueOnce()
+    {
+        var p = await Pipeline.CreateAsync();
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => ingest.AcceptAsync(Pipeline.Signup("7001"), "d-1", "{}"u8.ToArray(), CancellationToken.None)));
+
+        Assert.Equal(1, outcomes.Count(o => o == IngestOutcome.Accepted));
+        Assert.Equal(1, await p.VisibleMessagesAsync("journey-events"));
     }
 
     [Fact]
@@ -161,5 +190,25 @@ public class DeliveryAndIngestTests
         Assert.Equal(first, restarted);
         Assert.Equal(start.AddDays(2), new VirtualClock(TimeProvider.System, restarted).Anchor.VirtualAt(start.AddSeconds(20)));
         Assert.Equal(start.AddDays(2), slower.VirtualAtAnchor); // a speed change keeps virtual time continuous
+    }
+}
+
+public class StorageWorkQueueTests
+{
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(-5, 0)]
+    [InlineData(0.2, 1)]
+    [InlineData(1.73, 2)]
+    [InlineData(60, 60)]
+    public void VisibilityDelay_RoundsUpToWholeSeconds_SoATimerIsNeverVisibleEarly(double seconds, double expected)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(expected), StorageWorkQueue.VisibilityDelay(TimeSpan.FromSeconds(seconds)));
+    }
+
+    [Fact]
+    public void VisibilityDelay_BeyondSevenDays_IsCappedForChaining()
+    {
+        Assert.Equal(StorageWorkQueue.MaxVisibilityDelay, StorageWorkQueue.VisibilityDelay(TimeSpan.FromDays(30)));
     }
 }

@@ -24,6 +24,26 @@ public static partial class TriggerFunctions
         },
         ["EmailSender"] = Deliver,
         ["SmsSender"] = Deliver,
+        ["ScheduledEntries"] = async (_, services, ct) =>
+        {
+            var entered = await services.GetRequiredService<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
+            if (entered > 0)
+            {
+                LogScheduled(Logger(services), entered);
+            }
+        },
+        ["PrivacyRequests"] = async (text, services, ct) =>
+        {
+            var request = Parse<Core.Ingest.PrivacyRequest>(text);
+            var record = await services.GetRequiredService<PrivacyHandler>().HandleAsync(request, ct);
+            LogPrivacy(Logger(services), request.Kind, request.RequestId, record.Customers, record.Events);
+        },
+        ["Reconcile"] = async (_, services, ct) =>
+        {
+            var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
+            LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
+        },
+
         ["KakaoSender"] = Deliver,
         ["DispatchSweep"] = async (_, services, ct) =>
         {
@@ -42,6 +62,13 @@ public static partial class TriggerFunctions
         LogDelivery(Logger(services), message.DeliveryId, outcome);
     }
 
+    /// <summary>NCRONTAB with seconds, as in function.json timer schedules.</summary>
+    public static DateTimeOffset? LastOccurrence(string schedule, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone) =>
+        Cronos.CronExpression.Parse(schedule, Cronos.CronFormat.IncludeSeconds)
+            .GetOccurrences(from, to, zone, fromInclusive: false, toInclusive: true)
+            .Select(o => (DateTimeOffset?)o)
+            .LastOrDefault();
+
     private static T Parse<T>(string text) =>
         JsonSerializer.Deserialize<T>(text, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
 
@@ -56,6 +83,15 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: {Outcome}")]
     private static partial void LogDelivery(ILogger logger, string deliveryId, DeliveryHandling outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled journeys entered {Count} customers")]
+    private static partial void LogScheduled(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Privacy request {Kind} {RequestId}: {Customers} customers, {Events} events erased")]
+    private static partial void LogPrivacy(ILogger logger, Core.Ingest.PrivacyRequestKind kind, string requestId, int customers, int events);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Shops} shops polled, {Read} records read, {Filled} missing events filled")]
+    private static partial void LogReconciled(ILogger logger, int shops, int read, int filled);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Nudge.App.Delivery;
 using Nudge.App.Functions;
+using Nudge.Core.Ingest;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 using Nudge.Core.Time;
@@ -19,7 +20,8 @@ public static class NudgeApp
 
     public const string ClockSpeedSetting = "NUDGE_CLOCK_SPEED";
 
-    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<WebApplication> BuildAsync(
+        string[] args, Action<WebApplicationBuilder>? configure = null, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
@@ -38,8 +40,16 @@ public static class NudgeApp
         }
 
         services.AddProblemDetails();
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Nudge";
+            document.Info.Description = "Shop webhooks in; journeys, deliveries and simulations for marketers (x-api-key).";
+            return Task.CompletedTask;
+        }));
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(ShopRegistryFrom(configuration));
 
         var storageOptions = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (underFunctionsHost && storageOptions.Prefix.Length > 0)
@@ -48,7 +58,7 @@ public static class NudgeApp
                 ["Nudge:Storage:Prefix must be empty under the Functions host: its queue triggers listen on the names in function.json."]);
         }
 
-        var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection);
+        var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection, storageObserver);
         var names = new StorageNames(storageOptions.Prefix);
         await new StorageProvisioner(storage, names).EnsureAsync(cancellationToken);
         var clock = new VirtualClock(TimeProvider.System,
@@ -67,13 +77,27 @@ public static class NudgeApp
         services.AddSingleton<IJourneyInstanceStore, TableJourneyInstanceStore>();
         services.AddSingleton<IDeliveryLog, TableDeliveryLog>();
         services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();
-        services.AddSingleton<IWorkQueue, StorageWorkQueue>();
+        services.AddSingleton<StorageWorkQueue>();
+        services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
+        services.AddSingleton<ICatalogStore, TableCatalogStore>();
+        services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
         ChannelComposition.AddChannels(services, configuration);
 
+        services.AddOptions<CrossJourneyOptions>().BindConfiguration(CrossJourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new PipelineSettings(
-            JourneyCatalog.Enabled,
-            TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone)));
+            TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone),
+            sp.GetRequiredService<IOptions<CrossJourneyOptions>>().Value.ToRules()));
+        services.AddSingleton<RecentSends>();
+        services.AddSingleton<IScheduleCursor, TableScheduleCursor>();
+        services.AddSingleton<ISegmentStore, TableSegmentStore>();
+        services.AddSingleton<SegmentLibrary>();
+        services.AddSingleton<ScheduledEntryHandler>();
+        services.AddSingleton<IJourneyDefinitionStore, TableJourneyDefinitionStore>();
+        services.AddSingleton<JourneyLibrary>();
+        services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyLibrary>());
         services.AddSingleton<IngestHandler>();
         services.AddSingleton<ProfileUpdater>();
         services.AddSingleton<JourneyRunner>();
@@ -81,6 +105,11 @@ public static class NudgeApp
         services.AddSingleton<JourneyTimerHandler>();
         services.AddSingleton<DeliveryHandler>();
         services.AddSingleton<DispatchSweepHandler>();
+        services.AddSingleton<PrivacyHandler>();
+        services.AddSingleton<CatalogHandler>();
+        services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
+        services.AddHttpClient<IShopAdminApi, Reconciliation.ShopifyAdminClient>(client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<ReconcileHandler>();
 
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
         services.AddSingleton(manifest);
@@ -92,8 +121,34 @@ public static class NudgeApp
         }
 
         var app = builder.Build();
+        await app.Services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
+        await app.Services.GetRequiredService<SegmentLibrary>().SeedAsync(JourneyCatalog.PresetSegments, cancellationToken);
         MapEndpoints(app);
         return app;
+    }
+
+    /// <summary>The shops from <c>Shops__N__*</c>, validated at start, with <c>Shopify__WebhookSecret</c> as the one-shop default.</summary>
+    private static ShopRegistry ShopRegistryFrom(IConfiguration configuration)
+    {
+        var shops = configuration.GetSection(ShopOptions.Section).Get<List<ShopOptions>>() ?? [];
+        var errors = new List<string>();
+        foreach (var shop in shops)
+        {
+            var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+            if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(shop, new(shop), results, validateAllProperties: true))
+            {
+                errors.AddRange(results.Select(r => r.ErrorMessage ?? "invalid shop"));
+            }
+        }
+
+        var duplicates = shops.GroupBy(s => (s.Platform.ToLowerInvariant(), s.Domain.ToLowerInvariant())).Where(g => g.Count() > 1).Select(g => $"Shop '{g.Key.Item2}' ({g.Key.Item1}) is listed twice.");
+        errors.AddRange(duplicates);
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(ShopOptions.Section, typeof(ShopOptions), errors);
+        }
+
+        return new ShopRegistry(shops.Select(s => s.ToAccount()), configuration[$"{ShopifyOptions.Section}:{nameof(ShopifyOptions.WebhookSecret)}"]);
     }
 
     private static readonly JsonSerializerOptions InvocationJson = new() { PropertyNameCaseInsensitive = true };
@@ -119,7 +174,15 @@ public static class NudgeApp
     {
         app.UseStatusCodePages();
         app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
+        app.MapPost("/api/webhooks/woocommerce", WooCommerceWebhookFunction.HandleAsync);
+        app.MapPost("/api/webhooks/cafe24", Cafe24WebhookFunction.HandleAsync);
+        app.MapPost("/api/events", EventsApiFunction.HandleSingleAsync);
+        app.MapPost("/api/events/batch", EventsApiFunction.HandleBatchAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
+        JourneysFunctions.Map(app);
+        SegmentsFunctions.Map(app);
+        app.MapOpenApi("/api/openapi.json");
+
         ChannelComposition.MapEndpoints(app);
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 

@@ -1,3 +1,5 @@
+using Nudge.Core.Events;
+
 namespace Nudge.Core.Customers;
 
 /// <summary>What the engine knows of one customer. Contact fields are personal data: never log them.</summary>
@@ -21,11 +23,28 @@ public sealed record CustomerProfile
     /// <summary>The source's own last-modified time of the contact data, so an older update never overwrites a newer one.</summary>
     public DateTimeOffset? ContactUpdatedAt { get; init; }
 
+    /// <summary>The latest event of any kind from this customer (source time): the basis of win-back.</summary>
+    public DateTimeOffset? LastSeenAt { get; init; }
+
+    public DateTimeOffset? LastLoginAt { get; init; }
+
+    /// <summary>The latest cart or checkout snapshot; it is open while newer than the last order.</summary>
+    public CartSnapshot? Cart { get; init; }
+
+    public long? PointsBalance { get; init; }
+    public DateTimeOffset? PointsUpdatedAt { get; init; }
+
     /// <summary>What Kakao sends taught: true delivered on Kakao, false not reachable there (SMS/LMS directly); null unknown.</summary>
     public bool? KakaoReachable { get; init; }
 
     public bool HasOrdered => FirstOrderAt is not null;
+
+    /// <summary>A cart or checkout that no later order closed: the abandoned-cart journeys' condition.</summary>
+    public bool HasOpenCart => Cart is { } cart && (LastOrderAt is null || cart.UpdatedAt > LastOrderAt);
 }
+
+/// <summary>Cart contents as of <see cref="UpdatedAt"/>, with the checkout's recovery link when the source gives one.</summary>
+public sealed record CartSnapshot(string? CheckoutId, IReadOnlyList<LineItem> Items, Money? Value, string? RecoveryUrl, DateTimeOffset UpdatedAt);
 
 /// <summary>Consent to advertising per medium; night consent covers ads between 21:00 and 08:00 (Korean rule).</summary>
 public sealed record MarketingConsent(bool Email, bool Sms, bool NightAds)

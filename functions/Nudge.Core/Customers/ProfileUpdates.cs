@@ -8,28 +8,40 @@ public static class ProfileUpdates
     public static CustomerProfile Apply(CustomerProfile? current, CustomerEvent evt)
     {
         var profile = current ?? new CustomerProfile { Key = evt.Customer };
-        profile = profile with { ShopDomain = profile.ShopDomain ?? evt.ShopDomain };
+        profile = profile with
+        {
+            ShopDomain = profile.ShopDomain ?? evt.ShopDomain,
+            LastSeenAt = Max(profile.LastSeenAt, evt.OccurredAt),
+        };
 
         if (evt.Contact is { } contact && IsNewer(contact.UpdatedAt, profile.ContactUpdatedAt))
         {
             profile = profile with
             {
-                Email = contact.Email,
-                Phone = contact.Phone,
-                FirstName = contact.FirstName,
-                Consent = contact.Consent,
+                Email = contact.Email ?? profile.Email,
+                Phone = contact.Phone ?? profile.Phone,
+                FirstName = contact.FirstName ?? profile.FirstName,
+                Consent = contact.Consent ?? profile.Consent,
                 ContactUpdatedAt = contact.UpdatedAt,
             };
+        }
+
+        if (EventTypes.IsCart(evt.Type) && IsNewer(evt.OccurredAt, profile.Cart?.UpdatedAt))
+        {
+            profile = profile with { Cart = new CartSnapshot(evt.SubjectId, evt.Items ?? [], evt.Value, evt.Url, evt.OccurredAt) };
         }
 
         return evt.Type switch
         {
             EventTypes.CustomerSignedUp => profile with { SignedUpAt = Min(profile.SignedUpAt, evt.OccurredAt) },
-            EventTypes.OrderPlaced => profile with
+            _ when EventTypes.IsOrder(evt.Type) => profile with
             {
                 FirstOrderAt = Min(profile.FirstOrderAt, evt.OccurredAt),
                 LastOrderAt = Max(profile.LastOrderAt, evt.OccurredAt),
             },
+            EventTypes.CustomerLoggedIn => profile with { LastLoginAt = Max(profile.LastLoginAt, evt.OccurredAt) },
+            EventTypes.PointsChanged when evt.PointsBalance is { } balance && IsNewer(evt.OccurredAt, profile.PointsUpdatedAt) =>
+                profile with { PointsBalance = balance, PointsUpdatedAt = evt.OccurredAt },
             _ => profile,
         };
     }

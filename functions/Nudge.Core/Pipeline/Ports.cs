@@ -17,11 +17,23 @@ public enum EventAddResult
 
     /// <summary>Seen and dispatched: nothing left to do.</summary>
     SeenAndDispatched,
+
+    /// <summary>
+    /// Seen moments ago and not dispatched yet: a concurrent delivery of the same event is dispatching it. Leave it
+    /// to that one (or, if it crashed, to the dispatch sweep), so the event is never dispatched twice.
+    /// </summary>
+    SeenInFlight,
 }
 
 public interface IEventStore
 {
     Task<EventAddResult> TryAddAsync(CustomerEvent evt, CancellationToken cancellationToken);
+
+    /// <summary>Adds the event with its raw body kept in the same row (one write for both), for bodies up to <see cref="InlineRawBodyLimit"/>.</summary>
+    Task<EventAddResult> TryAddAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken);
+
+    /// <summary>The largest raw body kept in the event's row; larger ones go to the raw payload store.</summary>
+    const int InlineRawBodyLimit = 60 * 1024;
 
     Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken);
 
@@ -29,11 +41,24 @@ public interface IEventStore
 
     /// <summary>Events accepted before <paramref name="acceptedBefore"/> whose dispatch never completed.</summary>
     IAsyncEnumerable<CustomerEvent> ListUndispatchedAsync(DateTimeOffset acceptedBefore, CancellationToken cancellationToken);
+
+    /// <summary>Erases every event of the customer; returns how many there were.</summary>
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    /// <summary>Whether the customer has an event of <paramref name="type"/> about <paramref name="subjectId"/> (reconciliation's gap test).</summary>
+    Task<bool> HasSubjectAsync(CustomerKey customer, string type, string subjectId, CancellationToken cancellationToken);
+
+    /// <summary>Customers with events from one shop (for a shop's erasure).</summary>
+    IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
 }
 
 public interface IRawPayloadStore
 {
-    Task SaveAsync(string platform, string shopDomain, string deliveryId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+    /// <summary>Keeps the body as received, filed under the customer it is about (so an erasure finds it).</summary>
+    Task SaveAsync(string platform, string shopDomain, string? customerId, string deliveryId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+
+    /// <summary>Erases the raw payloads of one customer of a shop, or of the whole shop when <paramref name="customerId"/> is null.</summary>
+    Task<int> DeleteAsync(string platform, string shopDomain, string? customerId, CancellationToken cancellationToken);
 }
 
 public interface IProfileStore
@@ -42,6 +67,28 @@ public interface IProfileStore
 
     /// <summary>Writes if the stored version is still <paramref name="expectedVersion"/> (null: must not exist yet). False on a lost race.</summary>
     Task<bool> TrySaveAsync(CustomerProfile profile, string? expectedVersion, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
+
+    /// <summary>Every profile, for scheduled entries and simulations over stored customers.</summary>
+    IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken);
+}
+
+public interface ISegmentStore
+{
+    Task<IReadOnlyList<Segment>> ListAsync(CancellationToken cancellationToken);
+
+    Task SaveAsync(Segment segment, CancellationToken cancellationToken);
+}
+
+/// <summary>Where each scheduled journey's entries got to, so a schedule fires once per occurrence.</summary>
+public interface IScheduleCursor
+{
+    Task<DateTimeOffset?> GetAsync(string journeyId, CancellationToken cancellationToken);
+
+    Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken);
 }
 
 /// <summary>A journey instance and the commands it decided but has not yet carried out (its outbox).</summary>
@@ -49,12 +96,43 @@ public sealed record StoredInstance(JourneyInstance Instance, IReadOnlyList<Jour
 
 public interface IJourneyInstanceStore
 {
-    Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken);
+    /// <summary>The instance in a slot: the journey id, or journey id + business key (<see cref="JourneyInstance.Slot"/>).</summary>
+    Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken);
 
     /// <summary>Inserts or replaces under optimistic concurrency; returns the new version, or null on a lost race.</summary>
     Task<string?> TrySaveAsync(StoredInstance instance, string? expectedVersion, CancellationToken cancellationToken);
 
     IAsyncEnumerable<JourneyInstance> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    /// <summary>Active instances of one journey: (version, step) per instance, for impact previews.</summary>
+    IAsyncEnumerable<(int Version, string? Step)> ListActivePositionsAsync(string journeyId, CancellationToken cancellationToken);
+}
+
+/// <summary>The journeys that take entries now (their published versions) and each journey's status.</summary>
+public interface IJourneyCatalog
+{
+    Task<IReadOnlyList<JourneyDefinition>> ActiveAsync(CancellationToken cancellationToken);
+
+    Task<JourneyStatus?> StatusAsync(string journeyId, CancellationToken cancellationToken);
+}
+
+/// <summary>Journey heads (status, draft) and immutable published versions.</summary>
+public interface IJourneyDefinitionStore
+{
+    Task<Versioned<JourneyHead>?> GetHeadAsync(string journeyId, CancellationToken cancellationToken);
+
+    Task<bool> TrySaveHeadAsync(JourneyHead head, string? expectedVersion, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JourneyHead>> ListHeadsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a published version; an existing version is never overwritten.</summary>
+    Task SaveVersionAsync(JourneyDefinition definition, CancellationToken cancellationToken);
+
+    Task<JourneyDefinition?> GetVersionAsync(string journeyId, int version, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JourneyDefinition>> ListVersionsAsync(string journeyId, CancellationToken cancellationToken);
 }
 
 public interface IDeliveryLog
@@ -74,7 +152,48 @@ public interface IDeliveryLog
             : null;
 
     Task<IReadOnlyList<DeliveryRecord>> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 }
+
+/// <summary>Privacy requests, made durable at once and carried out asynchronously (a shop's erasure can be long).</summary>
+public interface IPrivacyQueue
+{
+    Task EnqueuePrivacyAsync(Ingest.PrivacyRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>The audit trail of privacy requests. A record names the shop, the kind and the counts, never the customer.</summary>
+public interface IPrivacyAuditLog
+{
+    Task RecordAsync(PrivacyAuditRecord record, CancellationToken cancellationToken);
+
+    Task<PrivacyAuditRecord?> GetAsync(string platform, string shopDomain, string requestId, CancellationToken cancellationToken);
+}
+
+public sealed record PrivacyAuditRecord(
+    string Platform, string ShopDomain, string RequestId, Ingest.PrivacyRequestKind Kind, string Status,
+    DateTimeOffset ReceivedAt, DateTimeOffset? CompletedAt, int Customers, int Events, int Instances, int Deliveries, int RawPayloads);
+
+/// <summary>Which customer placed each order, for events whose payload names only the order (refunds).</summary>
+public interface IOrderIndex
+{
+    Task RememberAsync(string shopDomain, string orderId, CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<CustomerKey?> FindAsync(string platform, string shopDomain, string orderId, CancellationToken cancellationToken);
+
+    Task<int> DeleteForCustomerAsync(string shopDomain, CustomerKey customer, CancellationToken cancellationToken);
+
+    Task<int> DeleteForShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
+}
+
+/// <summary>Variant prices per shop, kept newest-wins by the source's updated time.</summary>
+public interface ICatalogStore
+{
+    /// <summary>Stores the prices that are newer than what is held and returns the variants whose price went down.</summary>
+    Task<IReadOnlyList<PriceDrop>> ApplyAsync(Ingest.CatalogUpdate update, CancellationToken cancellationToken);
+}
+
+public sealed record PriceDrop(string ProductId, string VariantId, decimal OldPrice, decimal NewPrice);
 
 public interface IWorkQueue
 {

@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Nudge.App.Hosting;
+using Nudge.Core.Ingest;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Functions;
+
+/// <summary>
+/// <c>POST /api/webhooks/cafe24</c>: find the mall by <c>resource.mall_id</c>, verify the request by the configured
+/// scheme (<see cref="Cafe24Options.Verification"/>), map <c>event_no</c> and make the event durable.
+/// </summary>
+public static class Cafe24WebhookFunction
+{
+    private const string Source = "Cafe24";
+
+    public static async Task<IResult> HandleAsync(HttpRequest request, ShopRegistry shops, IOptions<Cafe24Options> options, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await WebhookIntake.ReadJsonAsync(request, Source, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (Cafe24Webhook.MallIdOf(body.Span) is not { } mallId)
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", "The body must be a JSON object naming 'resource.mall_id'.");
+        }
+
+        var settings = options.Value;
+        if (shops.Find(Cafe24Webhook.Platform, mallId) is not { } shop)
+        {
+            return WebhookIntake.UnknownShop(logger, Source);
+        }
+
+        if (!IsVerified(request, body.Span, shop, settings))
+        {
+            return WebhookIntake.BadSignature(logger, Source, settings.Verification == Cafe24Options.HmacSha256 ? settings.SignatureHeader : settings.ApiKeyHeader);
+        }
+
+        var deliveryId = Cafe24Webhook.DeliveryIdOf(request.Headers[settings.DeliveryIdHeader], body.Span);
+        var parse = Cafe24Webhook.Parse(mallId, deliveryId, body.Span, settings.EventMap());
+        return await WebhookIntake.CompleteAsync(request, parse, Source, "webhook", deliveryId, body, logger, cancellationToken);
+    }
+
+    private static bool IsVerified(HttpRequest request, ReadOnlySpan<byte> body, ShopAccount shop, Cafe24Options settings)
+    {
+        if (settings.Verification == Cafe24Options.HmacSha256)
+        {
+            return shop.WebhookSecret is { } secret && WebhookSignature.IsValid(body, Encoding.UTF8.GetBytes(secret), request.Headers[settings.SignatureHeader]);
+        }
+
+        var presented = request.Headers[settings.ApiKeyHeader].ToString();
+        var expected = shop.ApiKey ?? shop.WebhookSecret;
+        return presented.Length > 0 && expected is not null
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+    }
+}

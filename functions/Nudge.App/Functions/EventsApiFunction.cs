@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using System.Text;
+using Nudge.Core.Ingest;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Functions;
+
+/// <summary>
+/// <c>POST /api/events</c> and <c>/api/events/batch</c>: the signed events API. The source names itself in
+/// <c>X-Nudge-Source</c> and proves it with <c>X-Nudge-Signature</c> (base64 HMAC-SHA256 of the raw body with its
+/// secret) or <c>x-api-key</c>. Each message is idempotent by its <c>messageId</c>.
+/// </summary>
+public static class EventsApiFunction
+{
+    private const string Source = "Events API";
+    private const int BatchParallelism = 16;
+
+    public static async Task<IResult> HandleSingleAsync(HttpRequest request, ShopRegistry shops, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    {
+        var (body, source, problem) = await AuthenticateAsync(request, shops, logger, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (parse, messageId) = EventsApi.ParseSingle(source!.Domain, CustomerPlatformOf(source), body.Span);
+        return await WebhookIntake.CompleteAsync(request, parse, Source, "message", messageId ?? "-", body, logger, cancellationToken);
+    }
+
+    public static async Task<IResult> HandleBatchAsync(HttpRequest request, ShopRegistry shops, IngestHandler ingest, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    {
+        var (body, source, problem) = await AuthenticateAsync(request, shops, logger, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (EventsApi.ParseBatch(source!.Domain, CustomerPlatformOf(source), body.Span, out var messages) is { } invalid)
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", invalid.Detail);
+        }
+
+        var results = new object[messages.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, messages.Count), new ParallelOptions { MaxDegreeOfParallelism = BatchParallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var (parse, messageId) = messages[i];
+            results[i] = parse switch
+            {
+                IngestParse.Mapped mapped => new
+                {
+                    messageId,
+                    // The batch's raw body is shared; each message's own JSON is its event, kept in the events table.
+                    status = WebhookIntake.StatusOf(await ingest.AcceptAsync(mapped.Event, mapped.Event.EventId, ReadOnlyMemory<byte>.Empty, ct)),
+                    detail = (string?)null,
+                },
+                IngestParse.Ignored ignored => new { messageId, status = "ignored", detail = (string?)ignored.Reason },
+                IngestParse.Invalid bad => new { messageId, status = "invalid", detail = (string?)bad.Detail },
+                _ => new { messageId, status = "ignored", detail = (string?)"not a customer event" },
+            };
+        });
+
+        return Results.Json(new { status = "processed", results });
+    }
+
+    private static string CustomerPlatformOf(ShopAccount source) => source.CustomerPlatform ?? EventsApi.DefaultCustomerPlatform;
+
+    private static async Task<(ReadOnlyMemory<byte> Body, ShopAccount? Source, IResult? Problem)> AuthenticateAsync(HttpRequest request, ShopRegistry shops, ILogger logger, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await WebhookIntake.ReadJsonAsync(request, Source, cancellationToken);
+        if (problem is not null)
+        {
+            return (body, null, problem);
+        }
+
+        var sourceId = request.Headers["X-Nudge-Source"].ToString();
+        if (!JsonFields.IsValidId(sourceId))
+        {
+            return (body, null, Http.Problem(StatusCodes.Status400BadRequest, "Missing or malformed headers", "X-Nudge-Source must name the registered source."));
+        }
+
+        if (shops.Find(EventsApi.Platform, sourceId) is not { } source)
+        {
+            return (body, null, WebhookIntake.UnknownShop(logger, Source));
+        }
+
+        var signed = source.WebhookSecret is { } secret && WebhookSignature.IsValid(body.Span, Encoding.UTF8.GetBytes(secret), request.Headers["X-Nudge-Signature"]);
+        var keyed = source.ApiKey is { } key && request.Headers["x-api-key"].ToString() is { Length: > 0 } presented
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return signed || keyed ? (body, source, null) : (body, null, WebhookIntake.BadSignature(logger, Source, "X-Nudge-Signature (or x-api-key)"));
+    }
+}

@@ -1,0 +1,93 @@
+using Nudge.Core.Ingest;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Functions;
+
+/// <summary>
+/// What every ingest endpoint shares: the 415/413 checks before anything is read, the 404/401 answers, and turning
+/// a parse result into durable work and its HTTP answer. Logs name the source, topic and delivery id, never a
+/// secret or personal data.
+/// </summary>
+public static partial class WebhookIntake
+{
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    /// <summary>The raw body, or the problem to answer: 415 if not JSON, 413 over 1 MiB.</summary>
+    public static async Task<(ReadOnlyMemory<byte> Body, IResult? Problem)> ReadJsonAsync(HttpRequest request, string source, CancellationToken cancellationToken)
+    {
+        if (!Http.IsJson(request))
+        {
+            return (default, Http.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"{source} requests must be sent as application/json."));
+        }
+
+        var body = await Http.ReadBodyAsync(request, MaxBodyBytes, cancellationToken);
+        return body is null
+            ? (default, Http.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body exceeds {MaxBodyBytes} bytes."))
+            : (body.Value, null);
+    }
+
+    public static IResult UnknownShop(ILogger logger, string source) =>
+        Http.Problem(StatusCodes.Status404NotFound, "Unknown shop", $"No {source} shop with that identity is registered in this deployment.");
+
+    public static IResult BadSignature(ILogger logger, string source, string header)
+    {
+        LogRejectedSignature(logger, source);
+        return Http.Problem(StatusCodes.Status401Unauthorized, "Invalid signature", $"{header} is missing or does not match the body.");
+    }
+
+    /// <summary>Turns a parse result into durable work: 200 accepted/duplicate, 202 ignored, 400 invalid.</summary>
+    public static async Task<IResult> CompleteAsync(
+        HttpRequest request, IngestParse parse, string source, string topic, string deliveryId, ReadOnlyMemory<byte> body,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        var services = request.HttpContext.RequestServices;
+        switch (parse)
+        {
+            case IngestParse.Invalid invalid:
+                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", invalid.Detail);
+
+            case IngestParse.Ignored ignored:
+                LogIgnored(logger, source, topic, deliveryId, ignored.Reason);
+                return Results.Json(new { status = "ignored", reason = ignored.Reason }, statusCode: StatusCodes.Status202Accepted);
+
+            case IngestParse.Mapped mapped:
+                var outcome = await services.GetRequiredService<IngestHandler>().AcceptAsync(mapped.Event, deliveryId, body, cancellationToken);
+                LogAccepted(logger, source, topic, deliveryId, outcome);
+                return Results.Json(new { status = StatusOf(outcome), eventId = mapped.Event.EventId });
+
+            case IngestParse.OrderScoped scoped:
+                var evt = scoped.Event;
+                var owner = await services.GetRequiredService<IOrderIndex>().FindAsync(evt.Customer.Platform, evt.ShopDomain ?? "", scoped.OrderId, cancellationToken);
+                return owner is { } customer
+                    ? await CompleteAsync(request, new IngestParse.Mapped(evt with { Customer = customer }), source, topic, deliveryId, body, logger, cancellationToken)
+                    : await CompleteAsync(request, new IngestParse.Ignored("an order this deployment has not seen (its customer is unknown)"), source, topic, deliveryId, body, logger, cancellationToken);
+
+            case IngestParse.Privacy privacy:
+                var privacyOutcome = await services.GetRequiredService<PrivacyHandler>().AcceptAsync(privacy.Request, cancellationToken);
+                LogAccepted(logger, source, topic, deliveryId, privacyOutcome);
+                return Results.Json(new { status = StatusOf(privacyOutcome), requestId = privacy.Request.RequestId });
+
+            case IngestParse.Catalog catalog:
+                var drops = await services.GetRequiredService<CatalogHandler>().AcceptAsync(catalog.Update, deliveryId, body, cancellationToken);
+                LogCatalog(logger, source, topic, deliveryId, catalog.Update.Variants.Count, drops.Count);
+                return Results.Json(new { status = "accepted", priceDrops = drops.Count });
+
+            default:
+                throw new InvalidOperationException("Unexpected parse result.");
+        }
+    }
+
+    public static string StatusOf(IngestOutcome outcome) => outcome == IngestOutcome.Accepted ? "accepted" : "duplicate";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Source} request rejected: signature or key missing or wrong")]
+    private static partial void LogRejectedSignature(ILogger logger, string source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId} ignored: {Reason}")]
+    private static partial void LogIgnored(ILogger logger, string source, string topic, string deliveryId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId}: {Outcome}")]
+    private static partial void LogAccepted(ILogger logger, string source, string topic, string deliveryId, IngestOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId}: {Variants} variant prices, {Drops} price drops")]
+    private static partial void LogCatalog(ILogger logger, string source, string topic, string deliveryId, int variants, int drops);
+}

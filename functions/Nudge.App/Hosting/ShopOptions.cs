@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+using Nudge.Core.Ingest;
+
+namespace Nudge.App.Hosting;
+
+/// <summary>
+/// Bound from section <c>Shops</c>, a list: <c>Shops__0__Platform</c>, <c>Shops__0__Domain</c>,
+/// <c>Shops__0__WebhookSecret</c>, ... In Azure the secrets are Key Vault references.
+/// </summary>
+public sealed class ShopOptions : IValidatableObject
+{
+    public const string Section = "Shops";
+
+    public static readonly string[] Platforms = [ShopifyWebhook.Platform, WooCommerceWebhook.Platform, Cafe24Webhook.Platform, EventsApi.Platform];
+
+    [Required]
+    public string Platform { get; set; } = "";
+
+    [Required]
+    public string Domain { get; set; } = "";
+
+    public string? WebhookSecret { get; set; }
+    public string? ApiKey { get; set; }
+    public string? AdminApiUrl { get; set; }
+    public string? AdminAccessToken { get; set; }
+    public string? CustomerPlatform { get; set; }
+
+    public ShopAccount ToAccount() => new()
+    {
+        Platform = Platform.ToLowerInvariant(),
+        Domain = Domain,
+        WebhookSecret = NullIfEmpty(WebhookSecret),
+        ApiKey = NullIfEmpty(ApiKey),
+        AdminApiUrl = NullIfEmpty(AdminApiUrl),
+        AdminAccessToken = NullIfEmpty(AdminAccessToken),
+        CustomerPlatform = NullIfEmpty(CustomerPlatform),
+    };
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Platforms.Contains(Platform, StringComparer.OrdinalIgnoreCase))
+        {
+            yield return new ValidationResult($"Shop '{Domain}': Platform must be one of {string.Join(", ", Platforms)}.", [nameof(Platform)]);
+        }
+
+        if (WebhookSecret is { Length: > 0 and < 8 } || (string.IsNullOrEmpty(WebhookSecret) && string.IsNullOrEmpty(ApiKey)))
+        {
+            yield return new ValidationResult($"Shop '{Domain}' needs a WebhookSecret (8+ characters) or an ApiKey.", [nameof(WebhookSecret)]);
+        }
+
+        if (ApiKey is { Length: > 0 and < 16 })
+        {
+            yield return new ValidationResult($"Shop '{Domain}': ApiKey must be at least 16 characters.", [nameof(ApiKey)]);
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

@@ -1,0 +1,56 @@
+namespace Nudge.Core.Ingest;
+
+/// <summary>
+/// One shop (or site) a deployment serves, with the secrets that prove a request comes from it. Secrets are
+/// personal to the shop: never log them.
+/// </summary>
+public sealed record ShopAccount
+{
+    /// <summary>Which source speaks for the shop: <c>shopify</c>, <c>woocommerce</c>, <c>cafe24</c> or <c>events</c>.</summary>
+    public required string Platform { get; init; }
+
+    /// <summary>The shop's identity as the source states it: the myshopify domain, the WooCommerce site host, the Cafe24 mall id, the events source id.</summary>
+    public required string Domain { get; init; }
+
+    /// <summary>The key that signs the source's requests (HMAC-SHA256).</summary>
+    public string? WebhookSecret { get; init; }
+
+    /// <summary>A key presented as is (Cafe24's api-key check, the events API's <c>x-api-key</c>).</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>The platform's Admin API base URL, for reconciliation; null means the shop is not polled.</summary>
+    public string? AdminApiUrl { get; init; }
+
+    public string? AdminAccessToken { get; init; }
+
+    /// <summary>Events API only: the platform whose customer ids the site's <c>userId</c>s are (joins the same profile); default <c>web</c>.</summary>
+    public string? CustomerPlatform { get; init; }
+
+    public bool CanReconcile => !string.IsNullOrEmpty(AdminApiUrl) && !string.IsNullOrEmpty(AdminAccessToken);
+}
+
+/// <summary>
+/// Finds the shop a request claims to come from. A one-shop Shopify setup needs no list: the single
+/// <c>Shopify__WebhookSecret</c> then serves any Shopify domain, until a Shopify shop is listed.
+/// </summary>
+public sealed class ShopRegistry(IEnumerable<ShopAccount> shops, string? defaultShopifySecret)
+{
+    private readonly Dictionary<(string, string), ShopAccount> _shops =
+        shops.ToDictionary(s => (s.Platform.ToLowerInvariant(), s.Domain.ToLowerInvariant()));
+
+    public IEnumerable<ShopAccount> All => _shops.Values;
+
+    public ShopAccount? Find(string platform, string domain)
+    {
+        platform = platform.ToLowerInvariant();
+        if (_shops.TryGetValue((platform, domain.ToLowerInvariant()), out var shop))
+        {
+            return shop;
+        }
+
+        var oneShopDefault = platform == ShopifyWebhook.Platform
+            && !string.IsNullOrEmpty(defaultShopifySecret)
+            && !_shops.Keys.Any(k => k.Item1 == ShopifyWebhook.Platform);
+        return oneShopDefault ? new ShopAccount { Platform = platform, Domain = domain, WebhookSecret = defaultShopifySecret } : null;
+    }
+}

@@ -1,0 +1,98 @@
+using Nudge.Core.Customers;
+using Nudge.Core.Ingest;
+
+namespace Nudge.Core.Pipeline;
+
+/// <summary>
+/// Carries out a privacy request: erases a customer (or every customer of a shop) from every store — events and
+/// their raw payloads first, so a journey message still in flight finds nothing to rebuild the profile from — and
+/// completes the audit record, which holds counts and never the customer.
+/// </summary>
+public sealed class PrivacyHandler(
+    IEventStore events, IRawPayloadStore rawPayloads, IProfileStore profiles, IJourneyInstanceStore instances,
+    IDeliveryLog deliveries, IOrderIndex orders, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock)
+{
+    public const string StatusReceived = "received";
+    public const string StatusCompleted = "completed";
+
+    public static PrivacyAuditRecord Received(PrivacyRequest request, DateTimeOffset now) =>
+        new(request.Platform, request.ShopDomain, request.RequestId, request.Kind, StatusReceived, now, null, 0, 0, 0, 0, 0);
+
+    /// <summary>
+    /// Records the request (without personal data; the payload itself is not kept) and queues it. Erasure is
+    /// idempotent, so a redelivery before the first run completed is queued again harmlessly.
+    /// </summary>
+    public async Task<IngestOutcome> AcceptAsync(PrivacyRequest request, CancellationToken cancellationToken)
+    {
+        var existing = await audit.GetAsync(request.Platform, request.ShopDomain, request.RequestId, cancellationToken);
+        if (existing is { CompletedAt: not null })
+        {
+            return IngestOutcome.Duplicate;
+        }
+
+        if (existing is null)
+        {
+            await audit.RecordAsync(Received(request, clock.GetUtcNow()), cancellationToken);
+        }
+
+        await queue.EnqueuePrivacyAsync(request, cancellationToken);
+        return existing is null ? IngestOutcome.Accepted : IngestOutcome.Duplicate;
+    }
+
+    public async Task<PrivacyAuditRecord> HandleAsync(PrivacyRequest request, CancellationToken cancellationToken)
+    {
+        var record = await audit.GetAsync(request.Platform, request.ShopDomain, request.RequestId, cancellationToken)
+            ?? Received(request, clock.GetUtcNow());
+        if (record.CompletedAt is not null)
+        {
+            return record;
+        }
+
+        var customers = request.Kind switch
+        {
+            PrivacyRequestKind.RedactCustomer => [new CustomerKey(request.Platform, request.CustomerId!)],
+            PrivacyRequestKind.RedactShop => await CustomersOfShopAsync(request, cancellationToken),
+            _ => [],
+        };
+
+        foreach (var customer in customers)
+        {
+            record = record with
+            {
+                Customers = record.Customers + 1,
+                Events = record.Events + await events.DeleteForCustomerAsync(customer, cancellationToken),
+                RawPayloads = record.RawPayloads + await rawPayloads.DeleteAsync(request.Platform, request.ShopDomain, customer.CustomerId, cancellationToken),
+                Instances = record.Instances + await instances.DeleteForCustomerAsync(customer, cancellationToken),
+                Deliveries = record.Deliveries + await deliveries.DeleteForCustomerAsync(customer, cancellationToken),
+            };
+            await orders.DeleteForCustomerAsync(request.ShopDomain, customer, cancellationToken);
+            await profiles.DeleteAsync(customer, cancellationToken);
+        }
+
+        if (request.Kind == PrivacyRequestKind.RedactShop)
+        {
+            record = record with { RawPayloads = record.RawPayloads + await rawPayloads.DeleteAsync(request.Platform, request.ShopDomain, null, cancellationToken) };
+            await orders.DeleteForShopAsync(request.Platform, request.ShopDomain, cancellationToken);
+        }
+
+        record = record with { Status = StatusCompleted, CompletedAt = clock.GetUtcNow() };
+        await audit.RecordAsync(record, cancellationToken);
+        return record;
+    }
+
+    private async Task<List<CustomerKey>> CustomersOfShopAsync(PrivacyRequest request, CancellationToken cancellationToken)
+    {
+        var keys = new HashSet<CustomerKey>();
+        await foreach (var key in profiles.ListCustomersOfShopAsync(request.Platform, request.ShopDomain, cancellationToken))
+        {
+            keys.Add(key);
+        }
+
+        await foreach (var key in events.ListCustomersOfShopAsync(request.Platform, request.ShopDomain, cancellationToken))
+        {
+            keys.Add(key);
+        }
+
+        return [.. keys];
+    }
+}

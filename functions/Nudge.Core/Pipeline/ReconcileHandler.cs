@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Nudge.Core.Customers;
+using Nudge.Core.Events;
+using Nudge.Core.Ingest;
+
+namespace Nudge.Core.Pipeline;
+
+/// <summary>Reads a platform's Admin API: the records of one resource updated in a time window, each as raw JSON.</summary>
+public interface IShopAdminApi
+{
+    IAsyncEnumerable<ReadOnlyMemory<byte>> ListUpdatedAsync(ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+}
+
+/// <summary>Where each shop's reconciliation got to, so the next run starts there.</summary>
+public interface IReconcileCursorStore
+{
+    Task<DateTimeOffset?> GetAsync(ShopAccount shop, CancellationToken cancellationToken);
+
+    Task SetAsync(ShopAccount shop, DateTimeOffset reachedUntil, CancellationToken cancellationToken);
+}
+
+public sealed record ReconcileReport(int Shops, int Read, int Filled);
+
+/// <summary>
+/// Fills the gaps lost webhooks leave: reads the customers and orders a shop's Admin API reports as updated since the
+/// last run, and ingests any signup, order or contact change the event store does not hold yet. Records younger than
+/// <see cref="Lag"/> are left to their webhooks; ids are deterministic per record, so runs never add a gap twice.
+/// </summary>
+public sealed class ReconcileHandler(ShopRegistry shops, IShopAdminApi admin, IReconcileCursorStore cursors, IEventStore events, IProfileStore profiles, IngestHandler ingest, TimeProvider clock)
+{
+    public static readonly TimeSpan Lag = TimeSpan.FromMinutes(10);
+
+    /// <summary>How far back the first run of a shop looks.</summary>
+    public static readonly TimeSpan FirstLookBack = TimeSpan.FromDays(3);
+
+    public async Task<ReconcileReport> RunAsync(CancellationToken cancellationToken)
+    {
+        int polled = 0, read = 0, filled = 0;
+        foreach (var shop in shops.All.Where(s => s.CanReconcile && s.Platform == ShopifyWebhook.Platform))
+        {
+            var to = clock.GetUtcNow() - Lag;
+            var from = await cursors.GetAsync(shop, cancellationToken) ?? to - FirstLookBack;
+            if (from >= to)
+            {
+                continue;
+            }
+
+            await foreach (var record in admin.ListUpdatedAsync(shop, "customers", from, to, cancellationToken))
+            {
+                read++;
+                filled += await FillCustomerAsync(shop, record, from, cancellationToken);
+            }
+
+            await foreach (var record in admin.ListUpdatedAsync(shop, "orders", from, to, cancellationToken))
+            {
+                read++;
+                filled += await FillAsync(shop, ShopifyWebhook.Topics.OrdersCreate, $"order:{IdOf(record)}", record, from, cancellationToken);
+            }
+
+            await cursors.SetAsync(shop, to, cancellationToken);
+            polled++;
+        }
+
+        return new ReconcileReport(polled, read, filled);
+    }
+
+    private async Task<int> FillCustomerAsync(ShopAccount shop, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
+    {
+        var id = IdOf(record);
+        var filled = await FillAsync(shop, ShopifyWebhook.Topics.CustomersCreate, $"customer:{id}", record, from, cancellationToken);
+        if (filled > 0)
+        {
+            return filled; // the signup just filled carries the same contact data
+        }
+
+        if (ShopifyWebhook.Parse(ShopifyWebhook.Topics.CustomersUpdate, shop.Domain, "probe", record.Span) is not IngestParse.Mapped { Event: var update })
+        {
+            return filled;
+        }
+
+        var profile = (await profiles.GetAsync(update.Customer, cancellationToken))?.Value;
+        if (profile?.ContactUpdatedAt is { } known && known >= update.OccurredAt)
+        {
+            return filled; // the profile already has this version (or a newer one)
+        }
+
+        return filled + await FillAsync(shop, ShopifyWebhook.Topics.CustomersUpdate, $"customer:{id}:{update.OccurredAt.ToUnixTimeSeconds()}", record, DateTimeOffset.MinValue, cancellationToken);
+    }
+
+    /// <summary>
+    /// Ingests the record as <paramref name="topic"/> unless an event of that type about that subject is already held,
+    /// or it happened before <paramref name="from"/> (an old customer updated today did not just sign up).
+    /// </summary>
+    private async Task<int> FillAsync(ShopAccount shop, string topic, string key, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
+    {
+        var deliveryId = $"reconcile:{key}";
+        if (ShopifyWebhook.Parse(topic, shop.Domain, deliveryId, record.Span) is not IngestParse.Mapped { Event: var evt } || evt.OccurredAt < from)
+        {
+            return 0;
+        }
+
+        if (topic != ShopifyWebhook.Topics.CustomersUpdate && await events.HasSubjectAsync(evt.Customer, evt.Type, evt.SubjectId!, cancellationToken))
+        {
+            return 0;
+        }
+
+        return await ingest.AcceptAsync(evt, deliveryId, record, cancellationToken) == IngestOutcome.Accepted ? 1 : 0;
+    }
+
+    private static string IdOf(ReadOnlyMemory<byte> record)
+    {
+        using var document = JsonFields.ParseObject(record.Span, out _);
+        return document is not null && JsonFields.TryGetId(document.RootElement, "id", out var id) ? id : "unknown";
+    }
+}

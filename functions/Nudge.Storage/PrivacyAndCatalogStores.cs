@@ -1,0 +1,110 @@
+using Azure;
+using Azure.Data.Tables;
+using Nudge.Core.Ingest;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.Storage;
+
+/// <summary>Privacy requests, one row per request under its shop. No customer id, email or phone is ever written here.</summary>
+public sealed class TablePrivacyAuditLog(TableServiceClient service, StorageNames names) : IPrivacyAuditLog
+{
+    private readonly TableClient _table = service.GetTableClient(names.PrivacyAudit);
+
+    public async Task RecordAsync(PrivacyAuditRecord record, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(ShopKey(record.Platform, record.ShopDomain), TableKey.Escape(record.RequestId))
+        {
+            ["Kind"] = record.Kind.ToString(),
+            ["Status"] = record.Status,
+            ["Record"] = Tables.Write(record),
+        };
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<PrivacyAuditRecord?> GetAsync(string platform, string shopDomain, string requestId, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_table, ShopKey(platform, shopDomain), TableKey.Escape(requestId), cancellationToken);
+        return entity is null ? null : Tables.Read<PrivacyAuditRecord>(entity, "Record");
+    }
+
+    internal static string ShopKey(string platform, string shopDomain) => TableKey.Escape($"{platform}:{shopDomain.ToLowerInvariant()}");
+}
+
+/// <summary>One row per variant under its shop: the latest price by the source's updated time.</summary>
+public sealed class TableCatalogStore(TableServiceClient service, StorageNames names) : ICatalogStore
+{
+    private const int MaxAttempts = 5;
+    private readonly TableClient _table = service.GetTableClient(names.Catalog);
+
+    public async Task<IReadOnlyList<PriceDrop>> ApplyAsync(CatalogUpdate update, CancellationToken cancellationToken)
+    {
+        var drops = new List<PriceDrop>();
+        var partition = TablePrivacyAuditLog.ShopKey(update.Platform, update.ShopDomain);
+        foreach (var variant in update.Variants)
+        {
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            {
+                var current = await Tables.GetOrNullAsync(_table, partition, TableKey.Escape(variant.VariantId), cancellationToken);
+                if (current?.GetDateTimeOffset("UpdatedAt") is { } stored && stored >= update.UpdatedAt)
+                {
+                    break; // an older or repeated delivery: the newer price stays
+                }
+
+                var entity = new TableEntity(partition, TableKey.Escape(variant.VariantId))
+                {
+                    ["ProductId"] = update.ProductId,
+                    ["Price"] = variant.Price.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["CompareAtPrice"] = variant.CompareAtPrice?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["UpdatedAt"] = update.UpdatedAt,
+                };
+                if (await Tables.TryWriteAsync(_table, entity, current?.ETag.ToString(), cancellationToken) is null)
+                {
+                    continue; // lost a race: read again
+                }
+
+                if (current?.GetString("Price") is { } old && decimal.Parse(old, System.Globalization.CultureInfo.InvariantCulture) is var oldPrice && variant.Price < oldPrice)
+                {
+                    drops.Add(new PriceDrop(update.ProductId, variant.VariantId, oldPrice, variant.Price));
+                }
+
+                break;
+            }
+        }
+
+        return drops;
+    }
+}
+
+/// <summary>Order id → customer, one row per order under its shop (erased with the customer).</summary>
+public sealed class TableOrderIndex(TableServiceClient service, StorageNames names) : IOrderIndex
+{
+    private readonly TableClient _table = service.GetTableClient(names.OrderIndex);
+
+    public async Task RememberAsync(string shopDomain, string orderId, Core.Customers.CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(TablePrivacyAuditLog.ShopKey(customer.Platform, shopDomain), TableKey.Escape(orderId));
+        Tables.AddOwner(entity, customer, shopDomain);
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<Core.Customers.CustomerKey?> FindAsync(string platform, string shopDomain, string orderId, CancellationToken cancellationToken) =>
+        await Tables.GetOrNullAsync(_table, TablePrivacyAuditLog.ShopKey(platform, shopDomain), TableKey.Escape(orderId), cancellationToken) is { } row
+            ? new Core.Customers.CustomerKey(row.GetString("Platform"), row.GetString("CustomerId"))
+            : null;
+
+    public async Task<int> DeleteForCustomerAsync(string shopDomain, Core.Customers.CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TablePrivacyAuditLog.ShopKey(customer.Platform, shopDomain)} and CustomerId eq {customer.CustomerId}");
+        var count = 0;
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            count++;
+        }
+
+        return count;
+    }
+
+    public Task<int> DeleteForShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TablePrivacyAuditLog.ShopKey(platform, shopDomain), cancellationToken);
+}

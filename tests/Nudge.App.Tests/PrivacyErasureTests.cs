@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Nudge.Core.Customers;
+using Nudge.Storage;
+using Nudge.Testing;
+using static Nudge.App.Tests.IngestSourcesTests;
+
+namespace Nudge.App.Tests;
+
+/// <summary>Shopify's mandatory privacy topics: a redact erases everything of one customer (or one shop) and nothing of anyone else.</summary>
+public class PrivacyErasureTests : IAsyncLifetime
+{
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await NudgeTestApp.StartAsync(settings: Shops);
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private static TableClient Table(string name) => TestStorage.Clients().Tables.GetTableClient(name);
+
+    /// <summary>Rows and blobs that hold anything of the customer, across every store (small raw bodies live in the event rows).</summary>
+    private async Task<(int Profiles, int Events, int Instances, int Deliveries, int Raw)> FootprintAsync(string shop, long id)
+    {
+        var key = TableKey.For(new CustomerKey("shopify", id.ToString()));
+        async Task<int> Rows(string table) => await Table(table).QueryAsync<TableEntity>(e => e.PartitionKey == key).CountAsync();
+        var raw = await TestStorage.Clients().Blobs.GetBlobContainerClient(_app.Names.RawPayloads).GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = $"shopify/{shop}/{id}/" }).CountAsync();
+        return (await Rows(_app.Names.Profiles), await Rows(_app.Names.Events), await Rows(_app.Names.Instances), await Rows(_app.Names.Deliveries), raw);
+    }
+
+    private async Task SignUpAsync(string shop, string secret, long id)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _app.Client.SendAsync(Shopify(shop, secret, "customers/create", NudgeTestApp.Customer(id)))).StatusCode);
+        await _app.WaitForDeliveriesAsync(id.ToString(), rows => rows.Count == 1 && rows[0].Status == "sent", $"welcome coupon for {id}");
+    }
+
+    private Task<(int, int, int, int, int)> WaitErasedAsync(string shop, long id) =>
+        TestStorage.EventuallyAsync(() => FootprintAsync(shop, id), f => f == (0, 0, 0, 0, 0), TimeSpan.FromSeconds(20), $"erasure of {id}");
+
+    private static string Redact(string shop, long id) =>
+        $$"""{"shop_id":1,"shop_domain":"{{shop}}","customer":{"id":{{id}},"email":"c{{id}}@example.com","phone":"+8210{{id:D8}}"},"orders_to_redact":[]}""";
+
+    [Fact]
+    public async Task CustomersRedact_ErasesThatCustomerEverywhere_KeepsOthers_AndAuditsWithoutPersonalData()
+    {
+        await SignUpAsync(ShopA, SecretA, 3101);
+        await SignUpAsync(ShopA, SecretA, 3102);
+        Assert.Equal((1, 1, 1, 1, 0), await FootprintAsync(ShopA, 3101));
+
+        var response = await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/redact", Redact(ShopA, 3101), id: "redact-delivery-a"));
+        Assert.Equal("accepted", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        await WaitErasedAsync(ShopA, 3101);
+
+        Assert.Equal((1, 1, 1, 1, 0), await FootprintAsync(ShopA, 3102));
+        var audit = await TestStorage.EventuallyAsync(() => Table(_app.Names.PrivacyAudit).QueryAsync<TableEntity>().ToListAsync().AsTask(),
+            rows => rows.Count == 1 && rows[0].GetString("Status") == "completed", TimeSpan.FromSeconds(10), "audit record");
+        var written = string.Join("|", audit[0].Select(kv => $"{kv.Key}={kv.Value}"));
+        Assert.DoesNotContain("3101", written);
+        Assert.DoesNotContain("@example.com", written);
+        Assert.Contains("\"events\":1", written);
+
+        var again = await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/redact", Redact(ShopA, 3101), id: "redact-delivery-a"));
+        Assert.Equal("duplicate", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ShopRedact_ErasesEveryCustomerOfThatShopOnly_DataRequestErasesNothing()
+    {
+        await SignUpAsync(ShopA, SecretA, 3111);
+        await SignUpAsync(ShopB, SecretB, 3211);
+
+        var dataRequest = await _app.Client.SendAsync(Shopify(ShopB, SecretB, "customers/data_request", Redact(ShopB, 3211)));
+        Assert.Equal(HttpStatusCode.OK, dataRequest.StatusCode);
+        var shopRedact = await _app.Client.SendAsync(Shopify(ShopA, SecretA, "shop/redact", $$"""{"shop_id":1,"shop_domain":"{{ShopA}}"}"""));
+        Assert.Equal(HttpStatusCode.OK, shopRedact.StatusCode);
+
+        await WaitErasedAsync(ShopA, 3111);
+        await TestStorage.EventuallyAsync(() => Table(_app.Names.PrivacyAudit).QueryAsync<TableEntity>(e => e.GetString("Status") == "completed").CountAsync().AsTask(),
+            n => n == 2, TimeSpan.FromSeconds(10), "both requests completed");
+        Assert.Equal((1, 1, 1, 1, 0), await FootprintAsync(ShopB, 3211));
+    }
+}

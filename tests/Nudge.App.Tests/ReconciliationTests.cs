@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Nudge.Core.Customers;
+using Nudge.Storage;
+using Nudge.Testing;
+
+namespace Nudge.App.Tests;
+
+/// <summary>
+/// A stub of Shopify's Admin REST API on 127.0.0.1 (customers.json and orders.json, filtered by updated_at_min/max,
+/// paginated through Link headers, guarded by X-Shopify-Access-Token), and the app's Reconcile timer function run
+/// against it through the custom-handler invocation the Functions host would make.
+/// </summary>
+public sealed class ReconciliationTests : IAsyncLifetime
+{
+    private const string Shop = "recon-shop.myshopify.com";
+    private const string Secret = "recon-webhook-secret";
+    private const string Token = "shpat_test_token";
+
+    private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    public int AdminCalls { get; private set; }
+
+    private string Customer(long id, DateTimeOffset created, DateTimeOffset updated, string email) =>
+        $$"""{"id":{{id}},"email":"{{email}}","first_name":"R","created_at":"{{created:O}}","updated_at":"{{updated:O}}","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":null}""";
+
+    public async Task InitializeAsync()
+    {
+        var hourAgo = _now.AddHours(-1);
+        var customers = new[]
+        {
+            (Json: Customer(4001, hourAgo, hourAgo, "lost@example.com"), Updated: hourAgo),           // its webhook was lost
+            (Json: Customer(4002, hourAgo, hourAgo, "known@example.com"), Updated: hourAgo),          // its webhook arrived
+            (Json: Customer(4003, _now.AddYears(-1), hourAgo, "changed@example.com"), Updated: hourAgo), // old customer, lost update
+            (Json: Customer(4004, _now.AddDays(-30), _now.AddDays(-30), "old@example.com"), Updated: _now.AddDays(-30)), // outside the window
+        };
+        var orders = new[] { (Json: $$$"""{"id":9001,"created_at":"{{{hourAgo:O}}}","updated_at":"{{{hourAgo:O}}}","currency":"KRW","total_price":"10000","customer":{"id":4001}}""", Updated: hourAgo) };
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _stub = builder.Build();
+        _stub.MapGet("/admin/api/2025-10/{resource}.json", (string resource, HttpRequest request) =>
+        {
+            AdminCalls++;
+            if (request.Headers["X-Shopify-Access-Token"] != Token)
+            {
+                return Results.StatusCode(StatusCodes.Status401Unauthorized);
+            }
+
+            var min = DateTimeOffset.Parse(request.Query["updated_at_min"]!);
+            var max = DateTimeOffset.Parse(request.Query["updated_at_max"]!);
+            var all = (resource == "customers" ? customers : orders).Where(r => r.Updated >= min && r.Updated <= max).Select(r => r.Json).ToList();
+            var page = request.Query["page_info"] == "2" ? 1 : 0; // two records a page
+            var items = all.Skip(page * 2).Take(2);
+            if (page == 0 && all.Count > 2)
+            {
+                request.HttpContext.Response.Headers["Link"] = $"<{request.Scheme}://{request.Host}{request.Path}?limit=2&page_info=2&updated_at_min={Uri.EscapeDataString(min.ToString("O"))}&updated_at_max={Uri.EscapeDataString(max.ToString("O"))}>; rel=\"next\"";
+            }
+
+            return Results.Text($"{{\"{resource}\":[{string.Join(",", items)}]}}", "application/json");
+        });
+        await _stub.StartAsync();
+        var stubAddress = _stub.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Shops:0:Platform"] = "shopify",
+            ["Shops:0:Domain"] = Shop,
+            ["Shops:0:WebhookSecret"] = Secret,
+            ["Shops:0:AdminApiUrl"] = $"{stubAddress}/admin/api/2025-10",
+            ["Shops:0:AdminAccessToken"] = Token,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    private Task<HttpResponseMessage> RunReconcileAsync() =>
+        _app.Client.PostAsJsonAsync("/Reconcile", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
+
+    private async Task<CustomerProfile?> ProfileAsync(long id) =>
+        (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("shopify", id.ToString()), CancellationToken.None))?.Value;
+
+    [Fact]
+    public async Task Reconcile_FillsLostSignupsOrdersAndUpdates_OnceAcrossRuns()
+    {
+        var known = IngestSourcesTests.Shopify(Shop, Secret, "customers/create", Customer(4002, _now.AddHours(-1), _now.AddHours(-1), "known@example.com"));
+        Assert.Equal(HttpStatusCode.OK, (await _app.Client.SendAsync(known)).StatusCode);
+        await TestStorage.EventuallyAsync(() => ProfileAsync(4002), p => p is not null, TimeSpan.FromSeconds(20), "known profile");
+
+        Assert.Equal(HttpStatusCode.OK, (await RunReconcileAsync()).StatusCode);
+
+        var lost = await TestStorage.EventuallyAsync(() => ProfileAsync(4001), p => p?.HasOrdered == true, TimeSpan.FromSeconds(20), "lost signup and order filled");
+        Assert.Equal("lost@example.com", lost!.Email);
+        var changed = await TestStorage.EventuallyAsync(() => ProfileAsync(4003), p => p is not null, TimeSpan.FromSeconds(20), "lost update filled");
+        Assert.Equal(("changed@example.com", (DateTimeOffset?)null), (changed!.Email, changed.SignedUpAt)); // an old customer's update is not a signup
+        Assert.Null(await ProfileAsync(4004));
+        await _app.WaitForDeliveriesAsync("4001", r => r.Count == 1, "welcome coupon for the filled signup");
+
+        var eventsBefore = await EventCountAsync();
+        Assert.Equal(HttpStatusCode.OK, (await RunReconcileAsync()).StatusCode);
+        Assert.Equal(eventsBefore, await EventCountAsync());
+        Assert.True(AdminCalls >= 4);
+    }
+
+    private async Task<int> EventCountAsync() =>
+        await TestStorage.Clients().Tables.GetTableClient(_app.Names.Events).QueryAsync<Azure.Data.Tables.TableEntity>().CountAsync();
+}

@@ -1,0 +1,92 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Nudge.Core.Customers;
+using Nudge.Core.Events;
+
+namespace Nudge.Core.Tests;
+
+/// <summary>Profiles fold events idempotently and whatever order they arrive in.</summary>
+public class ProfileFoldTests
+{
+    private static readonly CustomerKey Key = new("shopify", "7001");
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
+
+    private static CustomerEvent Event(string type, int minutes, string id, ContactFacts? contact = null, long? points = null) => new()
+    {
+        EventId = id,
+        Customer = Key,
+        Type = type,
+        OccurredAt = T0.AddMinutes(minutes),
+        Contact = contact,
+        SubjectId = id,
+        PointsBalance = points,
+        Items = EventTypes.IsCart(type) ? [new LineItem("p", null, 1, null, null)] : null,
+    };
+
+    private static ContactFacts Contact(string email, bool sms, int minutes) => new(email, null, null, new MarketingConsent(true, sms, false), T0.AddMinutes(minutes));
+
+    [Fact]
+    public void Apply_OlderCustomerUpdateAfterNewer_KeepsNewerContactAndConsent()
+    {
+        var newer = Event(EventTypes.CustomerUpdated, 10, "u2", Contact("new@example.com", sms: false, 10));
+        var older = Event(EventTypes.CustomerUpdated, 5, "u1", Contact("old@example.com", sms: true, 5));
+
+        var profile = ProfileUpdates.Apply(ProfileUpdates.Apply(null, newer), older);
+
+        Assert.Equal(("new@example.com", false, T0.AddMinutes(10)), (profile.Email, profile.Consent.Sms, profile.ContactUpdatedAt));
+    }
+
+    [Fact]
+    public void Apply_ContactWithoutConsent_KeepsStoredConsent()
+    {
+        var signup = Event(EventTypes.CustomerSignedUp, 0, "s", Contact("a@example.com", sms: true, 0));
+        var woo = Event(EventTypes.CustomerUpdated, 5, "w", new ContactFacts(null, "010", null, null, T0.AddMinutes(5)));
+
+        var profile = ProfileUpdates.Apply(ProfileUpdates.Apply(null, signup), woo);
+
+        Assert.Equal(("a@example.com", "010", true), (profile.Email, profile.Phone, profile.Consent.Sms));
+    }
+
+    [Fact]
+    public void Apply_CartThenLaterOrder_ClosesTheCart_AndANewerCartReopensIt()
+    {
+        var cart = ProfileUpdates.Apply(null, Event(EventTypes.CheckoutUpdated, 0, "c1"));
+        var ordered = ProfileUpdates.Apply(cart, Event(EventTypes.OrderPlaced, 5, "o1"));
+        var again = ProfileUpdates.Apply(ordered, Event(EventTypes.CartUpdated, 9, "c2"));
+
+        Assert.Equal((true, false, true), (cart.HasOpenCart, ordered.HasOpenCart, again.HasOpenCart));
+    }
+
+    [Fact]
+    public void Apply_PointsAndLastSeen_KeepTheNewest()
+    {
+        var profile = ProfileUpdates.Apply(ProfileUpdates.Apply(null, Event(EventTypes.PointsChanged, 10, "p2", points: 500)), Event(EventTypes.PointsChanged, 1, "p1", points: 100));
+
+        Assert.Equal((500L, T0.AddMinutes(10)), (profile.PointsBalance, profile.LastSeenAt));
+    }
+
+    private static readonly CustomerEvent[] History =
+    [
+        Event(EventTypes.CustomerSignedUp, 0, "e0", Contact("a@example.com", true, 0)),
+        Event(EventTypes.CustomerUpdated, 3, "e1", Contact("b@example.com", false, 3)),
+        Event(EventTypes.CheckoutStarted, 4, "e2"),
+        Event(EventTypes.OrderPlaced, 6, "e3"),
+        Event(EventTypes.CartUpdated, 8, "e4"),
+        Event(EventTypes.PointsChanged, 9, "e5", points: 70),
+        Event(EventTypes.CustomerLoggedIn, 11, "e6"),
+        Event(EventTypes.OrderPaid, 12, "e7"),
+    ];
+
+    [Property(MaxTest = 200)]
+    public Property Apply_AnyOrderWithRedeliveries_GivesTheSameProfile()
+    {
+        var expected = Comparable(History.Aggregate((CustomerProfile?)null, ProfileUpdates.Apply)!);
+        var deliveries = Gen.ListOf(Gen.Choose(0, History.Length - 1)).Select(extra => History.Concat(extra.Select(i => History[i])).ToArray())
+            .SelectMany(events => Gen.Shuffle(events));
+        return Prop.ForAll(deliveries.ToArbitrary(), order => Comparable(order.Aggregate((CustomerProfile?)null, ProfileUpdates.Apply)!) == expected);
+    }
+
+    /// <summary>Records compare lists by reference; compare the cart by its contents' count and time instead.</summary>
+    private static CustomerProfile Comparable(CustomerProfile p) => p with { Cart = p.Cart! with { Items = [] } };
+}

@@ -1,0 +1,343 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using Nudge.Core.Ingest;
+
+// Ingest load generator. Everything targets 127.0.0.1 and every loop is bounded in count and time.
+//   load  --app URL --secret S --customers N --dup-percent P --seconds S --half-seconds H --concurrency C --storage CONN --prefix P
+//   proxy --listen PORT --target PORT   (counts storage requests; prints the count on each line of stdin)
+var mode = args.Length > 0 ? args[0] : "load";
+var options = Options.Parse(args.Skip(1).ToArray());
+return mode switch
+{
+    "proxy" => await CountingProxy.RunAsync(options),
+    "ops" => await Load.OpsAsync(options),
+    _ => await Load.RunAsync(options),
+};
+
+internal sealed record Options(Dictionary<string, string> Values)
+{
+    public static Options Parse(string[] args) =>
+        new(Enumerable.Range(0, args.Length / 2).ToDictionary(i => args[2 * i].TrimStart('-'), i => args[2 * i + 1]));
+
+    public string Get(string name, string fallback) => Values.TryGetValue(name, out var v) ? v : fallback;
+
+    public int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+}
+
+/// <summary>One signed Shopify customers/create delivery (~730 bytes), prepared before the clock starts.</summary>
+internal sealed record Delivery(string Id, byte[] Body, string Signature, bool IsDuplicate);
+
+internal static class Load
+{
+    private const string Shop = "bench-shop.myshopify.com";
+
+    public static async Task<int> RunAsync(Options o)
+    {
+        var app = new Uri(o.Get("app", "http://127.0.0.1:7173"));
+        var secret = o.Get("secret", "bench-shopify-webhook-secret");
+        var customers = o.Int("customers", 100_000);
+        var dupPercent = o.Int("dup-percent", 5);
+        var seconds = o.Int("seconds", 60);
+        var halfSeconds = o.Int("half-seconds", 20);
+        var concurrency = o.Int("concurrency", 64);
+        var deliveries = Prepare(customers, dupPercent, secret);
+        Console.WriteLine($"prepared {deliveries.Count} deliveries for {customers} customers ({dupPercent}% duplicate delivery ids), body ~{deliveries.Average(d => d.Body.Length):0} bytes");
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+
+        // Baseline: a bare Kestrel endpoint that reads the body and answers 200, in this run, same client, same machine.
+        var baseline = await BareKestrel.StartAsync();
+        var baselineWarm = await ClosedLoopAsync(http, baseline.Url, deliveries, concurrency, TimeSpan.FromSeconds(3), signed: false);
+        var bare = await ClosedLoopAsync(http, baseline.Url, deliveries, concurrency, TimeSpan.FromSeconds(Math.Min(seconds, 15)), signed: false);
+        await baseline.App.StopAsync();
+        Console.WriteLine($"bare kestrel: {bare.Rate:0} req/s ({bare.Ok} ok)");
+
+        // Max rate on the real ingest path: verify, dedupe, persist, enqueue.
+        var webhook = new Uri(app, "/api/webhooks/shopify");
+        var max = await ClosedLoopAsync(http, webhook, deliveries, concurrency, TimeSpan.FromSeconds(seconds), signed: true);
+        Console.WriteLine($"ingest max: {max.Rate:0} accepted req/s ({max.Ok} ok: {max.Accepted} accepted, {max.Duplicates} duplicate; {max.Errors} errors) over {max.Elapsed.TotalSeconds:0.0} s");
+
+        // Latency at half the max rate, open loop (requests start on schedule whatever the answers do).
+        var rest = deliveries.Skip(max.Sent).ToList();
+        var half = await OpenLoopAsync(http, webhook, rest, Math.Max(1, max.Rate / 2), TimeSpan.FromSeconds(halfSeconds));
+        Console.WriteLine($"ingest at {max.Rate / 2:0} req/s: p50 {half.P50:0.0} ms, p99 {half.P99:0.0} ms, max {half.Max:0.0} ms ({half.Ok} ok, {half.Errors} errors)");
+
+        // Duplicates processed: journey-event messages beyond one per distinct delivery accepted (triggers are off).
+        var accepted = max.Accepted + half.Accepted;
+        var distinctSent = deliveries.Take(max.Sent + half.Sent).Select(d => d.Id).Distinct().Count();
+        var queued = await QueuedEventsAsync(o);
+        var duplicatesProcessed = queued - distinctSent;
+        Console.WriteLine($"distinct deliveries sent {distinctSent}, accepted {accepted}, journey-events queued {queued}: duplicates processed {duplicatesProcessed}");
+
+        Console.WriteLine();
+        Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s)");
+        Console.WriteLine($"RESULT p99 at half max rate = {half.P99:0.0} ms (p50 {half.P50:0.0} ms)");
+        Console.WriteLine($"RESULT duplicates processed = {duplicatesProcessed}");
+        _ = baselineWarm;
+        return 0;
+    }
+
+    /// <summary>Storage operations per event: the app talks to Azurite through the counting proxy; count around a bounded run.</summary>
+    public static async Task<int> OpsAsync(Options o)
+    {
+        var app = new Uri(o.Get("app", "http://127.0.0.1:7174"));
+        var counter = new Uri(o.Get("counter", "http://127.0.0.1:10315/__count"));
+        var deliveries = Prepare(o.Int("customers", 2000), o.Int("dup-percent", 5), o.Get("secret", "bench-shopify-webhook-secret"));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var before = long.Parse(await http.GetStringAsync(counter), CultureInfo.InvariantCulture);
+        var run = await ClosedLoopAsync(http, new Uri(app, "/api/webhooks/shopify"), deliveries, o.Int("concurrency", 16), TimeSpan.FromMinutes(5), signed: true);
+        var after = long.Parse(await http.GetStringAsync(counter), CultureInfo.InvariantCulture);
+        var ops = after - before;
+        Console.WriteLine($"ops run: {run.Sent} deliveries ({run.Accepted} accepted, {run.Duplicates} duplicate, {run.Errors} errors), {ops} storage requests");
+        Console.WriteLine($"RESULT storage operations per accepted event = {(double)ops / Math.Max(1, run.Accepted):0.00} (per delivery incl. duplicates {(double)ops / Math.Max(1, run.Sent):0.00})");
+        return 0;
+    }
+
+    /// <summary>Customer i, one delivery each, plus dupPercent% re-deliveries of earlier ids (same body, same id), spread through the run.</summary>
+    private static List<Delivery> Prepare(int customers, int dupPercent, string secret)
+    {
+        var random = new Random(42);
+        var list = new List<Delivery>(customers + customers * dupPercent / 100);
+        var key = Encoding.UTF8.GetBytes(secret);
+        for (var i = 1; i <= customers; i++)
+        {
+            var body = Encoding.UTF8.GetBytes(CustomerJson(i));
+            var delivery = new Delivery(Guid.NewGuid().ToString(), body, WebhookSignature.Compute(body, key), false);
+            list.Add(delivery);
+            if (random.Next(100) < dupPercent)
+            {
+                var earlier = list[random.Next(list.Count)];
+                list.Add(earlier with { IsDuplicate = true });
+            }
+        }
+
+        return list;
+    }
+
+    private static string CustomerJson(int i) =>
+        $$"""{"id":{{1_000_000 + i}},"email":"bench{{i}}@example.com","created_at":"2026-11-24T10:00:00+09:00","updated_at":"2026-11-24T10:00:00+09:00","first_name":"Bench","last_name":"Customer","orders_count":0,"state":"enabled","total_spent":"0.00","last_order_id":null,"note":null,"verified_email":true,"multipass_identifier":null,"tax_exempt":false,"tags":"bench, load-test","last_order_name":null,"currency":"KRW","phone":"+8210{{i:D8}}","addresses":[],"accepts_marketing":true,"email_marketing_consent":{"state":"subscribed","opt_in_level":"single_opt_in","consent_updated_at":"2026-11-24T10:00:00+09:00"},"sms_marketing_consent":{"state":"subscribed","opt_in_level":"single_opt_in","consent_updated_at":"2026-11-24T10:00:00+09:00","consent_collected_from":"SHOPIFY"},"admin_graphql_api_id":"gid://shopify/Customer/{{1_000_000 + i}}","default_address":null}""";
+
+    private sealed class Counters
+    {
+        public int Sent;
+        public int Ok;
+        public int Accepted;
+        public int Duplicates;
+        public int Errors;
+    }
+
+    private sealed record Run(int Sent, int Ok, int Accepted, int Duplicates, int Errors, TimeSpan Elapsed)
+    {
+        public double Rate => Ok / Elapsed.TotalSeconds;
+    }
+
+    private static HttpRequestMessage Request(Uri url, Delivery d, bool signed)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(d.Body) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        if (signed)
+        {
+            request.Headers.TryAddWithoutValidation("X-Shopify-Topic", "customers/create");
+            request.Headers.TryAddWithoutValidation("X-Shopify-Shop-Domain", Shop);
+            request.Headers.TryAddWithoutValidation("X-Shopify-Webhook-Id", d.Id);
+            request.Headers.TryAddWithoutValidation("X-Shopify-Hmac-Sha256", d.Signature);
+        }
+
+        return request;
+    }
+
+    private static async Task<string?> SendAsync(HttpClient http, Uri url, Delivery d, bool signed, Counters c)
+    {
+        try
+        {
+            using var response = await http.SendAsync(Request(url, d, signed));
+            var text = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                Interlocked.Increment(ref c.Errors);
+                return null;
+            }
+
+            Interlocked.Increment(ref c.Ok);
+            if (text.Contains("\"duplicate\"", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref c.Duplicates);
+            }
+            else if (signed)
+            {
+                Interlocked.Increment(ref c.Accepted);
+            }
+
+            return text;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            Interlocked.Increment(ref c.Errors);
+            return null;
+        }
+    }
+
+    private static async Task<Run> ClosedLoopAsync(HttpClient http, Uri url, List<Delivery> deliveries, int concurrency, TimeSpan duration, bool signed)
+    {
+        var c = new Counters();
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (clock.Elapsed < duration)
+            {
+                var i = Interlocked.Increment(ref next);
+                if (i >= deliveries.Count)
+                {
+                    if (signed)
+                    {
+                        return;
+                    }
+
+                    i %= deliveries.Count; // the bare endpoint keeps nothing: reuse the prepared requests
+                }
+
+                Interlocked.Increment(ref c.Sent);
+                await SendAsync(http, url, deliveries[i], signed, c);
+            }
+        }));
+        return new Run(c.Sent, c.Ok, c.Accepted, c.Duplicates, c.Errors, clock.Elapsed);
+    }
+
+    private sealed record Latency(int Sent, int Ok, int Accepted, int Errors, double P50, double P99, double Max);
+
+    private static async Task<Latency> OpenLoopAsync(HttpClient http, Uri url, List<Delivery> deliveries, double rate, TimeSpan duration)
+    {
+        var c = new Counters();
+        var latencies = new ConcurrentBag<double>();
+        var tasks = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        var count = (int)Math.Min(deliveries.Count, rate * duration.TotalSeconds);
+        for (var i = 0; i < count; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / rate);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait);
+            }
+
+            var delivery = deliveries[i];
+            c.Sent++;
+            tasks.Add(Task.Run(async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                if (await SendAsync(http, url, delivery, true, c) is not null)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }));
+        }
+
+        await Task.WhenAll(tasks);
+        var sorted = latencies.Order().ToArray();
+        double At(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+        return new Latency(c.Sent, c.Ok, c.Accepted, c.Errors, At(0.50), At(0.99), sorted.Length == 0 ? double.NaN : sorted[^1]);
+    }
+
+    private static async Task<int> QueuedEventsAsync(Options o)
+    {
+        var prefix = o.Get("prefix", "");
+        var name = prefix.Length == 0 ? "journey-events" : $"{prefix.ToLowerInvariant()}-journey-events";
+        var queue = new QueueServiceClient(o.Get("storage", "UseDevelopmentStorage=true")).GetQueueClient(name);
+        return (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount;
+    }
+}
+
+internal static class BareKestrel
+{
+    public static async Task<(WebApplication App, Uri Url)> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapPost("/", async (HttpRequest request) =>
+        {
+            var buffer = new byte[4096];
+            while (await request.Body.ReadAsync(buffer) > 0)
+            {
+            }
+
+            return Results.Ok();
+        });
+        await app.StartAsync();
+        return (app, new Uri(app.Urls.First()));
+    }
+}
+
+/// <summary>
+/// A reverse proxy in front of Azurite's three ports that counts the storage requests passing through (a table
+/// batch is one request, as it is one storage transaction). <c>GET /__count</c> on any of its ports answers the count.
+/// </summary>
+internal static class CountingProxy
+{
+    private static readonly HashSet<string> Hop = new(StringComparer.OrdinalIgnoreCase) { "Host", "Connection", "Transfer-Encoding", "Keep-Alive" };
+
+    public static async Task<int> RunAsync(Options o)
+    {
+        // listen ports map to target ports in order: blob, queue, table
+        var listen = o.Get("listen", "10313,10314,10315").Split(',').Select(int.Parse).ToArray();
+        var target = o.Get("target", "10310,10311,10312").Split(',').Select(int.Parse).ToArray();
+        var map = listen.Zip(target).ToDictionary(p => p.First, p => new Uri($"http://127.0.0.1:{p.Second}"));
+        var count = 0L;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(listen.Select(p => $"http://127.0.0.1:{p}").ToArray());
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        var app = builder.Build();
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
+        app.Run(async context =>
+        {
+            var request = context.Request;
+            if (request.Path == "/__count")
+            {
+                await context.Response.WriteAsync(Interlocked.Read(ref count).ToString(CultureInfo.InvariantCulture));
+                return;
+            }
+
+            Interlocked.Increment(ref count);
+            var target = map[context.Connection.LocalPort];
+            using var forward = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(target.GetLeftPart(UriPartial.Authority) + context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+            var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            if (request.ContentLength is not null || request.Headers.ContentType.Count > 0)
+            {
+                forward.Content = new ByteArrayContent(body.ToArray()); // no content (and so no Content-Length) where none came: it is signed
+            }
+
+            foreach (var (name, values) in request.Headers)
+            {
+                if (!Hop.Contains(name) && !forward.Headers.TryAddWithoutValidation(name, values.ToArray()))
+                {
+                    forward.Content?.Headers.TryAddWithoutValidation(name, values.ToArray());
+                }
+            }
+
+            using var response = await http.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead);
+            context.Response.StatusCode = (int)response.StatusCode;
+            foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+            {
+                if (!Hop.Contains(name))
+                {
+                    context.Response.Headers[name] = values.ToArray();
+                }
+            }
+
+            await response.Content.CopyToAsync(context.Response.Body);
+        });
+        await app.RunAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Ingest load benchmark: bare Kestrel vs the real ingest path, p99 at half the max rate, storage operations per
+# event, duplicates processed. Everything on 127.0.0.1; bounded in count and time (about 3 minutes).
+# Usage: tests/benchmarks/Ingest/run.sh [customers=100000] [seconds=60]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+cd "$root"
+customers="${1:-100000}"
+seconds="${2:-60}"
+secret="bench-shopify-webhook-secret"
+work="$(mktemp -d /tmp/nudge-bench.XXXXXX)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 1
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done # Azurite may linger on SIGTERM
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+run="b$(date +%s)" # fresh table/queue names each run
+
+dotnet build functions/Nudge.App -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet build tests/benchmarks/Ingest -c Release -nologo -v quiet -clp:ErrorsOnly
+app_bin="functions/Nudge.App/bin/Release/net10.0/Nudge.App"
+bench_bin="tests/benchmarks/Ingest/bin/Release/net10.0/Nudge.Bench.Ingest"
+
+if (exec 3<>/dev/tcp/127.0.0.1/10312) 2>/dev/null; then echo "port 10312 is taken: is another benchmark running?"; exit 1; fi
+az_pid="$(scripts/azurite.sh start "$work/azurite" 10310 10311 10312)"; pids+=("$az_pid")
+direct="$(scripts/azurite.sh connection-string 10310 10311 10312)"
+proxied="$(scripts/azurite.sh connection-string 10313 10314 10315)"
+
+start_app() { # url connection prefix
+  AzureWebJobsStorage="$2" Nudge__Storage__Prefix="$3" Shopify__WebhookSecret="$secret" Nudge__MarketerApiKey=bench-marketer-api-key-01 \
+    Nudge__LocalTriggers=false Logging__LogLevel__Default=Warning "$app_bin" --urls "$1" >"$work/app-$3.log" 2>&1 &
+  pids+=("$!")
+  for _ in $(seq 1 200); do curl -sf "$1/api/health" >/dev/null && return; sleep 0.1; done
+  echo "app did not start"; cat "$work/app-$3.log"; exit 1
+}
+
+echo "== throughput, latency, duplicates (direct to Azurite; journeys off so only ingest runs) =="
+start_app http://127.0.0.1:7173 "$direct" "$run"
+"$bench_bin" load --app http://127.0.0.1:7173 --secret "$secret" --customers "$customers" --dup-percent 5 \
+  --seconds "$seconds" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run"
+kill "${pids[-1]}"
+
+echo "== storage operations per event (through a counting proxy) =="
+"$bench_bin" proxy --listen 10313,10314,10315 --target 10310,10311,10312 >"$work/proxy.log" 2>&1 & pids+=("$!")
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:10315/__count >/dev/null && break; sleep 0.1; done
+start_app http://127.0.0.1:7174 "$proxied" "${run}ops"
+"$bench_bin" ops --app http://127.0.0.1:7174 --secret "$secret" --customers 2000 --dup-percent 5 --concurrency 16
