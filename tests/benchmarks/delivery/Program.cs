@@ -47,7 +47,10 @@ var concurrent = await RunAsync("concurrent", messages, workers, limit: rate, cr
 var crashAcs = await RunAsync("crashes, ACS (dedupes by key)", crashMessages, workers, limit: rate, crashEvery: 10, maxPhase, dedupingProvider: true);
 var crashSolapi = await RunAsync("crashes, Solapi (no key)", crashMessages, workers, limit: rate, crashEvery: 10, maxPhase, dedupingProvider: false);
 
+var routerOnly = await RouterOnlyAsync(Math.Max(1000, 10 * rate), workers, rate);
+
 Console.WriteLine();
+Console.WriteLine($"channel layer alone (router + shared slots + ACS SMS client, no delivery log): achieved / allowed {routerOnly.Rate / rate:0.000} ({routerOnly.Rate:0.0}/s of {rate}/s), max in 1 s {routerOnly.MaxInSecond}, over the limit {Math.Max(0, routerOnly.MaxInSecond - rate)}");
 Console.WriteLine($"achieved / allowed rate: {concurrent.Rate / rate:0.000} ({concurrent.Rate:0.0}/s of {rate}/s); max in any 1 s window: {concurrent.MaxInSecond} (limit {rate}); over the limit: {Math.Max(0, concurrent.MaxInSecond - rate)}");
 Console.WriteLine($"concurrent / sequential: {concurrent.Rate / baseline.Rate:0.0}x ({concurrent.Rate:0.0}/s vs {baseline.Rate:0.0}/s)");
 Console.WriteLine($"duplicates after injected crashes: ACS {crashAcs.Duplicates} ({crashAcs.Crashes} crashes, {crashAcs.Unconfirmed} unconfirmed), Solapi {crashSolapi.Duplicates} ({crashSolapi.Crashes} crashes, {crashSolapi.Unconfirmed} unconfirmed)");
@@ -153,6 +156,43 @@ async Task<Result> RunAsync(string name, int count, int workers, int? limit, int
     var result = new Result(name, sent / watch.Elapsed.TotalSeconds, maxInSecond, duplicates, crashes, outcomes.GetValueOrDefault(DeliveryHandling.Unconfirmed));
     Console.WriteLine($"{name}: {final}/{count} final ({sent} sent, {result.Unconfirmed} unconfirmed) in {watch.Elapsed.TotalSeconds:0.0} s = {result.Rate:0.0}/s; " +
         $"provider requests {stubs.Requests - requestsBefore}, max in 1 s {maxInSecond}, crashes {crashes}, duplicates {duplicates}; outcomes {string.Join(", ", outcomes.Select(o => $"{o.Key}={o.Value}"))}");
+    return result;
+}
+
+async Task<Result> RouterOnlyAsync(int count, int workers, int limit)
+{
+    var names = new StorageNames(TestStorage.NewPrefix());
+    await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
+    var provider = new AcsSmsProvider(AcsClientOptions.Build(new AcsClientOptions(TimeSpan.FromSeconds(30)), null, ProviderStubs.AcsAccessKey, TimeProvider.System), stubs.BaseAddress, "+18005550100", "2021-03-07", TimeProvider.System);
+    var throttle = new ProviderThrottle($"{names.Prefix}-router", [new RateLimit(limit, TimeSpan.FromSeconds(1))], new TableRateLimitStore(clients.Tables, names), TimeProvider.System);
+    var router = new ChannelRouter(builder, new ProviderLanes([], [new ProviderLane<ISmsProvider>(provider, throttle, new CircuitBreaker(1000, TimeSpan.FromSeconds(1), TimeProvider.System))], null), clock);
+    var profile = new CustomerProfile { Key = new CustomerKey("bench", "r"), Phone = "+821000000001", Consent = new MarketingConsent(true, true, true) };
+    var from = DateTimeOffset.UtcNow;
+    var next = -1;
+    var sent = 0;
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            var message = new OutboundMessage(DeliveryId.For($"router/{i}", 0, 0), Channels.Sms, "consent-withdrawn-sms", MessageClass.Transactional, profile) { ScheduledFor = from };
+            SendOutcome outcome;
+            while ((outcome = await router.SendAsync(message, CancellationToken.None)).RetryAt is not null)
+            {
+                await Task.Delay(20);
+            }
+
+            if (outcome.Sent)
+            {
+                Interlocked.Increment(ref sent);
+            }
+        }
+    }));
+    watch.Stop();
+    var arrivals = stubs.Arrivals.Where(a => a >= from).OrderBy(a => a).ToArray();
+    var result = new Result("router only", sent / watch.Elapsed.TotalSeconds, MaxInWindow(arrivals, TimeSpan.FromSeconds(1)), 0, 0, 0);
+    Console.WriteLine($"router only: {sent}/{count} sent in {watch.Elapsed.TotalSeconds:0.0} s = {result.Rate:0.0}/s; max in 1 s {result.MaxInSecond}");
     return result;
 }
 
