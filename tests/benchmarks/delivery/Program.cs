@@ -17,7 +17,6 @@ using Nudge.Channels.Templates;
 using Nudge.Core;
 using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
-using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 using Nudge.Core.Time;
 using Nudge.Storage;
@@ -62,7 +61,7 @@ async Task<Result> RunAsync(string name, int count, int workers, int? limit, int
     var profiles = new TableProfileStore(clients.Tables, names);
     var deliveries = new TableDeliveryLog(clients.Tables, names);
     var queue = new StorageWorkQueue(clients.Queues, names, clock);
-    var settings = new PipelineSettings([JourneyCatalog.Welcome], TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul"));
+    var settings = new PipelineSettings(TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul"));
     var suppressions = new TableSuppressionList(clients.Tables, names, clock);
 
     // Set-up: customers, delivery rows (batched per customer) and queue messages.
