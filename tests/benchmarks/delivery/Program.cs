@@ -107,7 +107,7 @@ async Task<Result> RunAsync(string name, int count, int workers, int? limit, int
     {
         while (!stop.IsCancellationRequested && Volatile.Read(ref final) < count)
         {
-            var batch = (await queueClient.ReceiveMessagesAsync(Math.Min(32, Math.Max(1, 128 / workers)), TimeSpan.FromSeconds(30))).Value;
+            var batch = (await queueClient.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(60))).Value;
             if (batch.Length == 0)
             {
                 await Task.Delay(50);
