@@ -18,9 +18,12 @@ public sealed class StorageNames(string prefix)
     public string PrivacyAudit => Table("privacyaudit");
     public string Catalog => Table("catalog");
     public string OrderIndex => Table("orderindex");
+    public string Journeys => Table("journeys");
+    public string JourneyVersions => Table("journeyversions");
+    public string Segments => Table("segments");
     public string RawPayloads => Container("raw-webhooks");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, PrivacyAudit, Catalog, OrderIndex];
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

@@ -34,10 +34,16 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
     public Task EnqueuePrivacyAsync(Core.Ingest.PrivacyRequest request, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.PrivacyRequestsQueue, request, TimeSpan.Zero, cancellationToken);
 
-    /// <summary>Real-time visibility delay until a virtual instant; handlers re-enqueue what the cap cut short.</summary>
-    private TimeSpan DelayUntil(DateTimeOffset dueAt)
+    /// <summary>
+    /// Real-time visibility delay until a virtual instant, rounded up to the whole seconds the service counts in
+    /// (rounding down would make the message visible early and bounce it back again and again); handlers
+    /// re-enqueue what the 7-day cap cut short.
+    /// </summary>
+    private TimeSpan DelayUntil(DateTimeOffset dueAt) => VisibilityDelay(clock.ToRealDelay(dueAt - clock.GetUtcNow()));
+
+    public static TimeSpan VisibilityDelay(TimeSpan realDelay)
     {
-        var delay = clock.ToRealDelay(dueAt - clock.GetUtcNow());
+        var delay = TimeSpan.FromSeconds(Math.Ceiling(Math.Max(0, realDelay.TotalSeconds)));
         return delay > MaxVisibilityDelay ? MaxVisibilityDelay : delay;
     }
 

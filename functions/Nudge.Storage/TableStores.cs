@@ -111,6 +111,46 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
 
     public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
         Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
+    public async IAsyncEnumerable<CustomerProfile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {RowKey}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["Profile"], cancellationToken: cancellationToken))
+        {
+            yield return Tables.Read<CustomerProfile>(entity, "Profile");
+        }
+    }
+}
+
+/// <summary>Segments in one partition of their own table (few rows, read together).</summary>
+public sealed class TableSegmentStore(TableServiceClient service, StorageNames names) : ISegmentStore
+{
+    private readonly TableClient _table = service.GetTableClient(names.Segments);
+
+    public async Task<IReadOnlyList<Core.Journeys.Segment>> ListAsync(CancellationToken cancellationToken)
+    {
+        var segments = new List<Core.Journeys.Segment>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"segment"}"), cancellationToken: cancellationToken))
+        {
+            segments.Add(Tables.Read<Core.Journeys.Segment>(entity, "Segment"));
+        }
+
+        return segments;
+    }
+
+    public async Task SaveAsync(Core.Journeys.Segment segment, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity("segment", TableKey.Escape(segment.Id)) { ["Segment"] = Tables.Write(segment) }, TableUpdateMode.Replace, cancellationToken);
+}
+
+/// <summary>Schedule cursors in the settings table.</summary>
+public sealed class TableScheduleCursor(TableServiceClient service, StorageNames names) : IScheduleCursor
+{
+    private readonly TableClient _table = service.GetTableClient(names.Settings);
+
+    public async Task<DateTimeOffset?> GetAsync(string journeyId, CancellationToken cancellationToken) =>
+        (await Tables.GetOrNullAsync(_table, "schedule", TableKey.Escape(journeyId), cancellationToken))?.GetDateTimeOffset("Through");
+
+    public async Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(new TableEntity("schedule", TableKey.Escape(journeyId)) { ["Through"] = through }, TableUpdateMode.Replace, cancellationToken);
 }
 
 public sealed class TableEventStore(TableServiceClient service, StorageNames names, TimeProvider clock) : IEventStore
@@ -210,21 +250,21 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
 {
     private readonly TableClient _table = service.GetTableClient(names.Instances);
 
-    public async Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken)
+    public async Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken)
     {
-        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), TableKey.Escape(journeyId), cancellationToken);
+        var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), TableKey.Escape(slot), cancellationToken);
         return entity is null ? null : new Versioned<StoredInstance>(ToStored(entity), entity.ETag.ToString());
     }
 
     public async Task<string?> TrySaveAsync(StoredInstance stored, string? expectedVersion, CancellationToken cancellationToken)
     {
         var instance = stored.Instance;
-        var entity = new TableEntity(TableKey.For(instance.Customer), TableKey.Escape(instance.Definition.Id))
+        var entity = new TableEntity(TableKey.For(instance.Customer), TableKey.Escape(instance.Slot))
         {
             ["JourneyId"] = instance.Definition.Id,
             ["JourneyVersion"] = instance.Definition.Version,
             ["Status"] = Tables.Write(instance.Status).Trim('"'),
-            ["StepIndex"] = instance.StepIndex,
+            ["CurrentStep"] = instance.CurrentStep,
             ["WaitingUntil"] = instance.WaitingUntil,
             ["PendingCommands"] = stored.Outbox.Count,
             ["Instance"] = Tables.Write(instance),
@@ -244,9 +284,79 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
 
     public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
         Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
+    public async IAsyncEnumerable<(int Version, string? Step)> ListActivePositionsAsync(string journeyId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // A scan with a filter: fine for previews; a per-journey index table is the next step at large scale.
+        var filter = TableClient.CreateQueryFilter($"JourneyId eq {journeyId} and Status eq {"active"}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["JourneyVersion", "CurrentStep"], cancellationToken: cancellationToken))
+        {
+            yield return (entity.GetInt32("JourneyVersion") ?? 0, entity.GetString("CurrentStep"));
+        }
+    }
 
     private static StoredInstance ToStored(TableEntity entity) =>
         new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));
+}
+
+/// <summary>Journey heads in one partition (few rows, listed often) and immutable versions per journey.</summary>
+public sealed class TableJourneyDefinitionStore(TableServiceClient service, StorageNames names) : IJourneyDefinitionStore
+{
+    private const string HeadPartition = "head";
+    private readonly TableClient _heads = service.GetTableClient(names.Journeys);
+    private readonly TableClient _versions = service.GetTableClient(names.JourneyVersions);
+
+    public async Task<Versioned<Core.Journeys.JourneyHead>?> GetHeadAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_heads, HeadPartition, TableKey.Escape(journeyId), cancellationToken);
+        return entity is null ? null : new Versioned<Core.Journeys.JourneyHead>(Tables.Read<Core.Journeys.JourneyHead>(entity, "Head"), entity.ETag.ToString());
+    }
+
+    public async Task<bool> TrySaveHeadAsync(Core.Journeys.JourneyHead head, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(HeadPartition, TableKey.Escape(head.Id))
+        {
+            ["Status"] = Tables.Write(head.Status).Trim('"'),
+            ["PublishedVersion"] = head.PublishedVersion,
+            ["Head"] = Tables.Write(head),
+        };
+        return await Tables.TryWriteAsync(_heads, entity, expectedVersion, cancellationToken) is not null;
+    }
+
+    public async Task<IReadOnlyList<Core.Journeys.JourneyHead>> ListHeadsAsync(CancellationToken cancellationToken)
+    {
+        var heads = new List<Core.Journeys.JourneyHead>();
+        await foreach (var entity in _heads.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {HeadPartition}"), cancellationToken: cancellationToken))
+        {
+            heads.Add(Tables.Read<Core.Journeys.JourneyHead>(entity, "Head"));
+        }
+
+        return heads;
+    }
+
+    public async Task SaveVersionAsync(Core.Journeys.JourneyDefinition definition, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(TableKey.Escape(definition.Id), VersionKey(definition.Version)) { ["Definition"] = Tables.Write(definition) };
+        await Tables.TryWriteAsync(_versions, entity, expectedVersion: null, cancellationToken); // immutable: a second write of the same version is a no-op
+    }
+
+    public async Task<Core.Journeys.JourneyDefinition?> GetVersionAsync(string journeyId, int version, CancellationToken cancellationToken)
+    {
+        var entity = await Tables.GetOrNullAsync(_versions, TableKey.Escape(journeyId), VersionKey(version), cancellationToken);
+        return entity is null ? null : Tables.Read<Core.Journeys.JourneyDefinition>(entity, "Definition");
+    }
+
+    public async Task<IReadOnlyList<Core.Journeys.JourneyDefinition>> ListVersionsAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        var versions = new List<Core.Journeys.JourneyDefinition>();
+        await foreach (var entity in _versions.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.Escape(journeyId)}"), cancellationToken: cancellationToken))
+        {
+            versions.Add(Tables.Read<Core.Journeys.JourneyDefinition>(entity, "Definition"));
+        }
+
+        return versions;
+    }
+
+    private static string VersionKey(int version) => version.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public sealed class TableDeliveryLog(TableServiceClient service, StorageNames names) : IDeliveryLog

@@ -32,6 +32,9 @@ public sealed class NudgeTestApp : IAsyncDisposable
     public HttpClient Client { get; }
     public StorageNames Names => new(Prefix);
 
+    public IEnumerable<Microsoft.AspNetCore.Http.Endpoint> Endpoints =>
+        _app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints;
+
     public static async Task<NudgeTestApp> StartAsync(double clockSpeed = 1, string? prefix = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         prefix ??= TestStorage.NewPrefix();

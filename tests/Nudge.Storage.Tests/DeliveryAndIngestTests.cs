@@ -14,7 +14,7 @@ public class DeliveryAndIngestTests
     {
         var p = await Pipeline.CreateAsync(now);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), CancellationToken.None);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         var row = Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
         return (p, new DeliveryMessage("shopify", "7001", row.DeliveryId));
     }
@@ -52,7 +52,7 @@ public class DeliveryAndIngestTests
     {
         var p = await Pipeline.CreateAsync();
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), CancellationToken.None);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddDays(1)), CancellationToken.None);
@@ -72,7 +72,7 @@ public class DeliveryAndIngestTests
         var lateEvening = new DateTimeOffset(2026, 11, 24, 20, 59, 0, TimeSpan.FromHours(9));
         var p = await Pipeline.CreateAsync(lateEvening);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), CancellationToken.None);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
         var sms = (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Single(r => r.Channel == Channels.Sms);
@@ -190,5 +190,25 @@ public class DeliveryAndIngestTests
         Assert.Equal(first, restarted);
         Assert.Equal(start.AddDays(2), new VirtualClock(TimeProvider.System, restarted).Anchor.VirtualAt(start.AddSeconds(20)));
         Assert.Equal(start.AddDays(2), slower.VirtualAtAnchor); // a speed change keeps virtual time continuous
+    }
+}
+
+public class StorageWorkQueueTests
+{
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(-5, 0)]
+    [InlineData(0.2, 1)]
+    [InlineData(1.73, 2)]
+    [InlineData(60, 60)]
+    public void VisibilityDelay_RoundsUpToWholeSeconds_SoATimerIsNeverVisibleEarly(double seconds, double expected)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(expected), StorageWorkQueue.VisibilityDelay(TimeSpan.FromSeconds(seconds)));
+    }
+
+    [Fact]
+    public void VisibilityDelay_BeyondSevenDays_IsCappedForChaining()
+    {
+        Assert.Equal(StorageWorkQueue.MaxVisibilityDelay, StorageWorkQueue.VisibilityDelay(TimeSpan.FromDays(30)));
     }
 }

@@ -36,7 +36,7 @@ public class ErasureStoreTests
         foreach (var id in new[] { "7001", "7002" })
         {
             var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup(id), CancellationToken.None);
-            await p.Runner.StartAsync(JourneyCatalog.Welcome, new CustomerKey("shopify", id), p.Context(profile), CancellationToken.None);
+            await p.Runner.StartAsync(JourneyCatalog.Welcome, new CustomerKey("shopify", id), p.Context(profile), null, CancellationToken.None);
         }
 
         var gone = new CustomerKey("shopify", "7001");

@@ -16,7 +16,7 @@ public class JourneyShellTests
         var p = await Pipeline.CreateAsync();
         var context = p.Context(null);
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, context, CancellationToken.None)));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, context, null, CancellationToken.None)));
 
         Assert.Equal(1, outcomes.Count(o => o == RunOutcome.Started));
         Assert.All(outcomes.Where(o => o != RunOutcome.Started), o => Assert.Equal(RunOutcome.AlreadyExists, o));
@@ -48,8 +48,8 @@ public class JourneyShellTests
     public async Task TimerHandler_DayTwo_QueuesSmsOnceEvenIfTheTimerIsDeliveredTwice()
     {
         var p = await Pipeline.CreateAsync();
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), CancellationToken.None);
-        var timers = new JourneyTimerHandler(p.Queue, p.Profiles, p.Runner, p.Settings, p.Clock);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None);
+        var timers = p.TimerHandler;
         var dayTwo = new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2));
         p.Time.Advance(TimeSpan.FromDays(2));
 
@@ -68,8 +68,8 @@ public class JourneyShellTests
     public async Task TimerHandler_BeforeDueTime_ReschedulesAndChangesNothing()
     {
         var p = await Pipeline.CreateAsync();
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), CancellationToken.None);
-        var timers = new JourneyTimerHandler(p.Queue, p.Profiles, p.Runner, p.Settings, p.Clock);
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None);
+        var timers = p.TimerHandler;
 
         var outcome = await timers.HandleAsync(new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2)), CancellationToken.None);
 
@@ -82,7 +82,7 @@ public class JourneyShellTests
     public async Task JourneyEventHandler_OrderWhileWaiting_ExitsAndDayTwoSendsNothing()
     {
         var p = await Pipeline.CreateAsync();
-        var handler = new JourneyEventHandler(p.Events, p.ProfileUpdater, p.Runner, p.Settings);
+        var handler = p.EventHandler;
         var signup = Pipeline.Signup("7001");
         var order = new Core.Events.CustomerEvent
         {
@@ -95,7 +95,7 @@ public class JourneyShellTests
         p.Time.Advance(TimeSpan.FromHours(5));
         await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", order.EventId), CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
-        await new JourneyTimerHandler(p.Queue, p.Profiles, p.Runner, p.Settings, p.Clock)
+        await p.TimerHandler
             .HandleAsync(new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2)), CancellationToken.None);
 
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
@@ -108,7 +108,7 @@ public class JourneyShellTests
     public async Task JourneyEventHandler_SignupAfterAnOrder_StartsNoWelcome()
     {
         var p = await Pipeline.CreateAsync();
-        var handler = new JourneyEventHandler(p.Events, p.ProfileUpdater, p.Runner, p.Settings);
+        var handler = p.EventHandler;
         var order = new Core.Events.CustomerEvent
         {
             EventId = "shopify-order-1", Customer = Customer, Type = Core.Events.EventTypes.OrderPlaced, OccurredAt = Pipeline.Morning,

@@ -27,12 +27,27 @@ public sealed class Pipeline
         Instances = new TableJourneyInstanceStore(clients.Tables, names);
         Deliveries = new TableDeliveryLog(clients.Tables, names);
         Queue = new StorageWorkQueue(clients.Queues, names, Clock);
-        Settings = new PipelineSettings([JourneyCatalog.Welcome], Seoul);
+        Settings = new PipelineSettings(Seoul);
         Runner = new JourneyRunner(Instances, Deliveries, Queue, Clock);
         ProfileUpdater = new ProfileUpdater(Profiles);
         Sender = new CountingSink();
         DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock);
+        Definitions = new TableJourneyDefinitionStore(clients.Tables, names);
+        Library = new JourneyLibrary(Definitions, Instances, Clock);
+        var recentSends = new RecentSends(Deliveries, Settings, Clock);
+        Segments = new SegmentLibrary(new TableSegmentStore(clients.Tables, names));
+        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Segments, Settings);
+        TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, recentSends, Settings, Clock);
+        Schedules = new ScheduledEntryHandler(Profiles, Instances, Runner, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
     }
+
+    public ScheduledEntryHandler Schedules { get; }
+    public SegmentLibrary Segments { get; }
+
+    public TableJourneyDefinitionStore Definitions { get; }
+    public JourneyLibrary Library { get; }
+    public JourneyEventHandler EventHandler { get; }
+    public JourneyTimerHandler TimerHandler { get; }
 
     public StorageClients Clients { get; }
     public StorageNames Names { get; }
@@ -54,7 +69,9 @@ public sealed class Pipeline
         var clients = TestStorage.Clients();
         var names = new StorageNames(TestStorage.NewPrefix());
         await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
-        return new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning));
+        var pipeline = new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning));
+        await pipeline.Library.SeedAsync(JourneyCatalog.OnByDefault, CancellationToken.None);
+        return pipeline;
     }
 
     public async Task<int> VisibleMessagesAsync(string queue)
@@ -76,7 +93,7 @@ public sealed class Pipeline
         Contact = new ContactFacts(email, "+821012345678", "Minji", new MarketingConsent(true, smsConsent, false), updatedAt ?? Morning),
     };
 
-    public CustomerContext Context(CustomerProfile? profile) => CustomerContexts.For(profile, JourneyCatalog.Welcome, Seoul);
+    public CustomerContext Context(CustomerProfile? profile) => CustomerContexts.For(profile, JourneyCatalog.Welcome, Seoul, trigger: null);
 }
 
 /// <summary>The local sink's behaviour (always delivers) with a count of calls, to prove nothing is sent twice.</summary>

@@ -35,6 +35,14 @@ public static partial class TriggerFunctions
             var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
             LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
         },
+        ["ScheduledEntries"] = async (_, services, ct) =>
+        {
+            var entered = await services.GetRequiredService<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
+            if (entered > 0)
+            {
+                LogScheduled(Logger(services), entered);
+            }
+        },
         ["DispatchSweep"] = async (_, services, ct) =>
         {
             var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
@@ -51,6 +59,13 @@ public static partial class TriggerFunctions
         var outcome = await services.GetRequiredService<DeliveryHandler>().HandleAsync(message, ct);
         LogDelivery(Logger(services), message.DeliveryId, outcome);
     }
+
+    /// <summary>NCRONTAB with seconds, as in function.json timer schedules.</summary>
+    public static DateTimeOffset? LastOccurrence(string schedule, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone) =>
+        Cronos.CronExpression.Parse(schedule, Cronos.CronFormat.IncludeSeconds)
+            .GetOccurrences(from, to, zone, fromInclusive: false, toInclusive: true)
+            .Select(o => (DateTimeOffset?)o)
+            .LastOrDefault();
 
     private static T Parse<T>(string text) =>
         JsonSerializer.Deserialize<T>(text, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
@@ -72,6 +87,9 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Shops} shops polled, {Read} records read, {Filled} missing events filled")]
     private static partial void LogReconciled(ILogger logger, int shops, int read, int filled);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled journeys entered {Count} customers")]
+    private static partial void LogScheduled(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Nudge.App.Hosting;
 
 /// <summary>One trigger declaration read from a function.json file.</summary>
-public sealed record FunctionTrigger(string FunctionName, string Type, string BindingName, string? QueueName, string? Connection, string? Schedule, string? Route);
+public sealed record FunctionTrigger(string FunctionName, string Type, string BindingName, string? QueueName, string? Connection, string? Schedule, string? Route, IReadOnlyList<string> Methods);
 
 /// <summary>The queue settings of host.json that the local driver honours like the Functions host does.</summary>
 public sealed record QueueHostSettings(TimeSpan MaxPollingInterval, TimeSpan VisibilityTimeout, int BatchSize, int MaxDequeueCount)
@@ -55,7 +55,8 @@ public sealed class FunctionManifest
         }
 
         string? Get(string property) => trigger.TryGetProperty(property, out var v) ? v.GetString() : null;
-        return new FunctionTrigger(name, Get("type")!, Get("name")!, Get("queueName"), Get("connection"), Get("schedule"), Get("route"));
+        var methods = trigger.TryGetProperty("methods", out var m) ? m.EnumerateArray().Select(x => x.GetString()!).ToList() : [];
+        return new FunctionTrigger(name, Get("type")!, Get("name")!, Get("queueName"), Get("connection"), Get("schedule"), Get("route"), methods);
     }
 
     private static QueueHostSettings ReadQueueSettings(string hostJson)

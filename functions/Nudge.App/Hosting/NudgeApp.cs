@@ -20,7 +20,8 @@ public static class NudgeApp
 
     public const string ClockSpeedSetting = "NUDGE_CLOCK_SPEED";
 
-    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<WebApplication> BuildAsync(
+        string[] args, Action<WebApplicationBuilder>? configure = null, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
@@ -39,6 +40,12 @@ public static class NudgeApp
         }
 
         services.AddProblemDetails();
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Nudge";
+            document.Info.Description = "Shop webhooks in; journeys, deliveries and simulations for marketers (x-api-key).";
+            return Task.CompletedTask;
+        }));
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -51,7 +58,7 @@ public static class NudgeApp
                 ["Nudge:Storage:Prefix must be empty under the Functions host: its queue triggers listen on the names in function.json."]);
         }
 
-        var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection);
+        var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection, storageObserver);
         var names = new StorageNames(storageOptions.Prefix);
         await new StorageProvisioner(storage, names).EnsureAsync(cancellationToken);
         var clock = new VirtualClock(TimeProvider.System,
@@ -78,9 +85,18 @@ public static class NudgeApp
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
 
+        services.AddOptions<CrossJourneyOptions>().BindConfiguration(CrossJourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new PipelineSettings(
-            JourneyCatalog.Enabled,
-            TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone)));
+            TimeZoneInfo.FindSystemTimeZoneById(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.DefaultTimeZone),
+            sp.GetRequiredService<IOptions<CrossJourneyOptions>>().Value.ToRules()));
+        services.AddSingleton<RecentSends>();
+        services.AddSingleton<IScheduleCursor, TableScheduleCursor>();
+        services.AddSingleton<ISegmentStore, TableSegmentStore>();
+        services.AddSingleton<SegmentLibrary>();
+        services.AddSingleton<ScheduledEntryHandler>();
+        services.AddSingleton<IJourneyDefinitionStore, TableJourneyDefinitionStore>();
+        services.AddSingleton<JourneyLibrary>();
+        services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyLibrary>());
         services.AddSingleton<IngestHandler>();
         services.AddSingleton<ProfileUpdater>();
         services.AddSingleton<JourneyRunner>();
@@ -104,6 +120,7 @@ public static class NudgeApp
         }
 
         var app = builder.Build();
+        await app.Services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
         MapEndpoints(app);
         return app;
     }
@@ -160,6 +177,9 @@ public static class NudgeApp
         app.MapPost("/api/events", EventsApiFunction.HandleSingleAsync);
         app.MapPost("/api/events/batch", EventsApiFunction.HandleBatchAsync);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
+        JourneysFunctions.Map(app);
+        SegmentsFunctions.Map(app);
+        app.MapOpenApi("/api/openapi.json");
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 
         // Non-HTTP triggers, as the Functions host invokes a custom handler: POST /{FunctionName}.

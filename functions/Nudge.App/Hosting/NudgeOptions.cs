@@ -39,3 +39,45 @@ public sealed class ShopifyOptions
     [MinLength(8)]
     public string? WebhookSecret { get; set; }
 }
+
+/// <summary>
+/// Bound from section <c>Nudge:Rules</c>: frequency caps per channel (e.g. <c>Nudge__Rules__Caps__sms__PerDay=1</c>,
+/// <c>Nudge__Rules__Caps__email__PerWeek=3</c>) and <c>Nudge__Rules__MaxConcurrentMarketingJourneys</c>.
+/// </summary>
+public sealed class CrossJourneyOptions : IValidatableObject
+{
+    public const string Section = "Nudge:Rules";
+
+    public Dictionary<string, CapOptions> Caps { get; set; } = [];
+
+    [Range(0, 100)]
+    public int MaxConcurrentMarketingJourneys { get; set; }
+
+    public sealed class CapOptions
+    {
+        public int? PerDay { get; set; }
+        public int? PerWeek { get; set; }
+    }
+
+    public Core.Journeys.CrossJourneyRules ToRules() => new()
+    {
+        Caps = Caps.ToDictionary(c => c.Key.ToLowerInvariant(), c => new Core.Journeys.FrequencyCap(c.Value.PerDay, c.Value.PerWeek)),
+        MaxConcurrentMarketingJourneys = MaxConcurrentMarketingJourneys,
+    };
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (channel, cap) in Caps)
+        {
+            if (!Core.Delivery.Channels.IsKnown(channel.ToLowerInvariant()))
+            {
+                yield return new ValidationResult($"Caps: '{channel}' is not a channel ({string.Join(", ", Core.Delivery.Channels.All)}).");
+            }
+
+            if (cap.PerDay is < 0 || cap.PerWeek is < 0 || (cap.PerDay is null && cap.PerWeek is null))
+            {
+                yield return new ValidationResult($"Caps:{channel} needs PerDay and/or PerWeek, not negative.");
+            }
+        }
+    }
+}

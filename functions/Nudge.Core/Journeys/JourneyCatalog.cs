@@ -3,23 +3,193 @@ using Nudge.Core.Events;
 
 namespace Nudge.Core.Journeys;
 
-/// <summary>The journeys that are on. The welcome journey is on by default.</summary>
+/// <summary>
+/// Ready journeys from the case studies, each one a marketer can switch on. Only the welcome journey is on by
+/// default. Event names beyond signup and order are the ones the ingestion sources produce.
+/// </summary>
 public static class JourneyCatalog
 {
+    private static SendStep Send(string id, string channel, string template, MessageClass messageClass = MessageClass.Ad, string? next = null) =>
+        new() { Id = id, Channel = channel, Template = template, Class = messageClass, Next = next };
+
+    private static WaitStep Wait(string id, TimeSpan duration) => new() { Id = id, Duration = duration };
+
     /// <summary>Signup → coupon email now → SMS on day 2 unless they bought; an order ends it at once.</summary>
     public static JourneyDefinition Welcome { get; } = new()
     {
         Id = "welcome",
         Version = 1,
-        EntryEvent = EventTypes.CustomerSignedUp,
+        Name = "Welcome coupon + day-2 SMS",
+        Priority = 50,
+        Entry = JourneyEntry.OnEvent(EventTypes.CustomerSignedUp),
         ExitOn = [EventTypes.OrderPlaced],
         Steps =
         [
-            new SendStep(Channels.Email, "welcome-coupon", MessageClass.Ad),
-            new WaitStep(TimeSpan.FromDays(2)),
-            new SendStep(Channels.Sms, "welcome-day2", MessageClass.Ad),
+            Send("coupon", Channels.Email, "welcome-coupon"),
+            Wait("two-days", TimeSpan.FromDays(2)),
+            Send("day2-sms", Channels.Sms, "welcome-day2"),
         ],
     };
 
-    public static IReadOnlyList<JourneyDefinition> Enabled { get; } = [Welcome];
+    /// <summary>One journey per checkout: a day after the cart last changed, a special offer; an order ends it.</summary>
+    public static JourneyDefinition AbandonedCheckout { get; } = new()
+    {
+        Id = "abandoned-checkout",
+        Version = 1,
+        Name = "Abandoned checkout (1 day, special offer)",
+        Priority = 80,
+        // A checkout event's subject is the checkout: one instance per checkout.
+        Entry = JourneyEntry.OnEvent("checkout.started", businessKey: "subjectId"),
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.PerBusinessKey },
+        ExitOn = [EventTypes.OrderPlaced],
+        Steps =
+        [
+            new WaitForEventStep
+            {
+                // The order itself ends the journey through exitOn; this step only waits for a day without cart changes.
+                Id = "idle-a-day", Event = EventTypes.OrderPlaced, Timeout = TimeSpan.FromDays(1),
+                ResetOn = "checkout.updated", MatchBusinessKey = true, OnEvent = "done", OnTimeout = "offer",
+            },
+            Send("offer", Channels.Email, "abandoned-checkout-offer", next: "reminder-wait"),
+            Wait("reminder-wait", TimeSpan.FromDays(1)),
+            Send("reminder", Channels.Sms, "abandoned-checkout-reminder", next: "done"),
+            new ExitStep { Id = "done" },
+        ],
+    };
+
+    /// <summary>A viewed or carted product got cheaper by at least 10%: tell the customer, at most once a week.</summary>
+    public static JourneyDefinition PriceDrop { get; } = new()
+    {
+        Id = "price-drop",
+        Version = 1,
+        Name = "Price-drop alert for viewed or carted products",
+        Priority = 60,
+        Entry = new JourneyEntry
+        {
+            Event = "product.price_dropped",
+            Filter = Condition.Is("event.dropPercent", "gte", "10"),
+        },
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(7) },
+        Steps = [Send("alert", Channels.Kakao, "price-drop-alert")],
+    };
+
+    /// <summary>Thanks at once (informational), a cross-sell three days later.</summary>
+    public static JourneyDefinition PostPurchase { get; } = new()
+    {
+        Id = "post-purchase",
+        Version = 1,
+        Name = "Post-purchase thank-you + cross-sell",
+        Priority = 40,
+        Entry = JourneyEntry.OnEvent(EventTypes.OrderPlaced),
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
+        Steps =
+        [
+            Send("thanks", Channels.Email, "order-thanks", MessageClass.Informational),
+            Wait("three-days", TimeSpan.FromDays(3)),
+            Send("cross-sell", Channels.Email, "cross-sell"),
+        ],
+    };
+
+    /// <summary>Within 7 days of a first order, nudge a second one; the second order ends it.</summary>
+    public static JourneyDefinition Repurchase { get; } = new()
+    {
+        Id = "repurchase",
+        Version = 1,
+        Name = "Repurchase nudge within 7 days of a first order",
+        Priority = 45,
+        Entry = new JourneyEntry { Event = EventTypes.OrderPlaced, Filter = Condition.Is("event.firstOrder", "eq", "true") },
+        ExitOn = [EventTypes.OrderPlaced],
+        Steps =
+        [
+            Wait("five-days", TimeSpan.FromDays(5)),
+            Send("nudge", Channels.Sms, "repurchase-nudge"),
+        ],
+    };
+
+    /// <summary>Every visit (a page view) restarts a 14-day clock; when it runs out, a win-back offer.</summary>
+    public static JourneyDefinition WinBack { get; } = new()
+    {
+        Id = "win-back",
+        Version = 1,
+        Name = "Win-back after 14 days without a visit",
+        Priority = 30,
+        Entry = JourneyEntry.OnEvent("page.viewed"),
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
+        Steps =
+        [
+            new WaitForEventStep
+            {
+                Id = "away-14-days", Event = "page.viewed", Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
+            },
+            Send("offer", Channels.Email, "win-back-offer", next: "back"),
+            new ExitStep { Id = "back" },
+        ],
+    };
+
+    /// <summary>Points worth spending: the message matches the balance tier (2,000 / 5,000 / 10,000 KRW), at most monthly.</summary>
+    public static JourneyDefinition PointsReminder { get; } = new()
+    {
+        Id = "points-reminder",
+        Version = 1,
+        Name = "Points-balance reminder",
+        Priority = 20,
+        Entry = new JourneyEntry { Event = "points.changed", Filter = Condition.Is("event.balance", "gte", "2000") },
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(30) },
+        Steps =
+        [
+            new ConditionStep { Id = "tier-10000", Condition = Condition.Is("event.balance", "gte", "10000"), Then = "points-10000", Else = "tier-5000" },
+            new ConditionStep { Id = "tier-5000", Condition = Condition.Is("event.balance", "gte", "5000"), Then = "points-5000", Else = "points-2000" },
+            Send("points-10000", Channels.Sms, "points-10000", next: "done"),
+            Send("points-5000", Channels.Sms, "points-5000", next: "done"),
+            Send("points-2000", Channels.Sms, "points-2000", next: "done"),
+            new ExitStep { Id = "done" },
+        ],
+    };
+
+    /// <summary>Marketing consent is re-confirmed every two years (a month ahead of the anniversary).</summary>
+    public static JourneyDefinition ConsentReconfirmation { get; } = new()
+    {
+        Id = "consent-reconfirmation",
+        Version = 1,
+        Name = "Consent re-confirmation every 2 years",
+        Priority = 90,
+        Entry = JourneyEntry.OnEvent("consent.granted"),
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
+        ExitOn = ["consent.withdrawn"],
+        ConversionWindow = TimeSpan.FromDays(730),
+        Steps =
+        [
+            Wait("almost-two-years", TimeSpan.FromDays(700)),
+            Send("reconfirm", Channels.Email, "consent-reconfirm", MessageClass.Informational),
+        ],
+    };
+
+    /// <summary>Optional, shop policy: PIPA no longer requires dormancy notices (2023), some shops keep them.</summary>
+    public static JourneyDefinition DormancyNotice { get; } = new()
+    {
+        Id = "dormancy-notice",
+        Version = 1,
+        Name = "Dormancy notice (optional shop policy)",
+        Priority = 10,
+        Entry = JourneyEntry.OnEvent("page.viewed"),
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
+        Steps =
+        [
+            new WaitForEventStep
+            {
+                Id = "away-11-months", Event = "page.viewed", Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
+            },
+            Send("notice", Channels.Email, "dormancy-notice", MessageClass.Informational, next: "back"),
+            new ExitStep { Id = "back" },
+        ],
+    };
+
+    public static IReadOnlyList<JourneyDefinition> Presets { get; } =
+        [Welcome, AbandonedCheckout, PriceDrop, PostPurchase, Repurchase, WinBack, PointsReminder, ConsentReconfirmation, DormancyNotice];
+
+    /// <summary>The journeys that are on when a deployment starts with none published.</summary>
+    public static IReadOnlyList<JourneyDefinition> OnByDefault { get; } = [Welcome];
+
+    /// <summary>Kept for the foundation's callers: the journeys on by default.</summary>
+    public static IReadOnlyList<JourneyDefinition> Enabled => OnByDefault;
 }

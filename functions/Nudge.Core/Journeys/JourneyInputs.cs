@@ -7,10 +7,32 @@ public abstract record JourneyInput(DateTimeOffset At);
 
 public sealed record TimerFired(DateTimeOffset At, int Sequence) : JourneyInput(At);
 
-public sealed record EventArrived(DateTimeOffset At, string EventType, string EventId) : JourneyInput(At);
+/// <summary>The marketer archived the journey: running instances end at their next touch.</summary>
+public sealed record JourneyArchived(DateTimeOffset At) : JourneyInput(At);
 
-/// <summary>What the interpreter may know of the customer when it decides: their time zone and night consent.</summary>
-public sealed record CustomerContext(TimeZoneInfo TimeZone, bool NightConsent, bool GoalReachedBeforeStart);
+/// <summary>An event for the customer, with its business key (e.g. the checkout id) and its facts (<c>event.*</c>).</summary>
+public sealed record EventArrived(DateTimeOffset At, string EventType, string EventId, string? BusinessKey = null, IReadOnlyDictionary<string, string>? Facts = null) : JourneyInput(At)
+{
+    public IReadOnlyDictionary<string, string> EventFacts => Facts ?? Empty;
+
+    private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// What the interpreter may know of the customer when it decides: their time zone, night consent, whether the
+/// goal was reached before the start, facts for conditions (<c>profile.*</c>, <c>segment.*</c>), the shop's
+/// cross-journey rules and the customer's recent sends (for frequency caps).
+/// </summary>
+public sealed record CustomerContext(
+    TimeZoneInfo TimeZone, bool NightConsent, bool GoalReachedBeforeStart, IReadOnlyDictionary<string, string>? Facts = null,
+    CrossJourneyRules? Rules = null, IReadOnlyList<RecentSend>? RecentSends = null)
+{
+    public IReadOnlyDictionary<string, string> CustomerFacts => Facts ?? new Dictionary<string, string>();
+
+    public CrossJourneyRules CrossJourney => Rules ?? CrossJourneyRules.None;
+
+    public IReadOnlyList<RecentSend> Sends => RecentSends ?? [];
+}
 
 /// <summary>A side effect the durable shell must carry out. Ids are deterministic so carrying one out twice is harmless.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]

@@ -1,11 +1,15 @@
+using System.Globalization;
 using Nudge.Core.Customers;
 using Nudge.Core.Events;
 using Nudge.Core.Journeys;
 
 namespace Nudge.Core.Pipeline;
 
-/// <summary>Settings the pipeline needs from the shop: which journeys are on and the time zone of customers who have none.</summary>
-public sealed record PipelineSettings(IReadOnlyList<JourneyDefinition> Journeys, TimeZoneInfo DefaultTimeZone);
+/// <summary>Settings the pipeline needs from the shop: the time zone of customers who have none, and cross-journey rules.</summary>
+public sealed record PipelineSettings(TimeZoneInfo DefaultTimeZone, CrossJourneyRules? Rules = null)
+{
+    public CrossJourneyRules CrossJourney => Rules ?? CrossJourneyRules.None;
+}
 
 public enum EventHandling
 {
@@ -15,8 +19,13 @@ public enum EventHandling
     EventMissing,
 }
 
-/// <summary>Folds an accepted event into the profile and routes it to every journey it starts or ends.</summary>
-public sealed class JourneyEventHandler(IEventStore events, ProfileUpdater profiles, JourneyRunner runner, PipelineSettings settings)
+/// <summary>
+/// Folds an accepted event into the profile, hands it to the customer's running instances (goals, waits for
+/// events) and starts the journeys it enters.
+/// </summary>
+public sealed class JourneyEventHandler(
+    IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
+    SegmentLibrary segments, PipelineSettings settings)
 {
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken)
     {
@@ -26,21 +35,108 @@ public sealed class JourneyEventHandler(IEventStore events, ProfileUpdater profi
             return EventHandling.EventMissing;
         }
 
-        var profile = await profiles.ApplyAsync(evt, cancellationToken);
-        foreach (var journey in settings.Journeys)
+        var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
+        var allSegments = await segments.AllAsync(cancellationToken);
+        var membersBefore = SegmentLibrary.Memberships(allSegments, before);
+        var membersAfter = SegmentLibrary.Memberships(allSegments, profile);
+        var eventFacts = CustomerFacts.OfEvent(evt, profile);
+        var sends = await recentSends.ForAsync(evt.Customer, cancellationToken);
+
+        var running = new List<JourneyInstance>();
+        await foreach (var instance in instances.ListForCustomerAsync(evt.Customer, cancellationToken))
         {
-            var context = CustomerContexts.For(profile, journey, settings.DefaultTimeZone);
-            if (evt.Type == journey.EntryEvent)
+            // The event that started an instance is not also news to it (a redelivery would otherwise end it at once).
+            if (!instance.IsEnded && instance.EntryEventId != evt.EventId)
             {
-                await runner.StartAsync(journey, evt.Customer, context, cancellationToken);
+                running.Add(instance);
             }
-            else if (journey.ExitOn.Contains(evt.Type))
+        }
+
+        foreach (var instance in running)
+        {
+            var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
+            var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
+            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken);
+        }
+
+        // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
+        var activeMarketing = running.Count(i => i.Definition.IsMarketing);
+        foreach (var journey in (await catalog.ActiveAsync(cancellationToken)).OrderByDescending(j => j.Priority))
+        {
+            var entersSegment = journey.Entry.Segment is { } segment
+                && membersAfter.GetValueOrDefault($"segment.{segment}") == "true" && membersBefore.GetValueOrDefault($"segment.{segment}") != "true";
+            if (journey.Entry.Event != evt.Type && !entersSegment)
             {
-                await runner.ApplyAsync(evt.Customer, journey.Id, at => new EventArrived(at, evt.Type, evt.EventId), context, cancellationToken);
+                continue;
+            }
+
+            var context = WithSegments(CustomerContexts.For(profile, journey, settings, evt, sends), membersAfter);
+            var facts = CustomerFacts.Merge(context.CustomerFacts, eventFacts);
+            if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts))
+            {
+                continue;
+            }
+
+            var key = CustomerFacts.BusinessKey(journey, eventFacts);
+            if (journey.Entry.BusinessKey is not null && key is null)
+            {
+                continue; // a keyed journey cannot start without its key
+            }
+
+            if (JourneyInterpreter.RefusedEntry(journey, context, activeMarketing) is not null)
+            {
+                continue;
+            }
+
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken) == RunOutcome.Started && journey.IsMarketing)
+            {
+                activeMarketing++;
             }
         }
 
         return EventHandling.Processed;
+    }
+
+    private static CustomerContext WithSegments(CustomerContext context, IReadOnlyDictionary<string, string> memberships) =>
+        memberships.Count == 0 ? context : context with { Facts = CustomerFacts.Merge(context.CustomerFacts, memberships) };
+}
+
+/// <summary>The shop's segments, cached briefly like the journey catalog, and membership of a profile in each.</summary>
+public sealed class SegmentLibrary(ISegmentStore store)
+{
+    private sealed record Cached(long LoadedAt, IReadOnlyList<Segment> Segments);
+
+    private volatile Cached? _cache;
+
+    public async Task<IReadOnlyList<Segment>> AllAsync(CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        if (_cache is { } cache && now - cache.LoadedAt < JourneyLibrary.CacheFor.TotalMilliseconds)
+        {
+            return cache.Segments;
+        }
+
+        var segments = await store.ListAsync(cancellationToken);
+        _cache = new Cached(now, segments);
+        return segments;
+    }
+
+    public async Task SaveAsync(Segment segment, CancellationToken cancellationToken)
+    {
+        await store.SaveAsync(segment, cancellationToken);
+        _cache = null;
+    }
+
+    /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts; empty for no profile.</summary>
+    public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile)
+    {
+        if (profile is null || segments.Count == 0)
+        {
+            return new Dictionary<string, string>();
+        }
+
+        var facts = CustomerFacts.OfProfile(profile);
+        return segments.ToDictionary(s => s.Fact, s => s.Condition.Evaluate(facts) ? "true" : "false");
     }
 }
 
@@ -50,13 +146,11 @@ public enum TimerHandling
 
     /// <summary>Not due yet (a chained long delay, or early visibility): rescheduled.</summary>
     Rescheduled,
-
-    /// <summary>The journey is not in the catalog any more.</summary>
-    UnknownJourney,
 }
 
 /// <summary>Delivers a durable timer to its instance once its virtual due time has come.</summary>
-public sealed class JourneyTimerHandler(IWorkQueue queue, IProfileStore profiles, JourneyRunner runner, PipelineSettings settings, TimeProvider clock)
+public sealed class JourneyTimerHandler(
+    IWorkQueue queue, IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, IJourneyCatalog catalog, RecentSends recentSends, PipelineSettings settings, TimeProvider clock)
 {
     public async Task<TimerHandling> HandleAsync(JourneyTimerMessage message, CancellationToken cancellationToken)
     {
@@ -66,15 +160,18 @@ public sealed class JourneyTimerHandler(IWorkQueue queue, IProfileStore profiles
             return TimerHandling.Rescheduled;
         }
 
-        var journey = settings.Journeys.FirstOrDefault(j => j.Id == message.JourneyId);
-        if (journey is null)
+        var stored = await instances.GetAsync(message.Customer, message.InstanceSlot, cancellationToken);
+        if (stored is null)
         {
-            return TimerHandling.UnknownJourney;
+            return TimerHandling.Fired;
         }
 
         var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
-        var context = CustomerContexts.For(profile, journey, settings.DefaultTimeZone);
-        await runner.ApplyAsync(message.Customer, message.JourneyId, at => new TimerFired(at, message.Sequence), context, cancellationToken);
+        var sends = await recentSends.ForAsync(message.Customer, cancellationToken);
+        var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends);
+        var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
+        await runner.ApplyAsync(message.Customer, message.InstanceSlot,
+            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken);
         return TimerHandling.Fired;
     }
 }
@@ -84,7 +181,11 @@ public sealed class ProfileUpdater(IProfileStore profiles)
 {
     private const int MaxAttempts = 10;
 
-    public async Task<CustomerProfile> ApplyAsync(CustomerEvent evt, CancellationToken cancellationToken)
+    public async Task<CustomerProfile> ApplyAsync(CustomerEvent evt, CancellationToken cancellationToken) =>
+        (await ApplyWithPreviousAsync(evt, cancellationToken)).After;
+
+    /// <summary>The profile before and after the event, so segment entries can see who just entered.</summary>
+    public async Task<(CustomerProfile? Before, CustomerProfile After)> ApplyWithPreviousAsync(CustomerEvent evt, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -92,12 +193,12 @@ public sealed class ProfileUpdater(IProfileStore profiles)
             var updated = ProfileUpdates.Apply(current?.Value, evt);
             if (current is not null && updated == current.Value)
             {
-                return updated;
+                return (current.Value, updated);
             }
 
             if (await profiles.TrySaveAsync(updated, current?.Version, cancellationToken))
             {
-                return updated;
+                return (current?.Value, updated);
             }
         }
 
@@ -107,14 +208,115 @@ public sealed class ProfileUpdater(IProfileStore profiles)
 
 public static class CustomerContexts
 {
-    public static CustomerContext For(CustomerProfile? profile, JourneyDefinition journey, TimeZoneInfo defaultZone)
+    public static CustomerContext For(CustomerProfile? profile, JourneyDefinition journey, PipelineSettings settings, CustomerEvent? trigger, IReadOnlyList<RecentSend>? sends = null) =>
+        For(profile, journey, settings.DefaultTimeZone, trigger) with { Rules = settings.CrossJourney, RecentSends = sends };
+
+    public static CustomerContext For(CustomerProfile? profile, JourneyDefinition journey, TimeZoneInfo defaultZone, CustomerEvent? trigger)
     {
-        var zone = ZoneOf(profile, defaultZone);
-        var goalReached = profile is not null && profile.HasOrdered && journey.ExitOn.Contains(EventTypes.OrderPlaced);
-        return new CustomerContext(zone, profile?.Consent.NightAds ?? false, goalReached);
+        // An order before the start reaches the goal of a journey that an order ends; for a journey that an
+        // order starts, only a later order than the triggering one does.
+        var endsOnOrder = journey.ExitOn.Any(r => r.Event == EventTypes.OrderPlaced);
+        var goalReached = endsOnOrder && profile is not null && (trigger?.Type == EventTypes.OrderPlaced
+            ? profile.LastOrderAt > trigger.OccurredAt
+            : profile.HasOrdered);
+        return new CustomerContext(ZoneOf(profile, defaultZone), profile?.Consent.NightAds ?? false, goalReached, CustomerFacts.OfProfile(profile));
     }
 
     /// <summary>The customer's own time zone when known and valid, else the shop's default.</summary>
     public static TimeZoneInfo ZoneOf(CustomerProfile? profile, TimeZoneInfo defaultZone) =>
         profile?.TimeZone is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : defaultZone;
+}
+
+/// <summary>The facts conditions can test: <c>profile.*</c> from the profile, <c>event.*</c> from an event.</summary>
+public static class CustomerFacts
+{
+    public static IReadOnlyDictionary<string, string> OfProfile(CustomerProfile? profile)
+    {
+        var facts = new Dictionary<string, string>();
+        if (profile is null)
+        {
+            return facts;
+        }
+
+        facts["profile.hasOrdered"] = Bool(profile.HasOrdered);
+        facts["profile.emailConsent"] = Bool(profile.Consent.Email);
+        facts["profile.smsConsent"] = Bool(profile.Consent.Sms);
+        facts["profile.nightConsent"] = Bool(profile.Consent.NightAds);
+        facts["profile.hasEmail"] = Bool(!string.IsNullOrEmpty(profile.Email));
+        facts["profile.hasPhone"] = Bool(!string.IsNullOrEmpty(profile.Phone));
+        Add(facts, "profile.signedUpAt", profile.SignedUpAt);
+        Add(facts, "profile.firstOrderAt", profile.FirstOrderAt);
+        Add(facts, "profile.lastOrderAt", profile.LastOrderAt);
+        if (profile.ShopDomain is { } shop)
+        {
+            facts["profile.shop"] = shop;
+        }
+
+        return facts;
+    }
+
+    public static IReadOnlyDictionary<string, string> OfEvent(CustomerEvent evt, CustomerProfile? profile)
+    {
+        var facts = new Dictionary<string, string>
+        {
+            ["event.type"] = evt.Type,
+            ["event.occurredAt"] = evt.OccurredAt.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (evt.SubjectId is { } subject)
+        {
+            facts["event.subjectId"] = subject;
+        }
+
+        if (evt.Type == EventTypes.OrderPlaced && profile?.FirstOrderAt is { } first)
+        {
+            facts["event.firstOrder"] = Bool(first >= evt.OccurredAt);
+        }
+
+        return facts;
+    }
+
+    /// <summary>The value of the journey's business-key property in an event's facts, if it has one.</summary>
+    public static string? BusinessKey(JourneyDefinition journey, IReadOnlyDictionary<string, string> eventFacts) =>
+        journey.Entry.BusinessKey is { } key && eventFacts.TryGetValue($"event.{key}", out var value) && value.Length > 0 ? value : null;
+
+    public static IReadOnlyDictionary<string, string> Merge(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string> second)
+    {
+        var merged = new Dictionary<string, string>(first);
+        foreach (var (key, value) in second)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
+
+    private static string Bool(bool value) => value ? "true" : "false";
+
+    private static void Add(Dictionary<string, string> facts, string name, DateTimeOffset? value)
+    {
+        if (value is { } v)
+        {
+            facts[name] = v.ToString("O", CultureInfo.InvariantCulture);
+        }
+    }
+}
+
+/// <summary>The customer's sends of the last week (queued or sent), read only when frequency caps are configured.</summary>
+public sealed class RecentSends(IDeliveryLog deliveries, PipelineSettings settings, TimeProvider clock)
+{
+    private static readonly TimeSpan Window = TimeSpan.FromDays(8);
+
+    public async Task<IReadOnlyList<RecentSend>> ForAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        if (!settings.CrossJourney.HasCaps)
+        {
+            return [];
+        }
+
+        var since = clock.GetUtcNow() - Window;
+        return (await deliveries.ListForCustomerAsync(customer, cancellationToken))
+            .Where(d => d.Status != Delivery.DeliveryStatus.Suppressed && d.ScheduledFor >= since)
+            .Select(d => new RecentSend(d.ScheduledFor, d.Channel, d.Class))
+            .ToList();
+    }
 }

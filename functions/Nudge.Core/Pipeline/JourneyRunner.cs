@@ -22,21 +22,34 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
 {
     private const int MaxAttempts = 10;
 
-    public async Task<RunOutcome> StartAsync(JourneyDefinition definition, CustomerKey customer, CustomerContext context, CancellationToken cancellationToken)
+    public async Task<RunOutcome> StartAsync(JourneyDefinition definition, CustomerKey customer, CustomerContext context, EntryTrigger? trigger, CancellationToken cancellationToken)
     {
+        var slot = JourneyInstance.SlotFor(definition.Id, trigger?.BusinessKey);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var existing = await instances.GetAsync(customer, definition.Id, cancellationToken);
+            var existing = await instances.GetAsync(customer, slot, cancellationToken);
             if (existing is not null)
             {
-                // One instance per customer and journey; finish whatever the existing one left undone.
-                await FlushAsync(existing, cancellationToken);
+                // Finish whatever the existing instance left undone before deciding on re-entry.
+                existing = await FlushAsync(existing, cancellationToken);
+                if (existing is null)
+                {
+                    continue;
+                }
+            }
+
+            var now = clock.GetUtcNow();
+            // The same trigger (a redelivered event, a repeated schedule run) never enters twice, whatever the re-entry policy.
+            var sameTrigger = trigger?.EventId is { } triggerId && existing?.Value.Instance.EntryEventId == triggerId;
+            if (sameTrigger || !JourneyInterpreter.MayEnter(definition, existing?.Value.Instance, now))
+            {
                 return RunOutcome.AlreadyExists;
             }
 
-            var decision = JourneyInterpreter.Start(definition, customer, clock.GetUtcNow(), context);
+            var entry = (existing?.Value.Instance.Entry ?? 0) + 1;
+            var decision = JourneyInterpreter.Start(definition, customer, now, context, trigger, entry);
             var stored = new StoredInstance(decision.Instance, decision.Commands);
-            var version = await instances.TrySaveAsync(stored, expectedVersion: null, cancellationToken);
+            var version = await instances.TrySaveAsync(stored, existing?.Version, cancellationToken);
             if (version is null)
             {
                 continue;
@@ -49,11 +62,11 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
         throw new ConcurrencyException($"Could not start journey '{definition.Id}' after {MaxAttempts} attempts.");
     }
 
-    public async Task<RunOutcome> ApplyAsync(CustomerKey customer, string journeyId, Func<DateTimeOffset, JourneyInput> input, CustomerContext context, CancellationToken cancellationToken)
+    public async Task<RunOutcome> ApplyAsync(CustomerKey customer, string slot, Func<DateTimeOffset, JourneyInput> input, CustomerContext context, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var current = await instances.GetAsync(customer, journeyId, cancellationToken);
+            var current = await instances.GetAsync(customer, slot, cancellationToken);
             if (current is null)
             {
                 return RunOutcome.NoInstance;
@@ -82,7 +95,7 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
             return RunOutcome.Applied;
         }
 
-        throw new ConcurrencyException($"Could not apply input to journey '{journeyId}' after {MaxAttempts} attempts.");
+        throw new ConcurrencyException($"Could not apply input to journey instance '{slot}' after {MaxAttempts} attempts.");
     }
 
     /// <summary>Carries out the outbox and clears it. Returns the instance as now stored, or null if another writer raced ahead.</summary>
@@ -115,7 +128,9 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
                     break;
 
                 case ScheduleTimer timer:
-                    await queue.EnqueueTimerAsync(new JourneyTimerMessage(instance.Customer.Platform, instance.Customer.CustomerId, instance.Definition.Id, timer.Sequence, timer.DueAt), cancellationToken);
+                    await queue.EnqueueTimerAsync(new JourneyTimerMessage(
+                        instance.Customer.Platform, instance.Customer.CustomerId, instance.Definition.Id, timer.Sequence, timer.DueAt,
+                        instance.BusinessKey is null ? null : instance.Slot), cancellationToken);
                     break;
 
                 default:

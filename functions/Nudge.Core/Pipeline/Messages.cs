@@ -8,9 +8,12 @@ public sealed record JourneyEventMessage(string Platform, string CustomerId, str
     public CustomerKey Customer => new(Platform, CustomerId);
 }
 
-public sealed record JourneyTimerMessage(string Platform, string CustomerId, string JourneyId, int Sequence, DateTimeOffset DueAt)
+/// <summary>A durable timer for one instance. <see cref="Slot"/> is set for instances keyed by a business key.</summary>
+public sealed record JourneyTimerMessage(string Platform, string CustomerId, string JourneyId, int Sequence, DateTimeOffset DueAt, string? Slot = null)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
+
+    public string InstanceSlot => Slot ?? JourneyId;
 }
 
 public sealed record DeliveryMessage(string Platform, string CustomerId, string DeliveryId)

@@ -71,6 +71,23 @@ public interface IProfileStore
     Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken);
 
     IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
+    /// <summary>Every profile, for scheduled entries and simulations over stored customers.</summary>
+    IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken);
+}
+
+public interface ISegmentStore
+{
+    Task<IReadOnlyList<Segment>> ListAsync(CancellationToken cancellationToken);
+
+    Task SaveAsync(Segment segment, CancellationToken cancellationToken);
+}
+
+/// <summary>Where each scheduled journey's entries got to, so a schedule fires once per occurrence.</summary>
+public interface IScheduleCursor
+{
+    Task<DateTimeOffset?> GetAsync(string journeyId, CancellationToken cancellationToken);
+
+    Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken);
 }
 
 /// <summary>A journey instance and the commands it decided but has not yet carried out (its outbox).</summary>
@@ -78,7 +95,8 @@ public sealed record StoredInstance(JourneyInstance Instance, IReadOnlyList<Jour
 
 public interface IJourneyInstanceStore
 {
-    Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken);
+    /// <summary>The instance in a slot: the journey id, or journey id + business key (<see cref="JourneyInstance.Slot"/>).</summary>
+    Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken);
 
     /// <summary>Inserts or replaces under optimistic concurrency; returns the new version, or null on a lost race.</summary>
     Task<string?> TrySaveAsync(StoredInstance instance, string? expectedVersion, CancellationToken cancellationToken);
@@ -86,6 +104,33 @@ public interface IJourneyInstanceStore
     IAsyncEnumerable<JourneyInstance> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
     Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+    /// <summary>Active instances of one journey: (version, step) per instance, for impact previews.</summary>
+    IAsyncEnumerable<(int Version, string? Step)> ListActivePositionsAsync(string journeyId, CancellationToken cancellationToken);
+}
+
+/// <summary>The journeys that take entries now (their published versions) and each journey's status.</summary>
+public interface IJourneyCatalog
+{
+    Task<IReadOnlyList<JourneyDefinition>> ActiveAsync(CancellationToken cancellationToken);
+
+    Task<JourneyStatus?> StatusAsync(string journeyId, CancellationToken cancellationToken);
+}
+
+/// <summary>Journey heads (status, draft) and immutable published versions.</summary>
+public interface IJourneyDefinitionStore
+{
+    Task<Versioned<JourneyHead>?> GetHeadAsync(string journeyId, CancellationToken cancellationToken);
+
+    Task<bool> TrySaveHeadAsync(JourneyHead head, string? expectedVersion, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JourneyHead>> ListHeadsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a published version; an existing version is never overwritten.</summary>
+    Task SaveVersionAsync(JourneyDefinition definition, CancellationToken cancellationToken);
+
+    Task<JourneyDefinition?> GetVersionAsync(string journeyId, int version, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JourneyDefinition>> ListVersionsAsync(string journeyId, CancellationToken cancellationToken);
 }
 
 public interface IDeliveryLog

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
+# Usage: scripts/bench.sh [interpreter|simulate|shell|all]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+what="${1:-all}"
+dotnet build tests/benchmarks/Nudge.Benchmarks -c Release -nologo -v quiet -clp:ErrorsOnly
+bench="dotnet tests/benchmarks/Nudge.Benchmarks/bin/Release/net10.0/Nudge.Benchmarks.dll"
+
+if [[ "$what" == interpreter || "$what" == all ]]; then
+  $bench interpreter --filter '*InterpreterBenchmarks*' --join
+fi
+if [[ "$what" == simulate || "$what" == all ]]; then
+  $bench simulate 1000000
+fi
+if [[ "$what" == shell || "$what" == all ]]; then
+  data="$(mktemp -d /tmp/nudge-bench-azurite.XXXXXX)"
+  scripts/azurite.sh install
+  pid="$(scripts/azurite.sh start "$data" 10400 10401 10402)"
+  trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
+  $bench shell "$(scripts/azurite.sh connection-string 10400 10401 10402)" 200
+fi

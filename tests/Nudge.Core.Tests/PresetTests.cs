@@ -1,0 +1,146 @@
+using Nudge.Core.Customers;
+using Nudge.Core.Delivery;
+using Nudge.Core.Journeys;
+
+namespace Nudge.Core.Tests;
+
+/// <summary>Each preset in virtual time through the pure interpreter.</summary>
+public class PresetTests
+{
+    private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
+    private static readonly CustomerKey Customer = new("shopify", "77");
+    private static readonly DateTimeOffset Morning = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
+    private static readonly CustomerContext Context = new(Seoul, false, false);
+
+    private static EntryTrigger Trigger(string? key = null, params (string, string)[] facts) =>
+        new("entry", key, facts.ToDictionary(f => f.Item1, f => f.Item2));
+
+    private static JourneyDecision Fire(JourneyDecision d) =>
+        JourneyInterpreter.Apply(d.Instance, new TimerFired(d.Instance.WaitingUntil!.Value, d.Instance.TimerSequence), Context);
+
+    private static string[] Templates(params JourneyDecision[] decisions) =>
+        decisions.SelectMany(d => d.Commands.OfType<SendMessage>()).Select(s => s.Template).ToArray();
+
+    [Fact]
+    public void AbandonedCheckout_IdleADay_OfferThenReminder_CartChangesRestartTheDay()
+    {
+        var start = JourneyInterpreter.Start(JourneyCatalog.AbandonedCheckout, Customer, Morning, Context, Trigger("c1"));
+        var changed = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddHours(20), "checkout.updated", "u", "c1"), Context);
+        var offer = Fire(changed); // 06:00 the day after next: email is not held by the night rule
+        var nightForSms = Fire(offer); // a day later, again 06:00: the ad SMS waits for 08:00
+        var reminder = Fire(nightForSms);
+
+        Assert.Equal("abandoned-checkout|shopify:77|c1", start.Instance.InstanceId);
+        Assert.Equal(Morning.AddHours(44), changed.Instance.WaitingUntil);
+        Assert.Empty(nightForSms.Commands.OfType<SendMessage>());
+        Assert.Equal(["abandoned-checkout-offer", "abandoned-checkout-reminder"], Templates(offer, reminder));
+        Assert.True(reminder.Instance.IsEnded);
+    }
+
+    [Fact]
+    public void AbandonedCheckout_OrderEndsItAtOnce()
+    {
+        var start = JourneyInterpreter.Start(JourneyCatalog.AbandonedCheckout, Customer, Morning, Context, Trigger("c1"));
+
+        var ordered = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddHours(2), "order.placed", "o"), Context);
+
+        Assert.True(ordered.Instance.Converted);
+        Assert.Empty(Templates(ordered, Fire(start) with { Commands = [] }));
+    }
+
+    [Fact]
+    public void PriceDrop_AtLeastTenPercent_AlertsOnKakaoByDay_AndWaitsAWeekBeforeTheNext()
+    {
+        var filter = JourneyCatalog.PriceDrop.Entry.Filter!;
+        var alert = JourneyInterpreter.Start(JourneyCatalog.PriceDrop, Customer, Morning, Context, Trigger(null, ("event.dropPercent", "15")));
+        var ended = alert.Instance;
+
+        Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "15" }));
+        Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "5" }));
+        Assert.Equal((Channels.Kakao, "price-drop-alert"), alert.Commands.OfType<SendMessage>().Select(s => (s.Channel, s.Template)).Single());
+        Assert.False(JourneyInterpreter.MayEnter(JourneyCatalog.PriceDrop, ended, ended.EndedAt!.Value.AddDays(6)));
+        Assert.True(JourneyInterpreter.MayEnter(JourneyCatalog.PriceDrop, ended, ended.EndedAt!.Value.AddDays(7)));
+    }
+
+    [Fact]
+    public void PostPurchase_ThanksNowCrossSellOnDayThree_EveryOrderAfterTheLastEnded()
+    {
+        var thanks = JourneyInterpreter.Start(JourneyCatalog.PostPurchase, Customer, Morning, Context);
+        var crossSell = Fire(thanks);
+
+        Assert.Equal(["order-thanks", "cross-sell"], Templates(thanks, crossSell));
+        Assert.Equal(MessageClass.Informational, thanks.Commands.OfType<SendMessage>().Single().Class);
+        Assert.Equal(Morning.AddDays(3), crossSell.Commands.OfType<SendMessage>().Single().ScheduledFor);
+        Assert.False(JourneyInterpreter.MayEnter(JourneyCatalog.PostPurchase, thanks.Instance, Morning.AddDays(1)));
+        Assert.True(JourneyInterpreter.MayEnter(JourneyCatalog.PostPurchase, crossSell.Instance, Morning.AddDays(4)));
+    }
+
+    [Fact]
+    public void Repurchase_FirstOrderOnly_NudgeOnDayFive_SecondOrderEndsIt()
+    {
+        var filter = JourneyCatalog.Repurchase.Entry.Filter!;
+        var start = JourneyInterpreter.Start(JourneyCatalog.Repurchase, Customer, Morning, Context);
+        var nudge = Fire(start);
+        var secondOrder = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(3), "order.placed", "o2"), Context);
+
+        Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.firstOrder"] = "true" }));
+        Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.firstOrder"] = "false" }));
+        Assert.Equal(["repurchase-nudge"], Templates(nudge));
+        Assert.Equal(Morning.AddDays(5), nudge.Commands.OfType<SendMessage>().Single().ScheduledFor);
+        Assert.True(secondOrder.Instance.Converted);
+    }
+
+    [Fact]
+    public void WinBack_AVisitWithinTwoWeeksEndsQuietly_FourteenDaysAwayBringsTheOffer()
+    {
+        var start = JourneyInterpreter.Start(JourneyCatalog.WinBack, Customer, Morning, Context);
+        var cameBack = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(5), "page.viewed", "v"), Context);
+        var away = Fire(start);
+
+        Assert.Empty(Templates(cameBack));
+        Assert.True(cameBack.Instance.IsEnded); // the visit itself starts a new instance (re-entry after exit)
+        Assert.True(JourneyInterpreter.MayEnter(JourneyCatalog.WinBack, cameBack.Instance, Morning.AddDays(5)));
+        Assert.Equal(["win-back-offer"], Templates(away));
+        Assert.Equal(Morning.AddDays(14), away.Commands.OfType<SendMessage>().Single().ScheduledFor);
+    }
+
+    [Theory]
+    [InlineData("2500", "points-2000")]
+    [InlineData("7000", "points-5000")]
+    [InlineData("12000", "points-10000")]
+    public void PointsReminder_PicksTheTierOfTheBalance(string balance, string template)
+    {
+        Assert.True(JourneyCatalog.PointsReminder.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["event.balance"] = balance }));
+
+        var decision = JourneyInterpreter.Start(JourneyCatalog.PointsReminder, Customer, Morning, Context, Trigger(null, ("event.balance", balance)));
+
+        Assert.Equal([template], Templates(decision));
+    }
+
+    [Fact]
+    public void PointsReminder_UnderTwoThousand_DoesNotEnter()
+    {
+        Assert.False(JourneyCatalog.PointsReminder.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["event.balance"] = "1999" }));
+    }
+
+    [Fact]
+    public void ConsentReconfirmation_AskAgainBeforeTwoYears_WithdrawalEndsIt()
+    {
+        var start = JourneyInterpreter.Start(JourneyCatalog.ConsentReconfirmation, Customer, Morning, Context);
+        var asked = Fire(start);
+        var withdrawn = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(100), "consent.withdrawn", "w"), Context);
+
+        Assert.Equal(["consent-reconfirm"], Templates(asked));
+        Assert.True(asked.Commands.OfType<SendMessage>().Single().ScheduledFor < Morning.AddYears(2));
+        Assert.True(withdrawn.Instance.IsEnded);
+    }
+
+    [Fact]
+    public void DormancyNotice_ElevenMonthsAway_InformationalNotice()
+    {
+        var notice = Fire(JourneyInterpreter.Start(JourneyCatalog.DormancyNotice, Customer, Morning, Context));
+
+        var send = notice.Commands.OfType<SendMessage>().Single();
+        Assert.Equal(("dormancy-notice", MessageClass.Informational, Morning.AddDays(335)), (send.Template, send.Class, send.ScheduledFor));
+    }
+}
