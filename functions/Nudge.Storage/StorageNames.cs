@@ -7,6 +7,7 @@ public sealed class StorageNames(string prefix)
     public const string JourneyTimersQueue = "journey-timers";
     public const string DeliveryQueuePrefix = "delivery-";
     public const string PrivacyRequestsQueue = "privacy-requests";
+    public const string PriceDropsQueue = "price-drops";
 
     public string Prefix { get; } = prefix;
 
@@ -18,12 +19,13 @@ public sealed class StorageNames(string prefix)
     public string PrivacyAudit => Table("privacyaudit");
     public string Catalog => Table("catalog");
     public string OrderIndex => Table("orderindex");
+    public string ProductInterest => Table("productinterest");
     public string Journeys => Table("journeys");
     public string JourneyVersions => Table("journeyversions");
     public string Segments => Table("segments");
     public string RawPayloads => Container("raw-webhooks");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex];
+    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

@@ -62,6 +62,19 @@ internal static class Tables
         return keys.Count;
     }
 
+    /// <summary>Deletes every entity the filter matches, one by one (they may span partitions); returns how many.</summary>
+    public static async Task<int> DeleteMatchingAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            count++;
+        }
+
+        return count;
+    }
+
     /// <summary>The customers named by rows whose Platform and ShopDomain columns match.</summary>
     public static async IAsyncEnumerable<CustomerKey> CustomersOfShopAsync(TableClient table, string platform, string shopDomain, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -80,6 +80,8 @@ public static class NudgeApp
         services.AddSingleton<StorageWorkQueue>();
         services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPriceDropQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IProductInterestIndex, TableProductInterestIndex>();
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
