@@ -109,7 +109,9 @@ public static class NudgeApp
         services.AddSingleton<PrivacyHandler>();
         services.AddSingleton<CatalogHandler>();
         services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
-        services.AddHttpClient<IShopAdminApi, Reconciliation.ShopifyAdminClient>(client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddHttpClient(Reconciliation.AdminApis.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<IShopAdminApi, Reconciliation.ShopifyAdminClient>();
+        services.AddSingleton<IShopAdminApi, Reconciliation.WooCommerceAdminClient>();
         services.AddSingleton<ReconcileHandler>();
 
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
