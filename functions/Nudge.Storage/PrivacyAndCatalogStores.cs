@@ -92,8 +92,8 @@ public sealed class TableOrderIndex(TableServiceClient service, StorageNames nam
             ? new Core.Customers.CustomerKey(row.GetString("Platform"), row.GetString("CustomerId"))
             : null;
 
-    public Task<int> DeleteForCustomerAsync(string shopDomain, Core.Customers.CustomerKey customer, CancellationToken cancellationToken) =>
-        Tables.DeleteMatchingAsync(_table, TableClient.CreateQueryFilter($"PartitionKey eq {TablePrivacyAuditLog.ShopKey(customer.Platform, shopDomain)} and CustomerId eq {customer.CustomerId}"), cancellationToken);
+    public Task<int> DeleteForCustomerAsync(Core.Customers.CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeleteMatchingAsync(_table, TableClient.CreateQueryFilter($"Platform eq {customer.Platform} and CustomerId eq {customer.CustomerId}"), cancellationToken);
 
     public Task<int> DeleteForShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
         Tables.DeletePartitionAsync(_table, TablePrivacyAuditLog.ShopKey(platform, shopDomain), cancellationToken);
@@ -120,8 +120,8 @@ public sealed class TableProductInterestIndex(TableServiceClient service, Storag
         }
     }
 
-    public Task<int> DeleteForCustomerAsync(string shopDomain, Core.Customers.CustomerKey customer, CancellationToken cancellationToken) =>
-        Tables.DeleteMatchingAsync(_table, TableClient.CreateQueryFilter($"RowKey eq {TableKey.For(customer)} and ShopDomain eq {shopDomain}"), cancellationToken);
+    public Task<int> DeleteForCustomerAsync(Core.Customers.CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeleteMatchingAsync(_table, TableClient.CreateQueryFilter($"RowKey eq {TableKey.For(customer)}"), cancellationToken);
 
     private static string Partition(string shopDomain, string productId) => TableKey.Escape($"{shopDomain.ToLowerInvariant()}:{productId}");
 }

@@ -173,7 +173,8 @@ public interface IOrderIndex
 
     Task<CustomerKey?> FindAsync(string platform, string shopDomain, string orderId, CancellationToken cancellationToken);
 
-    Task<int> DeleteForCustomerAsync(string shopDomain, CustomerKey customer, CancellationToken cancellationToken);
+    /// <summary>Erases the customer's rows in every shop (a customer key is one identity deployment-wide; an events-API source may have filed them).</summary>
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
     Task<int> DeleteForShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
 }
@@ -185,7 +186,8 @@ public interface IProductInterestIndex
 
     IAsyncEnumerable<CustomerKey> ListAsync(string shopDomain, string productId, CancellationToken cancellationToken);
 
-    Task<int> DeleteForCustomerAsync(string shopDomain, CustomerKey customer, CancellationToken cancellationToken);
+    /// <summary>Erases the customer's rows in every shop (a customer key is one identity deployment-wide; an events-API source may have filed them).</summary>
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 }
 
 /// <summary>Price drops found by a catalog update, fanned out asynchronously to the interested customers.</summary>

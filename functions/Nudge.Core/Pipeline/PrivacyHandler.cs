@@ -65,8 +65,8 @@ public sealed class PrivacyHandler(
                 Instances = record.Instances + await instances.DeleteForCustomerAsync(customer, cancellationToken),
                 Deliveries = record.Deliveries + await deliveries.DeleteForCustomerAsync(customer, cancellationToken),
             };
-            await orders.DeleteForCustomerAsync(request.ShopDomain, customer, cancellationToken);
-            await interests.DeleteForCustomerAsync(request.ShopDomain, customer, cancellationToken);
+            await orders.DeleteForCustomerAsync(customer, cancellationToken);
+            await interests.DeleteForCustomerAsync(customer, cancellationToken);
             await profiles.DeleteAsync(customer, cancellationToken);
         }
 
