@@ -16,16 +16,24 @@ public sealed class StorageNames(string prefix)
     public string Instances => Table("journeyinstances");
     public string Deliveries => Table("deliveries");
     public string Settings => Table("settings");
+    public string Journeys => Table("journeys");
+    public string JourneyVersions => Table("journeyversions");
+    public string Segments => Table("segments");
     public string PrivacyAudit => Table("privacyaudit");
     public string Catalog => Table("catalog");
     public string OrderIndex => Table("orderindex");
     public string ProductInterest => Table("productinterest");
-    public string Journeys => Table("journeys");
-    public string JourneyVersions => Table("journeyversions");
-    public string Segments => Table("segments");
     public string RawPayloads => Container("raw-webhooks");
+    public string Suppressions => Table("suppressions");
+    public string Consents => Table("consentledger");
+    public string RateLimits => Table("ratelimits");
+    public string DeliveryEvents => Table("deliveryevents");
 
-    public IReadOnlyList<string> AllTables => [Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest];
+    public IReadOnlyList<string> AllTables =>
+    [
+        Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest,
+        Suppressions, Consents, RateLimits, DeliveryEvents,
+    ];
 
     /// <summary>Table names allow letters and digits only.</summary>
     public string Table(string name) => new string((Prefix + name).Where(char.IsAsciiLetterOrDigit).ToArray());

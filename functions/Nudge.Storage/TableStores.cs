@@ -124,6 +124,7 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
 
     public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
         Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
+
     public async IAsyncEnumerable<CustomerProfile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"RowKey eq {RowKey}");
@@ -388,6 +389,9 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
     public async Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
         await Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion, cancellationToken) is not null;
 
+    public Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+        Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion, cancellationToken);
+
     public async Task<IReadOnlyList<DeliveryRecord>> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)}");
@@ -417,6 +421,10 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         ["SentAt"] = r.SentAt,
         ["Reason"] = r.Reason,
         ["ProviderMessageId"] = r.ProviderMessageId,
+        ["Attempts"] = r.Attempts,
+        ["Kind"] = r.Kind,
+        ["Provider"] = r.Provider,
+        ["ClaimedUntil"] = r.ClaimedUntil,
     };
 
     private static DeliveryRecord FromEntity(TableEntity e) => new()
@@ -433,5 +441,9 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         SentAt = e.GetDateTimeOffset("SentAt"),
         Reason = e.GetString("Reason"),
         ProviderMessageId = e.GetString("ProviderMessageId"),
+        Attempts = e.GetInt32("Attempts") ?? 0,
+        Kind = e.GetString("Kind"),
+        Provider = e.GetString("Provider"),
+        ClaimedUntil = e.GetDateTimeOffset("ClaimedUntil"),
     };
 }

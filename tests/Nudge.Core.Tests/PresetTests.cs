@@ -124,15 +124,20 @@ public class PresetTests
     }
 
     [Fact]
-    public void ConsentReconfirmation_AskAgainBeforeTwoYears_WithdrawalEndsIt()
+    public void ConsentReconfirmation_AskAgainBeforeTwoYears_WithdrawingAllConsentEndsIt()
     {
         var start = JourneyInterpreter.Start(JourneyCatalog.ConsentReconfirmation, Customer, Morning, Context);
         var asked = Fire(start);
-        var withdrawn = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(100), "consent.withdrawn", "w"), Context);
+        CustomerContext Consents(string email, string sms) =>
+            Context with { Facts = new Dictionary<string, string> { ["profile.emailConsent"] = email, ["profile.smsConsent"] = sms } };
+        var stillSms = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(100), "customer.updated", "u1"), Consents("false", "true"));
+        var none = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(100), "customer.updated", "u2"), Consents("false", "false"));
 
         Assert.Equal(["consent-reconfirm"], Templates(asked));
         Assert.True(asked.Commands.OfType<SendMessage>().Single().ScheduledFor < Morning.AddYears(2));
-        Assert.True(withdrawn.Instance.IsEnded);
+        Assert.False(stillSms.Changed);
+        Assert.True(none.Instance.IsEnded);
+        Assert.True(JourneyCatalog.MarketingConsent.Condition.Evaluate(new Dictionary<string, string> { ["profile.smsConsent"] = "true" }));
     }
 
     [Fact]

@@ -38,6 +38,15 @@ public static class Http
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
+    /// <summary>Endpoint filter for the marketer API: 401 with a problem body unless x-api-key is the marketer key.</summary>
+    public static async ValueTask<object?> RequireMarketerKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var options = context.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hosting.NudgeOptions>>();
+        return HasApiKey(context.HttpContext.Request, options.Value.MarketerApiKey)
+            ? await next(context)
+            : Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
+    }
+
     /// <summary>Constant-time comparison of a presented API key with the configured one.</summary>
     public static bool HasApiKey(HttpRequest request, string expected)
     {

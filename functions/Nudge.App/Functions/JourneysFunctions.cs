@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
-using Nudge.App.Hosting;
 using Nudge.Core;
 using Nudge.Core.Customers;
 using Nudge.Core.Journeys;
@@ -13,7 +11,7 @@ public static class JourneysFunctions
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").AddEndpointFilter(RequireMarketerKey).WithTags("Journeys");
+        var api = app.MapGroup("/api").AddEndpointFilter(Http.RequireMarketerKey).WithTags("Journeys");
         api.MapGet("/journeys", ListAsync).WithSummary("List journeys with their status and versions.");
         api.MapPost("/journeys", SaveDraftAsync).WithSummary("Create or replace a journey's draft (validated).");
         api.MapGet("/journeys/presets", () => Results.Json(JourneyCatalog.Presets, NudgeJson.Options)).WithSummary("The ready journeys from the case studies.");
@@ -24,14 +22,6 @@ public static class JourneysFunctions
         api.MapGet("/journeys/{id}/versions", VersionsAsync).WithSummary("Every published version.");
         api.MapGet("/journeys/{id}/impact", ImpactAsync).WithSummary("How many running instances sit at each step of each version.");
         api.MapGet("/customers/{platform}/{customerId}/journeys", CustomerJourneysAsync).WithSummary("Where a customer is in which journey, and why.");
-    }
-
-    private static async ValueTask<object?> RequireMarketerKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<NudgeOptions>>();
-        return Http.HasApiKey(context.HttpContext.Request, options.Value.MarketerApiKey)
-            ? await next(context)
-            : Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
     }
 
     private static async Task<IResult> ListAsync(IJourneyDefinitionStore store, CancellationToken cancellationToken) =>

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
-using Nudge.App.Hosting;
 using Nudge.Core;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
@@ -12,13 +10,7 @@ public static class SegmentsFunctions
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
-        {
-            var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<NudgeOptions>>();
-            return Http.HasApiKey(context.HttpContext.Request, options.Value.MarketerApiKey)
-                ? await next(context)
-                : Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
-        }).WithTags("Segments");
+        var api = app.MapGroup("/api").AddEndpointFilter(Http.RequireMarketerKey).WithTags("Segments");
         api.MapGet("/segments", async (SegmentLibrary segments, CancellationToken ct) => Results.Json(await segments.AllAsync(ct), NudgeJson.Options))
             .WithSummary("List segments.");
         api.MapPut("/segments/{id}", SaveAsync).WithSummary("Create or replace a segment (body: { name, condition }).");

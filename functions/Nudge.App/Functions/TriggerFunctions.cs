@@ -24,6 +24,14 @@ public static partial class TriggerFunctions
         },
         ["EmailSender"] = Deliver,
         ["SmsSender"] = Deliver,
+        ["ScheduledEntries"] = async (_, services, ct) =>
+        {
+            var entered = await services.GetRequiredService<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
+            if (entered > 0)
+            {
+                LogScheduled(Logger(services), entered);
+            }
+        },
         ["PrivacyRequests"] = async (text, services, ct) =>
         {
             var request = Parse<Core.Ingest.PrivacyRequest>(text);
@@ -41,14 +49,8 @@ public static partial class TriggerFunctions
             var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
             LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
         },
-        ["ScheduledEntries"] = async (_, services, ct) =>
-        {
-            var entered = await services.GetRequiredService<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
-            if (entered > 0)
-            {
-                LogScheduled(Logger(services), entered);
-            }
-        },
+
+        ["KakaoSender"] = Deliver,
         ["DispatchSweep"] = async (_, services, ct) =>
         {
             var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
@@ -88,6 +90,9 @@ public static partial class TriggerFunctions
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: {Outcome}")]
     private static partial void LogDelivery(ILogger logger, string deliveryId, DeliveryHandling outcome);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled journeys entered {Count} customers")]
+    private static partial void LogScheduled(ILogger logger, int count);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Privacy request {Kind} {RequestId}: {Customers} customers, {Events} events erased")]
     private static partial void LogPrivacy(ILogger logger, Core.Ingest.PrivacyRequestKind kind, string requestId, int customers, int events);
 
@@ -96,9 +101,6 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Shops} shops polled, {Read} records read, {Filled} missing events filled")]
     private static partial void LogReconciled(ILogger logger, int shops, int read, int filled);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled journeys entered {Count} customers")]
-    private static partial void LogScheduled(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

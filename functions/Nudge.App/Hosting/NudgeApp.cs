@@ -86,6 +86,7 @@ public static class NudgeApp
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
+        ChannelComposition.AddChannels(services, configuration);
 
         services.AddOptions<CrossJourneyOptions>().BindConfiguration(CrossJourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new PipelineSettings(
@@ -125,6 +126,7 @@ public static class NudgeApp
 
         var app = builder.Build();
         await app.Services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
+        await app.Services.GetRequiredService<SegmentLibrary>().SeedAsync(JourneyCatalog.PresetSegments, cancellationToken);
         MapEndpoints(app);
         return app;
     }
@@ -184,6 +186,8 @@ public static class NudgeApp
         JourneysFunctions.Map(app);
         SegmentsFunctions.Map(app);
         app.MapOpenApi("/api/openapi.json");
+
+        ChannelComposition.MapEndpoints(app);
         app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
 
         // Non-HTTP triggers, as the Functions host invokes a custom handler: POST /{FunctionName}.

@@ -34,6 +34,9 @@ public sealed record CustomerProfile
     public long? PointsBalance { get; init; }
     public DateTimeOffset? PointsUpdatedAt { get; init; }
 
+    /// <summary>What Kakao sends taught: true delivered on Kakao, false not reachable there (SMS/LMS directly); null unknown.</summary>
+    public bool? KakaoReachable { get; init; }
+
     public bool HasOrdered => FirstOrderAt is not null;
 
     /// <summary>A cart or checkout that no later order closed: the abandoned-cart journeys' condition.</summary>

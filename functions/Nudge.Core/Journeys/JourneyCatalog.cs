@@ -9,6 +9,18 @@ namespace Nudge.Core.Journeys;
 /// </summary>
 public static class JourneyCatalog
 {
+    // Segments come first: static properties initialize in order, and presets refer to them.
+    /// <summary>Customers who accept advertising on at least one medium.</summary>
+    public static Segment MarketingConsent { get; } = new()
+    {
+        Id = "marketing-consent",
+        Name = "Accepts advertising (email or SMS)",
+        Condition = new Condition { Any = [Condition.Is("profile.emailConsent", "eq", "true"), Condition.Is("profile.smsConsent", "eq", "true")] },
+    };
+
+    /// <summary>Segments the presets use; created when a deployment starts without them.</summary>
+    public static IReadOnlyList<Segment> PresetSegments { get; } = [MarketingConsent];
+
     private static SendStep Send(string id, string channel, string template, MessageClass messageClass = MessageClass.Ad, string? next = null) =>
         new() { Id = id, Channel = channel, Template = template, Class = messageClass, Next = next };
 
@@ -39,7 +51,7 @@ public static class JourneyCatalog
         Name = "Abandoned checkout (1 day, special offer)",
         Priority = 80,
         // A checkout event's subject is the checkout: one instance per checkout.
-        Entry = JourneyEntry.OnEvent("checkout.started", businessKey: "subjectId"),
+        Entry = JourneyEntry.OnEvent(EventTypes.CheckoutStarted, businessKey: "subjectId"),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.PerBusinessKey },
         ExitOn = [EventTypes.OrderPlaced],
         Steps =
@@ -48,7 +60,7 @@ public static class JourneyCatalog
             {
                 // The order itself ends the journey through exitOn; this step only waits for a day without cart changes.
                 Id = "idle-a-day", Event = EventTypes.OrderPlaced, Timeout = TimeSpan.FromDays(1),
-                ResetOn = "checkout.updated", MatchBusinessKey = true, OnEvent = "done", OnTimeout = "offer",
+                ResetOn = EventTypes.CheckoutUpdated, MatchBusinessKey = true, OnEvent = "done", OnTimeout = "offer",
             },
             Send("offer", Channels.Email, "abandoned-checkout-offer", next: "reminder-wait"),
             Wait("reminder-wait", TimeSpan.FromDays(1)),
@@ -113,13 +125,13 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Win-back after 14 days without a visit",
         Priority = 30,
-        Entry = JourneyEntry.OnEvent("page.viewed"),
+        Entry = JourneyEntry.OnEvent(EventTypes.PageViewed),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
         Steps =
         [
             new WaitForEventStep
             {
-                Id = "away-14-days", Event = "page.viewed", Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
+                Id = "away-14-days", Event = EventTypes.PageViewed, Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
             },
             Send("offer", Channels.Email, "win-back-offer", next: "back"),
             new ExitStep { Id = "back" },
@@ -133,7 +145,7 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Points-balance reminder",
         Priority = 20,
-        Entry = new JourneyEntry { Event = "points.changed", Filter = Condition.Is("event.balance", "gte", "2000") },
+        Entry = new JourneyEntry { Event = EventTypes.PointsChanged, Filter = Condition.Is("event.balance", "gte", "2000") },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(30) },
         Steps =
         [
@@ -153,9 +165,10 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Consent re-confirmation every 2 years",
         Priority = 90,
-        Entry = JourneyEntry.OnEvent("consent.granted"),
+        // Granting consent is entering the segment; withdrawing all of it ends the journey.
+        Entry = new JourneyEntry { Segment = MarketingConsent.Id },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
-        ExitOn = ["consent.withdrawn"],
+        ExitOn = [new ExitRule { Event = EventTypes.CustomerUpdated, Filter = new Condition { Not = MarketingConsent.Condition } }],
         ConversionWindow = TimeSpan.FromDays(730),
         Steps =
         [
@@ -171,13 +184,13 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Dormancy notice (optional shop policy)",
         Priority = 10,
-        Entry = JourneyEntry.OnEvent("page.viewed"),
+        Entry = JourneyEntry.OnEvent(EventTypes.PageViewed),
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
         Steps =
         [
             new WaitForEventStep
             {
-                Id = "away-11-months", Event = "page.viewed", Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
+                Id = "away-11-months", Event = EventTypes.PageViewed, Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
             },
             Send("notice", Channels.Email, "dormancy-notice", MessageClass.Informational, next: "back"),
             new ExitStep { Id = "back" },

@@ -1,4 +1,5 @@
 using Nudge.Core.Compliance;
+using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
 
 namespace Nudge.Core.Pipeline;
@@ -8,23 +9,65 @@ public enum DeliveryHandling
     Sent,
     Suppressed,
 
-    /// <summary>Not allowed at this hour: queued again for the next allowed time.</summary>
+    /// <summary>Not allowed at this hour, or the provider's rate limit is reached: queued again for later.</summary>
     Deferred,
 
-    /// <summary>Already final: a redelivered queue message, sends nothing.</summary>
+    /// <summary>Already final, or another worker holds it: a redelivered queue message, sends nothing.</summary>
     AlreadyDone,
 
     /// <summary>No delivery row under that id.</summary>
     Unknown,
+
+    /// <summary>A transient provider failure: queued again after a backoff.</summary>
+    Retrying,
+
+    /// <summary>Refused for good, or given up after the last attempt (dead-lettered for replay).</summary>
+    Failed,
+
+    /// <summary>Another worker is calling the provider for it right now: looked at again when its claim ends.</summary>
+    InProgress,
+
+    /// <summary>An interrupted attempt on a provider that cannot dedupe: not resent; a provider report settles it.</summary>
+    Unconfirmed,
+}
+
+/// <summary>How often and how patiently a transient failure is retried before the delivery is dead-lettered.</summary>
+public sealed record DeliveryRetryPolicy(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay)
+{
+    public static DeliveryRetryPolicy Default { get; } = new(5, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(30));
+
+    /// <summary>Exponential backoff with a deterministic jitter (the delivery id seeds it, so retries spread out).</summary>
+    public TimeSpan DelayAfter(int attempt, string deliveryId)
+    {
+        var exponential = BaseDelay.TotalSeconds * Math.Pow(2, Math.Max(0, attempt - 1));
+        var jitter = 0.75 + (deliveryId.GetHashCode(StringComparison.Ordinal) & 0xFFFF) / (double)0xFFFF / 2;
+        return TimeSpan.FromSeconds(Math.Min(MaxDelay.TotalSeconds, exponential * jitter));
+    }
 }
 
 /// <summary>
-/// The channel worker's logic: dedupe by the delivery id, apply consent and quiet hours at send time (they may
-/// have changed, and the queue may have delayed the message), send, record the outcome. A failed send throws,
-/// so the queue retries it later.
+/// The channel worker's logic. The deterministic delivery id is the idempotency key at every layer: the queue
+/// message, the delivery row and the provider call. At send time it re-checks suppression, consent and quiet
+/// hours (they may have changed while the message waited), claims the row (ETag) so one worker calls the
+/// provider, sends, and records what happened. A crash between the provider call and the log write leaves the row
+/// in "sending": the next attempt resends under the same key only where the provider dedupes by it.
 /// </summary>
-public sealed class DeliveryHandler(IDeliveryLog deliveries, IProfileStore profiles, IChannelSender sender, IWorkQueue queue, PipelineSettings settings, TimeProvider clock)
+public sealed class DeliveryHandler(
+    IDeliveryLog deliveries,
+    IProfileStore profiles,
+    IChannelSender sender,
+    IWorkQueue queue,
+    PipelineSettings settings,
+    TimeProvider clock,
+    ISuppressionList? suppressions = null,
+    IDeliveryDeadLetters? deadLetters = null,
+    DeliveryRetryPolicy? retryPolicy = null)
 {
+    /// <summary>How long a claiming worker is presumed alive: longer than any provider call with its polling.</summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
+
+    private readonly DeliveryRetryPolicy _retry = retryPolicy ?? DeliveryRetryPolicy.Default;
+
     public async Task<DeliveryHandling> HandleAsync(DeliveryMessage message, CancellationToken cancellationToken)
     {
         var row = await deliveries.GetAsync(message.Customer, message.DeliveryId, cancellationToken);
@@ -41,12 +84,14 @@ public sealed class DeliveryHandler(IDeliveryLog deliveries, IProfileStore profi
 
         var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
         var verdict = SendPolicy.Evaluate(profile, record.Channel, record.Class);
+        if (verdict.Allowed && suppressions is not null && await SuppressedAsync(profile!, record.Channel, cancellationToken) is { } suppressedBecause)
+        {
+            verdict = SendVerdict.Block(suppressedBecause);
+        }
+
         if (!verdict.Allowed)
         {
-            var suppressed = record with { Status = DeliveryStatus.Suppressed, Reason = verdict.Reason };
-            return await deliveries.TryUpdateAsync(suppressed, row.Version, cancellationToken)
-                ? DeliveryHandling.Suppressed
-                : DeliveryHandling.AlreadyDone;
+            return await TryWriteAsync(record with { Status = DeliveryStatus.Suppressed, Reason = verdict.Reason }, row.Version, DeliveryHandling.Suppressed, cancellationToken);
         }
 
         var now = clock.GetUtcNow();
@@ -54,27 +99,140 @@ public sealed class DeliveryHandler(IDeliveryLog deliveries, IProfileStore profi
         var allowedAt = QuietHours.NextAllowed(record.Channel, record.Class, now, zone, profile!.Consent.NightAds);
         if (allowedAt > now)
         {
-            var deferred = record with { Reason = $"quiet hours: deferred to {allowedAt:O}" };
-            if (!await deliveries.TryUpdateAsync(deferred, row.Version, cancellationToken))
+            return await RequeueAsync(message, record with { Reason = $"quiet hours: deferred to {allowedAt:O}" }, row.Version, allowedAt, DeliveryHandling.Deferred, cancellationToken);
+        }
+
+        // Claim the row: of several workers holding copies of the message, one calls the provider.
+        var resumed = record.Status == DeliveryStatus.Sending;
+        if (resumed && record.ClaimedUntil is { } until && until > now)
+        {
+            // Another worker is on it right now; look again when its claim ends, in case it stopped.
+            await queue.EnqueueDeliveryAsync(record.Channel, message, until, cancellationToken);
+            return DeliveryHandling.InProgress;
+        }
+
+        var claimed = record with { Status = DeliveryStatus.Sending, Attempts = record.Attempts + 1, ClaimedUntil = now + ClaimLease };
+        var claimVersion = await deliveries.TryUpdateVersionedAsync(claimed, row.Version, cancellationToken);
+        if (claimVersion is null)
+        {
+            return DeliveryHandling.AlreadyDone;
+        }
+
+        var outbound = new OutboundMessage(record.DeliveryId, record.Channel, record.Template, record.Class, profile)
+        {
+            ScheduledFor = record.ScheduledFor,
+            Attempt = claimed.Attempts,
+            Resumed = resumed,
+        };
+        var outcome = await sender.SendAsync(outbound, cancellationToken);
+        var handling = await RecordAsync(message, claimed, claimVersion, profile, outcome, cancellationToken);
+        if (outcome.ReachableOnKakao is { } reachable && profile.KakaoReachable != reachable)
+        {
+            await LearnKakaoReachabilityAsync(message.Customer, reachable, cancellationToken);
+        }
+
+        return handling;
+    }
+
+    /// <summary>Provider results teach the profile whether Kakao reaches the customer, so later sends skip a doomed attempt.</summary>
+    private async Task LearnKakaoReachabilityAsync(CustomerKey customer, bool reachable, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var current = await profiles.GetAsync(customer, cancellationToken);
+            if (current is null || current.Value.KakaoReachable == reachable
+                || await profiles.TrySaveAsync(current.Value with { KakaoReachable = reachable }, current.Version, cancellationToken))
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<DeliveryHandling> RecordAsync(DeliveryMessage message, DeliveryRecord claimed, string version, CustomerProfile profile, SendOutcome outcome, CancellationToken cancellationToken)
+    {
+        var tried = claimed with { ClaimedUntil = null, Kind = outcome.Kind ?? claimed.Kind, Provider = outcome.Provider ?? claimed.Provider };
+        if (outcome.Sent)
+        {
+            var sent = tried with { Status = DeliveryStatus.Sent, SentAt = clock.GetUtcNow(), ProviderMessageId = outcome.ProviderMessageId, Reason = null };
+            return await TryWriteAsync(sent, version, DeliveryHandling.Sent, cancellationToken);
+        }
+
+        if (outcome.RetryAt is { } at)
+        {
+            // Not attempted: give the attempt back and wait for the slot.
+            var waiting = tried with { Status = DeliveryStatus.Queued, Attempts = claimed.Attempts - 1, Reason = outcome.FailureReason };
+            return await RequeueAsync(message, waiting, version, at, DeliveryHandling.Deferred, cancellationToken);
+        }
+
+        if (outcome.Unconfirmed)
+        {
+            return await TryWriteAsync(tried with { Status = DeliveryStatus.Unconfirmed, Reason = outcome.FailureReason }, version, DeliveryHandling.Unconfirmed, cancellationToken);
+        }
+
+        if (outcome.Permanent)
+        {
+            if (outcome.InvalidRecipient && suppressions is not null && AddressOf(profile, claimed.Channel) is var (medium, address))
+            {
+                await suppressions.AddAsync(medium, address, $"invalid recipient: {outcome.FailureReason}", cancellationToken);
+            }
+
+            return await TryWriteAsync(tried with { Status = DeliveryStatus.Failed, Reason = outcome.FailureReason }, version, DeliveryHandling.Failed, cancellationToken);
+        }
+
+        if (claimed.Attempts >= _retry.MaxAttempts)
+        {
+            var dead = tried with { Status = DeliveryStatus.Failed, Reason = $"gave up after {claimed.Attempts} attempts: {outcome.FailureReason}" };
+            if (!await deliveries.TryUpdateAsync(dead, version, cancellationToken))
             {
                 return DeliveryHandling.AlreadyDone;
             }
 
-            await queue.EnqueueDeliveryAsync(record.Channel, message, allowedAt, cancellationToken);
-            return DeliveryHandling.Deferred;
+            if (deadLetters is not null)
+            {
+                await deadLetters.AddAsync(claimed.Channel, message, cancellationToken);
+            }
+
+            return DeliveryHandling.Failed;
         }
 
-        var outcome = await sender.SendAsync(new OutboundMessage(record.DeliveryId, record.Channel, record.Template, record.Class, profile), cancellationToken);
-        if (!outcome.Sent)
-        {
-            throw new DeliveryFailedException($"The {record.Channel} sender refused delivery: {outcome.FailureReason}");
-        }
-
-        var sent = record with { Status = DeliveryStatus.Sent, SentAt = clock.GetUtcNow(), ProviderMessageId = outcome.ProviderMessageId, Reason = null };
-        return await deliveries.TryUpdateAsync(sent, row.Version, cancellationToken)
-            ? DeliveryHandling.Sent
-            : DeliveryHandling.AlreadyDone;
+        var retryAt = clock.GetUtcNow() + _retry.DelayAfter(claimed.Attempts, claimed.DeliveryId);
+        var retrying = tried with { Status = DeliveryStatus.Queued, Reason = $"attempt {claimed.Attempts} failed, retrying: {outcome.FailureReason}" };
+        return await RequeueAsync(message, retrying, version, retryAt, DeliveryHandling.Retrying, cancellationToken);
     }
+
+    private async Task<string?> SuppressedAsync(CustomerProfile profile, string channel, CancellationToken cancellationToken) =>
+        AddressOf(profile, channel) is var (medium, address)
+            ? await suppressions!.FindAsync(medium, address, cancellationToken) is { } reason ? $"address suppressed: {reason}" : null
+            : null;
+
+    /// <summary>The medium an address belongs to: SMS and Kakao reach the same phone number.</summary>
+    public static (string Medium, string Address)? AddressOf(CustomerProfile profile, string channel) => channel switch
+    {
+        Channels.Email when !string.IsNullOrWhiteSpace(profile.Email) => (SuppressionMedia.Email, profile.Email),
+        Channels.Sms or Channels.Kakao when !string.IsNullOrWhiteSpace(profile.Phone) => (SuppressionMedia.Phone, profile.Phone),
+        _ => null,
+    };
+
+    private async Task<DeliveryHandling> RequeueAsync(DeliveryMessage message, DeliveryRecord record, string version, DateTimeOffset at, DeliveryHandling handling, CancellationToken cancellationToken)
+    {
+        if (!await deliveries.TryUpdateAsync(record, version, cancellationToken))
+        {
+            return DeliveryHandling.AlreadyDone;
+        }
+
+        await queue.EnqueueDeliveryAsync(record.Channel, message, at, cancellationToken);
+        return handling;
+    }
+
+    private async Task<DeliveryHandling> TryWriteAsync(DeliveryRecord record, string version, DeliveryHandling handling, CancellationToken cancellationToken) =>
+        await deliveries.TryUpdateAsync(record, version, cancellationToken) ? handling : DeliveryHandling.AlreadyDone;
+}
+
+/// <summary>Suppression media: SMS and Kakao share the phone number.</summary>
+public static class SuppressionMedia
+{
+    public const string Email = "email";
+    public const string Phone = "phone";
 }
 
 public sealed class DeliveryFailedException(string message) : Exception(message);

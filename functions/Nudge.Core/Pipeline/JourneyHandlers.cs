@@ -127,6 +127,18 @@ public sealed class SegmentLibrary(ISegmentStore store)
         _cache = null;
     }
 
+    /// <summary>Creates the given segments where none of that id exists; a marketer's edits are kept.</summary>
+    public async Task SeedAsync(IEnumerable<Segment> segments, CancellationToken cancellationToken)
+    {
+        var existing = (await store.ListAsync(cancellationToken)).Select(s => s.Id).ToHashSet();
+        foreach (var segment in segments.Where(s => !existing.Contains(s.Id)))
+        {
+            await store.SaveAsync(segment, cancellationToken);
+        }
+
+        _cache = null;
+    }
+
     /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts; empty for no profile.</summary>
     public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile)
     {
@@ -161,9 +173,10 @@ public sealed class JourneyTimerHandler(
         }
 
         var stored = await instances.GetAsync(message.Customer, message.InstanceSlot, cancellationToken);
-        if (stored is null)
+        var instance = stored?.Value.Instance;
+        if (stored is null || (stored.Value.Outbox.Count == 0 && (instance!.IsEnded || instance.TimerSequence != message.Sequence)))
         {
-            return TimerHandling.Fired;
+            return TimerHandling.Fired; // a stale or duplicate timer: nothing to read further, nothing to do
         }
 
         var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
@@ -171,7 +184,7 @@ public sealed class JourneyTimerHandler(
         var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends);
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
-            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken);
+            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored);
         return TimerHandling.Fired;
     }
 }
@@ -244,9 +257,22 @@ public static class CustomerFacts
         facts["profile.nightConsent"] = Bool(profile.Consent.NightAds);
         facts["profile.hasEmail"] = Bool(!string.IsNullOrEmpty(profile.Email));
         facts["profile.hasPhone"] = Bool(!string.IsNullOrEmpty(profile.Phone));
+        facts["profile.hasOpenCart"] = Bool(profile.HasOpenCart);
         Add(facts, "profile.signedUpAt", profile.SignedUpAt);
         Add(facts, "profile.firstOrderAt", profile.FirstOrderAt);
         Add(facts, "profile.lastOrderAt", profile.LastOrderAt);
+        Add(facts, "profile.lastSeenAt", profile.LastSeenAt);
+        Add(facts, "profile.lastLoginAt", profile.LastLoginAt);
+        if (profile.PointsBalance is { } points)
+        {
+            facts["profile.points"] = points.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (profile.Cart?.Value is { } cartValue)
+        {
+            facts["profile.cartValue"] = cartValue.Amount.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (profile.ShopDomain is { } shop)
         {
             facts["profile.shop"] = shop;
@@ -265,6 +291,28 @@ public static class CustomerFacts
         if (evt.SubjectId is { } subject)
         {
             facts["event.subjectId"] = subject;
+        }
+
+        if (evt.Value is { } value)
+        {
+            facts["event.value"] = value.Amount.ToString(CultureInfo.InvariantCulture);
+            facts["event.currency"] = value.Currency;
+        }
+
+        if (evt.Items is { Count: > 0 } items)
+        {
+            facts["event.items"] = items.Count.ToString(CultureInfo.InvariantCulture);
+            facts["event.productIds"] = string.Join(",", items.Select(i => i.ProductId));
+        }
+
+        if (evt.PointsBalance is { } balance)
+        {
+            facts["event.balance"] = balance.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (evt.Url is { } url)
+        {
+            facts["event.url"] = url;
         }
 
         if (evt.Type == EventTypes.OrderPlaced && profile?.FirstOrderAt is { } first)

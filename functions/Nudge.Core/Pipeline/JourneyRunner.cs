@@ -62,11 +62,14 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
         throw new ConcurrencyException($"Could not start journey '{definition.Id}' after {MaxAttempts} attempts.");
     }
 
-    public async Task<RunOutcome> ApplyAsync(CustomerKey customer, string slot, Func<DateTimeOffset, JourneyInput> input, CustomerContext context, CancellationToken cancellationToken)
+    /// <param name="loaded">The instance as the caller just read it, to save a read; reloaded after a lost race.</param>
+    public async Task<RunOutcome> ApplyAsync(
+        CustomerKey customer, string slot, Func<DateTimeOffset, JourneyInput> input, CustomerContext context, CancellationToken cancellationToken,
+        Versioned<StoredInstance>? loaded = null)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var current = await instances.GetAsync(customer, slot, cancellationToken);
+            var current = attempt == 0 && loaded is not null ? loaded : await instances.GetAsync(customer, slot, cancellationToken);
             if (current is null)
             {
                 return RunOutcome.NoInstance;

@@ -36,4 +36,15 @@ public sealed record DeliveryRecord
     public DateTimeOffset? SentAt { get; init; }
     public string? Reason { get; init; }
     public string? ProviderMessageId { get; init; }
+
+    /// <summary>Provider calls made so far (0 while queued for the first time).</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>What went out (sms, lms, alimtalk, brand, email) and through which provider.</summary>
+    public string? Kind { get; init; }
+
+    public string? Provider { get; init; }
+
+    /// <summary>While "sending": until when the claiming worker is presumed alive (then a redelivery resumes it).</summary>
+    public DateTimeOffset? ClaimedUntil { get; init; }
 }

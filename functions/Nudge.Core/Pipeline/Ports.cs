@@ -71,6 +71,7 @@ public interface IProfileStore
     Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken);
 
     IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
+
     /// <summary>Every profile, for scheduled entries and simulations over stored customers.</summary>
     IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken);
 }
@@ -104,6 +105,7 @@ public interface IJourneyInstanceStore
     IAsyncEnumerable<JourneyInstance> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
     Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+
     /// <summary>Active instances of one journey: (version, step) per instance, for impact previews.</summary>
     IAsyncEnumerable<(int Version, string? Step)> ListActivePositionsAsync(string journeyId, CancellationToken cancellationToken);
 }
@@ -142,6 +144,12 @@ public interface IDeliveryLog
 
     /// <summary>Writes the row if it is still at <paramref name="expectedVersion"/>; false if another worker got there first.</summary>
     Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken);
+
+    /// <summary>Like <see cref="TryUpdateAsync"/>, returning the new version (null on a lost race) for a follow-up write.</summary>
+    async Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+        await TryUpdateAsync(record, expectedVersion, cancellationToken)
+            ? (await GetAsync(record.Customer, record.DeliveryId, cancellationToken))?.Version
+            : null;
 
     Task<IReadOnlyList<DeliveryRecord>> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
@@ -225,6 +233,88 @@ public interface IChannelSender
     Task<SendOutcome> SendAsync(OutboundMessage message, CancellationToken cancellationToken);
 }
 
-public sealed record OutboundMessage(string DeliveryId, string Channel, string Template, Delivery.MessageClass Class, CustomerProfile Recipient);
+public sealed record OutboundMessage(string DeliveryId, string Channel, string Template, Delivery.MessageClass Class, CustomerProfile Recipient)
+{
+    /// <summary>When the delivery was first due: stable across retries (ACS SMS's repeatability-first-sent).</summary>
+    public DateTimeOffset ScheduledFor { get; init; }
 
-public sealed record SendOutcome(bool Sent, string? ProviderMessageId, string? FailureReason);
+    /// <summary>1 for the first provider call, then 2, 3... across retries.</summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>
+    /// A previous attempt reached the provider call and never recorded its result (the worker stopped). A sender
+    /// whose provider dedupes by the delivery id resends under the same key; one that cannot must not send again
+    /// and answers <see cref="SendOutcome.Unconfirmed"/>.
+    /// </summary>
+    public bool Resumed { get; init; }
+}
+
+public sealed record SendOutcome(bool Sent, string? ProviderMessageId, string? FailureReason)
+{
+    /// <summary>Retrying cannot help (invalid address, a message that cannot be rendered): recorded as failed.</summary>
+    public bool Permanent { get; init; }
+
+    /// <summary>The provider says the address or number does not exist: it is suppressed for later sends.</summary>
+    public bool InvalidRecipient { get; init; }
+
+    /// <summary>Not attempted: try again from this (virtual) time (rate limit reached, every provider's circuit open).</summary>
+    public DateTimeOffset? RetryAt { get; init; }
+
+    /// <summary>Whether the message went out cannot be known without sending twice; a provider report settles it.</summary>
+    public bool Unconfirmed { get; init; }
+
+    /// <summary>What went out: sms, lms, alimtalk, brand or email (see <see cref="Delivery.MessageKinds"/>).</summary>
+    public string? Kind { get; init; }
+
+    public string? Provider { get; init; }
+
+    /// <summary>What the attempt taught about Kakao: true delivered on Kakao, false fell back (not a friend / no Kakao).</summary>
+    public bool? ReachableOnKakao { get; init; }
+
+    public static SendOutcome Failed(string reason) => new(false, null, reason);
+
+    public static SendOutcome Rejected(string reason) => new(false, null, reason) { Permanent = true };
+
+    public static SendOutcome Later(DateTimeOffset at, string reason) => new(false, null, reason) { RetryAt = at };
+}
+
+/// <summary>Addresses that must not be contacted again (hard bounce, invalid number, complaint). Keyed by a hash.</summary>
+public interface ISuppressionList
+{
+    /// <summary>Why <paramref name="address"/> is suppressed on <paramref name="medium"/> ("email" or "phone"), or null.</summary>
+    Task<string?> FindAsync(string medium, string address, CancellationToken cancellationToken);
+
+    Task AddAsync(string medium, string address, string reason, CancellationToken cancellationToken);
+}
+
+/// <summary>Where a delivery goes after its last attempt failed, and where the replay endpoint takes it from.</summary>
+public interface IDeliveryDeadLetters
+{
+    Task AddAsync(string channel, DeliveryMessage message, CancellationToken cancellationToken);
+
+    /// <summary>Takes up to <paramref name="max"/> dead letters of <paramref name="channel"/> off the poison queue.</summary>
+    Task<IReadOnlyList<DeliveryMessage>> TakeAsync(string channel, int max, CancellationToken cancellationToken);
+}
+
+/// <summary>What a shared rate bucket granted: consecutive send slots from <see cref="FirstSlot"/>, or none (then FirstSlot is when one frees up).</summary>
+public sealed record RateReservation(bool Granted, DateTimeOffset FirstSlot, int Count);
+
+/// <summary>Send slots shared by every worker of every instance (a provider's limit is per account, not per worker).</summary>
+public interface IRateLimitStore
+{
+    /// <summary>
+    /// Reserves <paramref name="count"/> slots <paramref name="interval"/> apart, the first at or after <paramref name="now"/>,
+    /// unless the first would be later than <paramref name="now"/> + <paramref name="maxWait"/> (then nothing is reserved).
+    /// </summary>
+    Task<RateReservation> ReserveAsync(string bucket, TimeSpan interval, int count, DateTimeOffset now, TimeSpan maxWait, CancellationToken cancellationToken);
+}
+
+/// <summary>What happened after a delivery left (provider reports, clicks), and finding a delivery's customer by its id.</summary>
+public interface IDeliveryEvents
+{
+    Task RecordAsync(CustomerKey customer, string deliveryId, string type, string? detail, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<(string Type, string? Detail)>> ListAsync(string deliveryId, CancellationToken cancellationToken);
+
+    Task<CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken);
+}

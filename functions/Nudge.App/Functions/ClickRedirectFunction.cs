@@ -1,0 +1,31 @@
+using Nudge.Channels;
+using Nudge.Channels.Templates;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Functions;
+
+/// <summary>
+/// <c>GET /api/r/{token}</c>: the app's own click redirect (SMS and Kakao have no open tracking): records the click
+/// against the delivery and sends the browser on to the template's link. Only targets named in a template are
+/// reachable, so the endpoint is no open redirect.
+/// </summary>
+public static class ClickRedirectFunction
+{
+    public static async Task<IResult> HandleAsync(string token, LinkTokens tokens, IDeliveryLog deliveries, IDeliveryEvents events, ITemplateStore templates, CancellationToken cancellationToken)
+    {
+        if (tokens.ReadClick(token) is not { } click)
+        {
+            return Http.Problem(StatusCodes.Status404NotFound, "Unknown link", "This link is not valid.");
+        }
+
+        var row = await deliveries.GetAsync(click.Customer, click.DeliveryId, cancellationToken);
+        var target = row is null ? null : templates.Find(row.Value.Template)?.Links.GetValueOrDefault(click.Link);
+        if (target is null)
+        {
+            return Http.Problem(StatusCodes.Status404NotFound, "Unknown link", "This link does not lead anywhere any more.");
+        }
+
+        await events.RecordAsync(click.Customer, click.DeliveryId, "clicked", click.Link, cancellationToken);
+        return Results.Redirect(target);
+    }
+}

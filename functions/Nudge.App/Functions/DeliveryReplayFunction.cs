@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+using Nudge.App.Hosting;
+using Nudge.Core.Delivery;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Functions;
+
+/// <summary>
+/// <c>POST /api/deliveries/replay?channel=sms&amp;max=100</c> (marketer key): takes dead-lettered deliveries off the
+/// channel's poison queue, gives each a fresh set of attempts and queues it again. The delivery id stays the same,
+/// so a delivery that did go out after all is not sent twice.
+/// </summary>
+public static class DeliveryReplayFunction
+{
+    public static async Task<IResult> HandleAsync(HttpRequest request, IOptions<NudgeOptions> options, IDeliveryDeadLetters deadLetters, IDeliveryLog deliveries, IWorkQueue queue, CancellationToken cancellationToken)
+    {
+        if (!Http.HasApiKey(request, options.Value.MarketerApiKey))
+        {
+            return Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
+        }
+
+        var channel = request.Query["channel"].ToString();
+        if (!Core.Delivery.Channels.IsKnown(channel))
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid channel", "'channel' must be one of email, sms, kakao.");
+        }
+
+        var max = int.TryParse(request.Query["max"], out var m) && m is > 0 and <= 1000 ? m : 100;
+        var replayed = 0;
+        foreach (var message in await deadLetters.TakeAsync(channel, max, cancellationToken))
+        {
+            var row = await deliveries.GetAsync(message.Customer, message.DeliveryId, cancellationToken);
+            if (row is not null && row.Value.Status == DeliveryStatus.Failed)
+            {
+                await deliveries.TryUpdateAsync(row.Value with { Status = DeliveryStatus.Queued, Attempts = 0, Reason = "replayed from the poison queue" }, row.Version, cancellationToken);
+            }
+
+            await queue.EnqueueDeliveryAsync(channel, message, null, cancellationToken);
+            replayed++;
+        }
+
+        return Results.Json(new { channel, replayed });
+    }
+}

@@ -1,0 +1,128 @@
+using Nudge.Core.Customers;
+using Nudge.Core.Delivery;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.Core.Consent;
+
+/// <summary>Consent media: the medium an ad may use, plus the separate night-time consent. Wire contracts.</summary>
+public static class ConsentMedia
+{
+    public const string Email = "email";
+    public const string Sms = "sms";
+    public const string Kakao = "kakao";
+    public const string Night = "night";
+
+    public static string ForChannel(string channel) => channel switch
+    {
+        Channels.Email => Email,
+        Channels.Kakao => Kakao,
+        _ => Sms,
+    };
+}
+
+/// <summary>
+/// One change of consent, kept for good: which medium, for what purpose, granted or withdrawn, where it came from,
+/// when, and the version of the consent text the customer saw. The law wants the customer told of the change
+/// within 14 days (<see cref="ConfirmBy"/>) and consent re-confirmed every 2 years (<see cref="ReconfirmBy"/>).
+/// </summary>
+public sealed record ConsentEntry
+{
+    public required CustomerKey Customer { get; init; }
+    public required string Medium { get; init; }
+    public string Purpose { get; init; } = "marketing";
+    public required bool Granted { get; init; }
+    public required string Source { get; init; }
+    public required DateTimeOffset At { get; init; }
+    public required string TextVersion { get; init; }
+
+    /// <summary>The delivery that tells the customer of this change (set when it is queued).</summary>
+    public string? ConfirmationDeliveryId { get; init; }
+
+    public DateTimeOffset ConfirmBy => At + ConsentRules.ConfirmWithin;
+
+    public DateTimeOffset? ReconfirmBy => Granted ? At + ConsentRules.ReconfirmEvery : null;
+}
+
+public static class ConsentRules
+{
+    public static readonly TimeSpan ConfirmWithin = TimeSpan.FromDays(14);
+    public static readonly TimeSpan ReconfirmEvery = TimeSpan.FromDays(365 * 2);
+
+    /// <summary>The version of the unsubscribe wording the link and page show.</summary>
+    public const string UnsubscribeTextVersion = "unsubscribe-2026-11";
+}
+
+public interface IConsentLedger
+{
+    Task AppendAsync(ConsentEntry entry, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ConsentEntry>> ListAsync(CustomerKey customer, CancellationToken cancellationToken);
+}
+
+public enum WithdrawalOutcome
+{
+    Withdrawn,
+    AlreadyWithdrawn,
+    UnknownCustomer,
+}
+
+/// <summary>
+/// Records a withdrawal: ledger entry, profile consent off (so every pending ad to that medium is suppressed at
+/// send time), and a transactional notice that confirms the change to the customer at once (well inside 14 days).
+/// </summary>
+public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles, IDeliveryLog deliveries, IWorkQueue queue, TimeProvider clock)
+{
+    public const string NoticeJourney = "consent";
+
+    public async Task<WithdrawalOutcome> WithdrawAsync(CustomerKey customer, string medium, string source, string sourceDeliveryId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await profiles.GetAsync(customer, cancellationToken);
+            if (current is null)
+            {
+                return WithdrawalOutcome.UnknownCustomer;
+            }
+
+            var profile = current.Value;
+            var consent = profile.Consent;
+            var updated = medium switch
+            {
+                ConsentMedia.Email => consent with { Email = false },
+                ConsentMedia.Night => consent with { NightAds = false },
+                _ => consent with { Sms = false },
+            };
+            if (updated == consent)
+            {
+                return WithdrawalOutcome.AlreadyWithdrawn;
+            }
+
+            var now = clock.GetUtcNow();
+            // The withdrawal is the newest word on consent: an older shop update arriving later must not revive it.
+            if (!await profiles.TrySaveAsync(profile with { Consent = updated, ContactUpdatedAt = Later(profile.ContactUpdatedAt, now) }, current.Version, cancellationToken))
+            {
+                continue;
+            }
+
+            var noticeChannel = medium == ConsentMedia.Email ? Channels.Email : Channels.Sms;
+            var noticeId = DeliveryId.For($"{customer.Platform}/{customer.CustomerId}/consent/{sourceDeliveryId}", 0, 0);
+            await ledger.AppendAsync(new ConsentEntry
+            {
+                Customer = customer, Medium = medium, Granted = false, Source = source, At = now,
+                TextVersion = ConsentRules.UnsubscribeTextVersion, ConfirmationDeliveryId = noticeId,
+            }, cancellationToken);
+            await deliveries.AddQueuedAsync(new DeliveryRecord
+            {
+                DeliveryId = noticeId, Customer = customer, JourneyId = NoticeJourney, StepIndex = 0, Channel = noticeChannel,
+                Template = noticeChannel == Channels.Email ? "consent-withdrawn-email" : "consent-withdrawn-sms",
+                Class = MessageClass.Transactional, Status = DeliveryStatus.Queued, ScheduledFor = now,
+            }, cancellationToken);
+            await queue.EnqueueDeliveryAsync(noticeChannel, new DeliveryMessage(customer.Platform, customer.CustomerId, noticeId), null, cancellationToken);
+            return WithdrawalOutcome.Withdrawn;
+        }
+
+        throw new ConcurrencyException($"Could not record the withdrawal for {customer.Platform}/{customer.CustomerId}.");
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
+}

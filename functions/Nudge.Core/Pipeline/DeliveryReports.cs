@@ -1,0 +1,76 @@
+using Nudge.Core.Delivery;
+
+namespace Nudge.Core.Pipeline;
+
+/// <summary>What a provider reported about a delivery after it left. Persisted as event types: wire contracts.</summary>
+public enum DeliveryReport
+{
+    Delivered,
+
+    /// <summary>Hard bounce (email) or a number that does not exist: the address is suppressed.</summary>
+    Bounced,
+
+    /// <summary>Not delivered for a reason that says nothing about the address (soft bounce, carrier failure).</summary>
+    NotDelivered,
+
+    Opened,
+    Clicked,
+}
+
+public enum ReportHandling
+{
+    Applied,
+    UnknownDelivery,
+}
+
+/// <summary>
+/// Applies provider reports (ACS delivery and engagement reports, SMS/Kakao reports) and clicks to the delivery log:
+/// delivered and bounced are statuses; opens and clicks are events. A bounce suppresses the address, which stops
+/// every pending send to it at its send-time check.
+/// </summary>
+public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions)
+{
+    public async Task<ReportHandling> ApplyAsync(string deliveryId, DeliveryReport report, string? detail, CancellationToken cancellationToken)
+    {
+        if (await events.FindCustomerAsync(deliveryId, cancellationToken) is not { } customer)
+        {
+            return ReportHandling.UnknownDelivery;
+        }
+
+        await events.RecordAsync(customer, deliveryId, report.ToString().ToLowerInvariant(), detail, cancellationToken);
+        if (report is DeliveryReport.Opened or DeliveryReport.Clicked or DeliveryReport.NotDelivered)
+        {
+            return ReportHandling.Applied;
+        }
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var row = await deliveries.GetAsync(customer, deliveryId, cancellationToken);
+            if (row is null)
+            {
+                return ReportHandling.UnknownDelivery;
+            }
+
+            var record = row.Value;
+            if (report == DeliveryReport.Bounced)
+            {
+                var profile = (await profiles.GetAsync(customer, cancellationToken))?.Value;
+                if (profile is not null && DeliveryHandler.AddressOf(profile, record.Channel) is var (medium, address))
+                {
+                    await suppressions.AddAsync(medium, address, $"bounced: {detail}", cancellationToken);
+                }
+            }
+
+            // Reports may arrive out of order; a bounce wins over delivered, nothing goes back to queued.
+            var status = report == DeliveryReport.Bounced ? DeliveryStatus.Bounced
+                : record.Status is DeliveryStatus.Bounced ? record.Status
+                : DeliveryStatus.Delivered;
+            if (status == record.Status || await deliveries.TryUpdateAsync(record with { Status = status, Reason = detail ?? record.Reason }, row.Version, cancellationToken))
+            {
+                return ReportHandling.Applied;
+            }
+        }
+
+        throw new ConcurrencyException($"Could not apply the report to delivery {deliveryId}.");
+    }
+}
