@@ -2,6 +2,7 @@
 # Installs Azurite from npm into the repo's ignored .tools folder (once) and starts it.
 # Usage: scripts/azurite.sh install
 #        scripts/azurite.sh start <data-dir> <blob-port> <queue-port> <table-port>   (prints the pid)
+#        scripts/azurite.sh stop <pid>
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 version="3.37.0"
@@ -44,6 +45,17 @@ start() {
   exit 1
 }
 
+# Stops Azurite: TERM, then KILL if it has not exited within 3 s (it sometimes ignores TERM mid-flush).
+stop() {
+  local pid="$1"
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
 # Connection string for Azurite's well-known development account on the given ports.
 connection_string() {
   local blob="$1" queue="$2" table="$3"
@@ -55,6 +67,7 @@ cmd="${1:-}"; shift || true
 case "$cmd" in
   install) install ;;
   start) start "$@" ;;
+  stop) stop "$@" ;;
   connection-string) connection_string "$@" ;;
-  *) echo "usage: $0 install | start <dir> <blob> <queue> <table> | connection-string <blob> <queue> <table>" >&2; exit 2 ;;
+  *) echo "usage: $0 install | start <dir> <blob> <queue> <table> | stop <pid> | connection-string <blob> <queue> <table>" >&2; exit 2 ;;
 esac

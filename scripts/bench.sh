@@ -18,6 +18,6 @@ if [[ "$what" == shell || "$what" == all ]]; then
   data="$(mktemp -d /tmp/nudge-bench-azurite.XXXXXX)"
   scripts/azurite.sh install
   pid="$(scripts/azurite.sh start "$data" 10400 10401 10402)"
-  trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
+  trap 'scripts/azurite.sh stop "$pid"; rm -rf "$data"' EXIT
   $bench shell "$(scripts/azurite.sh connection-string 10400 10401 10402)" 200
 fi

@@ -26,7 +26,7 @@ azurite_pid="$(scripts/azurite.sh start "$data" "$blob_port" "$queue_port" "$tab
 app_pid=""
 cleanup() {
   [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null || true
-  kill "$azurite_pid" 2>/dev/null || true
+  scripts/azurite.sh stop "$azurite_pid"
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM

@@ -13,7 +13,7 @@ results="$(mktemp -d /tmp/nudge-test-results.XXXXXX)"
 
 scripts/azurite.sh install
 azurite_pid="$(scripts/azurite.sh start "$data" "$blob_port" "$queue_port" "$table_port")"
-trap 'kill "$azurite_pid" 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'scripts/azurite.sh stop "$azurite_pid"; rm -rf "$data"' EXIT
 export NUDGE_TEST_STORAGE="$(scripts/azurite.sh connection-string "$blob_port" "$queue_port" "$table_port")"
 
 status=0

@@ -7,6 +7,7 @@ public sealed class StorageNames(string prefix)
     public const string JourneyTimersQueue = "journey-timers";
     public const string DeliveryQueuePrefix = "delivery-";
     public const string PrivacyRequestsQueue = "privacy-requests";
+    public const string PriceDropsQueue = "price-drops";
 
     public string Prefix { get; } = prefix;
 
@@ -21,6 +22,7 @@ public sealed class StorageNames(string prefix)
     public string PrivacyAudit => Table("privacyaudit");
     public string Catalog => Table("catalog");
     public string OrderIndex => Table("orderindex");
+    public string ProductInterest => Table("productinterest");
     public string RawPayloads => Container("raw-webhooks");
     public string Suppressions => Table("suppressions");
     public string Consents => Table("consentledger");
@@ -29,7 +31,7 @@ public sealed class StorageNames(string prefix)
 
     public IReadOnlyList<string> AllTables =>
     [
-        Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex,
+        Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest,
         Suppressions, Consents, RateLimits, DeliveryEvents,
     ];
 

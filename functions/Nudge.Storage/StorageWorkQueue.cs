@@ -12,7 +12,7 @@ namespace Nudge.Storage;
 /// converted to real time (the virtual clock's speed), capped at the queue's 7-day limit; the timer handler
 /// re-enqueues what is not due yet, which chains longer delays.
 /// </summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IPrivacyQueue
+public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IPrivacyQueue, IPriceDropQueue
 {
     /// <summary>The service allows visibility up to 7 days; keep a margin.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
@@ -30,6 +30,9 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
 
     public Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.DeliveryQueuePrefix + channel, message, notBefore is { } at ? DelayUntil(at) : TimeSpan.Zero, cancellationToken);
+
+    public Task EnqueuePriceDropAsync(PriceDropMessage message, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.PriceDropsQueue, message, TimeSpan.Zero, cancellationToken);
 
     public Task EnqueuePrivacyAsync(Core.Ingest.PrivacyRequest request, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.PrivacyRequestsQueue, request, TimeSpan.Zero, cancellationToken);

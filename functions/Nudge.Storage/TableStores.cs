@@ -62,6 +62,19 @@ internal static class Tables
         return keys.Count;
     }
 
+    /// <summary>Deletes every entity the filter matches, one by one (they may span partitions); returns how many.</summary>
+    public static async Task<int> DeleteMatchingAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            count++;
+        }
+
+        return count;
+    }
+
     /// <summary>The customers named by rows whose Platform and ShopDomain columns match.</summary>
     public static async IAsyncEnumerable<CustomerKey> CustomersOfShopAsync(TableClient table, string platform, string shopDomain, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -283,6 +296,8 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
         }
     }
 
+    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
     public async IAsyncEnumerable<(int Version, string? Step)> ListActivePositionsAsync(string journeyId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // A scan with a filter: fine for previews; a per-journey index table is the next step at large scale.
@@ -292,9 +307,6 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
             yield return (entity.GetInt32("JourneyVersion") ?? 0, entity.GetString("CurrentStep"));
         }
     }
-
-    public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
-        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
 
     private static StoredInstance ToStored(TableEntity entity) =>
         new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));

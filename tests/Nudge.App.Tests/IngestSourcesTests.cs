@@ -162,6 +162,25 @@ public class IngestSourcesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Shopify_PriceDrop_ReachesOnlyCustomersWhoCartedTheProduct()
+    {
+        static string Product(string price, string updatedAt) => $$$"""{"id":6,"updated_at":"{{{updatedAt}}}","variants":[{"id":61,"price":"{{{price}}}"}]}""";
+        var checkout = """{"id":78,"created_at":"2026-11-24T01:00:00Z","currency":"KRW","total_price":"12000","customer":{"id":3040},"line_items":[{"product_id":6,"variant_id":61,"quantity":1,"price":"12000"}]}""";
+
+        await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretA, "checkouts/create", checkout)), HttpStatusCode.OK, "accepted");
+        await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretA, "customers/create", NudgeTestApp.Customer(3041))), HttpStatusCode.OK, "accepted");
+        await SendAsync(Shopify(ShopA, SecretA, "products/update", Product("12000", "2026-11-24T01:00:00Z")));
+        await SendAsync(Shopify(ShopA, SecretA, "products/update", Product("9000", "2026-11-24T02:00:00Z")));
+
+        var events = TestStorage.Clients().Tables.GetTableClient(_app.Names.Events);
+        var drop = await TestStorage.EventuallyAsync(
+            () => events.QueryAsync<TableEntity>(e => e.GetString("Type") == "product.price_dropped").ToListAsync().AsTask(),
+            rows => rows.Count > 0, TimeSpan.FromSeconds(20), "price-drop event");
+        var evt = JsonSerializer.Deserialize<Nudge.Core.Events.CustomerEvent>(Assert.Single(drop).GetString("Event"), Nudge.Core.NudgeJson.Options)!;
+        Assert.Equal(("3040", "25", "61"), (evt.Customer.CustomerId, evt.Properties!["dropPercent"], evt.Properties["variantId"]));
+    }
+
+    [Fact]
     public async Task WooCommerce_PingSignedEventsAndBadInput()
     {
         var ping = await SendAsync(Request("/api/webhooks/woocommerce", "webhook_id=12", "application/x-www-form-urlencoded"));

@@ -35,10 +35,12 @@ public sealed class NudgeTestApp : IAsyncDisposable
     public IEnumerable<Microsoft.AspNetCore.Http.Endpoint> Endpoints =>
         _app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints;
 
-    public static async Task<NudgeTestApp> StartAsync(double clockSpeed = 1, string? prefix = null, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<NudgeTestApp> StartAsync(double clockSpeed = 1, string? prefix = null, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         prefix ??= TestStorage.NewPrefix();
-        var app = await NudgeApp.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+        var app = await NudgeApp.BuildAsync([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["urls"] = "http://127.0.0.1:0",
             ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
@@ -48,7 +50,9 @@ public sealed class NudgeTestApp : IAsyncDisposable
             ["Nudge:DefaultTimeZone"] = "Asia/Seoul",
             [NudgeApp.ClockSpeedSetting] = clockSpeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
-        }));
+        });
+            configure?.Invoke(builder);
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new NudgeTestApp(app, prefix, new Uri(address));

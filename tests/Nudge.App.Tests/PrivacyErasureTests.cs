@@ -35,6 +35,11 @@ public class PrivacyErasureTests : IAsyncLifetime
         await _app.WaitForDeliveriesAsync(id.ToString(), rows => rows.Count == 1 && rows[0].Status == "sent", $"welcome coupon for {id}");
     }
 
+    /// <summary>Order-index and product-interest rows that name the customer.</summary>
+    private async Task<int> IndexRowsAsync(string customerId) =>
+        await Table(_app.Names.OrderIndex).QueryAsync<TableEntity>(e => e.GetString("CustomerId") == customerId).CountAsync()
+        + await Table(_app.Names.ProductInterest).QueryAsync<TableEntity>(e => e.GetString("CustomerId") == customerId).CountAsync();
+
     private Task<(int, int, int, int, int)> WaitErasedAsync(string shop, long id) =>
         TestStorage.EventuallyAsync(() => FootprintAsync(shop, id), f => f == (0, 0, 0, 0, 0), TimeSpan.FromSeconds(20), $"erasure of {id}");
 
@@ -47,18 +52,27 @@ public class PrivacyErasureTests : IAsyncLifetime
         await SignUpAsync(ShopA, SecretA, 3101);
         await SignUpAsync(ShopA, SecretA, 3102);
         Assert.Equal((1, 1, 1, 1, 0), await FootprintAsync(ShopA, 3101));
+        foreach (var id in new[] { 3101L, 3102L }) // an order (order index) and a carted product (product interest) each
+        {
+            var checkout = $$"""{"id":{{id}}7,"created_at":"2026-11-24T01:00:00Z","customer":{"id":{{id}}},"line_items":[{"product_id":5,"quantity":1}]}""";
+            Assert.Equal(HttpStatusCode.OK, (await _app.Client.SendAsync(Shopify(ShopA, SecretA, "checkouts/create", checkout))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await _app.Client.SendAsync(Shopify(ShopA, SecretA, "orders/create", NudgeTestApp.Order(id * 10, id)))).StatusCode);
+        }
+
+        Assert.Equal((2, 2), (await IndexRowsAsync("3101"), await IndexRowsAsync("3102")));
 
         var response = await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/redact", Redact(ShopA, 3101), id: "redact-delivery-a"));
         Assert.Equal("accepted", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         await WaitErasedAsync(ShopA, 3101);
 
-        Assert.Equal((1, 1, 1, 1, 0), await FootprintAsync(ShopA, 3102));
+        Assert.Equal((0, 2), (await IndexRowsAsync("3101"), await IndexRowsAsync("3102")));
+        Assert.Equal((1, 3, 1, 1, 0), await FootprintAsync(ShopA, 3102));
         var audit = await TestStorage.EventuallyAsync(() => Table(_app.Names.PrivacyAudit).QueryAsync<TableEntity>().ToListAsync().AsTask(),
             rows => rows.Count == 1 && rows[0].GetString("Status") == "completed", TimeSpan.FromSeconds(10), "audit record");
         var written = string.Join("|", audit[0].Select(kv => $"{kv.Key}={kv.Value}"));
         Assert.DoesNotContain("3101", written);
         Assert.DoesNotContain("@example.com", written);
-        Assert.Contains("\"events\":1", written);
+        Assert.Contains("\"events\":3", written);
 
         var again = await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/redact", Redact(ShopA, 3101), id: "redact-delivery-a"));
         Assert.Equal("duplicate", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());

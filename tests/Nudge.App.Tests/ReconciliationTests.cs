@@ -44,10 +44,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         };
         var orders = new[] { (Json: $$$"""{"id":9001,"created_at":"{{{hourAgo:O}}}","updated_at":"{{{hourAgo:O}}}","currency":"KRW","total_price":"10000","customer":{"id":4001}}""", Updated: hourAgo) };
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _stub = builder.Build();
-        _stub.MapGet("/admin/api/2025-10/{resource}.json", (string resource, HttpRequest request) =>
+        (_stub, var stubAddress) = await StubApi.StartAsync(stub => stub.MapGet("/admin/api/2025-10/{resource}.json", (string resource, HttpRequest request) =>
         {
             AdminCalls++;
             if (request.Headers["X-Shopify-Access-Token"] != Token)
@@ -66,9 +63,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
             }
 
             return Results.Text($"{{\"{resource}\":[{string.Join(",", items)}]}}", "application/json");
-        });
-        await _stub.StartAsync();
-        var stubAddress = _stub.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        }));
 
         _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
         {
@@ -116,4 +111,79 @@ public sealed class ReconciliationTests : IAsyncLifetime
 
     private async Task<int> EventCountAsync() =>
         await TestStorage.Clients().Tables.GetTableClient(_app.Names.Events).QueryAsync<Azure.Data.Tables.TableEntity>().CountAsync();
+}
+
+/// <summary>A platform API stub on 127.0.0.1 (random port).</summary>
+internal static class StubApi
+{
+    public static async Task<(WebApplication App, string Address)> StartAsync(Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+}
+
+/// <summary>WooCommerce's REST API v3 stubbed: orders by modified window, customers newest first, Basic auth, X-WP-TotalPages.</summary>
+public sealed class WooCommerceReconciliationTests : IAsyncLifetime
+{
+    private const string Site = "woo-recon.example";
+    private const string Credentials = "ck_test:cs_test";
+    private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    private static string Gmt(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task InitializeAsync()
+    {
+        var hourAgo = _now.AddHours(-1);
+        var customers = new[] // newest registered first, as asked
+        {
+            $$$"""{"id":61,"email":"new@example.com","date_created_gmt":"{{{Gmt(hourAgo)}}}","date_modified_gmt":"{{{Gmt(hourAgo)}}}"}""",
+            $$$"""{"id":60,"email":"old@example.com","date_created_gmt":"{{{Gmt(_now.AddDays(-40))}}}","date_modified_gmt":"{{{Gmt(_now.AddDays(-40))}}}"}""",
+        };
+        var order = $$$"""{"id":700,"status":"processing","currency":"KRW","total":"5000","customer_id":61,"date_created_gmt":"{{{Gmt(hourAgo)}}}","date_modified_gmt":"{{{Gmt(hourAgo)}}}","line_items":[]}""";
+        (_stub, var address) = await StubApi.StartAsync(stub => stub.MapGet("/wp-json/wc/v3/{resource}", (string resource, HttpRequest request) =>
+        {
+            if (request.Headers.Authorization != "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Credentials)))
+            {
+                return Results.StatusCode(StatusCodes.Status401Unauthorized);
+            }
+
+            var page = int.Parse(request.Query["page"]!, System.Globalization.CultureInfo.InvariantCulture);
+            request.HttpContext.Response.Headers["X-WP-TotalPages"] = resource == "customers" ? "2" : "1";
+            var items = resource == "customers" ? [customers[page - 1]] : DateTimeOffset.Parse(request.Query["modified_after"]! + "Z") < hourAgo ? new[] { order } : [];
+            return Results.Text("[" + string.Join(",", items) + "]", "application/json");
+        }));
+        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Shops:0:Platform"] = "woocommerce",
+            ["Shops:0:Domain"] = Site,
+            ["Shops:0:WebhookSecret"] = "woo-recon-secret",
+            ["Shops:0:AdminApiUrl"] = $"{address}/wp-json/wc/v3",
+            ["Shops:0:AdminAccessToken"] = Credentials,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Reconcile_FillsALostWooCommerceSignupAndOrder_NotOldCustomers()
+    {
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await _app.Client.PostAsJsonAsync("/Reconcile", new { Data = new { timer = new { } }, Metadata = new { } })).StatusCode);
+
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var filled = await TestStorage.EventuallyAsync(() => profiles.GetAsync(new CustomerKey("woocommerce", "61"), CancellationToken.None),
+            p => p?.Value.HasOrdered == true, TimeSpan.FromSeconds(20), "lost WooCommerce signup and order");
+        Assert.Equal("new@example.com", filled!.Value.Email);
+        Assert.Null(await profiles.GetAsync(new CustomerKey("woocommerce", "60"), CancellationToken.None));
+    }
 }

@@ -111,7 +111,7 @@ public class DeliveryAndIngestTests
     public async Task IngestHandler_DuplicateDelivery_EnqueuesOnce()
     {
         var p = await Pipeline.CreateAsync();
-        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names), new TableProductInterestIndex(p.Clients.Tables, p.Names));
         var body = "{\"id\":7001}"u8.ToArray();
 
         var first = await ingest.AcceptAsync(Pipeline.Signup("7001"), "d-1", body, CancellationToken.None);
@@ -127,7 +127,7 @@ public class DeliveryAndIngestTests
     public async Task IngestHandler_LargeBody_GoesToTheRawPayloadStoreUnderItsCustomer()
     {
         var p = await Pipeline.CreateAsync();
-        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names), new TableProductInterestIndex(p.Clients.Tables, p.Names));
         var body = new byte[IEventStore.InlineRawBodyLimit + 1];
 
         await ingest.AcceptAsync(Pipeline.Signup("7001"), "d-2", body, CancellationToken.None);
@@ -140,7 +140,7 @@ public class DeliveryAndIngestTests
     public async Task IngestHandler_ConcurrentDeliveriesOfOneEvent_EnqueueOnce()
     {
         var p = await Pipeline.CreateAsync();
-        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+        var ingest = new IngestHandler(p.Events, new BlobRawPayloadStore(p.Clients.Blobs, p.Names), p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names), new TableProductInterestIndex(p.Clients.Tables, p.Names));
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => ingest.AcceptAsync(Pipeline.Signup("7001"), "d-1", "{}"u8.ToArray(), CancellationToken.None)));
 

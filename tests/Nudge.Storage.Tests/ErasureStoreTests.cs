@@ -12,7 +12,7 @@ public class ErasureStoreTests
     {
         var p = await Pipeline.CreateAsync();
         var raw = new BlobRawPayloadStore(p.Clients.Blobs, p.Names);
-        var ingest = new IngestHandler(p.Events, raw, p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names));
+        var ingest = new IngestHandler(p.Events, raw, p.Queue, new TableOrderIndex(p.Clients.Tables, p.Names), new TableProductInterestIndex(p.Clients.Tables, p.Names));
         for (var i = 0; i < 130; i++) // more than one 100-entity transaction
         {
             await ingest.AcceptAsync(Pipeline.Signup("7001") with { EventId = $"shopify-e{i}" }, $"e{i}", "{}"u8.ToArray(), CancellationToken.None);

@@ -44,3 +44,22 @@ public class SegmentEntryTests
         Assert.Single(buyerMessages);
     }
 }
+
+public class EventFactTests
+{
+    [Fact]
+    public void OfEvent_PriceDrop_CarriesDropPercentForThePresetFilter()
+    {
+        var evt = new CustomerEvent
+        {
+            EventId = "e", Customer = new CustomerKey("shopify", "1"), Type = EventTypes.ProductPriceDropped, OccurredAt = Pipeline.Morning,
+            SubjectId = "p1", Properties = new Dictionary<string, string> { ["dropPercent"] = "15", ["type"] = "spoofed" },
+        };
+
+        var facts = CustomerFacts.OfEvent(evt, null);
+
+        Assert.Equal("15", facts["event.dropPercent"]);
+        Assert.Equal(EventTypes.ProductPriceDropped, facts["event.type"]); // a property never shadows the model
+        Assert.True(JourneyCatalog.PriceDrop.Entry.Filter!.Evaluate(facts));
+    }
+}

@@ -38,6 +38,12 @@ public static partial class TriggerFunctions
             var record = await services.GetRequiredService<PrivacyHandler>().HandleAsync(request, ct);
             LogPrivacy(Logger(services), request.Kind, request.RequestId, record.Customers, record.Events);
         },
+        ["PriceDrops"] = async (text, services, ct) =>
+        {
+            var drop = Parse<PriceDropMessage>(text);
+            var count = await services.GetRequiredService<CatalogHandler>().FanOutAsync(drop, ct);
+            LogPriceDrop(Logger(services), drop.ProductId, drop.VariantId, count);
+        },
         ["Reconcile"] = async (_, services, ct) =>
         {
             var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
@@ -89,6 +95,9 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Privacy request {Kind} {RequestId}: {Customers} customers, {Events} events erased")]
     private static partial void LogPrivacy(ILogger logger, Core.Ingest.PrivacyRequestKind kind, string requestId, int customers, int events);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Price drop of {ProductId}/{VariantId}: {Count} interested customers told")]
+    private static partial void LogPriceDrop(ILogger logger, string productId, string variantId, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Shops} shops polled, {Read} records read, {Filled} missing events filled")]
     private static partial void LogReconciled(ILogger logger, int shops, int read, int filled);

@@ -80,6 +80,8 @@ public static class NudgeApp
         services.AddSingleton<StorageWorkQueue>();
         services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPriceDropQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IProductInterestIndex, TableProductInterestIndex>();
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
@@ -108,7 +110,9 @@ public static class NudgeApp
         services.AddSingleton<PrivacyHandler>();
         services.AddSingleton<CatalogHandler>();
         services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
-        services.AddHttpClient<IShopAdminApi, Reconciliation.ShopifyAdminClient>(client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddHttpClient(Reconciliation.AdminApis.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<IShopAdminApi, Reconciliation.ShopifyAdminClient>();
+        services.AddSingleton<IShopAdminApi, Reconciliation.WooCommerceAdminClient>();
         services.AddSingleton<ReconcileHandler>();
 
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);

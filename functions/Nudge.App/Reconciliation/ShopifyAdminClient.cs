@@ -12,9 +12,11 @@ namespace Nudge.App.Reconciliation;
 /// with <c>X-Shopify-Access-Token</c>, following cursor pagination through the <c>Link: &lt;…&gt;; rel="next"</c> header.
 /// <c>AdminApiUrl</c> is the shop's versioned base, e.g. <c>https://shop.myshopify.com/admin/api/2025-10</c>.
 /// </summary>
-public sealed partial class ShopifyAdminClient(HttpClient http) : IShopAdminApi
+public sealed partial class ShopifyAdminClient(IHttpClientFactory clients) : IShopAdminApi
 {
     private const int PageSize = 250;
+
+    public string Platform => ShopifyWebhook.Platform;
 
     /// <summary>A bound on one run's pages per resource, so a huge backlog is worked off over several runs.</summary>
     private const int MaxPages = 200;
@@ -28,7 +30,7 @@ public sealed partial class ShopifyAdminClient(HttpClient http) : IShopAdminApi
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
             request.Headers.Add("X-Shopify-Access-Token", shop.AdminAccessToken);
-            using var response = await http.SendAsync(request, cancellationToken);
+            using var response = await clients.CreateClient(AdminApis.HttpClientName).SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
 
             using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);

@@ -35,6 +35,9 @@ public sealed record CustomerEvent
     /// <summary>The customer's points balance after the event (points events only).</summary>
     public long? PointsBalance { get; init; }
 
+    /// <summary>Facts beyond the model, by name (a price drop's <c>dropPercent</c>, <c>oldPrice</c>, <c>newPrice</c>, <c>variantId</c>).</summary>
+    public IReadOnlyDictionary<string, string>? Properties { get; init; }
+
     /// <summary>An event with the fields every source sets; the rest are added with <c>with</c>.</summary>
     public static CustomerEvent Of(string eventId, CustomerKey customer, string type, DateTimeOffset occurredAt, string shopDomain, string subjectId) => new()
     {
@@ -83,6 +86,12 @@ public static class EventTypes
 
     /// <summary>The customer's points balance changed; <see cref="CustomerEvent.PointsBalance"/> is the new balance.</summary>
     public const string PointsChanged = "points.changed";
+
+    /// <summary>
+    /// A product the customer viewed or carted got cheaper. Minted by Nudge from a catalog price drop, one per
+    /// interested customer; <see cref="CustomerEvent.Properties"/> carry dropPercent, oldPrice, newPrice, variantId.
+    /// </summary>
+    public const string ProductPriceDropped = "product.price_dropped";
 
     /// <summary>Types that carry cart contents: the profile keeps the latest of them as the open cart.</summary>
     public static bool IsCart(string type) => type is CartUpdated or CheckoutStarted or CheckoutUpdated;

@@ -126,7 +126,8 @@ public static class EventsApi
         var name = GetString(message, "event");
         if (name is null || !TrackEvents.TryGetValue(name, out var type))
         {
-            return new IngestParse.Ignored($"track event '{name}' is not used by any journey");
+            // The name is the sender's free text (it could hold anything): it is not echoed into the logs.
+            return new IngestParse.Ignored("this track event name is not one Nudge maps (see the README)");
         }
 
         var currency = GetString(properties, "currency");

@@ -78,7 +78,7 @@ public static class JourneyCatalog
         Priority = 60,
         Entry = new JourneyEntry
         {
-            Event = "product.price_dropped",
+            Event = EventTypes.ProductPriceDropped,
             Filter = Condition.Is("event.dropPercent", "gte", "10"),
         },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(7) },

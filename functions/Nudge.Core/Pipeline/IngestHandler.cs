@@ -16,7 +16,7 @@ public enum IngestOutcome
 /// order placed also files its order in the order index).
 /// Every step is idempotent by the event id, so a retry after a crash completes the work.
 /// </summary>
-public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloads, IWorkQueue queue, IOrderIndex orders)
+public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloads, IWorkQueue queue, IOrderIndex orders, IProductInterestIndex interests)
 {
     public async Task<IngestOutcome> AcceptAsync(CustomerEvent evt, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
@@ -40,6 +40,14 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
             await orders.RememberAsync(shop, orderId, evt.Customer, cancellationToken); // an upsert: safe to repeat
         }
 
+        if ((evt.Type == EventTypes.ProductViewed || EventTypes.IsCart(evt.Type)) && evt.ShopDomain is { } interestShop)
+        {
+            foreach (var productId in (evt.Items ?? []).Select(i => i.ProductId).Distinct())
+            {
+                await interests.RememberAsync(interestShop, productId, evt.Customer, cancellationToken);
+            }
+        }
+
         await queue.EnqueueEventAsync(new JourneyEventMessage(evt.Customer.Platform, evt.Customer.CustomerId, evt.EventId), cancellationToken);
         await events.MarkDispatchedAsync(evt.Customer, evt.EventId, cancellationToken);
         return added == EventAddResult.Added ? IngestOutcome.Accepted : IngestOutcome.Duplicate;
@@ -47,11 +55,51 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
 }
 
 /// <summary>Keeps products' prices (newest wins by the source's time) and reports the price drops they reveal.</summary>
-public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore catalog)
+public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore catalog, IPriceDropQueue drops, IProductInterestIndex interests, IngestHandler ingest)
 {
+    /// <summary>Keeps the prices and queues each drop for the fan-out (a popular product can have many interested customers).</summary>
     public async Task<IReadOnlyList<PriceDrop>> AcceptAsync(Ingest.CatalogUpdate update, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
         await rawPayloads.SaveAsync(update.Platform, update.ShopDomain, customerId: null, deliveryId, rawBody, cancellationToken);
-        return await catalog.ApplyAsync(update, cancellationToken);
+        var found = await catalog.ApplyAsync(update, cancellationToken);
+        foreach (var drop in found)
+        {
+            await drops.EnqueuePriceDropAsync(new PriceDropMessage(update.Platform, update.ShopDomain, drop.ProductId, drop.VariantId, drop.OldPrice, drop.NewPrice, update.UpdatedAt), cancellationToken);
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Mints one <see cref="EventTypes.ProductPriceDropped"/> per customer who viewed or carted the product, with an
+    /// id deterministic from the drop and the customer, so a redelivered message adds nothing.
+    /// </summary>
+    public async Task<int> FanOutAsync(PriceDropMessage drop, CancellationToken cancellationToken)
+    {
+        var dropPercent = drop.OldPrice <= 0 ? 0 : Math.Round((drop.OldPrice - drop.NewPrice) * 100 / drop.OldPrice, 1);
+        var properties = new Dictionary<string, string>
+        {
+            ["dropPercent"] = dropPercent.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["oldPrice"] = drop.OldPrice.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["newPrice"] = drop.NewPrice.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["productId"] = drop.ProductId,
+            ["variantId"] = drop.VariantId,
+        };
+        var count = 0;
+        await foreach (var customer in interests.ListAsync(drop.ShopDomain, drop.ProductId, cancellationToken))
+        {
+            var deliveryId = $"pricedrop:{drop.VariantId}:{drop.UpdatedAt.ToUnixTimeSeconds()}:{customer.Platform}:{customer.CustomerId}";
+            var evt = CustomerEvent.Of($"{drop.Platform}-{deliveryId}", customer, EventTypes.ProductPriceDropped, drop.UpdatedAt, drop.ShopDomain, drop.ProductId) with
+            {
+                Items = [new LineItem(drop.ProductId, drop.VariantId, 1, null, null)],
+                Properties = properties,
+            };
+            if (await ingest.AcceptAsync(evt, deliveryId, ReadOnlyMemory<byte>.Empty, cancellationToken) == IngestOutcome.Accepted)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 }

@@ -283,7 +283,7 @@ public static class CustomerFacts
 
     public static IReadOnlyDictionary<string, string> OfEvent(CustomerEvent evt, CustomerProfile? profile)
     {
-        var facts = new Dictionary<string, string>
+        var facts = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["event.type"] = evt.Type,
             ["event.occurredAt"] = evt.OccurredAt.ToString("O", CultureInfo.InvariantCulture),
@@ -313,6 +313,12 @@ public static class CustomerFacts
         if (evt.Url is { } url)
         {
             facts["event.url"] = url;
+        }
+
+        // Named properties (a price drop's dropPercent, an events-API track call's own fields) never shadow the model's.
+        foreach (var (name, property) in evt.Properties ?? new Dictionary<string, string>())
+        {
+            facts.TryAdd($"event.{name}", property);
         }
 
         if (evt.Type == EventTypes.OrderPlaced && profile?.FirstOrderAt is { } first)

@@ -181,10 +181,31 @@ public interface IOrderIndex
 
     Task<CustomerKey?> FindAsync(string platform, string shopDomain, string orderId, CancellationToken cancellationToken);
 
-    Task<int> DeleteForCustomerAsync(string shopDomain, CustomerKey customer, CancellationToken cancellationToken);
+    /// <summary>Erases the customer's rows in every shop (a customer key is one identity deployment-wide; an events-API source may have filed them).</summary>
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
     Task<int> DeleteForShopAsync(string platform, string shopDomain, CancellationToken cancellationToken);
 }
+
+/// <summary>Which customers viewed or carted each product of a shop, so a price drop reaches them.</summary>
+public interface IProductInterestIndex
+{
+    Task RememberAsync(string shopDomain, string productId, CustomerKey customer, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<CustomerKey> ListAsync(string shopDomain, string productId, CancellationToken cancellationToken);
+
+    /// <summary>Erases the customer's rows in every shop (a customer key is one identity deployment-wide; an events-API source may have filed them).</summary>
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
+}
+
+/// <summary>Price drops found by a catalog update, fanned out asynchronously to the interested customers.</summary>
+public interface IPriceDropQueue
+{
+    Task EnqueuePriceDropAsync(PriceDropMessage message, CancellationToken cancellationToken);
+}
+
+/// <summary>Queue message shape (a wire contract): one variant's drop as of the source's updated time.</summary>
+public sealed record PriceDropMessage(string Platform, string ShopDomain, string ProductId, string VariantId, decimal OldPrice, decimal NewPrice, DateTimeOffset UpdatedAt);
 
 /// <summary>Variant prices per shop, kept newest-wins by the source's updated time.</summary>
 public interface ICatalogStore

@@ -10,7 +10,7 @@ namespace Nudge.Core.Pipeline;
 /// </summary>
 public sealed class PrivacyHandler(
     IEventStore events, IRawPayloadStore rawPayloads, IProfileStore profiles, IJourneyInstanceStore instances,
-    IDeliveryLog deliveries, IOrderIndex orders, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock)
+    IDeliveryLog deliveries, IOrderIndex orders, IProductInterestIndex interests, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock)
 {
     public const string StatusReceived = "received";
     public const string StatusCompleted = "completed";
@@ -65,7 +65,8 @@ public sealed class PrivacyHandler(
                 Instances = record.Instances + await instances.DeleteForCustomerAsync(customer, cancellationToken),
                 Deliveries = record.Deliveries + await deliveries.DeleteForCustomerAsync(customer, cancellationToken),
             };
-            await orders.DeleteForCustomerAsync(request.ShopDomain, customer, cancellationToken);
+            await orders.DeleteForCustomerAsync(customer, cancellationToken);
+            await interests.DeleteForCustomerAsync(customer, cancellationToken);
             await profiles.DeleteAsync(customer, cancellationToken);
         }
 

@@ -8,6 +8,10 @@ namespace Nudge.Core.Pipeline;
 /// <summary>Reads a platform's Admin API: the records of one resource updated in a time window, each as raw JSON.</summary>
 public interface IShopAdminApi
 {
+    /// <summary>The platform whose shops this client reads (<c>shopify</c>, <c>woocommerce</c>).</summary>
+    string Platform { get; }
+
+    /// <summary><paramref name="resource"/> is <c>customers</c> or <c>orders</c>; records come in the platform's webhook shape.</summary>
     IAsyncEnumerable<ReadOnlyMemory<byte>> ListUpdatedAsync(ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 }
 
@@ -21,12 +25,24 @@ public interface IReconcileCursorStore
 
 public sealed record ReconcileReport(int Shops, int Read, int Filled);
 
+/// <summary>How one platform's Admin API records map to events: through its webhook parser, as these topics.</summary>
+public sealed record ReconcileMapping(string SignupTopic, string UpdateTopic, string OrderTopic, Func<string, string, string, ReadOnlyMemory<byte>, IngestParse> Parse)
+{
+    public static IReadOnlyDictionary<string, ReconcileMapping> All { get; } = new Dictionary<string, ReconcileMapping>
+    {
+        [ShopifyWebhook.Platform] = new(ShopifyWebhook.Topics.CustomersCreate, ShopifyWebhook.Topics.CustomersUpdate, ShopifyWebhook.Topics.OrdersCreate,
+            (topic, shop, id, body) => ShopifyWebhook.Parse(topic, shop, id, body.Span)),
+        [WooCommerceWebhook.Platform] = new(WooCommerceWebhook.Topics.CustomerCreated, WooCommerceWebhook.Topics.CustomerUpdated, WooCommerceWebhook.Topics.OrderCreated,
+            (topic, shop, id, body) => WooCommerceWebhook.Parse(topic, shop, id, body.Span)),
+    };
+}
+
 /// <summary>
 /// Fills the gaps lost webhooks leave: reads the customers and orders a shop's Admin API reports as updated since the
 /// last run, and ingests any signup, order or contact change the event store does not hold yet. Records younger than
 /// <see cref="Lag"/> are left to their webhooks; ids are deterministic per record, so runs never add a gap twice.
 /// </summary>
-public sealed class ReconcileHandler(ShopRegistry shops, IShopAdminApi admin, IReconcileCursorStore cursors, IEventStore events, IProfileStore profiles, IngestHandler ingest, TimeProvider clock)
+public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminApi> adminApis, IReconcileCursorStore cursors, IEventStore events, IProfileStore profiles, IngestHandler ingest, TimeProvider clock)
 {
     public static readonly TimeSpan Lag = TimeSpan.FromMinutes(10);
 
@@ -36,8 +52,11 @@ public sealed class ReconcileHandler(ShopRegistry shops, IShopAdminApi admin, IR
     public async Task<ReconcileReport> RunAsync(CancellationToken cancellationToken)
     {
         int polled = 0, read = 0, filled = 0;
-        foreach (var shop in shops.All.Where(s => s.CanReconcile && s.Platform == ShopifyWebhook.Platform))
+        var apis = adminApis.ToDictionary(a => a.Platform);
+        foreach (var shop in shops.All.Where(s => s.CanReconcile && apis.ContainsKey(s.Platform) && ReconcileMapping.All.ContainsKey(s.Platform)))
         {
+            var admin = apis[shop.Platform];
+            var map = ReconcileMapping.All[shop.Platform];
             var to = clock.GetUtcNow() - Lag;
             var from = await cursors.GetAsync(shop, cancellationToken) ?? to - FirstLookBack;
             if (from >= to)
@@ -48,13 +67,13 @@ public sealed class ReconcileHandler(ShopRegistry shops, IShopAdminApi admin, IR
             await foreach (var record in admin.ListUpdatedAsync(shop, "customers", from, to, cancellationToken))
             {
                 read++;
-                filled += await FillCustomerAsync(shop, record, from, cancellationToken);
+                filled += await FillCustomerAsync(shop, map, record, from, cancellationToken);
             }
 
             await foreach (var record in admin.ListUpdatedAsync(shop, "orders", from, to, cancellationToken))
             {
                 read++;
-                filled += await FillAsync(shop, ShopifyWebhook.Topics.OrdersCreate, $"order:{IdOf(record)}", record, from, cancellationToken);
+                filled += await FillAsync(shop, map, map.OrderTopic, $"order:{IdOf(record)}", record, from, cancellationToken);
             }
 
             await cursors.SetAsync(shop, to, cancellationToken);
@@ -64,16 +83,16 @@ public sealed class ReconcileHandler(ShopRegistry shops, IShopAdminApi admin, IR
         return new ReconcileReport(polled, read, filled);
     }
 
-    private async Task<int> FillCustomerAsync(ShopAccount shop, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
+    private async Task<int> FillCustomerAsync(ShopAccount shop, ReconcileMapping map, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
     {
         var id = IdOf(record);
-        var filled = await FillAsync(shop, ShopifyWebhook.Topics.CustomersCreate, $"customer:{id}", record, from, cancellationToken);
+        var filled = await FillAsync(shop, map, map.SignupTopic, $"customer:{id}", record, from, cancellationToken);
         if (filled > 0)
         {
             return filled; // the signup just filled carries the same contact data
         }
 
-        if (ShopifyWebhook.Parse(ShopifyWebhook.Topics.CustomersUpdate, shop.Domain, "probe", record.Span) is not IngestParse.Mapped { Event: var update })
+        if (map.Parse(map.UpdateTopic, shop.Domain, "probe", record) is not IngestParse.Mapped { Event: var update })
         {
             return filled;
         }
@@ -84,22 +103,22 @@ public sealed class ReconcileHandler(ShopRegistry shops, IShopAdminApi admin, IR
             return filled; // the profile already has this version (or a newer one)
         }
 
-        return filled + await FillAsync(shop, ShopifyWebhook.Topics.CustomersUpdate, $"customer:{id}:{update.OccurredAt.ToUnixTimeSeconds()}", record, DateTimeOffset.MinValue, cancellationToken);
+        return filled + await FillAsync(shop, map, map.UpdateTopic, $"customer:{id}:{update.OccurredAt.ToUnixTimeSeconds()}", record, DateTimeOffset.MinValue, cancellationToken);
     }
 
     /// <summary>
     /// Ingests the record as <paramref name="topic"/> unless an event of that type about that subject is already held,
     /// or it happened before <paramref name="from"/> (an old customer updated today did not just sign up).
     /// </summary>
-    private async Task<int> FillAsync(ShopAccount shop, string topic, string key, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
+    private async Task<int> FillAsync(ShopAccount shop, ReconcileMapping map, string topic, string key, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
     {
         var deliveryId = $"reconcile:{key}";
-        if (ShopifyWebhook.Parse(topic, shop.Domain, deliveryId, record.Span) is not IngestParse.Mapped { Event: var evt } || evt.OccurredAt < from)
+        if (map.Parse(topic, shop.Domain, deliveryId, record) is not IngestParse.Mapped { Event: var evt } || evt.OccurredAt < from)
         {
             return 0;
         }
 
-        if (topic != ShopifyWebhook.Topics.CustomersUpdate && await events.HasSubjectAsync(evt.Customer, evt.Type, evt.SubjectId!, cancellationToken))
+        if (topic != map.UpdateTopic && await events.HasSubjectAsync(evt.Customer, evt.Type, evt.SubjectId!, cancellationToken))
         {
             return 0;
         }

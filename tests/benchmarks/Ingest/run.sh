@@ -2,6 +2,7 @@
 # Ingest load benchmark: bare Kestrel vs the real ingest path, p99 at half the max rate, storage operations per
 # event, duplicates processed. Everything on 127.0.0.1; bounded in count and time (about 3 minutes).
 # Usage: tests/benchmarks/Ingest/run.sh [customers=100000] [seconds=60]
+#        AZURITE_IN_MEMORY=1 tests/benchmarks/Ingest/run.sh ...   (Azurite without disk persistence, to tell its stalls from ours)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
@@ -26,7 +27,16 @@ app_bin="functions/Nudge.App/bin/Release/net10.0/Nudge.App"
 bench_bin="tests/benchmarks/Ingest/bin/Release/net10.0/Nudge.Bench.Ingest"
 
 if (exec 3<>/dev/tcp/127.0.0.1/10312) 2>/dev/null; then echo "port 10312 is taken: is another benchmark running?"; exit 1; fi
-az_pid="$(scripts/azurite.sh start "$work/azurite" 10310 10311 10312)"; pids+=("$az_pid")
+if [[ "${AZURITE_IN_MEMORY:-0}" == 1 ]]; then
+  scripts/azurite.sh install
+  .tools/azurite/node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --loose --inMemoryPersistence \
+    --blobHost 127.0.0.1 --blobPort 10310 --queueHost 127.0.0.1 --queuePort 10311 --tableHost 127.0.0.1 --tablePort 10312 >"$work/azurite.log" 2>&1 &
+  az_pid=$!
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/10312) 2>/dev/null && break; sleep 0.1; done
+else
+  az_pid="$(scripts/azurite.sh start "$work/azurite" 10310 10311 10312)"
+fi
+pids+=("$az_pid")
 direct="$(scripts/azurite.sh connection-string 10310 10311 10312)"
 proxied="$(scripts/azurite.sh connection-string 10313 10314 10315)"
 
