@@ -68,7 +68,7 @@ public class DeliveryReliabilityTests
         await Assert.ThrowsAsync<OperationCanceledException>(() => handler.HandleAsync(message, CancellationToken.None));
         var interrupted = await RowAsync(p, message);
         var whileClaimed = await handler.HandleAsync(message, CancellationToken.None);
-        p.Time.Advance(DeliveryHandler.ClaimLease + TimeSpan.FromSeconds(1));
+        p.Time.Advance(DeliveryRetryPolicy.Default.ClaimLease + TimeSpan.FromSeconds(1));
         var resumed = await handler.HandleAsync(message, CancellationToken.None);
 
         Assert.Equal(DeliveryStatus.Sending, interrupted.Status);
@@ -85,7 +85,7 @@ public class DeliveryReliabilityTests
         var (p, handler, message, _, _) = await SetUpAsync(provider);
 
         await Assert.ThrowsAsync<OperationCanceledException>(() => handler.HandleAsync(message, CancellationToken.None));
-        p.Time.Advance(DeliveryHandler.ClaimLease + TimeSpan.FromSeconds(1));
+        p.Time.Advance(DeliveryRetryPolicy.Default.ClaimLease + TimeSpan.FromSeconds(1));
         var resumed = await handler.HandleAsync(message, CancellationToken.None);
         var again = await handler.HandleAsync(message, CancellationToken.None);
 

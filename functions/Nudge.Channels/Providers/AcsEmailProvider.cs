@@ -50,13 +50,13 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
             return Classify(response);
         }
 
-        var operationId = Json(response)?["id"]?.GetValue<string>() ?? ProviderKeys.AsGuid(request.IdempotencyKey);
+        var operationId = ProviderResponses.Json(response)?["id"]?.GetValue<string>() ?? ProviderKeys.AsGuid(request.IdempotencyKey);
         if (!response.Headers.TryGetValue("Operation-Location", out var location) || !Uri.TryCreate(location, UriKind.Absolute, out var operationUri))
         {
             return new ProviderResult(ProviderStatus.Transient, operationId, "ACS Email accepted the request without an Operation-Location to poll");
         }
 
-        return await PollAsync(operationUri, operationId, RetryAfter.Parse(HeaderOrNull(response, "Retry-After"), clock.GetUtcNow()), cancellationToken);
+        return await PollAsync(operationUri, operationId, ProviderResponses.RetryAfterOf(response, clock), cancellationToken);
     }
 
     private async Task<ProviderResult> PollAsync(Uri operation, string operationId, TimeSpan? firstWait, CancellationToken cancellationToken)
@@ -84,7 +84,7 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
                 return Classify(response) with { MessageId = operationId };
             }
 
-            var json = Json(response);
+            var json = ProviderResponses.Json(response);
             var status = json?["status"]?.GetValue<string>();
             switch (status)
             {
@@ -100,36 +100,22 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
                 return new ProviderResult(ProviderStatus.Transient, operationId, $"ACS Email operation still {status} after {maxPoll.TotalSeconds:0} s");
             }
 
-            wait = RetryAfter.Parse(HeaderOrNull(response, "Retry-After"), clock.GetUtcNow()) ?? TimeSpan.FromSeconds(1);
+            wait = ProviderResponses.RetryAfterOf(response, clock) ?? TimeSpan.FromSeconds(1);
         }
     }
 
     private ProviderResult Classify(Response response)
     {
-        var reason = $"ACS Email answered {response.Status}: {ErrorOf(Json(response))}";
+        var reason = $"ACS Email answered {response.Status}: {ErrorOf(ProviderResponses.Json(response))}";
         return response.Status switch
         {
-            429 or 408 or >= 500 or 401 or 403 => new ProviderResult(ProviderStatus.Transient, null, reason, RetryAfter.Parse(HeaderOrNull(response, "Retry-After"), clock.GetUtcNow())),
+            429 or 408 or >= 500 or 401 or 403 => new ProviderResult(ProviderStatus.Transient, null, reason, ProviderResponses.RetryAfterOf(response, clock)),
             _ => new ProviderResult(ProviderStatus.Permanent, null, reason),
         };
     }
 
     private static string ErrorOf(JsonNode? json) =>
         json?["error"] is { } error ? $"{error["code"]?.GetValue<string>()} {error["message"]?.GetValue<string>()}".Trim() : "no error detail";
-
-    private static JsonNode? Json(Response response)
-    {
-        try
-        {
-            return response.Content.ToArray().Length == 0 ? null : JsonNode.Parse(response.Content.ToString());
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? HeaderOrNull(Response response, string name) => response.Headers.TryGetValue(name, out var value) ? value : null;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -47,15 +47,7 @@ public sealed class AcsSmsProvider(HttpPipeline pipeline, Uri endpoint, string s
         }
 
         var response = message.Response;
-        JsonNode? json;
-        try
-        {
-            json = response.Content.ToArray().Length == 0 ? null : JsonNode.Parse(response.Content.ToString());
-        }
-        catch (JsonException)
-        {
-            json = null;
-        }
+        var json = ProviderResponses.Json(response);
 
         if (response.Status == 202 && json?["value"]?[0] is { } result)
         {
@@ -70,7 +62,7 @@ public sealed class AcsSmsProvider(HttpPipeline pipeline, Uri endpoint, string s
 
         var error = $"ACS SMS answered {response.Status}: {json?["error"]?["code"]?.GetValue<string>()} {json?["error"]?["message"]?.GetValue<string>()}".Trim();
         return response.Status is 429 or 408 or >= 500 or 401 or 403
-            ? new ProviderResult(ProviderStatus.Transient, null, error, RetryAfter.Parse(response.Headers.TryGetValue("Retry-After", out var after) ? after : null, clock.GetUtcNow()))
+            ? new ProviderResult(ProviderStatus.Transient, null, error, ProviderResponses.RetryAfterOf(response, clock))
             : new ProviderResult(ProviderStatus.Permanent, null, error);
     }
 }

@@ -75,3 +75,22 @@ public static class RetryAfter
             : null;
     }
 }
+
+/// <summary>Reading provider responses: the JSON body (null when empty or not JSON) and the Retry-After wait.</summary>
+public static class ProviderResponses
+{
+    public static System.Text.Json.Nodes.JsonNode? Json(Azure.Response response)
+    {
+        try
+        {
+            return response.Content.ToArray().Length == 0 ? null : System.Text.Json.Nodes.JsonNode.Parse(response.Content.ToString());
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static TimeSpan? RetryAfterOf(Azure.Response response, TimeProvider clock) =>
+        RetryAfter.Parse(response.Headers.TryGetValue("Retry-After", out var value) ? value : null, clock.GetUtcNow());
+}

@@ -86,7 +86,7 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
         }
 
         var response = http.Response;
-        var json = Parse(response);
+        var json = ProviderResponses.Json(response);
         if (response.Status is >= 200 and < 300)
         {
             var code = json?["statusCode"]?.GetValue<string>();
@@ -108,7 +108,7 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
         return response.Status switch
         {
             429 or 408 or >= 500 or 401 or 403 => new ProviderResult(ProviderStatus.Transient, null, error,
-                RetryAfter.Parse(response.Headers.TryGetValue("Retry-After", out var after) ? after : null, clock.GetUtcNow())),
+                ProviderResponses.RetryAfterOf(response, clock)),
             _ => new ProviderResult(ProviderStatus.Permanent, null, error),
         };
     }
@@ -130,17 +130,6 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
         return digits.StartsWith("82", StringComparison.Ordinal) && phone.TrimStart().StartsWith('+') ? "0" + digits[2..] : digits;
     }
 
-    private static JsonNode? Parse(Response response)
-    {
-        try
-        {
-            return response.Content.ToArray().Length == 0 ? null : JsonNode.Parse(response.Content.ToString());
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }
 
 /// <summary>Solapi account settings (section <c>Nudge:Sms</c> / <c>Nudge:Kakao</c> with <c>Provider=solapi</c>).</summary>

@@ -16,6 +16,7 @@ public sealed class ProviderThrottle(string bucket, IReadOnlyList<RateLimit> lim
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
 
     private readonly TimeSpan _interval = RateSchedule.Interval(limits);
+    private readonly TimeSpan _tolerance = RateSchedule.LatenessTolerance(limits);
     private readonly Queue<DateTimeOffset> _slots = new();
     private readonly SemaphoreSlim _refill = new(1, 1);
 
@@ -24,9 +25,9 @@ public sealed class ProviderThrottle(string bucket, IReadOnlyList<RateLimit> lim
     /// <summary>Waits for a send slot and returns null, or returns the real time at which a slot frees up (nothing reserved).</summary>
     public async Task<DateTimeOffset?> AcquireAsync(CancellationToken cancellationToken)
     {
-        // A send may leave at most a quarter interval after its slot; later, the slot is dropped and another taken,
-        // so a slow worker never squeezes its send next to the following one.
-        var tolerance = _interval / 4;
+        // A send may leave at most half the spacing margin (of the shortest period) after its slot; later, the slot
+        // is dropped and another taken, so late sends can never squeeze more than the limit into a window.
+        var tolerance = _tolerance;
         while (true)
         {
             DateTimeOffset slot;

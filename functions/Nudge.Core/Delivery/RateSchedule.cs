@@ -37,9 +37,19 @@ public sealed record RateLimit(int Count, TimeSpan Period)
 /// </summary>
 public static class RateSchedule
 {
-    /// <summary>The spacing that honours every limit, widened by <paramref name="margin"/> for network jitter.</summary>
-    public static TimeSpan Interval(IEnumerable<RateLimit> limits, double margin = 0.05) =>
-        TimeSpan.FromTicks((long)(limits.Max(l => l.Period.Ticks / (double)l.Count) * (1 + margin)));
+    /// <summary>How much wider than Period/Count the slots are spaced.</summary>
+    public const double Margin = 0.05;
+
+    /// <summary>The spacing that honours every limit, widened by <see cref="Margin"/>.</summary>
+    public static TimeSpan Interval(IEnumerable<RateLimit> limits) =>
+        TimeSpan.FromTicks((long)(limits.Max(l => l.Period.Ticks / (double)l.Count) * (1 + Margin)));
+
+    /// <summary>
+    /// How late after its slot a send may still leave. Slots spaced Period·(1+m)/Count put fewer than Count of them
+    /// in any window of Period + m·Period, so sends at most m·Period late (half that, for jitter) stay within the limit.
+    /// </summary>
+    public static TimeSpan LatenessTolerance(IEnumerable<RateLimit> limits) =>
+        TimeSpan.FromTicks((long)(limits.Min(l => l.Period.Ticks) * Margin / 2));
 
     /// <summary>The reservation and the new next-free instant (unchanged when nothing is granted).</summary>
     public static (RateReservation Reservation, DateTimeOffset NextFree) Reserve(DateTimeOffset? nextFree, TimeSpan interval, int count, DateTimeOffset now, TimeSpan maxWait)

@@ -34,6 +34,9 @@ public enum DeliveryHandling
 /// <summary>How often and how patiently a transient failure is retried before the delivery is dead-lettered.</summary>
 public sealed record DeliveryRetryPolicy(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay)
 {
+    /// <summary>How long a claiming worker is presumed alive: longer than any provider call with its polling.</summary>
+    public TimeSpan ClaimLease { get; init; } = TimeSpan.FromMinutes(2);
+
     public static DeliveryRetryPolicy Default { get; } = new(5, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(30));
 
     /// <summary>Exponential backoff with a deterministic jitter (the delivery id seeds it, so retries spread out).</summary>
@@ -63,9 +66,6 @@ public sealed class DeliveryHandler(
     IDeliveryDeadLetters? deadLetters = null,
     DeliveryRetryPolicy? retryPolicy = null)
 {
-    /// <summary>How long a claiming worker is presumed alive: longer than any provider call with its polling.</summary>
-    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
-
     private readonly DeliveryRetryPolicy _retry = retryPolicy ?? DeliveryRetryPolicy.Default;
 
     public async Task<DeliveryHandling> HandleAsync(DeliveryMessage message, CancellationToken cancellationToken)
@@ -111,7 +111,7 @@ public sealed class DeliveryHandler(
             return DeliveryHandling.InProgress;
         }
 
-        var claimed = record with { Status = DeliveryStatus.Sending, Attempts = record.Attempts + 1, ClaimedUntil = now + ClaimLease };
+        var claimed = record with { Status = DeliveryStatus.Sending, Attempts = record.Attempts + 1, ClaimedUntil = now + _retry.ClaimLease };
         var claimVersion = await deliveries.TryUpdateVersionedAsync(claimed, row.Version, cancellationToken);
         if (claimVersion is null)
         {

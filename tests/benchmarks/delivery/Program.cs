@@ -1,0 +1,234 @@
+// Delivery throughput benchmark: N queued deliveries through concurrent workers (the real DeliveryHandler, the
+// channel router with its shared rate slots, the ACS SMS client) to a provider stub with fixed latency, against a
+// sequential sender in the same run; then a crash phase that kills workers between the provider call and the log
+// write and counts messages that reached the provider twice. Storage is Azurite (NUDGE_TEST_STORAGE).
+// Usage: dotnet run -c Release -- [messages=100000] [rate=300] [workers=64] [latencyMs=50] [crashMessages=2000] [maxSecondsPerPhase=3600]
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Options;
+using Nudge.Channels;
+using Nudge.Channels.Providers;
+using Nudge.Channels.Routing;
+using Nudge.Channels.Templates;
+using Nudge.Core;
+using Nudge.Core.Customers;
+using Nudge.Core.Delivery;
+using Nudge.Core.Pipeline;
+using Nudge.Core.Time;
+using Nudge.Storage;
+using Nudge.Testing;
+
+var arg = (int i, int fallback) => args.Length > i && int.TryParse(args[i], out var v) ? v : fallback;
+var messages = arg(0, 100_000);
+var rate = arg(1, 300);
+var workers = arg(2, 64);
+var latency = TimeSpan.FromMilliseconds(arg(3, 50));
+var crashMessages = arg(4, 2_000);
+var maxPhase = TimeSpan.FromSeconds(arg(5, 3600));
+const int Customers = 1000;
+
+await using var stubs = await ProviderStubs.StartAsync();
+stubs.Latency = latency;
+var clients = TestStorage.Clients();
+var clock = new VirtualClock(TimeProvider.System, new ClockAnchor(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 1));
+var options = Options.Create(new ChannelOptions { SenderName = "벤치샵", OptOutNumber = "080-000-0000", PublicBaseUrl = "https://bench.example", LinkSecret = "bench-link-secret-0001", CallbackKey = "bench-callback-0001" });
+var builder = new MessageBuilder(new EmbeddedTemplateStore(), new LinkTokens(options), options);
+
+Console.WriteLine($"# delivery benchmark: {messages} messages, allowed {rate}/s, {workers} workers, provider latency {latency.TotalMilliseconds} ms");
+
+// Sequential baseline: one worker, one message at a time, no rate limit, for 15 s.
+var baseline = await RunAsync("sequential", Math.Min(messages, 2000), workers: 1, limit: null, crashEvery: 0, TimeSpan.FromSeconds(15), dedupingProvider: true);
+var concurrent = await RunAsync("concurrent", messages, workers, limit: rate, crashEvery: 0, maxPhase, dedupingProvider: true);
+var crashAcs = await RunAsync("crashes, ACS (dedupes by key)", crashMessages, workers, limit: rate, crashEvery: 10, maxPhase, dedupingProvider: true);
+var crashSolapi = await RunAsync("crashes, Solapi (no key)", crashMessages, workers, limit: rate, crashEvery: 10, maxPhase, dedupingProvider: false);
+
+var routerOnly = await RouterOnlyAsync(Math.Max(1000, 10 * rate), workers, rate);
+
+Console.WriteLine();
+Console.WriteLine($"channel layer alone (router + shared slots + ACS SMS client, no delivery log): achieved / allowed {routerOnly.Rate / rate:0.000} ({routerOnly.Rate:0.0}/s of {rate}/s), max in 1 s {routerOnly.MaxInSecond}, over the limit {Math.Max(0, routerOnly.MaxInSecond - rate)}");
+Console.WriteLine($"achieved / allowed rate: {concurrent.Rate / rate:0.000} ({concurrent.Rate:0.0}/s of {rate}/s); max in any 1 s window: {concurrent.MaxInSecond} (limit {rate}); over the limit: {Math.Max(0, concurrent.MaxInSecond - rate)}");
+Console.WriteLine($"concurrent / sequential: {concurrent.Rate / baseline.Rate:0.0}x ({concurrent.Rate:0.0}/s vs {baseline.Rate:0.0}/s)");
+Console.WriteLine($"duplicates after injected crashes: ACS {crashAcs.Duplicates} ({crashAcs.Crashes} crashes, {crashAcs.Unconfirmed} unconfirmed), Solapi {crashSolapi.Duplicates} ({crashSolapi.Crashes} crashes, {crashSolapi.Unconfirmed} unconfirmed)");
+
+async Task<Result> RunAsync(string name, int count, int workers, int? limit, int crashEvery, TimeSpan maxTime, bool dedupingProvider)
+{
+    var names = new StorageNames(TestStorage.NewPrefix());
+    await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
+    var profiles = new TableProfileStore(clients.Tables, names);
+    var deliveries = new TableDeliveryLog(clients.Tables, names);
+    var queue = new StorageWorkQueue(clients.Queues, names, clock);
+    var settings = new PipelineSettings(TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul"));
+    var suppressions = new TableSuppressionList(clients.Tables, names, clock);
+
+    // Set-up: customers, delivery rows (batched per customer) and queue messages.
+    await Parallel.ForEachAsync(Enumerable.Range(0, Customers), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (c, ct) =>
+        await profiles.TrySaveAsync(new CustomerProfile { Key = new CustomerKey("bench", $"c{c}"), Phone = $"+8210{c:D8}", FirstName = "벤치", Consent = new MarketingConsent(true, true, true) }, null, ct));
+    var ids = Enumerable.Range(0, count).Select(i => (Customer: new CustomerKey("bench", $"c{i % Customers}"), Id: DeliveryId.For($"{name}/{i}", 0, 0))).ToArray();
+    var table = clients.Tables.GetTableClient(names.Deliveries);
+    await Parallel.ForEachAsync(ids.GroupBy(x => x.Customer), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (group, ct) =>
+    {
+        foreach (var chunk in group.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(x => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(TableKey.For(x.Customer), x.Id)
+            {
+                ["Platform"] = "bench", ["CustomerId"] = x.Customer.CustomerId, ["JourneyId"] = "bench", ["StepIndex"] = 0, ["Channel"] = Channels.Sms,
+                ["Template"] = "consent-withdrawn-sms", ["Class"] = "transactional", ["Status"] = DeliveryStatus.Queued, ["ScheduledFor"] = DateTimeOffset.UtcNow, ["Attempts"] = 0,
+            })), ct);
+        }
+    });
+    await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (x, ct) =>
+        await queue.EnqueueDeliveryAsync(Channels.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id), null, ct));
+
+    var requestsBefore = stubs.Requests;
+    var acceptedBefore = stubs.Accepted.Count;
+    var arrivalsFrom = DateTimeOffset.UtcNow;
+    IProvider provider = dedupingProvider
+        ? new AcsSmsProvider(AcsClientOptions.Build(new AcsClientOptions(TimeSpan.FromSeconds(30)), null, ProviderStubs.AcsAccessKey, TimeProvider.System), stubs.BaseAddress, "+18005550100", "2021-03-07", TimeProvider.System)
+        : new SolapiProvider(HttpPipelineBuilder.Build(new AcsClientOptions(TimeSpan.FromSeconds(30))), new SolapiSettings(stubs.BaseAddress, ProviderStubs.SolapiKey, ProviderStubs.SolapiSecret, "0212345678", null), TimeProvider.System);
+    var throttle = limit is { } l ? new ProviderThrottle($"{names.Prefix}-sms", [new RateLimit(l, TimeSpan.FromSeconds(1))], new TableRateLimitStore(clients.Tables, names), TimeProvider.System) : null;
+    var lane = new ProviderLane<ISmsProvider>((ISmsProvider)provider, throttle, new CircuitBreaker(1000, TimeSpan.FromSeconds(1), TimeProvider.System));
+    var router = new ChannelRouter(builder, new ProviderLanes([], [lane], null), clock);
+    var crashes = 0;
+    var sender = new CrashingSender(router, crashEvery, () => Interlocked.Increment(ref crashes));
+    var handler = new DeliveryHandler(deliveries, profiles, sender, queue, settings, clock, suppressions, null,
+        DeliveryRetryPolicy.Default with { ClaimLease = TimeSpan.FromSeconds(3) });
+    var queueClient = clients.Queues.GetQueueClient(names.DeliveryQueue(Channels.Sms));
+    var outcomes = new ConcurrentDictionary<DeliveryHandling, int>();
+    var final = 0;
+    var watch = Stopwatch.StartNew();
+    using var stop = new CancellationTokenSource(maxTime);
+    using var progress = new Timer(_ => Console.WriteLine($"  {name}: {Volatile.Read(ref final)}/{count} after {watch.Elapsed.TotalSeconds:0} s"), null, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(15));
+
+    await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
+    {
+        while (!stop.IsCancellationRequested && Volatile.Read(ref final) < count)
+        {
+            var batch = (await queueClient.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(60))).Value;
+            if (batch.Length == 0)
+            {
+                await Task.Delay(50);
+                continue;
+            }
+
+            foreach (var item in batch)
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                try
+                {
+                    var message = JsonSerializer.Deserialize<DeliveryMessage>(item.Body.ToString(), NudgeJson.Options)!;
+                    var outcome = await handler.HandleAsync(message, CancellationToken.None);
+                    outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+                    if (outcome is DeliveryHandling.Sent or DeliveryHandling.Unconfirmed or DeliveryHandling.Failed or DeliveryHandling.Suppressed)
+                    {
+                        Interlocked.Increment(ref final);
+                    }
+
+                    await queueClient.DeleteMessageAsync(item.MessageId, item.PopReceipt);
+                }
+                catch (Azure.RequestFailedException e) when (e.Status is 404 or 400)
+                {
+                    // The lease ran out and another worker holds the message now: it will delete it.
+                }
+                catch (SimulatedCrash)
+                {
+                    // The worker "died" after the provider call: no log write, no delete; the message comes back.
+                }
+            }
+        }
+    }));
+
+    watch.Stop();
+    var sent = outcomes.GetValueOrDefault(DeliveryHandling.Sent);
+    var arrivals = stubs.Arrivals.Where(a => a >= arrivalsFrom).OrderBy(a => a).ToArray();
+    var maxInSecond = MaxInWindow(arrivals, TimeSpan.FromSeconds(1));
+    var accepted = stubs.Accepted.Skip(acceptedBefore).ToArray();
+    var duplicates = accepted.Select(a => a.Route == "solapi" ? a.Body["customFields"]!["deliveryId"]!.GetValue<string>() : a.Body["smsSendOptions"]!["tag"]!.GetValue<string>())
+        .GroupBy(id => id).Count(g => g.Count() > 1);
+    var result = new Result(name, sent / watch.Elapsed.TotalSeconds, maxInSecond, duplicates, crashes, outcomes.GetValueOrDefault(DeliveryHandling.Unconfirmed));
+    Console.WriteLine($"{name}: {final}/{count} final ({sent} sent, {result.Unconfirmed} unconfirmed) in {watch.Elapsed.TotalSeconds:0.0} s = {result.Rate:0.0}/s; " +
+        $"provider requests {stubs.Requests - requestsBefore}, max in 1 s {maxInSecond}, crashes {crashes}, duplicates {duplicates}; outcomes {string.Join(", ", outcomes.Select(o => $"{o.Key}={o.Value}"))}");
+    return result;
+}
+
+async Task<Result> RouterOnlyAsync(int count, int workers, int limit)
+{
+    var names = new StorageNames(TestStorage.NewPrefix());
+    await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
+    var provider = new AcsSmsProvider(AcsClientOptions.Build(new AcsClientOptions(TimeSpan.FromSeconds(30)), null, ProviderStubs.AcsAccessKey, TimeProvider.System), stubs.BaseAddress, "+18005550100", "2021-03-07", TimeProvider.System);
+    var throttle = new ProviderThrottle($"{names.Prefix}-router", [new RateLimit(limit, TimeSpan.FromSeconds(1))], new TableRateLimitStore(clients.Tables, names), TimeProvider.System);
+    var router = new ChannelRouter(builder, new ProviderLanes([], [new ProviderLane<ISmsProvider>(provider, throttle, new CircuitBreaker(1000, TimeSpan.FromSeconds(1), TimeProvider.System))], null), clock);
+    var profile = new CustomerProfile { Key = new CustomerKey("bench", "r"), Phone = "+821000000001", Consent = new MarketingConsent(true, true, true) };
+    var from = DateTimeOffset.UtcNow;
+    var next = -1;
+    var sent = 0;
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            var message = new OutboundMessage(DeliveryId.For($"router/{i}", 0, 0), Channels.Sms, "consent-withdrawn-sms", MessageClass.Transactional, profile) { ScheduledFor = from };
+            SendOutcome outcome;
+            while ((outcome = await router.SendAsync(message, CancellationToken.None)).RetryAt is not null)
+            {
+                await Task.Delay(20);
+            }
+
+            if (outcome.Sent)
+            {
+                Interlocked.Increment(ref sent);
+            }
+        }
+    }));
+    watch.Stop();
+    var arrivals = stubs.Arrivals.Where(a => a >= from).OrderBy(a => a).ToArray();
+    var result = new Result("router only", sent / watch.Elapsed.TotalSeconds, MaxInWindow(arrivals, TimeSpan.FromSeconds(1)), 0, 0, 0);
+    Console.WriteLine($"router only: {sent}/{count} sent in {watch.Elapsed.TotalSeconds:0.0} s = {result.Rate:0.0}/s; max in 1 s {result.MaxInSecond}");
+    return result;
+}
+
+static int MaxInWindow(DateTimeOffset[] times, TimeSpan window)
+{
+    var max = 0;
+    for (int start = 0, end = 0; end < times.Length; end++)
+    {
+        while (times[end] - times[start] >= window)
+        {
+            start++;
+        }
+
+        max = Math.Max(max, end - start + 1);
+    }
+
+    return max;
+}
+
+record Result(string Name, double Rate, int MaxInSecond, int Duplicates, int Crashes, int Unconfirmed);
+
+sealed class SimulatedCrash() : Exception("simulated crash between the provider call and the log write");
+
+/// <summary>Every n-th send "crashes" after the provider accepted it, before the worker could record it.</summary>
+sealed class CrashingSender(IChannelSender inner, int crashEvery, Func<int> onCrash) : IChannelSender
+{
+    private int _calls;
+
+    public async Task<SendOutcome> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var outcome = await inner.SendAsync(message, cancellationToken);
+        if (crashEvery > 0 && !message.Resumed && outcome.Sent && Interlocked.Increment(ref _calls) % crashEvery == 0)
+        {
+            onCrash();
+            throw new SimulatedCrash();
+        }
+
+        return outcome;
+    }
+}
