@@ -48,6 +48,41 @@ param shopifyWebhookSecret string
 })
 param marketerApiKey string
 
+@description('Sender name every ad message carries after (광고), as the law requires: the shop\'s name (Nudge__Channels__SenderName).')
+param senderName string
+
+@description('The free opt-out number ad messages end with, e.g. 080-123-4567 (Nudge__Channels__OptOutNumber).')
+param optOutNumber string
+
+@description('Public base URL for unsubscribe and click links, e.g. a custom domain. Empty: the function app\'s own https host name.')
+param publicBaseUrl string = ''
+
+@secure()
+@description('Key that signs unsubscribe and click-tracking links. Stored in Key Vault as link-secret.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param linkSecret string
+
+@secure()
+@description('Key provider callbacks (ACS Event Grid, Solapi) must present. Stored in Key Vault as callback-key.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param callbackKey string
+
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([
   512
@@ -141,6 +176,8 @@ var deploymentContainerName = toLower('app-package-${take(names.functionApp, 32)
 var secretNames = {
   shopifyWebhookSecret: 'shopify-webhook-secret'
   marketerApiKey: 'marketer-api-key'
+  linkSecret: 'link-secret'
+  callbackKey: 'callback-key'
 }
 
 // ---------------------------------------------------------------- resources
@@ -198,6 +235,8 @@ module keyVault 'app/key-vault.bicep' = {
     secrets: {
       '${secretNames.shopifyWebhookSecret}': shopifyWebhookSecret
       '${secretNames.marketerApiKey}': marketerApiKey
+      '${secretNames.linkSecret}': linkSecret
+      '${secretNames.callbackKey}': callbackKey
     }
   }
 }
@@ -296,6 +335,12 @@ module functionApp 'app/function-app.bicep' = {
       Nudge__DefaultTimeZone: defaultTimeZone
       Nudge__Email__AcsEndpoint: communication.outputs.endpoint
       Nudge__Email__SenderAddress: 'DoNotReply@${communication.outputs.senderDomain}'
+      Nudge__Channels__SenderName: senderName
+      Nudge__Channels__OptOutNumber: optOutNumber
+      Nudge__Channels__LinkSecret: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[secretNames.linkSecret]})'
+      Nudge__Channels__CallbackKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[secretNames.callbackKey]})'
+      // Empty: the app builds its links on its own host name (WEBSITE_HOSTNAME, set by the platform).
+      Nudge__Channels__PublicBaseUrl: publicBaseUrl
     }
   }
   dependsOn: [

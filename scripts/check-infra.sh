@@ -422,6 +422,12 @@ required_settings = [
     "Nudge__DefaultTimeZone",
     "Nudge__Email__AcsEndpoint",
     "Nudge__Email__SenderAddress",
+    # With an email provider configured the channel settings are required at start-up.
+    "Nudge__Channels__SenderName",
+    "Nudge__Channels__OptOutNumber",
+    "Nudge__Channels__PublicBaseUrl",
+    "Nudge__Channels__LinkSecret",
+    "Nudge__Channels__CallbackKey",
 ]
 for name in required_settings:
     if name not in settings:
@@ -445,7 +451,7 @@ for name, why in forbidden_settings.items():
     if name in settings:
         problem(f"app setting '{name}' must not be set in Azure ({why})")
 
-secret_name = re.compile(r"(secret|password|apikey|api_key|token)", re.IGNORECASE)
+secret_name = re.compile(r"(secret|password|apikey|api_key|token|callbackkey)", re.IGNORECASE)
 for name, value in settings.items():
     text = json.dumps(value)
     if re.search(r"AccountKey=|SharedAccessKey|SharedAccessSignature|listKeys\(|listkeys\(", text):

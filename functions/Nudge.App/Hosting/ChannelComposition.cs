@@ -30,6 +30,12 @@ public static class ChannelComposition
             .BindConfiguration(ChannelOptions.Section)
             .PostConfigure(o =>
             {
+                // In Azure the platform names the app's host in WEBSITE_HOSTNAME: links point there unless a public URL is set.
+                if (string.IsNullOrWhiteSpace(o.PublicBaseUrl) && configuration["WEBSITE_HOSTNAME"] is { Length: > 0 } host)
+                {
+                    o.PublicBaseUrl = $"https://{host}";
+                }
+
                 if (anyProvider)
                 {
                     return;
