@@ -166,7 +166,8 @@ public class ChannelRouterTests : IAsyncLifetime
         var store = new TableRateLimitStore(clients.Tables, names);
         var limit = new RateLimit(20, TimeSpan.FromSeconds(1));
         // Three "instances", each with its own throttle over the one shared bucket, each with many concurrent workers.
-        var lanes = Enumerable.Range(0, 3).Select(_ => new ProviderLane<ISmsProvider>(AcsSms(), new ProviderThrottle("acs-sms", [limit], store, TimeProvider.System),
+        var dispatched = new System.Collections.Concurrent.ConcurrentBag<DateTimeOffset>();
+        var lanes = Enumerable.Range(0, 3).Select(_ => new ProviderLane<ISmsProvider>(new DispatchClock(AcsSms(), dispatched), new ProviderThrottle("acs-sms", [limit], store, TimeProvider.System),
             new CircuitBreaker(5, TimeSpan.FromMinutes(1), TimeProvider.System))).ToArray();
         var routers = lanes.Select(l => new ChannelRouter(Builder(), new ProviderLanes([], [l], null), TimeProvider.System)).ToArray();
         var started = DateTimeOffset.UtcNow;
@@ -189,8 +190,24 @@ public class ChannelRouterTests : IAsyncLifetime
         var elapsed = DateTimeOffset.UtcNow - started;
         Assert.All(outcomes, o => Assert.True(o.Sent, o.FailureReason));
         Assert.Equal(60, _stubs.AcceptedOn("sms").Count());
-        var times = _stubs.Arrivals.OrderBy(t => t).Select(t => (t - started).TotalMilliseconds.ToString("0")).ToArray();
-        Assert.True(_stubs.MaxInWindow(TimeSpan.FromSeconds(1)) <= 20, string.Join(",", times));
+        // What the throttle controls is when requests leave: measured at the hand-off to the client, so connection
+        // set-up or a stalled test host (the stub runs in this process) cannot bunch the timestamps.
+        var times = dispatched.OrderBy(t => t).ToArray();
+        Assert.True(ProviderStubs.MaxInWindow(times, TimeSpan.FromSeconds(1)) <= 20, string.Join(",", times.Select(t => (t - started).TotalMilliseconds.ToString("0"))));
         Assert.True(elapsed >= TimeSpan.FromSeconds(2.5), $"60 sends at 20/s took only {elapsed}");
+    }
+
+    /// <summary>Records when the router hands a request to the client, then sends it.</summary>
+    private sealed class DispatchClock(ISmsProvider inner, System.Collections.Concurrent.ConcurrentBag<DateTimeOffset> dispatched) : ISmsProvider
+    {
+        public string Name => inner.Name;
+
+        public bool DedupesByKey => inner.DedupesByKey;
+
+        public Task<ProviderResult> SendAsync(SmsRequest request, CancellationToken cancellationToken)
+        {
+            dispatched.Add(DateTimeOffset.UtcNow);
+            return inner.SendAsync(request, cancellationToken);
+        }
     }
 }

@@ -257,9 +257,12 @@ public sealed class ProviderStubs : IAsyncDisposable
     private static string Digits(string phone) => new(phone.Where(char.IsAsciiDigit).ToArray());
 
     /// <summary>The most requests seen in any window of <paramref name="window"/> (sliding, by arrival).</summary>
-    public int MaxInWindow(TimeSpan window)
+    public int MaxInWindow(TimeSpan window) => MaxInWindow(Arrivals, window);
+
+    /// <summary>The most timestamps in any window of the given length.</summary>
+    public static int MaxInWindow(IEnumerable<DateTimeOffset> timestamps, TimeSpan window)
     {
-        var times = Arrivals.OrderBy(t => t).ToArray();
+        var times = timestamps.OrderBy(t => t).ToArray();
         var max = 0;
         var start = 0;
         for (var end = 0; end < times.Length; end++)
