@@ -29,6 +29,18 @@ public class JourneyShellTests
     }
 
     [Fact]
+    public async Task StartAsync_KnownAbsentButRacing_StillOneInstanceAndOneDeliveryRow()
+    {
+        var p = await Pipeline.CreateAsync();
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, knownAbsent: true)));
+
+        Assert.Equal(1, outcomes.Count(o => o == RunOutcome.Started));
+        Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ApplyAsync_CrashLeftAnOutbox_NextTouchCarriesItOut()
     {
         var p = await Pipeline.CreateAsync();

@@ -43,8 +43,10 @@ public sealed class JourneyEventHandler(
         var sends = await recentSends.ForAsync(evt.Customer, cancellationToken);
 
         var running = new List<JourneyInstance>();
+        var occupiedSlots = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var instance in instances.ListForCustomerAsync(evt.Customer, cancellationToken))
         {
+            occupiedSlots.Add(instance.Slot);
             // The event that started an instance is not also news to it (a redelivery would otherwise end it at once).
             if (!instance.IsEnded && instance.EntryEventId != evt.EventId)
             {
@@ -88,7 +90,9 @@ public sealed class JourneyEventHandler(
                 continue;
             }
 
-            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken) == RunOutcome.Started && journey.IsMarketing)
+            var knownAbsent = !occupiedSlots.Contains(JourneyInstance.SlotFor(journey.Id, key));
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent) == RunOutcome.Started
+                && journey.IsMarketing)
             {
                 activeMarketing++;
             }

@@ -22,12 +22,16 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
 {
     private const int MaxAttempts = 10;
 
-    public async Task<RunOutcome> StartAsync(JourneyDefinition definition, CustomerKey customer, CustomerContext context, EntryTrigger? trigger, CancellationToken cancellationToken)
+    /// <param name="knownAbsent">The caller just listed the customer's instances and this slot was empty: skip the read
+    /// (the insert still fails on a race, and the retry reads).</param>
+    public async Task<RunOutcome> StartAsync(
+        JourneyDefinition definition, CustomerKey customer, CustomerContext context, EntryTrigger? trigger, CancellationToken cancellationToken,
+        bool knownAbsent = false)
     {
         var slot = JourneyInstance.SlotFor(definition.Id, trigger?.BusinessKey);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var existing = await instances.GetAsync(customer, slot, cancellationToken);
+            var existing = attempt == 0 && knownAbsent ? null : await instances.GetAsync(customer, slot, cancellationToken);
             if (existing is not null)
             {
                 // Finish whatever the existing instance left undone before deciding on re-entry.
