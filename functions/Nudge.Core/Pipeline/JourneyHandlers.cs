@@ -108,27 +108,15 @@ public sealed class JourneyEventHandler(
 /// <summary>The shop's segments, cached briefly like the journey catalog, and membership of a profile in each.</summary>
 public sealed class SegmentLibrary(ISegmentStore store)
 {
-    private sealed record Cached(long LoadedAt, IReadOnlyList<Segment> Segments);
+    private readonly BriefCache<IReadOnlyList<Segment>> _cache = new(JourneyLibrary.CacheFor);
 
-    private volatile Cached? _cache;
-
-    public async Task<IReadOnlyList<Segment>> AllAsync(CancellationToken cancellationToken)
-    {
-        var now = Environment.TickCount64;
-        if (_cache is { } cache && now - cache.LoadedAt < JourneyLibrary.CacheFor.TotalMilliseconds)
-        {
-            return cache.Segments;
-        }
-
-        var segments = await store.ListAsync(cancellationToken);
-        _cache = new Cached(now, segments);
-        return segments;
-    }
+    public Task<IReadOnlyList<Segment>> AllAsync(CancellationToken cancellationToken) =>
+        _cache.GetAsync(() => store.ListAsync(cancellationToken));
 
     public async Task SaveAsync(Segment segment, CancellationToken cancellationToken)
     {
         await store.SaveAsync(segment, cancellationToken);
-        _cache = null;
+        _cache.Invalidate();
     }
 
     /// <summary>Creates the given segments where none of that id exists; a marketer's edits are kept.</summary>
@@ -140,7 +128,7 @@ public sealed class SegmentLibrary(ISegmentStore store)
             await store.SaveAsync(segment, cancellationToken);
         }
 
-        _cache = null;
+        _cache.Invalidate();
     }
 
     /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts; empty for no profile.</summary>

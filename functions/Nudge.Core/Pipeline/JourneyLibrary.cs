@@ -25,9 +25,9 @@ public sealed class JourneyLibrary(IJourneyDefinitionStore store, IJourneyInstan
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
     private const int MaxAttempts = 10;
-    private volatile CachedCatalog? _cache;
+    private readonly BriefCache<CachedCatalog> _cache = new(CacheFor);
 
-    private sealed record CachedCatalog(long LoadedAtTicks, IReadOnlyList<JourneyDefinition> Active, IReadOnlyDictionary<string, JourneyStatus> Statuses);
+    private sealed record CachedCatalog(IReadOnlyList<JourneyDefinition> Active, IReadOnlyDictionary<string, JourneyStatus> Statuses);
 
     public async Task<IReadOnlyList<JourneyDefinition>> ActiveAsync(CancellationToken cancellationToken) =>
         (await CatalogAsync(cancellationToken)).Active;
@@ -177,17 +177,12 @@ public sealed class JourneyLibrary(IJourneyDefinitionStore store, IJourneyInstan
         throw new ConcurrencyException($"Could not update journey '{journeyId}'.");
     }
 
-    private void Invalidate() => _cache = null;
+    private void Invalidate() => _cache.Invalidate();
 
-    private async Task<CachedCatalog> CatalogAsync(CancellationToken cancellationToken)
+    private Task<CachedCatalog> CatalogAsync(CancellationToken cancellationToken) => _cache.GetAsync(() => LoadCatalogAsync(cancellationToken));
+
+    private async Task<CachedCatalog> LoadCatalogAsync(CancellationToken cancellationToken)
     {
-        var cache = _cache;
-        var now = Environment.TickCount64;
-        if (cache is not null && now - cache.LoadedAtTicks < CacheFor.TotalMilliseconds)
-        {
-            return cache;
-        }
-
         var heads = await store.ListHeadsAsync(cancellationToken);
         var active = new List<JourneyDefinition>();
         foreach (var head in heads.Where(h => h.TakesEntries))
@@ -198,8 +193,6 @@ public sealed class JourneyLibrary(IJourneyDefinitionStore store, IJourneyInstan
             }
         }
 
-        cache = new CachedCatalog(now, active.OrderByDescending(d => d.Priority).ToList(), heads.ToDictionary(h => h.Id, h => h.Status));
-        _cache = cache;
-        return cache;
+        return new CachedCatalog(active.OrderByDescending(d => d.Priority).ToList(), heads.ToDictionary(h => h.Id, h => h.Status));
     }
 }

@@ -148,7 +148,7 @@ async Task<Result> RunAsync(string name, int count, int workers, int? limit, int
     watch.Stop();
     var sent = outcomes.GetValueOrDefault(DeliveryHandling.Sent);
     var arrivals = stubs.Arrivals.Where(a => a >= arrivalsFrom).OrderBy(a => a).ToArray();
-    var maxInSecond = MaxInWindow(arrivals, TimeSpan.FromSeconds(1));
+    var maxInSecond = ProviderStubs.MaxInWindow(arrivals, TimeSpan.FromSeconds(1));
     var accepted = stubs.Accepted.Skip(acceptedBefore).ToArray();
     var duplicates = accepted.Select(a => a.Route == "solapi" ? a.Body["customFields"]!["deliveryId"]!.GetValue<string>() : a.Body["smsSendOptions"]!["tag"]!.GetValue<string>())
         .GroupBy(id => id).Count(g => g.Count() > 1);
@@ -190,25 +190,9 @@ async Task<Result> RouterOnlyAsync(int count, int workers, int limit)
     }));
     watch.Stop();
     var arrivals = stubs.Arrivals.Where(a => a >= from).OrderBy(a => a).ToArray();
-    var result = new Result("router only", sent / watch.Elapsed.TotalSeconds, MaxInWindow(arrivals, TimeSpan.FromSeconds(1)), 0, 0, 0);
+    var result = new Result("router only", sent / watch.Elapsed.TotalSeconds, ProviderStubs.MaxInWindow(arrivals, TimeSpan.FromSeconds(1)), 0, 0, 0);
     Console.WriteLine($"router only: {sent}/{count} sent in {watch.Elapsed.TotalSeconds:0.0} s = {result.Rate:0.0}/s; max in 1 s {result.MaxInSecond}");
     return result;
-}
-
-static int MaxInWindow(DateTimeOffset[] times, TimeSpan window)
-{
-    var max = 0;
-    for (int start = 0, end = 0; end < times.Length; end++)
-    {
-        while (times[end] - times[start] >= window)
-        {
-            start++;
-        }
-
-        max = Math.Max(max, end - start + 1);
-    }
-
-    return max;
 }
 
 record Result(string Name, double Rate, int MaxInSecond, int Duplicates, int Crashes, int Unconfirmed);
