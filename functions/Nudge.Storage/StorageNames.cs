@@ -8,6 +8,7 @@ public sealed class StorageNames(string prefix)
     public const string DeliveryQueuePrefix = "delivery-";
     public const string PrivacyRequestsQueue = "privacy-requests";
     public const string PriceDropsQueue = "price-drops";
+    public const string IngestBatchesQueue = "ingest-batches";
 
     public string Prefix { get; } = prefix;
 

@@ -6,7 +6,7 @@ namespace Nudge.Storage;
 public sealed class StorageProvisioner(StorageClients clients, StorageNames names)
 {
     public IEnumerable<string> QueueNames =>
-        [StorageNames.JourneyEventsQueue, StorageNames.JourneyTimersQueue, StorageNames.PrivacyRequestsQueue, StorageNames.PriceDropsQueue, .. Channels.All.Select(c => StorageNames.DeliveryQueuePrefix + c)];
+        [StorageNames.IngestBatchesQueue, StorageNames.JourneyEventsQueue, StorageNames.JourneyTimersQueue, StorageNames.PrivacyRequestsQueue, StorageNames.PriceDropsQueue, .. Channels.All.Select(c => StorageNames.DeliveryQueuePrefix + c)];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

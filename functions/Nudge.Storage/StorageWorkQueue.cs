@@ -12,7 +12,7 @@ namespace Nudge.Storage;
 /// converted to real time (the virtual clock's speed), capped at the queue's 7-day limit; the timer handler
 /// re-enqueues what is not due yet, which chains longer delays.
 /// </summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IPrivacyQueue, IPriceDropQueue
+public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue
 {
     /// <summary>The service allows visibility up to 7 days; keep a margin.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
@@ -24,6 +24,12 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
 
     public Task EnqueueEventAsync(JourneyEventMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.JourneyEventsQueue, message, TimeSpan.Zero, cancellationToken);
+
+    public Task EnqueueEventsAsync(JourneyEventsMessage message, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.JourneyEventsQueue, message, TimeSpan.Zero, cancellationToken);
+
+    public Task AppendAsync(string batchMessageJson, CancellationToken cancellationToken) =>
+        Queue(StorageNames.IngestBatchesQueue).SendMessageAsync(batchMessageJson, TimeSpan.Zero, NeverExpire, cancellationToken);
 
     public Task EnqueueTimerAsync(JourneyTimerMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.JourneyTimersQueue, message, DelayUntil(message.DueAt), cancellationToken);
@@ -52,7 +58,8 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
 
     private async Task SendAsync<T>(string queueName, T message, TimeSpan delay, CancellationToken cancellationToken)
     {
-        var queue = _queues.GetOrAdd(queueName, name => service.GetQueueClient(names.Queue(name)));
-        await queue.SendMessageAsync(JsonSerializer.Serialize(message, NudgeJson.Options), delay, NeverExpire, cancellationToken);
+        await Queue(queueName).SendMessageAsync(JsonSerializer.Serialize(message, NudgeJson.Options), delay, NeverExpire, cancellationToken);
     }
+
+    private QueueClient Queue(string queueName) => _queues.GetOrAdd(queueName, name => service.GetQueueClient(names.Queue(name)));
 }

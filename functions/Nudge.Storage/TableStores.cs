@@ -179,21 +179,8 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
 
     public async Task<EventAddResult> TryAddAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(TableKey.For(evt.Customer), TableKey.Escape(evt.EventId))
-        {
-            ["Type"] = evt.Type,
-            ["OccurredAt"] = evt.OccurredAt,
-            ["AcceptedAt"] = clock.GetUtcNow(),
-            ["Dispatched"] = false,
-            ["Event"] = Tables.Write(evt),
-        };
-        Tables.AddOwner(entity, evt.Customer, evt.ShopDomain);
-        entity["SubjectId"] = evt.SubjectId;
-        if (!rawBody.IsEmpty)
-        {
-            entity["RawBody"] = BinaryData.FromBytes(rawBody);
-        }
-
+        var entity = Row(evt, rawBody);
+        entity["Dispatched"] = false;
         if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
         {
             return EventAddResult.Added;
@@ -203,9 +190,48 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
         return existing switch
         {
             _ when existing?.GetBoolean("Dispatched") == true => EventAddResult.SeenAndDispatched,
+            _ when existing?.GetString(IntakeBatchColumn) is not null => EventAddResult.SeenAndDispatched, // its batch dispatches it
             _ when existing?.GetDateTimeOffset("AcceptedAt") is { } acceptedAt && clock.GetUtcNow() - acceptedAt < InFlightWindow => EventAddResult.SeenInFlight,
             _ => EventAddResult.SeenNotDispatched,
         };
+    }
+
+    /// <summary>
+    /// Claimed rows carry the intake batch that claimed them instead of a Dispatched flag: the flag's sweep
+    /// (<see cref="ListUndispatchedAsync"/>) never sees them, and a redelivered batch knows its own rows.
+    /// </summary>
+    public async Task<bool> TryClaimAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, string claim, CancellationToken cancellationToken)
+    {
+        var entity = Row(evt, rawBody);
+        entity[IntakeBatchColumn] = claim;
+        if (await Tables.TryWriteAsync(_table, entity, expectedVersion: null, cancellationToken) is not null)
+        {
+            return true;
+        }
+
+        var existing = await Tables.GetOrNullAsync(_table, entity.PartitionKey, entity.RowKey, cancellationToken);
+        return existing?.GetString(IntakeBatchColumn) == claim;
+    }
+
+    private const string IntakeBatchColumn = "IntakeBatch";
+
+    private TableEntity Row(CustomerEvent evt, ReadOnlyMemory<byte> rawBody)
+    {
+        var entity = new TableEntity(TableKey.For(evt.Customer), TableKey.Escape(evt.EventId))
+        {
+            ["Type"] = evt.Type,
+            ["OccurredAt"] = evt.OccurredAt,
+            ["AcceptedAt"] = clock.GetUtcNow(),
+            ["Event"] = Tables.Write(evt),
+        };
+        Tables.AddOwner(entity, evt.Customer, evt.ShopDomain);
+        entity["SubjectId"] = evt.SubjectId;
+        if (!rawBody.IsEmpty)
+        {
+            entity["RawBody"] = BinaryData.FromBytes(rawBody);
+        }
+
+        return entity;
     }
 
     public async Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken)

@@ -130,8 +130,10 @@ public class IngestSourcesTests : IAsyncLifetime
         await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretA, "refunds/create", Refund(9999))), HttpStatusCode.Accepted);
 
         var key = TableKey.For(new CustomerKey("shopify", "3030"));
-        var types = await TestStorage.Clients().Tables.GetTableClient(_app.Names.Events).QueryAsync<TableEntity>(e => e.PartitionKey == key).Select(e => e.GetString("Type")).ToListAsync();
-        Assert.Equal(["order.placed", "order.refunded"], types.Order());
+        var types = await TestStorage.EventuallyAsync( // the rows are written when the intake batch is processed
+            async () => (await TestStorage.Clients().Tables.GetTableClient(_app.Names.Events).QueryAsync<TableEntity>(e => e.PartitionKey == key).Select(e => e.GetString("Type")).ToListAsync()).Order().ToList(),
+            t => t.Count >= 2, TimeSpan.FromSeconds(20), "the order's and the refund's event rows");
+        Assert.Equal(["order.placed", "order.refunded"], types);
     }
 
     [Fact]
@@ -178,6 +180,24 @@ public class IngestSourcesTests : IAsyncLifetime
             rows => rows.Count > 0, TimeSpan.FromSeconds(20), "price-drop event");
         var evt = JsonSerializer.Deserialize<Nudge.Core.Events.CustomerEvent>(Assert.Single(drop).GetString("Event"), Nudge.Core.NudgeJson.Options)!;
         Assert.Equal(("3040", "25", "61"), (evt.Customer.CustomerId, evt.Properties!["dropPercent"], evt.Properties["variantId"]));
+    }
+
+    [Fact]
+    public async Task Shopify_IntakeCannotStore_Answers503WithRetryAfter_TheRetryIsAcceptedAndProcessed()
+    {
+        var intake = TestStorage.Clients().Queues.GetQueueClient(_app.Names.Queue(StorageNames.IngestBatchesQueue));
+        var customer = NudgeTestApp.Customer(3301);
+        await intake.DeleteAsync(); // the storage refuses the write: this service's fault, never the sender's
+
+        var refused = await SendAsync(Shopify(ShopA, SecretA, "customers/create", customer, id: "intake-1"));
+        await intake.CreateAsync();
+        var retried = await SendAsync(Shopify(ShopA, SecretA, "customers/create", customer, id: "intake-1"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        await AssertStatusAsync(retried, HttpStatusCode.OK, "accepted");
+        Assert.NotNull(await WaitForProfileAsync("shopify", "3301", p => p is not null));
     }
 
     [Fact]

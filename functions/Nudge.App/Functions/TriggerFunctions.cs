@@ -12,9 +12,28 @@ public static partial class TriggerFunctions
     {
         ["JourneyEvents"] = async (text, services, ct) =>
         {
+            if (NamesSeveralEvents(text))
+            {
+                var several = Parse<JourneyEventsMessage>(text);
+                var result = await services.GetRequiredService<JourneyEventsEntry>().HandleAsync(several, ct);
+                LogEvents(Logger(services), several.Events.Count, result.Processed, result.Missing, result.Requeued.Count);
+                foreach (var (eventId, error) in result.Requeued)
+                {
+                    LogEventRequeued(Logger(services), error, eventId);
+                }
+
+                return;
+            }
+
             var message = Parse<JourneyEventMessage>(text);
             var outcome = await services.GetRequiredService<JourneyEventHandler>().HandleAsync(message, ct);
             LogEvent(Logger(services), message.EventId, outcome);
+        },
+        ["IngestBatches"] = async (text, services, ct) =>
+        {
+            var batch = Parse<IngestBatchMessage>(text);
+            var result = await services.GetRequiredService<IngestBatchHandler>().HandleAsync(batch, ct);
+            LogIngestBatch(Logger(services), batch.BatchId, result.Deliveries, result.Dispatched);
         },
         ["JourneyTimers"] = async (text, services, ct) =>
         {
@@ -78,11 +97,27 @@ public static partial class TriggerFunctions
     private static T Parse<T>(string text) =>
         JsonSerializer.Deserialize<T>(text, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
 
+    /// <summary>Whether a journey-events message is the several-event shape (<see cref="JourneyEventsMessage"/>).</summary>
+    private static bool NamesSeveralEvents(string text)
+    {
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("events", out _);
+    }
+
     private static ILogger Logger(IServiceProvider services) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger("Nudge.Functions");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Journey event {EventId}: {Outcome}")]
     private static partial void LogEvent(ILogger logger, string eventId, EventHandling outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Journey events: {Count} named, {Processed} processed, {Missing} missing, {Requeued} queued again alone")]
+    private static partial void LogEvents(ILogger logger, int count, int processed, int missing, int requeued);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Journey event {EventId} failed and was queued again on its own")]
+    private static partial void LogEventRequeued(ILogger logger, Exception error, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingest batch {BatchId}: {Deliveries} deliveries, {Dispatched} events handed to the journeys")]
+    private static partial void LogIngestBatch(ILogger logger, string batchId, int deliveries, int dispatched);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Journey timer {JourneyId}#{Sequence}: {Outcome}")]
     private static partial void LogTimer(ILogger logger, string journeyId, int sequence, TimerHandling outcome);

@@ -51,7 +51,17 @@ public static partial class WebhookIntake
                 return Results.Json(new { status = "ignored", reason = ignored.Reason }, statusCode: StatusCodes.Status202Accepted);
 
             case IngestParse.Mapped mapped:
-                var outcome = await services.GetRequiredService<IngestHandler>().AcceptAsync(mapped.Event, deliveryId, body, cancellationToken);
+                IngestOutcome outcome;
+                try
+                {
+                    outcome = await services.GetRequiredService<GroupCommit>().AcceptAsync(mapped.Event, deliveryId, body, cancellationToken);
+                }
+                catch (IntakeUnavailableException e)
+                {
+                    LogIntakeUnavailable(logger, e, source, topic, deliveryId);
+                    return IntakeUnavailable(request.HttpContext.Response);
+                }
+
                 LogAccepted(logger, source, topic, deliveryId, outcome);
                 return Results.Json(new { status = StatusOf(outcome), eventId = mapped.Event.EventId });
 
@@ -77,6 +87,13 @@ public static partial class WebhookIntake
         }
     }
 
+    /// <summary>503 with Retry-After: the delivery was not made durable, which is this service's fault; the source retries.</summary>
+    public static IResult IntakeUnavailable(HttpResponse response)
+    {
+        response.Headers.RetryAfter = "5";
+        return Http.Problem(StatusCodes.Status503ServiceUnavailable, "Intake unavailable", "The delivery could not be stored and was not accepted; send it again.");
+    }
+
     public static string StatusOf(IngestOutcome outcome) => outcome == IngestOutcome.Accepted ? "accepted" : "duplicate";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Source} request rejected: signature or key missing or wrong")]
@@ -84,6 +101,9 @@ public static partial class WebhookIntake
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId} ignored: {Reason}")]
     private static partial void LogIgnored(ILogger logger, string source, string topic, string deliveryId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Source} {Topic} {DeliveryId}: the intake write failed; answered 503")]
+    private static partial void LogIntakeUnavailable(ILogger logger, Exception error, string source, string topic, string deliveryId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId}: {Outcome}")]
     private static partial void LogAccepted(ILogger logger, string source, string topic, string deliveryId, IngestOutcome outcome);

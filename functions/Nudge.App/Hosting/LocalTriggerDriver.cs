@@ -1,6 +1,7 @@
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Cronos;
+using Microsoft.Extensions.Options;
 using Nudge.Storage;
 using System.Text.Json;
 using Nudge.Core.Time;
@@ -22,6 +23,7 @@ public sealed partial class LocalTriggerDriver(
     StorageNames names,
     VirtualClock clock,
     IServiceProvider services,
+    IOptions<NudgeOptions> options,
     ILogger<LocalTriggerDriver> logger) : BackgroundService
 {
     /// <summary>How long a message stays hidden while a handler works on it.</summary>
@@ -31,7 +33,8 @@ public sealed partial class LocalTriggerDriver(
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var loops = dispatcher.Triggers.Select(trigger => trigger.Type switch
+        var only = options.Value.LocalTriggerFunctions?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var loops = dispatcher.Triggers.Where(t => only is null || only.Contains(t.FunctionName, StringComparer.Ordinal)).Select(trigger => trigger.Type switch
         {
             "queueTrigger" => PollQueueAsync(trigger, stoppingToken),
             "timerTrigger" => RunTimerAsync(trigger, stoppingToken),

@@ -81,6 +81,7 @@ public static class NudgeApp
         services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IPriceDropQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IIntakeQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IProductInterestIndex, TableProductInterestIndex>();
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
@@ -101,6 +102,9 @@ public static class NudgeApp
         services.AddSingleton<JourneyLibrary>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyLibrary>());
         services.AddSingleton<IngestHandler>();
+        services.AddSingleton<GroupCommit>();
+        services.AddSingleton<IngestBatchHandler>();
+        services.AddSingleton<JourneyEventsEntry>();
         services.AddSingleton<ProfileUpdater>();
         services.AddSingleton<JourneyRunner>();
         services.AddSingleton<JourneyEventHandler>();

@@ -18,6 +18,12 @@ public sealed class NudgeOptions : IValidatableObject
     /// <summary>Fire queue and timer triggers in process. Default: on, unless the Functions host runs the app.</summary>
     public bool? LocalTriggers { get; set; }
 
+    /// <summary>
+    /// Comma-separated function names: fire only these triggers locally (the ingest benchmark runs IngestBatches
+    /// without the journeys). Empty: all.
+    /// </summary>
+    public string? LocalTriggerFunctions { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(DefaultTimeZone, out _))

@@ -13,7 +13,8 @@ public enum IngestOutcome
 /// <summary>
 /// Makes an incoming event durable and hands it to the journeys asynchronously, so the source gets its
 /// acknowledgement fast: three storage operations per event (insert event + raw body, enqueue, mark dispatched; an
-/// order placed also files its order in the order index).
+/// order placed also files its order in the order index). Webhooks go through <see cref="GroupCommit"/> instead;
+/// this direct path serves internal producers (reconciliation, price-drop fan-out) and deliveries too large to batch.
 /// Every step is idempotent by the event id, so a retry after a crash completes the work.
 /// </summary>
 public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloads, IWorkQueue queue, IOrderIndex orders, IProductInterestIndex interests)
@@ -35,9 +36,18 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
             return IngestOutcome.Duplicate;
         }
 
+        await RememberIndexesAsync(evt, cancellationToken);
+        await queue.EnqueueEventAsync(new JourneyEventMessage(evt.Customer.Platform, evt.Customer.CustomerId, evt.EventId), cancellationToken);
+        await events.MarkDispatchedAsync(evt.Customer, evt.EventId, cancellationToken);
+        return added == EventAddResult.Added ? IngestOutcome.Accepted : IngestOutcome.Duplicate;
+    }
+
+    /// <summary>Files an order under its customer and a viewed or carted product under its interested customer (upserts: safe to repeat).</summary>
+    public async Task RememberIndexesAsync(CustomerEvent evt, CancellationToken cancellationToken)
+    {
         if (evt.Type == EventTypes.OrderPlaced && evt.ShopDomain is { } shop && evt.SubjectId is { } orderId)
         {
-            await orders.RememberAsync(shop, orderId, evt.Customer, cancellationToken); // an upsert: safe to repeat
+            await orders.RememberAsync(shop, orderId, evt.Customer, cancellationToken);
         }
 
         if ((evt.Type == EventTypes.ProductViewed || EventTypes.IsCart(evt.Type)) && evt.ShopDomain is { } interestShop)
@@ -47,10 +57,6 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
                 await interests.RememberAsync(interestShop, productId, evt.Customer, cancellationToken);
             }
         }
-
-        await queue.EnqueueEventAsync(new JourneyEventMessage(evt.Customer.Platform, evt.Customer.CustomerId, evt.EventId), cancellationToken);
-        await events.MarkDispatchedAsync(evt.Customer, evt.EventId, cancellationToken);
-        return added == EventAddResult.Added ? IngestOutcome.Accepted : IngestOutcome.Duplicate;
     }
 }
 

@@ -1,4 +1,5 @@
 using Nudge.Core.Customers;
+using Nudge.Core.Events;
 
 namespace Nudge.Core.Pipeline;
 
@@ -6,6 +7,63 @@ namespace Nudge.Core.Pipeline;
 public sealed record JourneyEventMessage(string Platform, string CustomerId, string EventId)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
+}
+
+/// <summary>
+/// journey-events, second shape: several events in one message (ingest hands a whole intake batch over in one
+/// storage operation). Each reference is handled on its own, exactly as if it had come as a
+/// <see cref="JourneyEventMessage"/>, which stays a valid message on the same queue.
+/// </summary>
+public sealed record JourneyEventsMessage(IReadOnlyList<JourneyEventMessage> Events);
+
+/// <summary>One accepted delivery as the intake keeps it until it is materialized: the mapped event and the body as received.</summary>
+public sealed record IntakeEntry(string DeliveryId, CustomerEvent Event, byte[] RawBody);
+
+/// <summary>
+/// ingest-batches: deliveries acknowledged together after this one message was written (group commit). The batch id
+/// marks the event rows its processing claims, so a redelivered message recognizes its own work. The entries travel
+/// as a gzipped JSON array: a queue message holds 64 KiB, and deliveries from one shop share most of their text, so
+/// compressed a message carries a whole batch instead of a couple of dozen deliveries (and the storage moves a
+/// seventh of the bytes).
+/// </summary>
+public sealed record IngestBatchMessage(string BatchId, string EntriesGzip)
+{
+    /// <summary>
+    /// Most characters of one message's JSON: a queue message holds 64 KiB, and the queue client encodes the text as
+    /// base64 (4/3 of it).
+    /// </summary>
+    public const int MaxChars = 45_000;
+
+    /// <summary>The largest entry (its JSON) a batch takes: even incompressible it fits in a message alone.</summary>
+    public const int MaxEntryChars = 30_000;
+
+    /// <summary>The message's JSON from entries serialized beforehand (each request serializes its own, in parallel); null if it would exceed <see cref="MaxChars"/>.</summary>
+    public static string? Compose(string batchId, IReadOnlyList<string> entriesJson)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        using (var writer = new StreamWriter(gzip, new System.Text.UTF8Encoding(false)))
+        {
+            writer.Write('[');
+            for (var i = 0; i < entriesJson.Count; i++)
+            {
+                writer.Write(i == 0 ? "" : ",");
+                writer.Write(entriesJson[i]);
+            }
+
+            writer.Write(']');
+        }
+
+        var json = System.Text.Json.JsonSerializer.Serialize(new IngestBatchMessage(batchId, Convert.ToBase64String(buffer.GetBuffer(), 0, (int)buffer.Length)), NudgeJson.Options);
+        return json.Length <= MaxChars ? json : null;
+    }
+
+    public IReadOnlyList<IntakeEntry> ReadEntries()
+    {
+        using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(Convert.FromBase64String(EntriesGzip)), System.IO.Compression.CompressionMode.Decompress);
+        return System.Text.Json.JsonSerializer.Deserialize<IReadOnlyList<IntakeEntry>>(gzip, NudgeJson.Options)
+            ?? throw new InvalidDataException($"Ingest batch {BatchId} has no entries.");
+    }
 }
 
 /// <summary>A durable timer for one instance. <see cref="Slot"/> is set for instances keyed by a business key.</summary>

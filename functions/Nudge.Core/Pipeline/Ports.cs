@@ -35,6 +35,13 @@ public interface IEventStore
     /// <summary>The largest raw body kept in the event's row; larger ones go to the raw payload store.</summary>
     const int InlineRawBodyLimit = 60 * 1024;
 
+    /// <summary>
+    /// Adds the event (and its raw body) as claimed by <paramref name="claim"/>, an intake batch: true when this claim
+    /// owns it, now or from an earlier attempt of the same batch; false when another delivery of it was stored first.
+    /// A claimed row needs no dispatch mark: the batch that claimed it dispatches it.
+    /// </summary>
+    Task<bool> TryClaimAsync(CustomerEvent evt, ReadOnlyMemory<byte> rawBody, string claim, CancellationToken cancellationToken);
+
     Task MarkDispatchedAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken);
 
     Task<CustomerEvent?> GetAsync(CustomerKey customer, string eventId, CancellationToken cancellationToken);
@@ -220,6 +227,9 @@ public interface IWorkQueue
 {
     Task EnqueueEventAsync(JourneyEventMessage message, CancellationToken cancellationToken);
 
+    /// <summary>Hands several events to the journeys in one message.</summary>
+    Task EnqueueEventsAsync(JourneyEventsMessage message, CancellationToken cancellationToken);
+
     /// <summary>Schedules <paramref name="message"/> to become visible at its virtual due time (or at the longest delay the queue allows).</summary>
     Task EnqueueTimerAsync(JourneyTimerMessage message, CancellationToken cancellationToken);
 
@@ -317,4 +327,11 @@ public interface IDeliveryEvents
     Task<IReadOnlyList<(string Type, string? Detail)>> ListAsync(string deliveryId, CancellationToken cancellationToken);
 
     Task<CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken);
+}
+
+/// <summary>The intake: where accepted deliveries become durable before they are acknowledged.</summary>
+public interface IIntakeQueue
+{
+    /// <summary>Writes one <see cref="IngestBatchMessage"/> (its JSON, at most <see cref="IngestBatchMessage.MaxChars"/>) in one storage operation.</summary>
+    Task AppendAsync(string batchMessageJson, CancellationToken cancellationToken);
 }
