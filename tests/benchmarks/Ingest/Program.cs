@@ -54,26 +54,35 @@ internal static class Load
         // Baseline: a bare Kestrel endpoint that reads the body and answers 200, in this run, same client, same machine.
         var baseline = await BareKestrel.StartAsync();
         var baselineWarm = await ClosedLoopAsync(http, baseline.Url, deliveries, concurrency, TimeSpan.FromSeconds(3), signed: false);
+        var cpu = new CpuMeter(o.Int("app-pid", 0), o.Int("storage-pid", 0));
         var bare = await ClosedLoopAsync(http, baseline.Url, deliveries, concurrency, TimeSpan.FromSeconds(Math.Min(seconds, 15)), signed: false);
+        var bareCpu = cpu.Lap();
         await baseline.App.StopAsync();
-        Console.WriteLine($"bare kestrel: {bare.Rate:0} req/s ({bare.Ok} ok)");
+        Console.WriteLine($"bare kestrel: {bare.Rate:0} req/s ({bare.Ok} ok); CPU per request {bareCpu.Bench / bare.Sent:0} µs (client and server, this process)");
 
-        // Max rate on the real ingest path: verify, dedupe, persist, enqueue.
+        // Max rate on the real ingest path: verify, dedupe, make durable (group commit), acknowledge. At most 70% of
+        // the deliveries, so the latency run below has its own.
         var webhook = new Uri(app, "/api/webhooks/shopify");
-        var max = await ClosedLoopAsync(http, webhook, deliveries, concurrency, TimeSpan.FromSeconds(seconds), signed: true);
+        cpu.Lap();
+        var max = await ClosedLoopAsync(http, webhook, deliveries.Take(deliveries.Count * 7 / 10).ToList(), concurrency, TimeSpan.FromSeconds(seconds), signed: true);
+        var maxCpu = cpu.Lap();
         Console.WriteLine($"ingest max: {max.Rate:0} accepted req/s ({max.Ok} ok: {max.Accepted} accepted, {max.Duplicates} duplicate; {max.Errors} errors) over {max.Elapsed.TotalSeconds:0.0} s");
+        Console.WriteLine($"  CPU per request: client {maxCpu.Bench / max.Sent:0} µs, app {maxCpu.App / max.Sent:0} µs, Azurite {maxCpu.Storage / max.Sent:0} µs (the app's batch processing included)");
 
         // Latency at half the max rate, open loop (requests start on schedule whatever the answers do).
         var rest = deliveries.Skip(max.Sent).ToList();
         var half = await OpenLoopAsync(http, webhook, rest, Math.Max(1, max.Rate / 2), TimeSpan.FromSeconds(halfSeconds));
         Console.WriteLine($"ingest at {max.Rate / 2:0} req/s: p50 {half.P50:0.0} ms, p99 {half.P99:0.0} ms, max {half.Max:0.0} ms ({half.Ok} ok, {half.Errors} errors)");
 
-        // Duplicates processed: journey-event messages beyond one per distinct delivery accepted (triggers are off).
+        // Duplicates processed: event references handed to the journeys beyond one per distinct delivery (the journeys
+        // are off, so every journey-events message is still queued), once the intake batches are all processed.
         var accepted = max.Accepted + half.Accepted;
         var distinctSent = deliveries.Take(max.Sent + half.Sent).Select(d => d.Id).Distinct().Count();
-        var queued = await QueuedEventsAsync(o);
-        var duplicatesProcessed = queued - distinctSent;
-        Console.WriteLine($"distinct deliveries sent {distinctSent}, accepted {accepted}, journey-events queued {queued}: duplicates processed {duplicatesProcessed}");
+        var drained = await DrainAsync(o, TimeSpan.FromMinutes(10));
+        Console.WriteLine($"intake batches processed {drained.TotalSeconds:0} s after the load ended");
+        var (references, distinctReferences) = await JourneyReferencesAsync(o);
+        var duplicatesProcessed = references - distinctReferences;
+        Console.WriteLine($"distinct deliveries sent {distinctSent}, accepted {accepted}, event references queued for the journeys {references} ({distinctReferences} distinct; missing {distinctSent - distinctReferences}): duplicates processed {duplicatesProcessed}");
 
         Console.WriteLine();
         Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s)");
@@ -92,6 +101,7 @@ internal static class Load
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var before = long.Parse(await http.GetStringAsync(counter), CultureInfo.InvariantCulture);
         var run = await ClosedLoopAsync(http, new Uri(app, "/api/webhooks/shopify"), deliveries, o.Int("concurrency", 16), TimeSpan.FromMinutes(5), signed: true);
+        await DrainAsync(o, TimeSpan.FromMinutes(5)); // the asynchronous part counts too
         var after = long.Parse(await http.GetStringAsync(counter), CultureInfo.InvariantCulture);
         var ops = after - before;
         Console.WriteLine($"ops run: {run.Sent} deliveries ({run.Accepted} accepted, {run.Duplicates} duplicate, {run.Errors} errors), {ops} storage requests");
@@ -246,12 +256,49 @@ internal static class Load
         return new Latency(c.Sent, c.Ok, c.Accepted, c.Errors, At(0.50), At(0.99), sorted.Length == 0 ? double.NaN : sorted[^1]);
     }
 
-    private static async Task<int> QueuedEventsAsync(Options o)
+    private static QueueClient Queue(Options o, string name)
     {
         var prefix = o.Get("prefix", "");
-        var name = prefix.Length == 0 ? "journey-events" : $"{prefix.ToLowerInvariant()}-journey-events";
-        var queue = new QueueServiceClient(o.Get("storage", "UseDevelopmentStorage=true")).GetQueueClient(name);
-        return (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount;
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }; // as the app writes them
+        return new QueueServiceClient(o.Get("storage", "UseDevelopmentStorage=true"), options).GetQueueClient(prefix.Length == 0 ? name : $"{prefix.ToLowerInvariant()}-{name}");
+    }
+
+    /// <summary>Waits (bounded) until the ingest-batches queue is empty: every acknowledged delivery processed. Polls directly, not through the counting proxy.</summary>
+    private static async Task<TimeSpan> DrainAsync(Options o, TimeSpan limit)
+    {
+        var queue = Queue(o, "ingest-batches");
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit && (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount > 0)
+        {
+            await Task.Delay(500);
+        }
+
+        return clock.Elapsed;
+    }
+
+    /// <summary>Every event reference in the journey-events queue (one per single-event message, several per batch message), and how many distinct.</summary>
+    private static async Task<(int References, int Distinct)> JourneyReferencesAsync(Options o)
+    {
+        var queue = Queue(o, "journey-events");
+        var ids = new List<string>();
+        for (var round = 0; round < 100_000; round++)
+        {
+            var messages = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value;
+            if (messages.Length == 0)
+            {
+                break;
+            }
+
+            foreach (var message in messages)
+            {
+                using var json = JsonDocument.Parse(message.Body.ToString());
+                ids.AddRange(json.RootElement.TryGetProperty("events", out var events)
+                    ? events.EnumerateArray().Select(e => e.GetProperty("eventId").GetString()!)
+                    : [json.RootElement.GetProperty("eventId").GetString()!]);
+            }
+        }
+
+        return (ids.Count, ids.Distinct().Count());
     }
 }
 
@@ -339,5 +386,34 @@ internal static class CountingProxy
         });
         await app.RunAsync();
         return 0;
+    }
+}
+
+/// <summary>CPU time (µs) used between laps by this process, the app and Azurite (from /proc; 0 for a pid not given).</summary>
+internal sealed class CpuMeter(int appPid, int storagePid)
+{
+    private (double Bench, double App, double Storage) _last = Read(appPid, storagePid);
+
+    public (double Bench, double App, double Storage) Lap()
+    {
+        var now = Read(appPid, storagePid);
+        var lap = (now.Bench - _last.Bench, now.App - _last.App, now.Storage - _last.Storage);
+        _last = now;
+        return lap;
+    }
+
+    private static (double, double, double) Read(int appPid, int storagePid) =>
+        (Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds, Of(appPid), Of(storagePid));
+
+    /// <summary>utime + stime of a process, in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms).</summary>
+    private static double Of(int pid)
+    {
+        if (pid == 0 || !File.Exists($"/proc/{pid}/stat"))
+        {
+            return 0;
+        }
+
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10_000.0;
     }
 }
