@@ -197,7 +197,7 @@ public sealed class IngestBatchHandler(IEventStore events, IWorkQueue queue)
     /// Row writes in flight across all batches: enough to keep the storage busy, few enough that a backlog being
     /// worked off does not queue ahead of the intake writes that requests wait for.
     /// </summary>
-    public const int MaxClaimsInFlight = 4;
+    public const int MaxClaimsInFlight = 8;
 
     private readonly SemaphoreSlim _claims = new(MaxClaimsInFlight);
 

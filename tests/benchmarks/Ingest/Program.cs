@@ -78,7 +78,7 @@ internal static class Load
         // are off, so every journey-events message is still queued), once the intake batches are all processed.
         var accepted = max.Accepted + half.Accepted;
         var distinctSent = deliveries.Take(max.Sent + half.Sent).Select(d => d.Id).Distinct().Count();
-        var drained = await DrainAsync(o, TimeSpan.FromMinutes(10));
+        var drained = await DrainAsync(o, TimeSpan.FromMinutes(o.Int("drain-minutes", 10)));
         Console.WriteLine($"intake batches processed {drained.TotalSeconds:0} s after the load ended");
         var (references, distinctReferences) = await JourneyReferencesAsync(o);
         var duplicatesProcessed = references - distinctReferences;
@@ -402,7 +402,7 @@ internal sealed class CpuMeter(int appPid, int storagePid)
         return lap;
     }
 
-    private static (double, double, double) Read(int appPid, int storagePid) =>
+    private static (double Bench, double App, double Storage) Read(int appPid, int storagePid) =>
         (Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds, Of(appPid), Of(storagePid));
 
     /// <summary>utime + stime of a process, in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms).</summary>

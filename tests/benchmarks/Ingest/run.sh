@@ -4,6 +4,8 @@
 # and time (about 4 minutes, most of it waiting for the intake batches to be processed).
 # Usage: tests/benchmarks/Ingest/run.sh [customers=100000] [seconds=60]
 #        AZURITE_IN_MEMORY=1 tests/benchmarks/Ingest/run.sh ...   (Azurite without disk persistence, to tell its stalls from ours)
+#        INTAKE_ONLY=1 tests/benchmarks/Ingest/run.sh ...         (no batch processing at all: what acknowledging alone costs;
+#                                                                  skips the duplicate count and the operations count)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
@@ -42,9 +44,11 @@ storage_pid="$(ss -ltnpH "sport = :10312" | grep -o 'pid=[0-9]*' | head -1 | cut
 direct="$(scripts/azurite.sh connection-string 10310 10311 10312)"
 proxied="$(scripts/azurite.sh connection-string 10313 10314 10315)"
 
+triggers=IngestBatches drain=10
+if [[ "${INTAKE_ONLY:-0}" == 1 ]]; then triggers=none drain=0; fi
 start_app() { # url connection prefix
   AzureWebJobsStorage="$2" Nudge__Storage__Prefix="$3" Shopify__WebhookSecret="$secret" Nudge__MarketerApiKey=bench-marketer-api-key-01 \
-    Nudge__LocalTriggers=true Nudge__LocalTriggerFunctions="${INGEST_BENCH_TRIGGERS:-IngestBatches}" Logging__LogLevel__Default=Warning "$app_bin" --urls "$1" >"$work/app-$3.log" 2>&1 &
+    Nudge__LocalTriggers=true Nudge__LocalTriggerFunctions="$triggers" Logging__LogLevel__Default=Warning "$app_bin" --urls "$1" >"$work/app-$3.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 200); do curl -sf "$1/api/health" >/dev/null && return; sleep 0.1; done
   echo "app did not start"; cat "$work/app-$3.log"; exit 1
@@ -53,8 +57,10 @@ start_app() { # url connection prefix
 echo "== throughput, latency, duplicates (direct to Azurite; of the triggers only IngestBatches runs, so the journeys do not compete) =="
 start_app http://127.0.0.1:7173 "$direct" "$run"
 "$bench_bin" load --app http://127.0.0.1:7173 --secret "$secret" --customers "$customers" --dup-percent 5 \
-  --seconds "$seconds" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run" --app-pid "${pids[-1]}" --storage-pid "${storage_pid:-0}"
+  --seconds "$seconds" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run" --app-pid "${pids[-1]}" --storage-pid "${storage_pid:-0}" --drain-minutes "$drain"
 kill "${pids[-1]}"
+
+if [[ "${INTAKE_ONLY:-0}" == 1 ]]; then exit 0; fi
 
 echo "== storage operations per event (through a counting proxy) =="
 "$bench_bin" proxy --listen 10313,10314,10315 --target 10310,10311,10312 >"$work/proxy.log" 2>&1 & pids+=("$!")
