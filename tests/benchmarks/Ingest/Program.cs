@@ -78,6 +78,14 @@ internal static class Load
         // are off, so every journey-events message is still queued), once the intake batches are all processed.
         var accepted = max.Accepted + half.Accepted;
         var distinctSent = deliveries.Take(max.Sent + half.Sent).Select(d => d.Id).Distinct().Count();
+        if (o.Int("drain-minutes", 10) == 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s), intake only");
+            Console.WriteLine($"RESULT p99 at half max rate = {half.P99:0.0} ms (p50 {half.P50:0.0} ms), intake only");
+            return 0; // nothing processed: no duplicates to count
+        }
+
         var drained = await DrainAsync(o, TimeSpan.FromMinutes(o.Int("drain-minutes", 10)));
         Console.WriteLine($"intake batches processed {drained.TotalSeconds:0} s after the load ended");
         var (references, distinctReferences) = await JourneyReferencesAsync(o);
