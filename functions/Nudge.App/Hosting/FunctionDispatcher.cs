@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -34,6 +35,11 @@ public delegate Task TriggerHandler(string triggerText, IServiceProvider service
 /// </summary>
 public sealed class FunctionDispatcher
 {
+    /// <summary>One activity per invocation, named after the function, so traces (and storage counts) group by function.</summary>
+    public const string ActivitySourceName = "Nudge.Functions";
+
+    public static readonly ActivitySource Activities = new(ActivitySourceName);
+
     private readonly Dictionary<string, (FunctionTrigger Trigger, TriggerHandler Handler)> _functions;
 
     public FunctionDispatcher(FunctionManifest manifest, IReadOnlyDictionary<string, TriggerHandler> handlers)
@@ -57,9 +63,10 @@ public sealed class FunctionDispatcher
     public bool CarriesTrigger(string functionName, InvocationRequest request) =>
         request.Data.ContainsKey(_functions[functionName].Trigger.BindingName);
 
-    public Task InvokeAsync(string functionName, InvocationRequest request, IServiceProvider services, CancellationToken cancellationToken)
+    public async Task InvokeAsync(string functionName, InvocationRequest request, IServiceProvider services, CancellationToken cancellationToken)
     {
         var (trigger, handler) = _functions[functionName];
-        return handler(request.TriggerText(trigger.BindingName), services, cancellationToken);
+        using var activity = Activities.StartActivity(functionName);
+        await handler(request.TriggerText(trigger.BindingName), services, cancellationToken);
     }
 }

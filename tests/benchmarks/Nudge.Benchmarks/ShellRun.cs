@@ -23,6 +23,30 @@ public static class ShellRun
     private sealed class CountingPolicy : HttpPipelinePolicy
     {
         public readonly Dictionary<string, int> Counts = new();
+        public readonly Dictionary<string, int> ByResource = new();
+
+        /// <summary>The function whose invocation made the request (its activity); outside any: an HTTP request or the driver.</summary>
+        private static string Stage()
+        {
+            for (var activity = Activity.Current; activity is not null; activity = activity.Parent)
+            {
+                if (activity.Source.Name == FunctionDispatcher.ActivitySourceName)
+                {
+                    return activity.OperationName;
+                }
+            }
+
+            return "http, driver"; // webhook requests, and the trigger driver's own receives and deletes
+        }
+
+        /// <summary>The table, queue or container a request addresses, without the run's prefix, to tell the stages apart.</summary>
+        private static string Resource(Uri uri)
+        {
+            var segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var name = segments.Length > 1 ? segments[1] : segments.LastOrDefault() ?? "";
+            name = name.Split('(')[0];
+            return name.Length > 9 && name.StartsWith('b') ? name[9..].TrimStart('-') : name;
+        }
 
         public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
@@ -42,18 +66,29 @@ public static class ShellRun
             var service = uri.AbsolutePath.Contains("/messages", StringComparison.Ordinal) ? "queue"
                 : message.Request.Headers.TryGetValue("DataServiceVersion", out _) ? "table" : "blob";
             var emptyReceive = message.Request.Method == RequestMethod.Get && uri.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal)
-                && message.Response.Content.ToString().Contains("<QueueMessagesList />", StringComparison.Ordinal);
+                && !message.Response.Content.ToString().Contains("<QueueMessage>", StringComparison.Ordinal);
             var key = emptyReceive ? "idle poll (empty receive)" : $"{service} {message.Request.Method}";
+            var resource = $"{Stage(),-14} {service} {message.Request.Method} {Resource(uri)}";
             lock (Counts)
             {
                 Counts[key] = Counts.GetValueOrDefault(key) + 1;
+                if (!emptyReceive)
+                {
+                    ByResource[resource] = ByResource.GetValueOrDefault(resource) + 1;
+                }
             }
         }
     }
 
-    public static async Task RunAsync(string connectionString, int journeys, TextWriter output)
+    public static async Task RunAsync(string connectionString, int journeys, int clockSpeed, TextWriter output)
     {
         var reference = await RawInsertRateAsync(connectionString);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == FunctionDispatcher.ActivitySourceName, // by name: the source may not exist yet
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+        ActivitySource.AddActivityListener(listener);
         var counter = new CountingPolicy();
         var prefix = "b" + Guid.NewGuid().ToString("N")[..8];
         await using var app = await NudgeApp.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -63,7 +98,7 @@ public static class ShellRun
             ["Nudge:Storage:Prefix"] = prefix,
             ["Shopify:WebhookSecret"] = "bench-secret",
             ["Nudge:MarketerApiKey"] = "bench-marketer-key-0001",
-            ["NUDGE_CLOCK_SPEED"] = "100000",
+            ["NUDGE_CLOCK_SPEED"] = clockSpeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         }), counter);
         await app.StartAsync();
@@ -72,6 +107,7 @@ public static class ShellRun
         lock (counter.Counts)
         {
             counter.Counts.Clear(); // start-up provisioning and seeding are not per-journey work
+            counter.ByResource.Clear();
         }
 
         var watch = Stopwatch.StartNew();
@@ -111,19 +147,26 @@ public static class ShellRun
 
         watch.Stop();
         await app.StopAsync();
-        Dictionary<string, int> counts;
+        Dictionary<string, int> counts, byResource;
         lock (counter.Counts)
         {
             counts = new Dictionary<string, int>(counter.Counts);
+            byResource = new Dictionary<string, int>(counter.ByResource);
         }
 
         var work = counts.Where(c => !c.Key.StartsWith("idle", StringComparison.Ordinal)).Sum(c => c.Value);
-        output.WriteLine($"welcome journeys          {journeys} (signup → coupon email → 2 virtual days → SMS), clock speed 100000");
+        output.WriteLine($"welcome journeys          {journeys} (signup → coupon email → 2 virtual days → SMS), clock speed {clockSpeed}");
         output.WriteLine($"journeys/s                {journeys / watch.Elapsed.TotalSeconds:F1}  ({watch.Elapsed.TotalSeconds:F1} s)");
         output.WriteLine($"storage ops per journey   {(double)work / journeys:F1} (excluding empty queue polls)");
         foreach (var (kind, count) in counts.OrderByDescending(c => c.Value))
         {
             output.WriteLine($"  {kind,-28} {(double)count / journeys,6:F2} per journey");
+        }
+
+        output.WriteLine("by resource:");
+        foreach (var (kind, count) in byResource.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            output.WriteLine($"  {kind,-40} {(double)count / journeys,6:F2} per journey");
         }
 
         output.WriteLine($"reference: Azurite raw    {reference:F0} single table inserts/s");
