@@ -283,6 +283,7 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
             ["PendingCommands"] = stored.Outbox.Count,
             ["Instance"] = Tables.Write(instance),
             ["Outbox"] = Tables.Write(stored.Outbox),
+            ["OutboxWrittenBy"] = stored.WrittenBy,
         };
         return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken);
     }
@@ -309,7 +310,7 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
     }
 
     private static StoredInstance ToStored(TableEntity entity) =>
-        new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));
+        new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"), entity.GetString("OutboxWrittenBy"));
 }
 
 /// <summary>Journey heads in one partition (few rows, listed often) and immutable versions per journey.</summary>

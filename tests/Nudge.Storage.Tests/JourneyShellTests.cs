@@ -95,13 +95,7 @@ public class JourneyShellTests
     {
         var p = await Pipeline.CreateAsync();
         var handler = p.EventHandler;
-        var signup = Pipeline.Signup("7001");
-        var order = new Core.Events.CustomerEvent
-        {
-            EventId = "shopify-order-1", Customer = Customer, Type = Core.Events.EventTypes.OrderPlaced, OccurredAt = Pipeline.Morning.AddHours(5),
-        };
-        await p.Events.TryAddAsync(signup, CancellationToken.None);
-        await p.Events.TryAddAsync(order, CancellationToken.None);
+        var (signup, order) = await StoreSignupAndOrderFiveHoursLaterAsync(p);
 
         await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None);
         p.Time.Advance(TimeSpan.FromHours(5));
@@ -135,5 +129,115 @@ public class JourneyShellTests
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal(InstanceStatus.Exited, instance.Status);
         Assert.Empty(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task StartAsync_FromAQueueMessage_KeepsTheOutboxUntilItsOwnTimerProvesIt()
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
+        var started = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value;
+        p.Time.Advance(TimeSpan.FromDays(2));
+
+        await p.TimerHandler.HandleAsync(new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2)), CancellationToken.None, "timer-message-1");
+
+        Assert.Equal(("event-message-1", 2), (started.WrittenBy, started.Outbox.Count)); // not cleared: one write saved
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email")); // the timer proved it done: not carried out again
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-sms"));
+        Assert.Equal([Channels.Email, Channels.Sms], (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Select(r => r.Channel));
+        Assert.Equal(InstanceStatus.Completed, (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance.Status);
+    }
+
+    [Fact]
+    public async Task TimerHandler_RedeliveryOfTheMessageThatStoppedHalfWay_CarriesItsOutboxOut()
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
+        p.Time.Advance(TimeSpan.FromDays(2));
+        // The day-2 decision was saved by timer message "timer-message-1", then its worker died before sending.
+        var stored = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!;
+        var decision = JourneyInterpreter.Apply(stored.Value.Instance, new TimerFired(p.Clock.GetUtcNow(), 1), p.Context(null));
+        Assert.NotNull(await p.Instances.TrySaveAsync(new StoredInstance(decision.Instance, decision.Commands, "timer-message-1"), stored.Version, CancellationToken.None));
+        var dayTwo = new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2));
+
+        await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "timer-message-1");
+        await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "a-copy-of-the-timer");
+
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-sms")); // the redelivery sent it; the copy was dropped
+        Assert.Equal([Channels.Email, Channels.Sms], (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Select(r => r.Channel));
+    }
+
+    [Fact]
+    public async Task TimerHandler_CopiesOfATimer_NeverMultiply()
+    {
+        var p = await Pipeline.CreateAsync();
+        var timers = p.TimerHandler;
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
+        p.Time.Advance(TimeSpan.FromDays(2));
+        var dayTwo = new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2));
+        await timers.HandleAsync(dayTwo, CancellationToken.None, "timer-message-1");
+        var afterFirst = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version;
+
+        // Copies are what an outbox carried out a second time leaves behind: different messages, same timer.
+        await timers.HandleAsync(dayTwo, CancellationToken.None, "copy-1");
+        await timers.HandleAsync(dayTwo, CancellationToken.None, "copy-2");
+
+        Assert.Equal(afterFirst, (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version); // no write
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-sms"));
+        Assert.Equal(1, await p.AllMessagesAsync("journey-timers")); // only the original day-2 timer
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_EventThatChangesNothingWhileWaiting_WritesNothingAndCopiesNothing()
+    {
+        var p = await Pipeline.CreateAsync();
+        var handler = p.EventHandler;
+        var signup = Pipeline.Signup("7001");
+        var view = new Core.Events.CustomerEvent
+        {
+            EventId = "web-view-1", Customer = Customer, Type = Core.Events.EventTypes.PageViewed, OccurredAt = Pipeline.Morning.AddHours(1),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(view, CancellationToken.None);
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "event-message-1");
+        var before = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version;
+        p.Time.Advance(TimeSpan.FromHours(1));
+
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", view.EventId), CancellationToken.None, "event-message-2");
+
+        Assert.Equal(before, (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version);
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email"));
+        Assert.Equal(1, await p.AllMessagesAsync("journey-timers"));
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_OrderWhileAnOutboxIsUnproven_ExitsAndStillSendsEachMessageOnce()
+    {
+        var p = await Pipeline.CreateAsync();
+        var handler = p.EventHandler;
+        var (signup, order) = await StoreSignupAndOrderFiveHoursLaterAsync(p);
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "event-message-1");
+        p.Time.Advance(TimeSpan.FromHours(5));
+
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", order.EventId), CancellationToken.None, "event-message-2");
+        var deliveries = await p.DrainDeliveriesAsync("delivery-email");
+
+        var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
+        Assert.Equal(InstanceStatus.Exited, instance.Status);
+        Assert.Equal(1, p.Sender.Calls); // the coupon went out once, however many copies of its message were queued
+        Assert.Contains(DeliveryHandling.Sent, deliveries);
+        Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+    }
+
+    private static async Task<(Core.Events.CustomerEvent Signup, Core.Events.CustomerEvent Order)> StoreSignupAndOrderFiveHoursLaterAsync(Pipeline p)
+    {
+        var signup = Pipeline.Signup("7001");
+        var order = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-order-1", Customer = Customer, Type = Core.Events.EventTypes.OrderPlaced, OccurredAt = Pipeline.Morning.AddHours(5),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(order, CancellationToken.None);
+        return (signup, order);
     }
 }

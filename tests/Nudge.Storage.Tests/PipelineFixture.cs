@@ -80,6 +80,21 @@ public sealed class Pipeline
         return messages.Value.Length;
     }
 
+    /// <summary>Hands every visible message of a delivery queue to the delivery worker, as the trigger would.</summary>
+    public async Task<IReadOnlyList<DeliveryHandling>> DrainDeliveriesAsync(string queue)
+    {
+        var client = Clients.Queues.GetQueueClient(Names.Queue(queue));
+        var outcomes = new List<DeliveryHandling>();
+        foreach (var message in (await client.ReceiveMessagesAsync(32)).Value)
+        {
+            var delivery = System.Text.Json.JsonSerializer.Deserialize<DeliveryMessage>(message.Body.ToString(), Core.NudgeJson.Options)!;
+            outcomes.Add(await DeliveryHandler.HandleAsync(delivery, CancellationToken.None));
+            await client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+
+        return outcomes;
+    }
+
     public async Task<int> AllMessagesAsync(string queue) =>
         (await Clients.Queues.GetQueueClient(Names.Queue(queue)).GetPropertiesAsync()).Value.ApproximateMessagesCount;
 

@@ -13,13 +13,13 @@ public static partial class TriggerFunctions
         ["JourneyEvents"] = async (text, services, ct) =>
         {
             var message = Parse<JourneyEventMessage>(text);
-            var outcome = await services.GetRequiredService<JourneyEventHandler>().HandleAsync(message, ct);
+            var outcome = await services.GetRequiredService<JourneyEventHandler>().HandleAsync(message, ct, MessageId(services));
             LogEvent(Logger(services), message.EventId, outcome);
         },
         ["JourneyTimers"] = async (text, services, ct) =>
         {
             var message = Parse<JourneyTimerMessage>(text);
-            var outcome = await services.GetRequiredService<JourneyTimerHandler>().HandleAsync(message, ct);
+            var outcome = await services.GetRequiredService<JourneyTimerHandler>().HandleAsync(message, ct, MessageId(services));
             LogTimer(Logger(services), message.JourneyId, message.Sequence, outcome);
         },
         ["EmailSender"] = Deliver,
@@ -77,6 +77,8 @@ public static partial class TriggerFunctions
 
     private static T Parse<T>(string text) =>
         JsonSerializer.Deserialize<T>(text, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
+
+    private static string? MessageId(IServiceProvider services) => services.GetService<InvocationMetadata>()?.MessageId;
 
     private static ILogger Logger(IServiceProvider services) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger("Nudge.Functions");

@@ -20,6 +20,16 @@ public sealed class InvocationRequest
             : throw new InvalidDataException($"The invocation carries no '{bindingName}' data.");
 }
 
+/// <summary>What the host tells about the trigger besides its payload, for the handlers of one invocation (a scoped service).</summary>
+public sealed class InvocationMetadata
+{
+    /// <summary>The queue message's id: the same on every redelivery of one message, different for a copy.</summary>
+    public string? MessageId { get; private set; }
+
+    public void Read(InvocationRequest request) =>
+        MessageId = request.Metadata.TryGetValue("Id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+}
+
 /// <summary>The custom-handler invocation response.</summary>
 public sealed record InvocationResponse(
     [property: JsonPropertyName("Outputs")] Dictionary<string, object?> Outputs,
@@ -67,6 +77,7 @@ public sealed class FunctionDispatcher
     {
         var (trigger, handler) = _functions[functionName];
         using var activity = Activities.StartActivity(functionName);
+        services.GetService<InvocationMetadata>()?.Read(request);
         await handler(request.TriggerText(trigger.BindingName), services, cancellationToken);
     }
 }

@@ -27,7 +27,8 @@ public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
     SegmentLibrary segments, PipelineSettings settings)
 {
-    public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken)
+    /// <param name="messageId">The queue message's id, so a redelivery finishes what a stopped handler left undone.</param>
+    public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken, string? messageId = null)
     {
         var evt = await events.GetAsync(message.Customer, message.EventId, cancellationToken);
         if (evt is null)
@@ -44,7 +45,10 @@ public sealed class JourneyEventHandler(
 
         var running = new List<JourneyInstance>();
         var occupiedSlots = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var instance in instances.ListForCustomerAsync(evt.Customer, cancellationToken))
+        // A customer without a profile until now has no instances: they start only after the profile is saved, and an
+        // erasure deletes the profile last. (A start still fails safely on a slot that turns out to be taken.)
+        var instancesOfCustomer = before is null ? AsyncEnumerable.Empty<JourneyInstance>() : instances.ListForCustomerAsync(evt.Customer, cancellationToken);
+        await foreach (var instance in instancesOfCustomer)
         {
             occupiedSlots.Add(instance.Slot);
             // The event that started an instance is not also news to it (a redelivery would otherwise end it at once).
@@ -58,7 +62,7 @@ public sealed class JourneyEventHandler(
         {
             var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
-            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken);
+            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken, writer: messageId);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
@@ -91,7 +95,7 @@ public sealed class JourneyEventHandler(
             }
 
             var knownAbsent = !occupiedSlots.Contains(JourneyInstance.SlotFor(journey.Id, key));
-            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent) == RunOutcome.Started
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, messageId) == RunOutcome.Started
                 && journey.IsMarketing)
             {
                 activeMarketing++;
@@ -156,7 +160,9 @@ public enum TimerHandling
 public sealed class JourneyTimerHandler(
     IWorkQueue queue, IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, IJourneyCatalog catalog, RecentSends recentSends, PipelineSettings settings, TimeProvider clock)
 {
-    public async Task<TimerHandling> HandleAsync(JourneyTimerMessage message, CancellationToken cancellationToken)
+    /// <param name="messageId">The queue message's id: a stale timer is dropped unless it is the redelivery of the one
+    /// whose handling stopped half-way.</param>
+    public async Task<TimerHandling> HandleAsync(JourneyTimerMessage message, CancellationToken cancellationToken, string? messageId = null)
     {
         if (clock.GetUtcNow() < message.DueAt)
         {
@@ -165,8 +171,7 @@ public sealed class JourneyTimerHandler(
         }
 
         var stored = await instances.GetAsync(message.Customer, message.InstanceSlot, cancellationToken);
-        var instance = stored?.Value.Instance;
-        if (stored is null || (stored.Value.Outbox.Count == 0 && (instance!.IsEnded || instance.TimerSequence != message.Sequence)))
+        if (stored is null || !JourneyRunner.Concerns(stored.Value, message.Sequence, messageId))
         {
             return TimerHandling.Fired; // a stale or duplicate timer: nothing to read further, nothing to do
         }
@@ -176,7 +181,7 @@ public sealed class JourneyTimerHandler(
         var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends);
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
-            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored);
+            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored, writer: messageId);
         return TimerHandling.Fired;
     }
 }
@@ -192,6 +197,16 @@ public sealed class ProfileUpdater(IProfileStore profiles)
     /// <summary>The profile before and after the event, so segment entries can see who just entered.</summary>
     public async Task<(CustomerProfile? Before, CustomerProfile After)> ApplyWithPreviousAsync(CustomerEvent evt, CancellationToken cancellationToken)
     {
+        // A signup usually meets no profile: try the insert first and save the read (a conflict falls back to read + write).
+        if (evt.Type == EventTypes.CustomerSignedUp)
+        {
+            var created = ProfileUpdates.Apply(null, evt);
+            if (await profiles.TrySaveAsync(created, null, cancellationToken))
+            {
+                return (null, created);
+            }
+        }
+
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var current = await profiles.GetAsync(evt.Customer, cancellationToken);

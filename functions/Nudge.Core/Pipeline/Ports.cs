@@ -91,8 +91,12 @@ public interface IScheduleCursor
     Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken);
 }
 
-/// <summary>A journey instance and the commands it decided but has not yet carried out (its outbox).</summary>
-public sealed record StoredInstance(JourneyInstance Instance, IReadOnlyList<JourneyCommand> Outbox);
+/// <summary>
+/// A journey instance and the commands of its last decision (its outbox), which may or may not have been carried out
+/// yet. <paramref name="WrittenBy"/>: the queue message whose handling decided them, so its redelivery (after a
+/// crash) knows to carry them out again; null when unknown, and then the outbox is cleared once carried out.
+/// </summary>
+public sealed record StoredInstance(JourneyInstance Instance, IReadOnlyList<JourneyCommand> Outbox, string? WrittenBy = null);
 
 public interface IJourneyInstanceStore
 {
