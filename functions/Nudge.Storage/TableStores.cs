@@ -387,10 +387,10 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         return entity is null ? null : new Versioned<DeliveryRecord>(FromEntity(entity), entity.ETag.ToString());
     }
 
-    public async Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+    public async Task<bool> TryUpdateAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken) =>
         await Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion, cancellationToken) is not null;
 
-    public Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+    public Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken) =>
         Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion, cancellationToken);
 
     public async Task<IReadOnlyList<DeliveryRecord>> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken)

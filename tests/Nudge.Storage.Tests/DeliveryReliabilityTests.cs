@@ -48,12 +48,12 @@ public class DeliveryReliabilityTests
         var p = await Pipeline.CreateAsync();
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
-        var row = Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+        var message = Assert.Single(await p.QueuedDeliveriesAsync(Channels.Email));
         var suppressions = new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock);
         var dead = new StorageDeadLetters(p.Clients.Queues, p.Names);
         var handler = new DeliveryHandler(p.Deliveries, p.Profiles, provider, p.Queue, p.Settings, p.Clock, suppressions, dead,
             new DeliveryRetryPolicy(3, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)));
-        return (p, handler, new DeliveryMessage("shopify", "7001", row.DeliveryId), suppressions, dead);
+        return (p, handler, message, suppressions, dead);
     }
 
     private static async Task<DeliveryRecord> RowAsync(Pipeline p, DeliveryMessage message) =>

@@ -185,6 +185,7 @@ public static class JourneyInterpreter
                     instance = instance.Log(at, $"send {channel} '{send.Template}' ({deliveryId})") with
                     {
                         Sends = instance.Sends + 1,
+                        RecentSends = FrequencyCaps.Remember(instance.RecentSends, new RecentSend(at, channel, send.Class)),
                         CappedSince = null,
                         CurrentStep = NextOf(definition, send),
                     };

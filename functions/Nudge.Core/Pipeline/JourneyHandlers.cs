@@ -25,7 +25,7 @@ public enum EventHandling
 /// </summary>
 public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
-    SegmentLibrary segments, PipelineSettings settings)
+    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock)
 {
     /// <param name="messageId">The queue message's id, so a redelivery finishes what a stopped handler left undone.</param>
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken, string? messageId = null)
@@ -41,8 +41,8 @@ public sealed class JourneyEventHandler(
         var membersBefore = SegmentLibrary.Memberships(allSegments, before);
         var membersAfter = SegmentLibrary.Memberships(allSegments, profile);
         var eventFacts = CustomerFacts.OfEvent(evt, profile);
-        var sends = await recentSends.ForAsync(evt.Customer, cancellationToken);
 
+        var listed = new List<JourneyInstance>();
         var running = new List<JourneyInstance>();
         var occupiedSlots = new HashSet<string>(StringComparer.Ordinal);
         // A customer without a profile until now has no instances: they start only after the profile is saved, and an
@@ -50,6 +50,7 @@ public sealed class JourneyEventHandler(
         var instancesOfCustomer = before is null ? AsyncEnumerable.Empty<JourneyInstance>() : instances.ListForCustomerAsync(evt.Customer, cancellationToken);
         await foreach (var instance in instancesOfCustomer)
         {
+            listed.Add(instance);
             occupiedSlots.Add(instance.Slot);
             // The event that started an instance is not also news to it (a redelivery would otherwise end it at once).
             if (!instance.IsEnded && instance.EntryEventId != evt.EventId)
@@ -58,6 +59,7 @@ public sealed class JourneyEventHandler(
             }
         }
 
+        var sends = recentSends.Of(listed, clock.GetUtcNow());
         foreach (var instance in running)
         {
             var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
@@ -362,11 +364,12 @@ public static class CustomerFacts
     }
 }
 
-/// <summary>The customer's sends of the last week (queued or sent), read only when frequency caps are configured.</summary>
-public sealed class RecentSends(IDeliveryLog deliveries, PipelineSettings settings, TimeProvider clock)
+/// <summary>
+/// The customer's sends that can count against frequency caps, from their journey instances, which record each send
+/// when it is decided (a queued message counts before it goes out). Read only when caps are configured.
+/// </summary>
+public sealed class RecentSends(IJourneyInstanceStore instances, PipelineSettings settings, TimeProvider clock)
 {
-    private static readonly TimeSpan Window = TimeSpan.FromDays(8);
-
     public async Task<IReadOnlyList<RecentSend>> ForAsync(CustomerKey customer, CancellationToken cancellationToken)
     {
         if (!settings.CrossJourney.HasCaps)
@@ -374,10 +377,18 @@ public sealed class RecentSends(IDeliveryLog deliveries, PipelineSettings settin
             return [];
         }
 
-        var since = clock.GetUtcNow() - Window;
-        return (await deliveries.ListForCustomerAsync(customer, cancellationToken))
-            .Where(d => d.Status != Delivery.DeliveryStatus.Suppressed && d.ScheduledFor >= since)
-            .Select(d => new RecentSend(d.ScheduledFor, d.Channel, d.Class))
-            .ToList();
+        var listed = new List<JourneyInstance>();
+        await foreach (var instance in instances.ListForCustomerAsync(customer, cancellationToken))
+        {
+            listed.Add(instance);
+        }
+
+        return Of(listed, clock.GetUtcNow());
     }
+
+    /// <summary>From instances the caller has already listed: no read.</summary>
+    public IReadOnlyList<RecentSend> Of(IEnumerable<JourneyInstance> listed, DateTimeOffset now) =>
+        settings.CrossJourney.HasCaps
+            ? listed.SelectMany(i => i.RecentSends).Where(s => s.At > now - FrequencyCaps.Lookback).OrderBy(s => s.At).ToList()
+            : [];
 }

@@ -22,7 +22,7 @@ public enum RunOutcome
 /// change carries it out again before its decision replaces it. An outbox nothing would settle (no timer, the
 /// instance still waiting, or no known writer) is cleared at once as before.
 /// </summary>
-public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog deliveries, IWorkQueue queue, TimeProvider clock)
+public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue queue, TimeProvider clock)
 {
     private const int MaxAttempts = 10;
 
@@ -66,7 +66,10 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
 
             var entry = (existing?.Value.Instance.Entry ?? 0) + 1;
             var decision = JourneyInterpreter.Start(definition, customer, now, context, trigger, entry);
-            var stored = new StoredInstance(decision.Instance, decision.Commands, writer);
+            // A re-entry takes the slot over: the sends of the entry before still count against caps.
+            var started = existing is null ? decision.Instance
+                : decision.Instance with { RecentSends = [.. existing.Value.Instance.RecentSends.Where(s => s.At > now - FrequencyCaps.Lookback), .. decision.Instance.RecentSends] };
+            var stored = new StoredInstance(started, decision.Commands, writer);
             var version = await instances.TrySaveAsync(stored, existing?.Version, cancellationToken);
             if (version is null)
             {
@@ -197,19 +200,10 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IDeliveryLog 
             switch (command)
             {
                 case SendMessage send:
-                    await deliveries.AddQueuedAsync(new DeliveryRecord
-                    {
-                        DeliveryId = send.DeliveryId,
-                        Customer = instance.Customer,
-                        JourneyId = instance.Definition.Id,
-                        StepIndex = send.StepIndex,
-                        Channel = send.Channel,
-                        Template = send.Template,
-                        Class = send.Class,
-                        Status = Delivery.DeliveryStatus.Queued,
-                        ScheduledFor = send.ScheduledFor,
-                    }, cancellationToken);
-                    await queue.EnqueueDeliveryAsync(send.Channel, new DeliveryMessage(instance.Customer.Platform, instance.Customer.CustomerId, send.DeliveryId), notBefore: null, cancellationToken);
+                    // The order rides in the message; the worker's claim writes the delivery row (caps count the
+                    // send from the instance's own record of it).
+                    var order = new DeliveryOrder(instance.Definition.Id, send.StepIndex, send.Channel, send.Template, send.Class, send.ScheduledFor);
+                    await queue.EnqueueDeliveryAsync(send.Channel, new DeliveryMessage(instance.Customer.Platform, instance.Customer.CustomerId, send.DeliveryId, order), notBefore: null, cancellationToken);
                     break;
 
                 case ScheduleTimer timer:

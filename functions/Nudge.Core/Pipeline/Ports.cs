@@ -146,11 +146,14 @@ public interface IDeliveryLog
 
     Task<Versioned<DeliveryRecord>?> GetAsync(CustomerKey customer, string deliveryId, CancellationToken cancellationToken);
 
-    /// <summary>Writes the row if it is still at <paramref name="expectedVersion"/>; false if another worker got there first.</summary>
-    Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the row if it is still at <paramref name="expectedVersion"/> (null: if there is no row yet); false if
+    /// another worker got there first.
+    /// </summary>
+    Task<bool> TryUpdateAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken);
 
     /// <summary>Like <see cref="TryUpdateAsync"/>, returning the new version (null on a lost race) for a follow-up write.</summary>
-    async Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+    async Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken) =>
         await TryUpdateAsync(record, expectedVersion, cancellationToken)
             ? (await GetAsync(record.Customer, record.DeliveryId, cancellationToken))?.Version
             : null;
