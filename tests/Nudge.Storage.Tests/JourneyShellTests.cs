@@ -268,4 +268,27 @@ public class JourneyShellTests
         var offer = (await p.Instances.GetAsync(Customer, "flash-offer", CancellationToken.None))!.Value.Instance;
         Assert.Contains(offer.History, h => h.What == "frequency cap on email: skipped");
     }
+
+    [Fact]
+    public async Task JourneyEventHandler_TwoJourneysStartOnOneEventUnderADailyCap_OnlyTheHigherPrioritySends()
+    {
+        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [Channels.Email] = new(1, null) } });
+        JourneyDefinition OfferOnCheckout(string id, int priority) => new()
+        {
+            Id = id, Version = 1, Name = id, Priority = priority, Entry = JourneyEntry.OnEvent(Core.Events.EventTypes.CheckoutStarted),
+            Steps = [new SendStep { Id = "offer", Channel = Channels.Email, Template = "abandoned-checkout-offer", Class = MessageClass.Ad }],
+        };
+        await p.Library.SeedAsync([OfferOnCheckout("low-offer", 10), OfferOnCheckout("high-offer", 90)], CancellationToken.None);
+        var checkout = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-checkout-1", Customer = Customer, Type = Core.Events.EventTypes.CheckoutStarted, OccurredAt = Pipeline.Morning,
+        };
+        await p.Events.TryAddAsync(checkout, CancellationToken.None);
+
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", checkout.EventId), CancellationToken.None, "event-message-1");
+
+        Assert.Equal(["high-offer"], (await p.DecidedSendsAsync(Customer)).Select(o => o.JourneyId));
+        var low = (await p.Instances.GetAsync(Customer, "low-offer", CancellationToken.None))!.Value.Instance;
+        Assert.Contains(low.History, h => h.What == "frequency cap on email: skipped");
+    }
 }

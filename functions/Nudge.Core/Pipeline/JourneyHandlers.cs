@@ -59,12 +59,21 @@ public sealed class JourneyEventHandler(
             }
         }
 
-        var sends = recentSends.Of(listed, clock.GetUtcNow());
+        // Every decision sees the sends of the ones before it in this handling, so caps hold across journeys.
+        var latest = listed.ToDictionary(i => i.Slot, StringComparer.Ordinal);
+        var sends = recentSends.Of(latest.Values, clock.GetUtcNow());
+        void Saved(JourneyInstance instance)
+        {
+            latest[instance.Slot] = instance;
+            sends = recentSends.Of(latest.Values, clock.GetUtcNow());
+        }
+
         foreach (var instance in running)
         {
             var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
-            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken, writer: messageId);
+            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken,
+                writer: messageId, saved: Saved);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
@@ -97,7 +106,7 @@ public sealed class JourneyEventHandler(
             }
 
             var knownAbsent = !occupiedSlots.Contains(JourneyInstance.SlotFor(journey.Id, key));
-            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, messageId) == RunOutcome.Started
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, messageId, Saved) == RunOutcome.Started
                 && journey.IsMarketing)
             {
                 activeMarketing++;

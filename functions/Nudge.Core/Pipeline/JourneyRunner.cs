@@ -29,9 +29,10 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
     /// <param name="knownAbsent">The caller just listed the customer's instances and this slot was empty: skip the read
     /// (the insert still fails on a race, and the retry reads).</param>
     /// <param name="writer">The id of the queue message being handled, if any (see <see cref="StoredInstance.WrittenBy"/>).</param>
+    /// <param name="saved">Told the instance as saved, e.g. so the caller's next decision sees its sends.</param>
     public async Task<RunOutcome> StartAsync(
         JourneyDefinition definition, CustomerKey customer, CustomerContext context, EntryTrigger? trigger, CancellationToken cancellationToken,
-        bool knownAbsent = false, string? writer = null)
+        bool knownAbsent = false, string? writer = null, Action<JourneyInstance>? saved = null)
     {
         var slot = JourneyInstance.SlotFor(definition.Id, trigger?.BusinessKey);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
@@ -76,6 +77,7 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
                 continue;
             }
 
+            saved?.Invoke(stored.Instance);
             await CarryOutAsync(new Versioned<StoredInstance>(stored, version), cancellationToken);
             return RunOutcome.Started;
         }
@@ -85,9 +87,10 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
 
     /// <param name="loaded">The instance as the caller just read it, to save a read; reloaded after a lost race.</param>
     /// <param name="writer">The id of the queue message being handled, if any (see <see cref="StoredInstance.WrittenBy"/>).</param>
+    /// <param name="saved">Told the instance as saved, e.g. so the caller's next decision sees its sends.</param>
     public async Task<RunOutcome> ApplyAsync(
         CustomerKey customer, string slot, Func<DateTimeOffset, JourneyInput> input, CustomerContext context, CancellationToken cancellationToken,
-        Versioned<StoredInstance>? loaded = null, string? writer = null)
+        Versioned<StoredInstance>? loaded = null, string? writer = null, Action<JourneyInstance>? saved = null)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -131,6 +134,7 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
                 continue;
             }
 
+            saved?.Invoke(stored.Instance);
             await CarryOutAsync(new Versioned<StoredInstance>(stored, version), cancellationToken);
             return RunOutcome.Applied;
         }
