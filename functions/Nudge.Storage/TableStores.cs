@@ -425,6 +425,7 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         ["Attempts"] = r.Attempts,
         ["Kind"] = r.Kind,
         ["Provider"] = r.Provider,
+        ["MaybeSentVia"] = r.MaybeSentVia,
         ["ClaimedUntil"] = r.ClaimedUntil,
     };
 
@@ -445,6 +446,7 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         Attempts = e.GetInt32("Attempts") ?? 0,
         Kind = e.GetString("Kind"),
         Provider = e.GetString("Provider"),
+        MaybeSentVia = e.GetString("MaybeSentVia"),
         ClaimedUntil = e.GetDateTimeOffset("ClaimedUntil"),
     };
 }

@@ -122,6 +122,29 @@ public class DeliveryReliabilityTests
     }
 
     [Fact]
+    public async Task Handle_FailureThatMayHaveSent_RecordsTheProviderAndTheRetryIsPinnedToIt()
+    {
+        var provider = new ScriptedProvider();
+        provider.Script.Enqueue(_ => SendOutcome.Failed("solapi: answered 504") with { Provider = "solapi", MaybeSentVia = "solapi" });
+        string? retriedVia = null;
+        provider.Script.Enqueue(m =>
+        {
+            retriedVia = m.MaybeSentVia;
+            return new SendOutcome(false, null, "may have been sent through solapi, which cannot dedupe") { Unconfirmed = true };
+        });
+        var (p, handler, message, _, _) = await SetUpAsync(provider);
+
+        var first = await handler.HandleAsync(message, CancellationToken.None);
+        var afterFirst = await RowAsync(p, message);
+        var second = await handler.HandleAsync(message, CancellationToken.None);
+
+        Assert.Equal((DeliveryHandling.Retrying, DeliveryHandling.Unconfirmed), (first, second));
+        Assert.Equal("solapi", afterFirst.MaybeSentVia);
+        Assert.Equal("solapi", retriedVia);
+        Assert.Equal(DeliveryStatus.Unconfirmed, (await RowAsync(p, message)).Status);
+    }
+
+    [Fact]
     public void RetryPolicy_DelayGrowsExponentiallyUpToTheCap()
     {
         var policy = new DeliveryRetryPolicy(5, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(100));

@@ -82,7 +82,7 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
         }
         catch (Exception e) when (ProviderKeys.IsNetworkFailure(e, cancellationToken))
         {
-            return new ProviderResult(ProviderStatus.Transient, null, $"Solapi unreachable: {e.GetType().Name}");
+            return new ProviderResult(ProviderStatus.Transient, null, $"Solapi unreachable: {e.GetType().Name}") { MayHaveSent = ProviderKeys.MayHaveArrived(e) };
         }
 
         var response = http.Response;
@@ -108,7 +108,7 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
         return response.Status switch
         {
             429 or 408 or >= 500 or 401 or 403 => new ProviderResult(ProviderStatus.Transient, null, error,
-                ProviderResponses.RetryAfterOf(response, clock)),
+                ProviderResponses.RetryAfterOf(response, clock)) { MayHaveSent = ProviderResult.StatusMayHideASend(response.Status) },
             _ => new ProviderResult(ProviderStatus.Permanent, null, error),
         };
     }

@@ -143,6 +143,7 @@ public sealed class DeliveryHandler(
             ScheduledFor = record.ScheduledFor,
             Attempt = claimed.Attempts,
             Resumed = resumed,
+            MaybeSentVia = record.MaybeSentVia,
         };
         var outcome = await sender.SendAsync(outbound, cancellationToken);
         var handling = await RecordAsync(message, claimed, claimVersion, profile, outcome, cancellationToken);
@@ -170,7 +171,11 @@ public sealed class DeliveryHandler(
 
     private async Task<DeliveryHandling> RecordAsync(DeliveryMessage message, DeliveryRecord claimed, string version, CustomerProfile profile, SendOutcome outcome, CancellationToken cancellationToken)
     {
-        var tried = claimed with { ClaimedUntil = null, Kind = outcome.Kind ?? claimed.Kind, Provider = outcome.Provider ?? claimed.Provider };
+        var tried = claimed with
+        {
+            ClaimedUntil = null, Kind = outcome.Kind ?? claimed.Kind, Provider = outcome.Provider ?? claimed.Provider,
+            MaybeSentVia = outcome.MaybeSentVia ?? claimed.MaybeSentVia,
+        };
         if (outcome.Sent)
         {
             var sent = tried with { Status = DeliveryStatus.Sent, SentAt = clock.GetUtcNow(), ProviderMessageId = outcome.ProviderMessageId, Reason = null };

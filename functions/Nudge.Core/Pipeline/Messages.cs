@@ -63,4 +63,7 @@ public sealed record DeliveryRecord
 
     /// <summary>While "sending": until when the claiming worker is presumed alive (then a redelivery resumes it).</summary>
     public DateTimeOffset? ClaimedUntil { get; init; }
+
+    /// <summary>A failed attempt may have sent it through this provider: retries go there only (see OutboundMessage).</summary>
+    public string? MaybeSentVia { get; init; }
 }

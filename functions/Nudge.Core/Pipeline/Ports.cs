@@ -254,6 +254,12 @@ public sealed record OutboundMessage(string DeliveryId, string Channel, string T
     /// and answers <see cref="SendOutcome.Unconfirmed"/>.
     /// </summary>
     public bool Resumed { get; init; }
+
+    /// <summary>
+    /// An earlier attempt failed in a way that may have sent it all the same, through this provider: a retry may only
+    /// go to that provider, and only if it dedupes by the delivery id; otherwise it is <see cref="SendOutcome.Unconfirmed"/>.
+    /// </summary>
+    public string? MaybeSentVia { get; init; }
 }
 
 public sealed record SendOutcome(bool Sent, string? ProviderMessageId, string? FailureReason)
@@ -274,6 +280,9 @@ public sealed record SendOutcome(bool Sent, string? ProviderMessageId, string? F
     public string? Kind { get; init; }
 
     public string? Provider { get; init; }
+
+    /// <summary>The attempt failed but may have sent through this provider (see <see cref="OutboundMessage.MaybeSentVia"/>).</summary>
+    public string? MaybeSentVia { get; init; }
 
     /// <summary>What the attempt taught about Kakao: true delivered on Kakao, false fell back (not a friend / no Kakao).</summary>
     public bool? ReachableOnKakao { get; init; }
