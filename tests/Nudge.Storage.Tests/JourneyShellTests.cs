@@ -211,6 +211,26 @@ public class JourneyShellTests
     }
 
     [Fact]
+    public async Task JourneyEventHandler_SecondEventOfTheSameMessage_IsNotTakenForARedelivery()
+    {
+        var p = await Pipeline.CreateAsync();
+        var signup = Pipeline.Signup("7001");
+        var view = new Core.Events.CustomerEvent
+        {
+            EventId = "web-view-1", Customer = Customer, Type = Core.Events.EventTypes.PageViewed, OccurredAt = Pipeline.Morning,
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(view, CancellationToken.None);
+
+        // One journey-events message may carry several events of one customer.
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "batch-message-1");
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", view.EventId), CancellationToken.None, "batch-message-1");
+
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email"));
+        Assert.Equal(1, await p.AllMessagesAsync("journey-timers"));
+    }
+
+    [Fact]
     public async Task JourneyEventHandler_OrderWhileAnOutboxIsUnproven_ExitsAndStillSendsEachMessageOnce()
     {
         var p = await Pipeline.CreateAsync();

@@ -36,6 +36,8 @@ public sealed class JourneyEventHandler(
             return EventHandling.EventMissing;
         }
 
+        // One queue message may carry several events: the writer of an outbox is the message and the event in it.
+        var writer = messageId is null ? null : $"{messageId}/{evt.EventId}";
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
         var allSegments = await segments.AllAsync(cancellationToken);
         var membersBefore = SegmentLibrary.Memberships(allSegments, before);
@@ -73,7 +75,7 @@ public sealed class JourneyEventHandler(
             var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
             await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken,
-                writer: messageId, saved: Saved);
+                writer: writer, saved: Saved);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
@@ -106,7 +108,7 @@ public sealed class JourneyEventHandler(
             }
 
             var knownAbsent = !occupiedSlots.Contains(JourneyInstance.SlotFor(journey.Id, key));
-            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, messageId, Saved) == RunOutcome.Started
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, writer, Saved) == RunOutcome.Started
                 && journey.IsMarketing)
             {
                 activeMarketing++;
