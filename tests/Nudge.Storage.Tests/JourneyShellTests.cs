@@ -311,4 +311,26 @@ public class JourneyShellTests
         var low = (await p.Instances.GetAsync(Customer, "low-offer", CancellationToken.None))!.Value.Instance;
         Assert.Contains(low.History, h => h.What == "frequency cap on email: skipped");
     }
+
+    [Fact]
+    public async Task JourneyEventHandler_ShopReportsAConsentChange_LedgerRecordsItOnceAndTheSignupItself()
+    {
+        var p = await Pipeline.CreateAsync();
+        var signup = Pipeline.Signup("7001");
+        var update = Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddHours(3)) with
+        {
+            EventId = "shopify-update-1", Type = Core.Events.EventTypes.CustomerUpdated, OccurredAt = Pipeline.Morning.AddHours(3),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(update, CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "m1");
+        var afterSignup = await p.ConsentLedger.ListAsync(Customer, CancellationToken.None);
+
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", update.EventId), CancellationToken.None, "m2");
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", update.EventId), CancellationToken.None, "m2"); // redelivered
+
+        Assert.Empty(afterSignup); // consent given on the shop's signup form is the shop's record
+        var entry = Assert.Single(await p.ConsentLedger.ListAsync(Customer, CancellationToken.None));
+        Assert.Equal((Core.Consent.ConsentMedia.Sms, false, "shopify customer.updated", Pipeline.Morning.AddHours(3)), (entry.Medium, entry.Granted, entry.Source, entry.At));
+    }
 }

@@ -36,7 +36,8 @@ public sealed class Pipeline
         Library = new JourneyLibrary(Definitions, Instances, Clock);
         var recentSends = new RecentSends(Instances, Settings, Clock);
         Segments = new SegmentLibrary(new TableSegmentStore(clients.Tables, names));
-        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Segments, Settings, Clock);
+        ConsentLedger = new TableConsentLedger(clients.Tables, names);
+        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Segments, Settings, Clock, ConsentLedger);
         TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, recentSends, Settings, Clock);
         Schedules = new ScheduledEntryHandler(Profiles, Instances, Runner, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
     }
@@ -47,6 +48,7 @@ public sealed class Pipeline
     public TableJourneyDefinitionStore Definitions { get; }
     public JourneyLibrary Library { get; }
     public JourneyEventHandler EventHandler { get; }
+    public TableConsentLedger ConsentLedger { get; }
     public JourneyTimerHandler TimerHandler { get; }
 
     public StorageClients Clients { get; }

@@ -25,7 +25,7 @@ public enum EventHandling
 /// </summary>
 public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
-    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock)
+    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Consent.IConsentLedger? consentLedger = null)
 {
     /// <param name="messageId">The queue message's id, so a redelivery finishes what a stopped handler left undone.</param>
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken, string? messageId = null)
@@ -39,6 +39,7 @@ public sealed class JourneyEventHandler(
         // One queue message may carry several events: the writer of an outbox is the message and the event in it.
         var writer = messageId is null ? null : $"{messageId}/{evt.EventId}";
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
+        await RecordConsentChangesAsync(evt, before, profile, cancellationToken);
         var allSegments = await segments.AllAsync(cancellationToken);
         var membersBefore = SegmentLibrary.Memberships(allSegments, before);
         var membersAfter = SegmentLibrary.Memberships(allSegments, profile);
@@ -116,6 +117,24 @@ public sealed class JourneyEventHandler(
         }
 
         return EventHandling.Processed;
+    }
+
+    /// <summary>
+    /// A change of consent the shop reports on a known customer goes into the consent ledger (audit of who changed
+    /// what, where and when). The consent a signup brings is the shop's own record, made on its signup form.
+    /// </summary>
+    private async Task RecordConsentChangesAsync(CustomerEvent evt, CustomerProfile? before, CustomerProfile after, CancellationToken cancellationToken)
+    {
+        if (consentLedger is null || before is null || before.Consent == after.Consent)
+        {
+            return;
+        }
+
+        var at = evt.Contact?.UpdatedAt ?? evt.OccurredAt;
+        foreach (var entry in Consent.ConsentRules.Changes(evt.Customer, before.Consent, after.Consent, $"{evt.Customer.Platform} {evt.Type}", at))
+        {
+            await consentLedger.AppendAsync(entry, cancellationToken);
+        }
     }
 
     private static CustomerContext WithSegments(CustomerContext context, IReadOnlyDictionary<string, string> memberships) =>
