@@ -19,5 +19,7 @@ if [[ "$what" == shell || "$what" == all ]]; then
   scripts/azurite.sh install
   pid="$(scripts/azurite.sh start "$data" 10400 10401 10402)"
   trap 'scripts/azurite.sh stop "$pid"; rm -rf "$data"' EXIT
-  $bench shell "$(scripts/azurite.sh connection-string 10400 10401 10402)" 200
+  # 200 welcome journeys at the README's clock speed, starting at 09:00 and at 20:00 KST (day-2 SMS in quiet hours).
+  $bench shell "$(scripts/azurite.sh connection-string 10400 10401 10402)" 200 8640 9
+  $bench shell "$(scripts/azurite.sh connection-string 10400 10401 10402)" 200 8640 20
 fi

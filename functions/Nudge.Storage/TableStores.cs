@@ -309,6 +309,7 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
             ["PendingCommands"] = stored.Outbox.Count,
             ["Instance"] = Tables.Write(instance),
             ["Outbox"] = Tables.Write(stored.Outbox),
+            ["OutboxWrittenBy"] = stored.WrittenBy,
         };
         return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken);
     }
@@ -335,7 +336,7 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
     }
 
     private static StoredInstance ToStored(TableEntity entity) =>
-        new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"));
+        new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"), entity.GetString("OutboxWrittenBy"));
 }
 
 /// <summary>Journey heads in one partition (few rows, listed often) and immutable versions per journey.</summary>
@@ -412,10 +413,10 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         return entity is null ? null : new Versioned<DeliveryRecord>(FromEntity(entity), entity.ETag.ToString());
     }
 
-    public async Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+    public async Task<bool> TryUpdateAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken) =>
         await Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion, cancellationToken) is not null;
 
-    public Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+    public Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken) =>
         Tables.TryWriteAsync(_table, ToEntity(record), expectedVersion, cancellationToken);
 
     public async Task<IReadOnlyList<DeliveryRecord>> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken)
@@ -450,6 +451,7 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         ["Attempts"] = r.Attempts,
         ["Kind"] = r.Kind,
         ["Provider"] = r.Provider,
+        ["MaybeSentVia"] = r.MaybeSentVia,
         ["ClaimedUntil"] = r.ClaimedUntil,
     };
 
@@ -470,6 +472,7 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         Attempts = e.GetInt32("Attempts") ?? 0,
         Kind = e.GetString("Kind"),
         Provider = e.GetString("Provider"),
+        MaybeSentVia = e.GetString("MaybeSentVia"),
         ClaimedUntil = e.GetDateTimeOffset("ClaimedUntil"),
     };
 }

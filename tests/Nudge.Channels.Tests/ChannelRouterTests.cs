@@ -108,7 +108,7 @@ public class ChannelRouterTests : IAsyncLifetime
     [Fact]
     public async Task Send_PrimaryDown_FailsOverAndBreakerStopsCallingIt()
     {
-        _stubs.Fail("solapi", 500, 500);
+        _stubs.Fail("solapi", 503, 503); // unavailable: the request was not processed
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi(), breakerThreshold: 2), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
 
         var first = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = "a0000000000000000000000000000001" }, CancellationToken.None);
@@ -119,6 +119,49 @@ public class ChannelRouterTests : IAsyncLifetime
         Assert.Equal(("acs-sms", "acs-sms", "acs-sms"), (first.Provider, second.Provider, third.Provider));
         Assert.Equal(requestsBeforeThird + 1, _stubs.Requests); // solapi's circuit is open: only ACS was called
         Assert.Equal(3, _stubs.AcceptedOn("sms").Count());
+    }
+
+    [Fact]
+    public async Task Send_PrimaryAnswers500_DoesNotFailOverAndPinsTheRetryToIt()
+    {
+        _stubs.Fail("solapi", 500); // may have sent it before failing: another provider could send it twice
+        var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi()), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
+
+        var outcome = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
+
+        Assert.False(outcome.Sent || outcome.Permanent || outcome.Unconfirmed);
+        Assert.Equal("solapi", outcome.MaybeSentVia);
+        Assert.Empty(_stubs.AcceptedOn("sms"));
+    }
+
+    [Fact]
+    public async Task Send_PrimaryRefusesConnections_FailsOver()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var unreachable = new SolapiProvider(HttpPipelineBuilder.Build(new AcsClientOptions(TimeSpan.FromSeconds(10))),
+            new SolapiSettings(new Uri($"http://127.0.0.1:{port}/"), ProviderStubs.SolapiKey, ProviderStubs.SolapiSecret, "0212345678", null), TimeProvider.System);
+        var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(unreachable), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
+
+        var outcome = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
+
+        Assert.True(outcome.Sent);
+        Assert.Equal("acs-sms", outcome.Provider);
+    }
+
+    [Fact]
+    public async Task Send_RetryOfAMaybeSentMessage_GoesOnlyToThatProviderAndOnlyIfItDedupes()
+    {
+        var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi()), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
+
+        var viaSolapi = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { MaybeSentVia = "solapi" }, CancellationToken.None);
+        var viaAcs = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { MaybeSentVia = "acs-sms" }, CancellationToken.None);
+
+        Assert.True(viaSolapi.Unconfirmed); // Solapi takes no key: asking again could send it twice
+        Assert.Empty(_stubs.AcceptedOn("solapi"));
+        Assert.Equal((true, "acs-sms"), (viaAcs.Sent, viaAcs.Provider));
     }
 
     [Fact]

@@ -89,10 +89,35 @@ public class WelcomeJourneyTests
     }
 
     [Fact]
-    public void Apply_DayTwoFallsAtNight_DefersSmsToEightAmThenSends()
+    public void Start_DayTwoFallsAtNight_TheWaitWakesAtEightAmAndTheSmsGoesAtOnce()
     {
         var lateSignup = new DateTimeOffset(2026, 11, 24, 22, 30, 0, TimeSpan.FromHours(9));
         var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, lateSignup, Context);
+        var morning = (ScheduleTimer)started.Commands[1];
+
+        var sent = JourneyInterpreter.Apply(started.Instance, new TimerFired(morning.DueAt, morning.Sequence), Context);
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.FromHours(9)), morning.DueAt);
+        Assert.Contains(started.Instance.History, h => h.What.Contains("quiet hours for sms", StringComparison.Ordinal));
+        var sms = Assert.IsType<SendMessage>(Assert.Single(sent.Commands));
+        Assert.Equal((Channels.Sms, morning.DueAt), (sms.Channel, sms.ScheduledFor));
+    }
+
+    [Fact]
+    public void Start_DayTwoAtNightWithNightConsent_WakesOnTheDot()
+    {
+        var lateSignup = new DateTimeOffset(2026, 11, 24, 22, 30, 0, TimeSpan.FromHours(9));
+
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, lateSignup, Context with { NightConsent = true });
+
+        Assert.Equal(lateSignup.AddDays(2), ((ScheduleTimer)started.Commands[1]).DueAt);
+    }
+
+    [Fact]
+    public void Apply_NightConsentWithdrawnDuringTheWait_DefersSmsToEightAmThenSends()
+    {
+        var lateSignup = new DateTimeOffset(2026, 11, 24, 22, 30, 0, TimeSpan.FromHours(9));
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, lateSignup, Context with { NightConsent = true });
         var dayTwo = (ScheduleTimer)started.Commands[1];
 
         var deferred = JourneyInterpreter.Apply(started.Instance, new TimerFired(dayTwo.DueAt, dayTwo.Sequence), Context);

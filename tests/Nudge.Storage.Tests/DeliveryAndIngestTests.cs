@@ -15,8 +15,7 @@ public class DeliveryAndIngestTests
         var p = await Pipeline.CreateAsync(now);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent), CancellationToken.None);
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
-        var row = Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
-        return (p, new DeliveryMessage("shopify", "7001", row.DeliveryId));
+        return (p, Assert.Single(await p.QueuedDeliveriesAsync(Channels.Email)));
     }
 
     [Fact]
@@ -33,6 +32,19 @@ public class DeliveryAndIngestTests
         Assert.Equal(1, p.Sender.Calls);
         var row = (await p.Deliveries.GetAsync(Customer, message.DeliveryId, CancellationToken.None))!.Value;
         Assert.Equal((DeliveryStatus.Sent, sentAt), (row.Status, row.SentAt));
+    }
+
+    [Fact]
+    public async Task DeliveryHandler_OrderForACustomerErasedMeanwhile_SendsNothingAndWritesNoRow()
+    {
+        var (p, message) = await QueuedCouponAsync();
+        Assert.True(await p.Profiles.DeleteAsync(Customer, CancellationToken.None));
+
+        var outcome = await p.DeliveryHandler.HandleAsync(message, CancellationToken.None);
+
+        Assert.Equal(DeliveryHandling.Suppressed, outcome);
+        Assert.Equal(0, p.Sender.Calls);
+        Assert.Empty(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
     }
 
     [Fact]
@@ -56,9 +68,9 @@ public class DeliveryAndIngestTests
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddDays(1)), CancellationToken.None);
-        var sms = (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Single(r => r.Channel == Channels.Sms);
+        var sms = Assert.Single(await p.QueuedDeliveriesAsync(Channels.Sms));
 
-        var outcome = await p.DeliveryHandler.HandleAsync(new DeliveryMessage("shopify", "7001", sms.DeliveryId), CancellationToken.None);
+        var outcome = await p.DeliveryHandler.HandleAsync(sms, CancellationToken.None);
 
         Assert.Equal(DeliveryHandling.Suppressed, outcome);
         var row = (await p.Deliveries.GetAsync(Customer, sms.DeliveryId, CancellationToken.None))!.Value;
@@ -75,10 +87,10 @@ public class DeliveryAndIngestTests
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
-        var sms = (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Single(r => r.Channel == Channels.Sms);
+        var sms = Assert.Single(await p.QueuedDeliveriesAsync(Channels.Sms));
         p.Time.Advance(TimeSpan.FromMinutes(2)); // the queue delayed the message past 21:00
 
-        var outcome = await p.DeliveryHandler.HandleAsync(new DeliveryMessage("shopify", "7001", sms.DeliveryId), CancellationToken.None);
+        var outcome = await p.DeliveryHandler.HandleAsync(sms, CancellationToken.None);
 
         Assert.Equal(DeliveryHandling.Deferred, outcome);
         var row = (await p.Deliveries.GetAsync(Customer, sms.DeliveryId, CancellationToken.None))!.Value;

@@ -48,12 +48,12 @@ public class DeliveryReliabilityTests
         var p = await Pipeline.CreateAsync();
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
-        var row = Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+        var message = Assert.Single(await p.QueuedDeliveriesAsync(Channels.Email));
         var suppressions = new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock);
         var dead = new StorageDeadLetters(p.Clients.Queues, p.Names);
         var handler = new DeliveryHandler(p.Deliveries, p.Profiles, provider, p.Queue, p.Settings, p.Clock, suppressions, dead,
             new DeliveryRetryPolicy(3, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)));
-        return (p, handler, new DeliveryMessage("shopify", "7001", row.DeliveryId), suppressions, dead);
+        return (p, handler, message, suppressions, dead);
     }
 
     private static async Task<DeliveryRecord> RowAsync(Pipeline p, DeliveryMessage message) =>
@@ -119,6 +119,29 @@ public class DeliveryReliabilityTests
         Assert.Equal(1, await p.VisibleMessagesAsync("delivery-email")); // the original only: the retries wait out their backoff
         var letters = await dead.TakeAsync(Channels.Email, 10, CancellationToken.None);
         Assert.Equal(message, Assert.Single(letters));
+    }
+
+    [Fact]
+    public async Task Handle_FailureThatMayHaveSent_RecordsTheProviderAndTheRetryIsPinnedToIt()
+    {
+        var provider = new ScriptedProvider();
+        provider.Script.Enqueue(_ => SendOutcome.Failed("solapi: answered 504") with { Provider = "solapi", MaybeSentVia = "solapi" });
+        string? retriedVia = null;
+        provider.Script.Enqueue(m =>
+        {
+            retriedVia = m.MaybeSentVia;
+            return new SendOutcome(false, null, "may have been sent through solapi, which cannot dedupe") { Unconfirmed = true };
+        });
+        var (p, handler, message, _, _) = await SetUpAsync(provider);
+
+        var first = await handler.HandleAsync(message, CancellationToken.None);
+        var afterFirst = await RowAsync(p, message);
+        var second = await handler.HandleAsync(message, CancellationToken.None);
+
+        Assert.Equal((DeliveryHandling.Retrying, DeliveryHandling.Unconfirmed), (first, second));
+        Assert.Equal("solapi", afterFirst.MaybeSentVia);
+        Assert.Equal("solapi", retriedVia);
+        Assert.Equal(DeliveryStatus.Unconfirmed, (await RowAsync(p, message)).Status);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Nudge.Core.Customers;
+using Nudge.Core.Delivery;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 
@@ -38,6 +39,8 @@ public class ErasureStoreTests
             var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup(id), CancellationToken.None);
             await p.Runner.StartAsync(JourneyCatalog.Welcome, new CustomerKey("shopify", id), p.Context(profile), null, CancellationToken.None);
         }
+
+        await p.DrainDeliveriesAsync(Channels.Email); // the workers write the delivery rows
 
         var gone = new CustomerKey("shopify", "7001");
         var kept = new CustomerKey("shopify", "7002");

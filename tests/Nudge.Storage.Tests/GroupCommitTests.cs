@@ -137,13 +137,28 @@ public class GroupCommitTests
         var p = await Pipeline.CreateAsync();
         var (a, b) = (Pipeline.Signup("7001"), Pipeline.Signup("7002"));
         await new IngestBatchHandler(p.Events, p.Queue).HandleAsync(Batch("batch-1", a, b), CancellationToken.None);
-        var entry = new JourneyEventsEntry(p.EventHandler, p.Queue);
+        var entry = new JourneyEventsEntry(p.EventHandler);
         var missing = new JourneyEventMessage("shopify", "7003", "shopify-signup-7003");
 
-        var outcome = await entry.HandleAsync(new JourneyEventsMessage([new("shopify", "7001", a.EventId), missing, new("shopify", "7002", b.EventId)]), CancellationToken.None);
+        var outcome = await entry.HandleAsync(new JourneyEventsMessage([new("shopify", "7001", a.EventId), missing, new("shopify", "7002", b.EventId)]), CancellationToken.None, "journey-message-1");
 
-        Assert.Equal((2, 1, 0), (outcome.Processed, outcome.Missing, outcome.Requeued.Count));
+        Assert.Equal((2, 1), (outcome.Processed, outcome.Missing));
         Assert.NotNull(await p.Profiles.GetAsync(a.Customer, CancellationToken.None));
         Assert.NotNull(await p.Profiles.GetAsync(b.Customer, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task JourneyEventsEntry_SameSeveralEventMessageRedelivered_EachCustomersCouponQueuedOnce()
+    {
+        var p = await Pipeline.CreateAsync();
+        var (a, b) = (Pipeline.Signup("7001"), Pipeline.Signup("7002"));
+        await new IngestBatchHandler(p.Events, p.Queue).HandleAsync(Batch("batch-1", a, b), CancellationToken.None);
+        var entry = new JourneyEventsEntry(p.EventHandler);
+        var message = new JourneyEventsMessage([new("shopify", "7001", a.EventId), new("shopify", "7002", b.EventId)]);
+
+        await entry.HandleAsync(message, CancellationToken.None, "journey-message-1");
+        await entry.HandleAsync(message, CancellationToken.None, "journey-message-1"); // the queue redelivers it
+
+        Assert.Equal(2, await p.AllMessagesAsync("delivery-email"));
     }
 }

@@ -11,7 +11,7 @@ public class JourneyShellTests
     private static readonly CustomerKey Customer = new("shopify", "7001");
 
     [Fact]
-    public async Task StartAsync_ConcurrentStartsForOneCustomer_OneInstanceAndOneDeliveryRow()
+    public async Task StartAsync_ConcurrentStartsForOneCustomer_OneInstanceAndOneDeliveryMessage()
     {
         var p = await Pipeline.CreateAsync();
         var context = p.Context(null);
@@ -20,16 +20,17 @@ public class JourneyShellTests
 
         Assert.Equal(1, outcomes.Count(o => o == RunOutcome.Started));
         Assert.All(outcomes.Where(o => o != RunOutcome.Started), o => Assert.Equal(RunOutcome.AlreadyExists, o));
-        var rows = await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None);
-        var row = Assert.Single(rows);
-        Assert.Equal((Channels.Email, "welcome-coupon", DeliveryStatus.Queued), (row.Channel, row.Template, row.Status));
+        // Losers of the race may hand the winner's outbox over again: copies of one delivery, sent once.
+        Assert.Single((await p.QueuedDeliveriesAsync(Channels.Email)).Select(m => m.DeliveryId).Distinct());
+        var order = (await p.DecidedSendsAsync(Customer))[0];
+        Assert.Equal((Channels.Email, "welcome-coupon", MessageClass.Ad), (order.Channel, order.Template, order.Class));
         var stored = await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None);
         Assert.Empty(stored!.Value.Outbox);
         Assert.Equal(1, stored.Value.Instance.TimerSequence);
     }
 
     [Fact]
-    public async Task StartAsync_KnownAbsentButRacing_StillOneInstanceAndOneDeliveryRow()
+    public async Task StartAsync_KnownAbsentButRacing_StillOneInstanceAndOneDeliveryMessage()
     {
         var p = await Pipeline.CreateAsync();
 
@@ -37,7 +38,7 @@ public class JourneyShellTests
             p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, knownAbsent: true)));
 
         Assert.Equal(1, outcomes.Count(o => o == RunOutcome.Started));
-        Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+        Assert.Single((await p.QueuedDeliveriesAsync(Channels.Email)).Select(m => m.DeliveryId).Distinct());
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public class JourneyShellTests
         var outcome = await p.Runner.ApplyAsync(Customer, "welcome", at => new EventArrived(at, "customer.signed_up", "irrelevant"), p.Context(null), CancellationToken.None);
 
         Assert.Equal(RunOutcome.Unchanged, outcome);
-        Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+        Assert.Single(await p.DecidedSendsAsync(Customer));
         Assert.Equal(1, await p.VisibleMessagesAsync("delivery-email"));
         Assert.Empty((await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Outbox);
     }
@@ -69,8 +70,7 @@ public class JourneyShellTests
         var second = await timers.HandleAsync(dayTwo, CancellationToken.None);
 
         Assert.Equal((TimerHandling.Fired, TimerHandling.Fired), (first, second));
-        var rows = await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None);
-        Assert.Equal([Channels.Email, Channels.Sms], rows.Select(r => r.Channel));
+        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
         Assert.Equal(1, await p.VisibleMessagesAsync("delivery-sms"));
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal(InstanceStatus.Completed, instance.Status);
@@ -86,7 +86,7 @@ public class JourneyShellTests
         var outcome = await timers.HandleAsync(new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2)), CancellationToken.None);
 
         Assert.Equal(TimerHandling.Rescheduled, outcome);
-        Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+        Assert.Single(await p.DecidedSendsAsync(Customer));
         Assert.Equal(2, await p.AllMessagesAsync("journey-timers"));
     }
 
@@ -95,13 +95,7 @@ public class JourneyShellTests
     {
         var p = await Pipeline.CreateAsync();
         var handler = p.EventHandler;
-        var signup = Pipeline.Signup("7001");
-        var order = new Core.Events.CustomerEvent
-        {
-            EventId = "shopify-order-1", Customer = Customer, Type = Core.Events.EventTypes.OrderPlaced, OccurredAt = Pipeline.Morning.AddHours(5),
-        };
-        await p.Events.TryAddAsync(signup, CancellationToken.None);
-        await p.Events.TryAddAsync(order, CancellationToken.None);
+        var (signup, order) = await StoreSignupAndOrderFiveHoursLaterAsync(p);
 
         await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None);
         p.Time.Advance(TimeSpan.FromHours(5));
@@ -112,7 +106,7 @@ public class JourneyShellTests
 
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal((InstanceStatus.Exited, "goal: order.placed"), (instance.Status, instance.EndReason));
-        Assert.Equal([Channels.Email], (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Select(r => r.Channel));
+        Assert.Equal([Channels.Email], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
         Assert.NotNull((await p.Profiles.GetAsync(Customer, CancellationToken.None))!.Value.FirstOrderAt);
     }
 
@@ -134,6 +128,209 @@ public class JourneyShellTests
 
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal(InstanceStatus.Exited, instance.Status);
-        Assert.Empty(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None));
+        Assert.Empty(await p.DecidedSendsAsync(Customer));
+    }
+
+    [Fact]
+    public async Task StartAsync_FromAQueueMessage_KeepsTheOutboxUntilItsOwnTimerProvesIt()
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
+        var started = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value;
+        p.Time.Advance(TimeSpan.FromDays(2));
+
+        await p.TimerHandler.HandleAsync(new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2)), CancellationToken.None, "timer-message-1");
+
+        Assert.Equal(("event-message-1", 2), (started.WrittenBy, started.Outbox.Count)); // not cleared: one write saved
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email")); // the timer proved it done: not carried out again
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-sms"));
+        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.Equal(InstanceStatus.Completed, (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance.Status);
+    }
+
+    [Fact]
+    public async Task TimerHandler_RedeliveryOfTheMessageThatStoppedHalfWay_CarriesItsOutboxOut()
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
+        p.Time.Advance(TimeSpan.FromDays(2));
+        // The day-2 decision was saved by timer message "timer-message-1", then its worker died before sending.
+        var stored = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!;
+        var decision = JourneyInterpreter.Apply(stored.Value.Instance, new TimerFired(p.Clock.GetUtcNow(), 1), p.Context(null));
+        Assert.NotNull(await p.Instances.TrySaveAsync(new StoredInstance(decision.Instance, decision.Commands, "timer-message-1"), stored.Version, CancellationToken.None));
+        var dayTwo = new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2));
+
+        await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "timer-message-1");
+        await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "a-copy-of-the-timer");
+
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-sms")); // the redelivery sent it; the copy was dropped
+        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+    }
+
+    [Fact]
+    public async Task TimerHandler_CopiesOfATimer_NeverMultiply()
+    {
+        var p = await Pipeline.CreateAsync();
+        var timers = p.TimerHandler;
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
+        p.Time.Advance(TimeSpan.FromDays(2));
+        var dayTwo = new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2));
+        await timers.HandleAsync(dayTwo, CancellationToken.None, "timer-message-1");
+        var afterFirst = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version;
+
+        // Copies are what an outbox carried out a second time leaves behind: different messages, same timer.
+        await timers.HandleAsync(dayTwo, CancellationToken.None, "copy-1");
+        await timers.HandleAsync(dayTwo, CancellationToken.None, "copy-2");
+
+        Assert.Equal(afterFirst, (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version); // no write
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-sms"));
+        Assert.Equal(1, await p.AllMessagesAsync("journey-timers")); // only the original day-2 timer
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_EventThatChangesNothingWhileWaiting_WritesNothingAndCopiesNothing()
+    {
+        var p = await Pipeline.CreateAsync();
+        var handler = p.EventHandler;
+        var signup = Pipeline.Signup("7001");
+        var view = new Core.Events.CustomerEvent
+        {
+            EventId = "web-view-1", Customer = Customer, Type = Core.Events.EventTypes.PageViewed, OccurredAt = Pipeline.Morning.AddHours(1),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(view, CancellationToken.None);
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "event-message-1");
+        var before = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version;
+        p.Time.Advance(TimeSpan.FromHours(1));
+
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", view.EventId), CancellationToken.None, "event-message-2");
+
+        Assert.Equal(before, (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Version);
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email"));
+        Assert.Equal(1, await p.AllMessagesAsync("journey-timers"));
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_SecondEventOfTheSameMessage_IsNotTakenForARedelivery()
+    {
+        var p = await Pipeline.CreateAsync();
+        var signup = Pipeline.Signup("7001");
+        var view = new Core.Events.CustomerEvent
+        {
+            EventId = "web-view-1", Customer = Customer, Type = Core.Events.EventTypes.PageViewed, OccurredAt = Pipeline.Morning,
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(view, CancellationToken.None);
+
+        // One journey-events message may carry several events of one customer.
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "batch-message-1");
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", view.EventId), CancellationToken.None, "batch-message-1");
+
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email"));
+        Assert.Equal(1, await p.AllMessagesAsync("journey-timers"));
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_OrderWhileAnOutboxIsUnproven_ExitsAndStillSendsEachMessageOnce()
+    {
+        var p = await Pipeline.CreateAsync();
+        var handler = p.EventHandler;
+        var (signup, order) = await StoreSignupAndOrderFiveHoursLaterAsync(p);
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "event-message-1");
+        p.Time.Advance(TimeSpan.FromHours(5));
+
+        await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", order.EventId), CancellationToken.None, "event-message-2");
+        var deliveries = await p.DrainDeliveriesAsync(Channels.Email);
+
+        var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
+        Assert.Equal(InstanceStatus.Exited, instance.Status);
+        Assert.Equal(1, p.Sender.Calls); // the coupon went out once, however many copies of its message were queued
+        Assert.Contains(DeliveryHandling.Sent, deliveries);
+        Assert.Single(await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)); // the worker's row
+    }
+
+    private static async Task<(Core.Events.CustomerEvent Signup, Core.Events.CustomerEvent Order)> StoreSignupAndOrderFiveHoursLaterAsync(Pipeline p)
+    {
+        var signup = Pipeline.Signup("7001");
+        var order = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-order-1", Customer = Customer, Type = Core.Events.EventTypes.OrderPlaced, OccurredAt = Pipeline.Morning.AddHours(5),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(order, CancellationToken.None);
+        return (signup, order);
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_EmailCapReachedByAMessageStillQueued_SkipsTheSecondJourneysEmail()
+    {
+        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [Channels.Email] = new(1, null) } });
+        var flashOffer = new JourneyDefinition
+        {
+            Id = "flash-offer", Version = 1, Name = "Offer on checkout", Priority = 10, Entry = JourneyEntry.OnEvent(Core.Events.EventTypes.CheckoutStarted),
+            Steps = [new SendStep { Id = "offer", Channel = Channels.Email, Template = "abandoned-checkout-offer", Class = MessageClass.Ad }],
+        };
+        await p.Library.SeedAsync([flashOffer], CancellationToken.None);
+        var signup = Pipeline.Signup("7001");
+        var checkout = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-checkout-1", Customer = Customer, Type = Core.Events.EventTypes.CheckoutStarted, OccurredAt = Pipeline.Morning.AddHours(1),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(checkout, CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "event-message-1");
+        p.Time.Advance(TimeSpan.FromHours(1));
+
+        // The welcome coupon is still in its queue (no worker ran), yet it counts against today's email cap.
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", checkout.EventId), CancellationToken.None, "event-message-2");
+
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email"));
+        var offer = (await p.Instances.GetAsync(Customer, "flash-offer", CancellationToken.None))!.Value.Instance;
+        Assert.Contains(offer.History, h => h.What == "frequency cap on email: skipped");
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_TwoJourneysStartOnOneEventUnderADailyCap_OnlyTheHigherPrioritySends()
+    {
+        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [Channels.Email] = new(1, null) } });
+        JourneyDefinition OfferOnCheckout(string id, int priority) => new()
+        {
+            Id = id, Version = 1, Name = id, Priority = priority, Entry = JourneyEntry.OnEvent(Core.Events.EventTypes.CheckoutStarted),
+            Steps = [new SendStep { Id = "offer", Channel = Channels.Email, Template = "abandoned-checkout-offer", Class = MessageClass.Ad }],
+        };
+        await p.Library.SeedAsync([OfferOnCheckout("low-offer", 10), OfferOnCheckout("high-offer", 90)], CancellationToken.None);
+        var checkout = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-checkout-1", Customer = Customer, Type = Core.Events.EventTypes.CheckoutStarted, OccurredAt = Pipeline.Morning,
+        };
+        await p.Events.TryAddAsync(checkout, CancellationToken.None);
+
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", checkout.EventId), CancellationToken.None, "event-message-1");
+
+        Assert.Equal(["high-offer"], (await p.DecidedSendsAsync(Customer)).Select(o => o.JourneyId));
+        var low = (await p.Instances.GetAsync(Customer, "low-offer", CancellationToken.None))!.Value.Instance;
+        Assert.Contains(low.History, h => h.What == "frequency cap on email: skipped");
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_ShopReportsAConsentChange_LedgerRecordsItOnceAndTheSignupItself()
+    {
+        var p = await Pipeline.CreateAsync();
+        var signup = Pipeline.Signup("7001");
+        var update = Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddHours(3)) with
+        {
+            EventId = "shopify-update-1", Type = Core.Events.EventTypes.CustomerUpdated, OccurredAt = Pipeline.Morning.AddHours(3),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(update, CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "m1");
+        var afterSignup = await p.ConsentLedger.ListAsync(Customer, CancellationToken.None);
+
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", update.EventId), CancellationToken.None, "m2");
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", update.EventId), CancellationToken.None, "m2"); // redelivered
+
+        Assert.Empty(afterSignup); // consent given on the shop's signup form is the shop's record
+        var entry = Assert.Single(await p.ConsentLedger.ListAsync(Customer, CancellationToken.None));
+        Assert.Equal((Core.Consent.ConsentMedia.Sms, false, "shopify customer.updated", Pipeline.Morning.AddHours(3)), (entry.Medium, entry.Granted, entry.Source, entry.At));
     }
 }

@@ -16,7 +16,7 @@ public sealed class Pipeline
     /// <summary>A weekday 10:00 in Seoul: inside the daytime window.</summary>
     public static readonly DateTimeOffset Morning = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
 
-    private Pipeline(StorageClients clients, StorageNames names, FakeTimeProvider time)
+    private Pipeline(StorageClients clients, StorageNames names, FakeTimeProvider time, CrossJourneyRules? rules)
     {
         Clients = clients;
         Names = names;
@@ -27,16 +27,17 @@ public sealed class Pipeline
         Instances = new TableJourneyInstanceStore(clients.Tables, names);
         Deliveries = new TableDeliveryLog(clients.Tables, names);
         Queue = new StorageWorkQueue(clients.Queues, names, Clock);
-        Settings = new PipelineSettings(Seoul);
-        Runner = new JourneyRunner(Instances, Deliveries, Queue, Clock);
+        Settings = new PipelineSettings(Seoul, rules);
+        Runner = new JourneyRunner(Instances, Queue, Clock);
         ProfileUpdater = new ProfileUpdater(Profiles);
         Sender = new CountingSink();
         DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock);
         Definitions = new TableJourneyDefinitionStore(clients.Tables, names);
         Library = new JourneyLibrary(Definitions, Instances, Clock);
-        var recentSends = new RecentSends(Deliveries, Settings, Clock);
+        var recentSends = new RecentSends(Instances, Settings, Clock);
         Segments = new SegmentLibrary(new TableSegmentStore(clients.Tables, names));
-        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Segments, Settings);
+        ConsentLedger = new TableConsentLedger(clients.Tables, names);
+        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Segments, Settings, Clock, ConsentLedger);
         TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, recentSends, Settings, Clock);
         Schedules = new ScheduledEntryHandler(Profiles, Instances, Runner, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
     }
@@ -47,6 +48,7 @@ public sealed class Pipeline
     public TableJourneyDefinitionStore Definitions { get; }
     public JourneyLibrary Library { get; }
     public JourneyEventHandler EventHandler { get; }
+    public TableConsentLedger ConsentLedger { get; }
     public JourneyTimerHandler TimerHandler { get; }
 
     public StorageClients Clients { get; }
@@ -64,12 +66,12 @@ public sealed class Pipeline
     public CountingSink Sender { get; }
     public DeliveryHandler DeliveryHandler { get; }
 
-    public static async Task<Pipeline> CreateAsync(DateTimeOffset? now = null)
+    public static async Task<Pipeline> CreateAsync(DateTimeOffset? now = null, CrossJourneyRules? rules = null)
     {
         var clients = TestStorage.Clients();
         var names = new StorageNames(TestStorage.NewPrefix());
         await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
-        var pipeline = new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning));
+        var pipeline = new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning), rules);
         await pipeline.Library.SeedAsync(JourneyCatalog.OnByDefault, CancellationToken.None);
         return pipeline;
     }
@@ -78,6 +80,39 @@ public sealed class Pipeline
     {
         var messages = await Clients.Queues.GetQueueClient(Names.Queue(queue)).PeekMessagesAsync(32);
         return messages.Value.Length;
+    }
+
+    /// <summary>The delivery messages waiting (visible) in a channel's queue.</summary>
+    public async Task<IReadOnlyList<DeliveryMessage>> QueuedDeliveriesAsync(string channel) =>
+        (await Clients.Queues.GetQueueClient(Names.DeliveryQueue(channel)).PeekMessagesAsync(32)).Value
+            .Select(m => System.Text.Json.JsonSerializer.Deserialize<DeliveryMessage>(m.Body.ToString(), Core.NudgeJson.Options)!)
+            .ToList();
+
+    /// <summary>What the journeys decided to send to a customer and handed to the delivery queues, in order of time.</summary>
+    public async Task<IReadOnlyList<DeliveryOrder>> DecidedSendsAsync(CustomerKey customer)
+    {
+        var queued = new List<DeliveryMessage>();
+        foreach (var channel in new[] { Core.Delivery.Channels.Email, Core.Delivery.Channels.Sms, Core.Delivery.Channels.Kakao })
+        {
+            queued.AddRange(await QueuedDeliveriesAsync(channel));
+        }
+
+        return queued.Where(m => m.Customer == customer).Select(m => m.Order!).OrderBy(o => o.ScheduledFor).ToList();
+    }
+
+    /// <summary>Hands every visible message of a delivery queue to the delivery worker, as the trigger would.</summary>
+    public async Task<IReadOnlyList<DeliveryHandling>> DrainDeliveriesAsync(string channel)
+    {
+        var client = Clients.Queues.GetQueueClient(Names.DeliveryQueue(channel));
+        var outcomes = new List<DeliveryHandling>();
+        foreach (var message in (await client.ReceiveMessagesAsync(32)).Value)
+        {
+            var delivery = System.Text.Json.JsonSerializer.Deserialize<DeliveryMessage>(message.Body.ToString(), Core.NudgeJson.Options)!;
+            outcomes.Add(await DeliveryHandler.HandleAsync(delivery, CancellationToken.None));
+            await client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+
+        return outcomes;
     }
 
     public async Task<int> AllMessagesAsync(string queue) =>

@@ -40,7 +40,7 @@ public class SegmentEntryTests
         await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", "shopify-order-2"), CancellationToken.None);
 
         Assert.Null(afterSignup);
-        var buyerMessages = (await p.Deliveries.ListForCustomerAsync(Customer, CancellationToken.None)).Where(d => d.JourneyId == "buyer-welcome");
+        var buyerMessages = (await p.DecidedSendsAsync(Customer)).Where(d => d.JourneyId == "buyer-welcome");
         Assert.Single(buyerMessages);
     }
 }

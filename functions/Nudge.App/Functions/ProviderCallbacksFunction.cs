@@ -74,13 +74,11 @@ public static partial class ProviderCallbacksFunction
                 continue;
             }
 
-            // 4000: delivered to the handset; 3059/3060: the number does not exist; other 3xxx: not delivered.
-            var report = code switch
-            {
-                "4000" => DeliveryReport.Delivered,
-                "3059" or "3060" => DeliveryReport.Bounced,
-                _ => DeliveryReport.NotDelivered,
-            };
+            // 4000: delivered to the handset; the number does not exist; Kakao cannot reach the customer; else not delivered.
+            var report = code == "4000" ? DeliveryReport.Delivered
+                : Nudge.Channels.Providers.SolapiSettings.DefaultInvalidNumberCodes.Contains(code) ? DeliveryReport.Bounced
+                : Nudge.Channels.Providers.SolapiSettings.DefaultNotOnKakaoCodes.Contains(code) ? DeliveryReport.NotOnKakao
+                : DeliveryReport.NotDelivered;
             var outcome = await reports.ApplyAsync(deliveryId, report, $"solapi {code}", cancellationToken);
             LogReport(logger, deliveryId, report, outcome);
         }

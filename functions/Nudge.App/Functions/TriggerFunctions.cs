@@ -15,18 +15,13 @@ public static partial class TriggerFunctions
             if (NamesSeveralEvents(text))
             {
                 var several = Parse<JourneyEventsMessage>(text);
-                var result = await services.GetRequiredService<JourneyEventsEntry>().HandleAsync(several, ct);
-                LogEvents(Logger(services), several.Events.Count, result.Processed, result.Missing, result.Requeued.Count);
-                foreach (var (eventId, error) in result.Requeued)
-                {
-                    LogEventRequeued(Logger(services), error, eventId);
-                }
-
+                var result = await services.GetRequiredService<JourneyEventsEntry>().HandleAsync(several, ct, MessageId(services));
+                LogEvents(Logger(services), several.Events.Count, result.Processed, result.Missing);
                 return;
             }
 
             var message = Parse<JourneyEventMessage>(text);
-            var outcome = await services.GetRequiredService<JourneyEventHandler>().HandleAsync(message, ct);
+            var outcome = await services.GetRequiredService<JourneyEventHandler>().HandleAsync(message, ct, MessageId(services));
             LogEvent(Logger(services), message.EventId, outcome);
         },
         ["IngestBatches"] = async (text, services, ct) =>
@@ -38,7 +33,7 @@ public static partial class TriggerFunctions
         ["JourneyTimers"] = async (text, services, ct) =>
         {
             var message = Parse<JourneyTimerMessage>(text);
-            var outcome = await services.GetRequiredService<JourneyTimerHandler>().HandleAsync(message, ct);
+            var outcome = await services.GetRequiredService<JourneyTimerHandler>().HandleAsync(message, ct, MessageId(services));
             LogTimer(Logger(services), message.JourneyId, message.Sequence, outcome);
         },
         ["EmailSender"] = Deliver,
@@ -104,17 +99,16 @@ public static partial class TriggerFunctions
         return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("events", out _);
     }
 
+    private static string? MessageId(IServiceProvider services) => services.GetService<InvocationMetadata>()?.MessageId;
+
     private static ILogger Logger(IServiceProvider services) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger("Nudge.Functions");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Journey event {EventId}: {Outcome}")]
     private static partial void LogEvent(ILogger logger, string eventId, EventHandling outcome);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Journey events: {Count} named, {Processed} processed, {Missing} missing, {Requeued} queued again alone")]
-    private static partial void LogEvents(ILogger logger, int count, int processed, int missing, int requeued);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Journey event {EventId} failed and was queued again on its own")]
-    private static partial void LogEventRequeued(ILogger logger, Exception error, string eventId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Journey events: {Count} named, {Processed} processed, {Missing} missing")]
+    private static partial void LogEvents(ILogger logger, int count, int processed, int missing);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest batch {BatchId}: {Deliveries} deliveries, {Dispatched} events handed to the journeys")]
     private static partial void LogIngestBatch(ILogger logger, string batchId, int deliveries, int dispatched);

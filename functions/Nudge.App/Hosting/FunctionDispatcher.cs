@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -19,6 +20,16 @@ public sealed class InvocationRequest
             : throw new InvalidDataException($"The invocation carries no '{bindingName}' data.");
 }
 
+/// <summary>What the host tells about the trigger besides its payload, for the handlers of one invocation (a scoped service).</summary>
+public sealed class InvocationMetadata
+{
+    /// <summary>The queue message's id: the same on every redelivery of one message, different for a copy.</summary>
+    public string? MessageId { get; private set; }
+
+    public void Read(InvocationRequest request) =>
+        MessageId = request.Metadata.TryGetValue("Id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+}
+
 /// <summary>The custom-handler invocation response.</summary>
 public sealed record InvocationResponse(
     [property: JsonPropertyName("Outputs")] Dictionary<string, object?> Outputs,
@@ -34,6 +45,11 @@ public delegate Task TriggerHandler(string triggerText, IServiceProvider service
 /// </summary>
 public sealed class FunctionDispatcher
 {
+    /// <summary>One activity per invocation, named after the function, so traces (and storage counts) group by function.</summary>
+    public const string ActivitySourceName = "Nudge.Functions";
+
+    public static readonly ActivitySource Activities = new(ActivitySourceName);
+
     private readonly Dictionary<string, (FunctionTrigger Trigger, TriggerHandler Handler)> _functions;
 
     public FunctionDispatcher(FunctionManifest manifest, IReadOnlyDictionary<string, TriggerHandler> handlers)
@@ -57,9 +73,11 @@ public sealed class FunctionDispatcher
     public bool CarriesTrigger(string functionName, InvocationRequest request) =>
         request.Data.ContainsKey(_functions[functionName].Trigger.BindingName);
 
-    public Task InvokeAsync(string functionName, InvocationRequest request, IServiceProvider services, CancellationToken cancellationToken)
+    public async Task InvokeAsync(string functionName, InvocationRequest request, IServiceProvider services, CancellationToken cancellationToken)
     {
         var (trigger, handler) = _functions[functionName];
-        return handler(request.TriggerText(trigger.BindingName), services, cancellationToken);
+        using var activity = Activities.StartActivity(functionName);
+        services.GetService<InvocationMetadata>()?.Read(request);
+        await handler(request.TriggerText(trigger.BindingName), services, cancellationToken);
     }
 }

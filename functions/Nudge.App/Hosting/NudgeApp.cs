@@ -122,6 +122,7 @@ public static class NudgeApp
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
         services.AddSingleton(manifest);
         services.AddSingleton(new FunctionDispatcher(manifest, TriggerFunctions.All));
+        services.AddScoped<InvocationMetadata>();
         var localTriggers = configuration.GetValue<bool?>($"{NudgeOptions.Section}:{nameof(NudgeOptions.LocalTriggers)}") ?? !underFunctionsHost;
         if (localTriggers)
         {

@@ -41,7 +41,7 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
         }
         catch (Exception e) when (ProviderKeys.IsNetworkFailure(e, cancellationToken))
         {
-            return new ProviderResult(ProviderStatus.Transient, null, $"ACS Email unreachable: {e.GetType().Name}");
+            return new ProviderResult(ProviderStatus.Transient, null, $"ACS Email unreachable: {e.GetType().Name}") { MayHaveSent = ProviderKeys.MayHaveArrived(e) };
         }
 
         var response = message.Response;
@@ -53,7 +53,7 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
         var operationId = ProviderResponses.Json(response)?["id"]?.GetValue<string>() ?? ProviderKeys.AsGuid(request.IdempotencyKey);
         if (!response.Headers.TryGetValue("Operation-Location", out var location) || !Uri.TryCreate(location, UriKind.Absolute, out var operationUri))
         {
-            return new ProviderResult(ProviderStatus.Transient, operationId, "ACS Email accepted the request without an Operation-Location to poll");
+            return new ProviderResult(ProviderStatus.Transient, operationId, "ACS Email accepted the request without an Operation-Location to poll") { MayHaveSent = true };
         }
 
         return await PollAsync(operationUri, operationId, ProviderResponses.RetryAfterOf(response, clock), cancellationToken);
@@ -75,7 +75,7 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
             }
             catch (Exception e) when (ProviderKeys.IsNetworkFailure(e, cancellationToken))
             {
-                return new ProviderResult(ProviderStatus.Transient, operationId, $"ACS Email operation poll failed: {e.GetType().Name}");
+                return new ProviderResult(ProviderStatus.Transient, operationId, $"ACS Email operation poll failed: {e.GetType().Name}") { MayHaveSent = true };
             }
 
             var response = message.Response;
@@ -97,7 +97,7 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
             if (DateTimeOffset.UtcNow > deadline)
             {
                 // Still running: the operation id is the idempotency key, so the retry picks up this same operation.
-                return new ProviderResult(ProviderStatus.Transient, operationId, $"ACS Email operation still {status} after {maxPoll.TotalSeconds:0} s");
+                return new ProviderResult(ProviderStatus.Transient, operationId, $"ACS Email operation still {status} after {maxPoll.TotalSeconds:0} s") { MayHaveSent = true };
             }
 
             wait = ProviderResponses.RetryAfterOf(response, clock) ?? TimeSpan.FromSeconds(1);
@@ -109,7 +109,10 @@ public sealed class AcsEmailProvider(HttpPipeline pipeline, Uri endpoint, string
         var reason = $"ACS Email answered {response.Status}: {ErrorOf(ProviderResponses.Json(response))}";
         return response.Status switch
         {
-            429 or 408 or >= 500 or 401 or 403 => new ProviderResult(ProviderStatus.Transient, null, reason, ProviderResponses.RetryAfterOf(response, clock)),
+            429 or 408 or >= 500 or 401 or 403 => new ProviderResult(ProviderStatus.Transient, null, reason, ProviderResponses.RetryAfterOf(response, clock))
+            {
+                MayHaveSent = ProviderResult.StatusMayHideASend(response.Status),
+            },
             _ => new ProviderResult(ProviderStatus.Permanent, null, reason),
         };
     }
@@ -131,4 +134,22 @@ public static class ProviderKeys
     /// <summary>A failure of the connection or a timeout, not our own cancellation: the provider may be down.</summary>
     public static bool IsNetworkFailure(Exception e, CancellationToken cancellationToken) =>
         e is RequestFailedException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>
+    /// Whether the request may have reached the provider before the failure: only a connection that was never made
+    /// (refused, no route, no such host) proves it did not.
+    /// </summary>
+    public static bool MayHaveArrived(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException socket)
+            {
+                return socket.SocketErrorCode is not (System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostNotFound
+                    or System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable or System.Net.Sockets.SocketError.TryAgain);
+            }
+        }
+
+        return true;
+    }
 }

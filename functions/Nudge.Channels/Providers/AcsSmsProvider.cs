@@ -43,7 +43,7 @@ public sealed class AcsSmsProvider(HttpPipeline pipeline, Uri endpoint, string s
         }
         catch (Exception e) when (ProviderKeys.IsNetworkFailure(e, cancellationToken))
         {
-            return new ProviderResult(ProviderStatus.Transient, null, $"ACS SMS unreachable: {e.GetType().Name}");
+            return new ProviderResult(ProviderStatus.Transient, null, $"ACS SMS unreachable: {e.GetType().Name}") { MayHaveSent = ProviderKeys.MayHaveArrived(e) };
         }
 
         var response = message.Response;
@@ -56,13 +56,13 @@ public sealed class AcsSmsProvider(HttpPipeline pipeline, Uri endpoint, string s
             var reason = $"ACS SMS recipient status {status}: {result["errorMessage"]?.GetValue<string>()}";
             return result["successful"]?.GetValue<bool>() == true && id is not null ? ProviderResult.Accepted(id)
                 : status == 400 ? new ProviderResult(ProviderStatus.InvalidRecipient, id, reason)
-                : status is 429 or >= 500 ? new ProviderResult(ProviderStatus.Transient, id, reason)
+                : status is 429 or >= 500 ? new ProviderResult(ProviderStatus.Transient, id, reason) { MayHaveSent = ProviderResult.StatusMayHideASend(status) }
                 : new ProviderResult(ProviderStatus.Permanent, id, reason);
         }
 
         var error = $"ACS SMS answered {response.Status}: {json?["error"]?["code"]?.GetValue<string>()} {json?["error"]?["message"]?.GetValue<string>()}".Trim();
         return response.Status is 429 or 408 or >= 500 or 401 or 403
-            ? new ProviderResult(ProviderStatus.Transient, null, error, ProviderResponses.RetryAfterOf(response, clock))
+            ? new ProviderResult(ProviderStatus.Transient, null, error, ProviderResponses.RetryAfterOf(response, clock)) { MayHaveSent = ProviderResult.StatusMayHideASend(response.Status) }
             : new ProviderResult(ProviderStatus.Permanent, null, error);
     }
 }

@@ -20,6 +20,15 @@ public enum ProviderStatus
 
 public sealed record ProviderResult(ProviderStatus Status, string? MessageId, string? Reason, TimeSpan? RetryAfter = null)
 {
+    /// <summary>
+    /// A transient failure after which the message may have gone out all the same (a timeout or reset once the request
+    /// had left, a 500/502/504, an email operation still running): a retry may only go to the same provider.
+    /// </summary>
+    public bool MayHaveSent { get; init; }
+
+    /// <summary>A 5xx the provider answers before processing (503 says so) is a clean failure; the others may hide a send.</summary>
+    public static bool StatusMayHideASend(int status) => status is 500 or 502 or 504 or (> 504 and < 600);
+
     public static ProviderResult Accepted(string messageId) => new(ProviderStatus.Accepted, messageId, null);
 }
 

@@ -82,7 +82,7 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
         }
         catch (Exception e) when (ProviderKeys.IsNetworkFailure(e, cancellationToken))
         {
-            return new ProviderResult(ProviderStatus.Transient, null, $"Solapi unreachable: {e.GetType().Name}");
+            return new ProviderResult(ProviderStatus.Transient, null, $"Solapi unreachable: {e.GetType().Name}") { MayHaveSent = ProviderKeys.MayHaveArrived(e) };
         }
 
         var response = http.Response;
@@ -108,7 +108,7 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
         return response.Status switch
         {
             429 or 408 or >= 500 or 401 or 403 => new ProviderResult(ProviderStatus.Transient, null, error,
-                ProviderResponses.RetryAfterOf(response, clock)),
+                ProviderResponses.RetryAfterOf(response, clock)) { MayHaveSent = ProviderResult.StatusMayHideASend(response.Status) },
             _ => new ProviderResult(ProviderStatus.Permanent, null, error),
         };
     }
@@ -136,8 +136,13 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
 public sealed record SolapiSettings(Uri BaseUrl, string ApiKey, string ApiSecret, string SenderNumber, string? KakaoChannelId)
 {
     /// <summary>Status codes meaning "not reachable on Kakao" (not a channel friend, no KakaoTalk user): fall back to SMS.</summary>
-    public IReadOnlySet<string> NotOnKakaoCodes { get; init; } = new HashSet<string> { "3104", "3105", "3106" };
+    public IReadOnlySet<string> NotOnKakaoCodes { get; init; } = DefaultNotOnKakaoCodes;
 
     /// <summary>Status codes meaning the number does not exist or is not in service: suppress it.</summary>
-    public IReadOnlySet<string> InvalidNumberCodes { get; init; } = new HashSet<string> { "3059", "3060" };
+    public IReadOnlySet<string> InvalidNumberCodes { get; init; } = DefaultInvalidNumberCodes;
+
+    /// <summary>Not confirmed against Solapi's published code list (see README): replace through settings if they differ.</summary>
+    public static readonly IReadOnlySet<string> DefaultNotOnKakaoCodes = new HashSet<string> { "3104", "3105", "3106" };
+
+    public static readonly IReadOnlySet<string> DefaultInvalidNumberCodes = new HashSet<string> { "3059", "3060" };
 }

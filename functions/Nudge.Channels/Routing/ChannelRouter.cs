@@ -109,6 +109,19 @@ public sealed class ChannelRouter(MessageBuilder builder, ProviderLanes lanes, T
         DateTimeOffset? comeBack = null;
         string? lastFailure = null;
         var calledAndFailed = false;
+        if (message.MaybeSentVia is { } via)
+        {
+            // An earlier attempt may have sent it through that provider: only it may be asked again, and only under the key.
+            chain = chain.Where(l => l.Provider.Name == via && l.Provider.DedupesByKey).ToList();
+            if (chain.Count == 0)
+            {
+                return new SendOutcome(false, null, $"an earlier attempt may have sent it through {via}, which cannot dedupe: not sent again")
+                {
+                    Unconfirmed = true, Provider = via, Kind = kind,
+                };
+            }
+        }
+
         foreach (var lane in chain)
         {
             var name = lane.Provider.Name;
@@ -151,6 +164,13 @@ public sealed class ChannelRouter(MessageBuilder builder, ProviderLanes lanes, T
             }
 
             lastFailure = result.Reason;
+            if (result.MayHaveSent)
+            {
+                // No failover: the next provider does not know our key and could send it a second time.
+                lane.Breaker.Failure();
+                return SendOutcome.Failed($"{name}: {result.Reason}") with { Kind = kind, Provider = name, MaybeSentVia = name };
+            }
+
             if (result.RetryAfter is { } after)
             {
                 // Throttled by the provider (429 with Retry-After): nothing was sent and nothing is broken.

@@ -45,6 +45,30 @@ public sealed record ConsentEntry
 
 public static class ConsentRules
 {
+    /// <summary>The text version of consent the shop collected on its own pages (its forms' wording is the shop's record).</summary>
+    public const string ShopTextVersion = "shop";
+
+    /// <summary>
+    /// The ledger entries a change of the profile's consent makes, one per medium that changed, stamped with the time
+    /// the source changed it (so a redelivered event writes the same entries again, and the store keeps one).
+    /// </summary>
+    public static IReadOnlyList<ConsentEntry> Changes(CustomerKey customer, MarketingConsent before, MarketingConsent after, string source, DateTimeOffset at)
+    {
+        var entries = new List<ConsentEntry>();
+        void Add(string medium, bool was, bool now)
+        {
+            if (was != now)
+            {
+                entries.Add(new ConsentEntry { Customer = customer, Medium = medium, Granted = now, Source = source, At = at, TextVersion = ShopTextVersion });
+            }
+        }
+
+        Add(ConsentMedia.Email, before.Email, after.Email);
+        Add(ConsentMedia.Sms, before.Sms, after.Sms);
+        Add(ConsentMedia.Night, before.NightAds, after.NightAds);
+        return entries;
+    }
+
     public static readonly TimeSpan ConfirmWithin = TimeSpan.FromDays(14);
     public static readonly TimeSpan ReconfirmEvery = TimeSpan.FromDays(365 * 2);
 

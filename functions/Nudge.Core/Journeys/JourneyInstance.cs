@@ -48,6 +48,12 @@ public sealed record JourneyInstance
     /// <summary>How many sends this instance has made: the attempt part of each deterministic delivery id.</summary>
     public int Sends { get; init; }
 
+    /// <summary>
+    /// This instance's sends that can still count against a frequency cap (the last <see cref="FrequencyCaps.Lookback"/>),
+    /// recorded when decided: caps see a message from the moment it is decided, however long it then queues.
+    /// </summary>
+    public IReadOnlyList<RecentSend> RecentSends { get; init; } = [];
+
     /// <summary>Random-split step id → branch name the customer was assigned to.</summary>
     public IReadOnlyDictionary<string, string> Branches { get; init; } = new Dictionary<string, string>();
 

@@ -185,16 +185,17 @@ public static class JourneyInterpreter
                     instance = instance.Log(at, $"send {channel} '{send.Template}' ({deliveryId})") with
                     {
                         Sends = instance.Sends + 1,
+                        RecentSends = FrequencyCaps.Remember(instance.RecentSends, new RecentSend(at, channel, send.Class)),
                         CappedSince = null,
                         CurrentStep = NextOf(definition, send),
                     };
                     break;
 
                 case WaitStep wait:
-                    return Waiting(instance, at, at + wait.Duration, commands);
+                    return WaitingToSend(instance, wait, at, at + wait.Duration, context, commands);
 
                 case WaitUntilTimeStep until:
-                    return Waiting(instance, at, LocalTimes.Next(at, until.LocalTime, until.Weekdays, context.TimeZone), commands);
+                    return WaitingToSend(instance, until, at, LocalTimes.Next(at, until.LocalTime, until.Weekdays, context.TimeZone), context, commands);
 
                 case WaitUntilDateStep untilDate:
                     if (!Facts(instance, context, null).TryGetValue(untilDate.Fact, out var text)
@@ -212,7 +213,7 @@ public static class JourneyInterpreter
                     var due = date + untilDate.Offset;
                     if (due > at)
                     {
-                        return Waiting(instance, at, due, commands);
+                        return WaitingToSend(instance, untilDate, at, due, context, commands);
                     }
 
                     instance = instance with { CurrentStep = NextOf(definition, untilDate) };
@@ -255,6 +256,22 @@ public static class JourneyInterpreter
         }
 
         return Ended(End(instance, InstanceStatus.Exited, at, "stopped: steps loop without waiting"), commands);
+    }
+
+    /// <summary>
+    /// A wait whose next step is a send that quiet hours would hold back at the due time wakes when the send is
+    /// allowed instead: one timer where there would be two. The send checks again when it comes (consent may change).
+    /// </summary>
+    private static JourneyDecision WaitingToSend(JourneyInstance instance, JourneyStep wait, DateTimeOffset at, DateTimeOffset due, CustomerContext context, List<JourneyCommand> commands)
+    {
+        if (NextOf(instance.Definition, wait) is { } nextId && instance.Definition.IndexOf(nextId) is var next and >= 0
+            && instance.Definition.Steps[next] is SendStep send
+            && QuietHours.NextAllowed(send.Channel, send.Class, due, context.TimeZone, context.NightConsent) is var allowedAt && allowedAt > due)
+        {
+            return Waiting(instance, at, allowedAt, commands, $"quiet hours for {send.Channel} at {due:O}: waiting");
+        }
+
+        return Waiting(instance, at, due, commands);
     }
 
     private static JourneyDecision Waiting(JourneyInstance instance, DateTimeOffset at, DateTimeOffset until, List<JourneyCommand> commands, string what = "waiting") =>

@@ -70,19 +70,38 @@ public sealed class DeliveryHandler(
 
     public async Task<DeliveryHandling> HandleAsync(DeliveryMessage message, CancellationToken cancellationToken)
     {
+        // A message that carries its order needs no read: its row is written first by the claim (an insert, so of
+        // several copies one wins). Without an order, or when the insert finds a row, the row decides.
+        if (message.QueuedRecord() is { } carried)
+        {
+            return await HandleAsync(message, carried, version: null, cancellationToken);
+        }
+
+        return await HandleStoredAsync(message, cancellationToken);
+    }
+
+    private async Task<DeliveryHandling> HandleStoredAsync(DeliveryMessage message, CancellationToken cancellationToken)
+    {
         var row = await deliveries.GetAsync(message.Customer, message.DeliveryId, cancellationToken);
         if (row is null)
         {
             return DeliveryHandling.Unknown;
         }
 
-        var record = row.Value;
-        if (DeliveryStatus.IsFinal(record.Status))
+        return DeliveryStatus.IsFinal(row.Value.Status)
+            ? DeliveryHandling.AlreadyDone
+            : await HandleAsync(message, row.Value, row.Version, cancellationToken);
+    }
+
+    /// <param name="version">The stored row's version; null while the order has no row yet.</param>
+    private async Task<DeliveryHandling> HandleAsync(DeliveryMessage message, DeliveryRecord record, string? version, CancellationToken cancellationToken)
+    {
+        var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
+        if (profile is null && version is null)
         {
-            return DeliveryHandling.AlreadyDone;
+            return DeliveryHandling.Suppressed; // an erased (or unknown) customer: no row is written about them
         }
 
-        var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
         var verdict = SendPolicy.Evaluate(profile, record.Channel, record.Class);
         if (verdict.Allowed && suppressions is not null && await SuppressedAsync(profile!, record.Channel, cancellationToken) is { } suppressedBecause)
         {
@@ -91,7 +110,7 @@ public sealed class DeliveryHandler(
 
         if (!verdict.Allowed)
         {
-            return await TryWriteAsync(record with { Status = DeliveryStatus.Suppressed, Reason = verdict.Reason }, row.Version, DeliveryHandling.Suppressed, cancellationToken);
+            return await TryWriteAsync(message, record with { Status = DeliveryStatus.Suppressed, Reason = verdict.Reason }, version, DeliveryHandling.Suppressed, cancellationToken);
         }
 
         var now = clock.GetUtcNow();
@@ -99,7 +118,7 @@ public sealed class DeliveryHandler(
         var allowedAt = QuietHours.NextAllowed(record.Channel, record.Class, now, zone, profile!.Consent.NightAds);
         if (allowedAt > now)
         {
-            return await RequeueAsync(message, record with { Reason = $"quiet hours: deferred to {allowedAt:O}" }, row.Version, allowedAt, DeliveryHandling.Deferred, cancellationToken);
+            return await RequeueAsync(message, record with { Reason = $"quiet hours: deferred to {allowedAt:O}" }, version, allowedAt, DeliveryHandling.Deferred, cancellationToken);
         }
 
         // Claim the row: of several workers holding copies of the message, one calls the provider.
@@ -112,10 +131,11 @@ public sealed class DeliveryHandler(
         }
 
         var claimed = record with { Status = DeliveryStatus.Sending, Attempts = record.Attempts + 1, ClaimedUntil = now + _retry.ClaimLease };
-        var claimVersion = await deliveries.TryUpdateVersionedAsync(claimed, row.Version, cancellationToken);
+        var claimVersion = await deliveries.TryUpdateVersionedAsync(claimed, version, cancellationToken);
         if (claimVersion is null)
         {
-            return DeliveryHandling.AlreadyDone;
+            // Lost to another worker; an insert that met a row lets the row decide (done, in progress, or resumable).
+            return version is null ? await HandleStoredAsync(message, cancellationToken) : DeliveryHandling.AlreadyDone;
         }
 
         var outbound = new OutboundMessage(record.DeliveryId, record.Channel, record.Template, record.Class, profile)
@@ -123,6 +143,7 @@ public sealed class DeliveryHandler(
             ScheduledFor = record.ScheduledFor,
             Attempt = claimed.Attempts,
             Resumed = resumed,
+            MaybeSentVia = record.MaybeSentVia,
         };
         var outcome = await sender.SendAsync(outbound, cancellationToken);
         var handling = await RecordAsync(message, claimed, claimVersion, profile, outcome, cancellationToken);
@@ -150,11 +171,15 @@ public sealed class DeliveryHandler(
 
     private async Task<DeliveryHandling> RecordAsync(DeliveryMessage message, DeliveryRecord claimed, string version, CustomerProfile profile, SendOutcome outcome, CancellationToken cancellationToken)
     {
-        var tried = claimed with { ClaimedUntil = null, Kind = outcome.Kind ?? claimed.Kind, Provider = outcome.Provider ?? claimed.Provider };
+        var tried = claimed with
+        {
+            ClaimedUntil = null, Kind = outcome.Kind ?? claimed.Kind, Provider = outcome.Provider ?? claimed.Provider,
+            MaybeSentVia = outcome.MaybeSentVia ?? claimed.MaybeSentVia,
+        };
         if (outcome.Sent)
         {
             var sent = tried with { Status = DeliveryStatus.Sent, SentAt = clock.GetUtcNow(), ProviderMessageId = outcome.ProviderMessageId, Reason = null };
-            return await TryWriteAsync(sent, version, DeliveryHandling.Sent, cancellationToken);
+            return await TryWriteAsync(message, sent, version, DeliveryHandling.Sent, cancellationToken);
         }
 
         if (outcome.RetryAt is { } at)
@@ -166,7 +191,7 @@ public sealed class DeliveryHandler(
 
         if (outcome.Unconfirmed)
         {
-            return await TryWriteAsync(tried with { Status = DeliveryStatus.Unconfirmed, Reason = outcome.FailureReason }, version, DeliveryHandling.Unconfirmed, cancellationToken);
+            return await TryWriteAsync(message, tried with { Status = DeliveryStatus.Unconfirmed, Reason = outcome.FailureReason }, version, DeliveryHandling.Unconfirmed, cancellationToken);
         }
 
         if (outcome.Permanent)
@@ -176,7 +201,7 @@ public sealed class DeliveryHandler(
                 await suppressions.AddAsync(medium, address, $"invalid recipient: {outcome.FailureReason}", cancellationToken);
             }
 
-            return await TryWriteAsync(tried with { Status = DeliveryStatus.Failed, Reason = outcome.FailureReason }, version, DeliveryHandling.Failed, cancellationToken);
+            return await TryWriteAsync(message, tried with { Status = DeliveryStatus.Failed, Reason = outcome.FailureReason }, version, DeliveryHandling.Failed, cancellationToken);
         }
 
         if (claimed.Attempts >= _retry.MaxAttempts)
@@ -213,19 +238,27 @@ public sealed class DeliveryHandler(
         _ => null,
     };
 
-    private async Task<DeliveryHandling> RequeueAsync(DeliveryMessage message, DeliveryRecord record, string version, DateTimeOffset at, DeliveryHandling handling, CancellationToken cancellationToken)
+    /// <summary>Notes why on the row (so the status tells it) and queues the message again for later.</summary>
+    private async Task<DeliveryHandling> RequeueAsync(DeliveryMessage message, DeliveryRecord record, string? version, DateTimeOffset at, DeliveryHandling handling, CancellationToken cancellationToken)
     {
         if (!await deliveries.TryUpdateAsync(record, version, cancellationToken))
         {
-            return DeliveryHandling.AlreadyDone;
+            return version is null ? await HandleStoredAsync(message, cancellationToken) : DeliveryHandling.AlreadyDone;
         }
 
         await queue.EnqueueDeliveryAsync(record.Channel, message, at, cancellationToken);
         return handling;
     }
 
-    private async Task<DeliveryHandling> TryWriteAsync(DeliveryRecord record, string version, DeliveryHandling handling, CancellationToken cancellationToken) =>
-        await deliveries.TryUpdateAsync(record, version, cancellationToken) ? handling : DeliveryHandling.AlreadyDone;
+    private async Task<DeliveryHandling> TryWriteAsync(DeliveryMessage message, DeliveryRecord record, string? version, DeliveryHandling handling, CancellationToken cancellationToken)
+    {
+        if (await deliveries.TryUpdateAsync(record, version, cancellationToken))
+        {
+            return handling;
+        }
+
+        return version is null ? await HandleStoredAsync(message, cancellationToken) : DeliveryHandling.AlreadyDone;
+    }
 }
 
 /// <summary>Suppression media: SMS and Kakao share the phone number.</summary>

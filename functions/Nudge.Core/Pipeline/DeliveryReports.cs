@@ -15,6 +15,9 @@ public enum DeliveryReport
 
     Opened,
     Clicked,
+
+    /// <summary>A Kakao message the customer cannot get (no KakaoTalk, not a channel friend): it falls back to SMS/LMS.</summary>
+    NotOnKakao,
 }
 
 public enum ReportHandling
@@ -26,9 +29,10 @@ public enum ReportHandling
 /// <summary>
 /// Applies provider reports (ACS delivery and engagement reports, SMS/Kakao reports) and clicks to the delivery log:
 /// delivered and bounced are statuses; opens and clicks are events. A bounce suppresses the address, which stops
-/// every pending send to it at its send-time check.
+/// every pending send to it at its send-time check. A Kakao message reported undeliverable to a customer Kakao
+/// cannot reach teaches the profile so, and goes out again as its SMS/LMS fallback (ad labels included), once.
 /// </summary>
-public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions)
+public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions, IWorkQueue queue)
 {
     public async Task<ReportHandling> ApplyAsync(string deliveryId, DeliveryReport report, string? detail, CancellationToken cancellationToken)
     {
@@ -41,6 +45,11 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
         if (report is DeliveryReport.Opened or DeliveryReport.Clicked or DeliveryReport.NotDelivered)
         {
             return ReportHandling.Applied;
+        }
+
+        if (report == DeliveryReport.NotOnKakao)
+        {
+            return await FallBackToSmsAsync(customer, deliveryId, detail, cancellationToken);
         }
 
         for (var attempt = 0; attempt < 5; attempt++)
@@ -73,4 +82,47 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
 
         throw new ConcurrencyException($"Could not apply the report to delivery {deliveryId}.");
     }
+
+    private async Task<ReportHandling> FallBackToSmsAsync(Customers.CustomerKey customer, string deliveryId, string? detail, CancellationToken cancellationToken)
+    {
+        var row = await deliveries.GetAsync(customer, deliveryId, cancellationToken);
+        if (row is null)
+        {
+            return ReportHandling.UnknownDelivery;
+        }
+
+        var record = row.Value;
+        if (record.Channel != Channels.Kakao)
+        {
+            return ReportHandling.Applied; // only a Kakao message has an SMS fallback
+        }
+
+        // Learn first: the fallback's worker then routes the same Kakao order to SMS/LMS with its labels.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await profiles.GetAsync(customer, cancellationToken);
+            if (current is null)
+            {
+                return ReportHandling.Applied; // erased meanwhile: nothing to send
+            }
+
+            if (current.Value.KakaoReachable == false || await profiles.TrySaveAsync(current.Value with { KakaoReachable = false }, current.Version, cancellationToken))
+            {
+                break;
+            }
+        }
+
+        if (record.Status != DeliveryStatus.Failed)
+        {
+            await deliveries.TryUpdateAsync(record with { Status = DeliveryStatus.Failed, Reason = $"not on Kakao ({detail}): sent again as SMS/LMS" }, row.Version, cancellationToken);
+        }
+
+        // One fallback per delivery, whatever the number of reports: its id is minted from the original's.
+        var fallback = new DeliveryOrder(record.JourneyId, record.StepIndex, record.Channel, record.Template, record.Class, record.ScheduledFor);
+        await queue.EnqueueDeliveryAsync(Channels.Kakao, new DeliveryMessage(customer.Platform, customer.CustomerId, FallbackId(deliveryId), fallback), null, cancellationToken);
+        return ReportHandling.Applied;
+    }
+
+    /// <summary>The delivery id of a Kakao message's SMS/LMS fallback.</summary>
+    public static string FallbackId(string deliveryId) => DeliveryId.For($"{deliveryId}/sms-fallback", 0, 0);
 }

@@ -1,44 +1,43 @@
 namespace Nudge.Core.Pipeline;
 
-/// <summary>What became of a journey-events message: counts, and the events that failed and were queued again alone.</summary>
-public sealed record JourneyEventsOutcome(int Processed, int Missing, IReadOnlyList<(string EventId, Exception Error)> Requeued);
+/// <summary>What became of a several-event journey-events message.</summary>
+public sealed record JourneyEventsOutcome(int Processed, int Missing);
 
 /// <summary>
-/// The entry of the journey-events queue. A message names one event or, from ingest's batches, several; each goes
-/// through <see cref="JourneyEventHandler"/> on its own, unchanged. An event of a several-event message that fails is
-/// queued again as a message of its own (and the others are not repeated), so it retries and at last poisons alone.
+/// The entry of the journey-events queue for the several-event shape (ingest's batches): each event goes through
+/// <see cref="JourneyEventHandler"/> on its own, unchanged, with the queue message id, so the journeys tell a
+/// redelivered message's events from new ones. One event's failure does not stop the others; the message then fails
+/// as a whole and is redelivered, where the events already handled are recognized as redeliveries and the failed
+/// ones are tried again (in the end, with the message, in the poison queue).
 /// </summary>
-public sealed class JourneyEventsEntry(JourneyEventHandler perEvent, IWorkQueue queue)
+public sealed class JourneyEventsEntry(JourneyEventHandler perEvent)
 {
-    public async Task<JourneyEventsOutcome> HandleAsync(JourneyEventsMessage message, CancellationToken cancellationToken)
+    public async Task<JourneyEventsOutcome> HandleAsync(JourneyEventsMessage message, CancellationToken cancellationToken, string? messageId = null)
     {
         var processed = 0;
         var missing = 0;
-        var requeued = new List<(string, Exception)>();
+        var failures = new List<Exception>();
         foreach (var reference in message.Events)
         {
-            EventHandling outcome;
             try
             {
-                outcome = await perEvent.HandleAsync(reference, cancellationToken);
+                if (await perEvent.HandleAsync(reference, cancellationToken, messageId) == EventHandling.Processed)
+                {
+                    processed++;
+                }
+                else
+                {
+                    missing++;
+                }
             }
-            catch (Exception e) when (message.Events.Count > 1 && e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                await queue.EnqueueEventAsync(reference, cancellationToken);
-                requeued.Add((reference.EventId, e));
-                continue;
-            }
-
-            if (outcome == EventHandling.Processed)
-            {
-                processed++;
-            }
-            else
-            {
-                missing++;
+                failures.Add(new InvalidOperationException($"Journey event {reference.EventId} failed.", e));
             }
         }
 
-        return new JourneyEventsOutcome(processed, missing, requeued);
+        return failures.Count == 0
+            ? new JourneyEventsOutcome(processed, missing)
+            : throw new AggregateException($"{failures.Count} of {message.Events.Count} events of the message failed; it will be redelivered.", failures);
     }
 }

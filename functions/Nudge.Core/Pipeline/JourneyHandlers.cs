@@ -25,9 +25,10 @@ public enum EventHandling
 /// </summary>
 public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
-    SegmentLibrary segments, PipelineSettings settings)
+    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Consent.IConsentLedger? consentLedger = null)
 {
-    public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken)
+    /// <param name="messageId">The queue message's id, so a redelivery finishes what a stopped handler left undone.</param>
+    public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken, string? messageId = null)
     {
         var evt = await events.GetAsync(message.Customer, message.EventId, cancellationToken);
         if (evt is null)
@@ -35,17 +36,24 @@ public sealed class JourneyEventHandler(
             return EventHandling.EventMissing;
         }
 
+        // One queue message may carry several events: the writer of an outbox is the message and the event in it.
+        var writer = messageId is null ? null : $"{messageId}/{evt.EventId}";
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
+        await RecordConsentChangesAsync(evt, before, profile, cancellationToken);
         var allSegments = await segments.AllAsync(cancellationToken);
         var membersBefore = SegmentLibrary.Memberships(allSegments, before);
         var membersAfter = SegmentLibrary.Memberships(allSegments, profile);
         var eventFacts = CustomerFacts.OfEvent(evt, profile);
-        var sends = await recentSends.ForAsync(evt.Customer, cancellationToken);
 
+        var listed = new List<JourneyInstance>();
         var running = new List<JourneyInstance>();
         var occupiedSlots = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var instance in instances.ListForCustomerAsync(evt.Customer, cancellationToken))
+        // A customer without a profile until now has no instances: they start only after the profile is saved, and an
+        // erasure deletes the profile last. (A start still fails safely on a slot that turns out to be taken.)
+        var instancesOfCustomer = before is null ? AsyncEnumerable.Empty<JourneyInstance>() : instances.ListForCustomerAsync(evt.Customer, cancellationToken);
+        await foreach (var instance in instancesOfCustomer)
         {
+            listed.Add(instance);
             occupiedSlots.Add(instance.Slot);
             // The event that started an instance is not also news to it (a redelivery would otherwise end it at once).
             if (!instance.IsEnded && instance.EntryEventId != evt.EventId)
@@ -54,11 +62,21 @@ public sealed class JourneyEventHandler(
             }
         }
 
+        // Every decision sees the sends of the ones before it in this handling, so caps hold across journeys.
+        var latest = listed.ToDictionary(i => i.Slot, StringComparer.Ordinal);
+        var sends = recentSends.Of(latest.Values, clock.GetUtcNow());
+        void Saved(JourneyInstance instance)
+        {
+            latest[instance.Slot] = instance;
+            sends = recentSends.Of(latest.Values, clock.GetUtcNow());
+        }
+
         foreach (var instance in running)
         {
             var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
-            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken);
+            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken,
+                writer: writer, saved: Saved);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
@@ -91,7 +109,7 @@ public sealed class JourneyEventHandler(
             }
 
             var knownAbsent = !occupiedSlots.Contains(JourneyInstance.SlotFor(journey.Id, key));
-            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent) == RunOutcome.Started
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, writer, Saved) == RunOutcome.Started
                 && journey.IsMarketing)
             {
                 activeMarketing++;
@@ -99,6 +117,24 @@ public sealed class JourneyEventHandler(
         }
 
         return EventHandling.Processed;
+    }
+
+    /// <summary>
+    /// A change of consent the shop reports on a known customer goes into the consent ledger (audit of who changed
+    /// what, where and when). The consent a signup brings is the shop's own record, made on its signup form.
+    /// </summary>
+    private async Task RecordConsentChangesAsync(CustomerEvent evt, CustomerProfile? before, CustomerProfile after, CancellationToken cancellationToken)
+    {
+        if (consentLedger is null || before is null || before.Consent == after.Consent)
+        {
+            return;
+        }
+
+        var at = evt.Contact?.UpdatedAt ?? evt.OccurredAt;
+        foreach (var entry in Consent.ConsentRules.Changes(evt.Customer, before.Consent, after.Consent, $"{evt.Customer.Platform} {evt.Type}", at))
+        {
+            await consentLedger.AppendAsync(entry, cancellationToken);
+        }
     }
 
     private static CustomerContext WithSegments(CustomerContext context, IReadOnlyDictionary<string, string> memberships) =>
@@ -156,7 +192,9 @@ public enum TimerHandling
 public sealed class JourneyTimerHandler(
     IWorkQueue queue, IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, IJourneyCatalog catalog, RecentSends recentSends, PipelineSettings settings, TimeProvider clock)
 {
-    public async Task<TimerHandling> HandleAsync(JourneyTimerMessage message, CancellationToken cancellationToken)
+    /// <param name="messageId">The queue message's id: a stale timer is dropped unless it is the redelivery of the one
+    /// whose handling stopped half-way.</param>
+    public async Task<TimerHandling> HandleAsync(JourneyTimerMessage message, CancellationToken cancellationToken, string? messageId = null)
     {
         if (clock.GetUtcNow() < message.DueAt)
         {
@@ -165,8 +203,7 @@ public sealed class JourneyTimerHandler(
         }
 
         var stored = await instances.GetAsync(message.Customer, message.InstanceSlot, cancellationToken);
-        var instance = stored?.Value.Instance;
-        if (stored is null || (stored.Value.Outbox.Count == 0 && (instance!.IsEnded || instance.TimerSequence != message.Sequence)))
+        if (stored is null || !JourneyRunner.Concerns(stored.Value, message.Sequence, messageId))
         {
             return TimerHandling.Fired; // a stale or duplicate timer: nothing to read further, nothing to do
         }
@@ -176,7 +213,7 @@ public sealed class JourneyTimerHandler(
         var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends);
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
-            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored);
+            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored, writer: messageId);
         return TimerHandling.Fired;
     }
 }
@@ -192,6 +229,16 @@ public sealed class ProfileUpdater(IProfileStore profiles)
     /// <summary>The profile before and after the event, so segment entries can see who just entered.</summary>
     public async Task<(CustomerProfile? Before, CustomerProfile After)> ApplyWithPreviousAsync(CustomerEvent evt, CancellationToken cancellationToken)
     {
+        // A signup usually meets no profile: try the insert first and save the read (a conflict falls back to read + write).
+        if (evt.Type == EventTypes.CustomerSignedUp)
+        {
+            var created = ProfileUpdates.Apply(null, evt);
+            if (await profiles.TrySaveAsync(created, null, cancellationToken))
+            {
+                return (null, created);
+            }
+        }
+
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var current = await profiles.GetAsync(evt.Customer, cancellationToken);
@@ -347,11 +394,12 @@ public static class CustomerFacts
     }
 }
 
-/// <summary>The customer's sends of the last week (queued or sent), read only when frequency caps are configured.</summary>
-public sealed class RecentSends(IDeliveryLog deliveries, PipelineSettings settings, TimeProvider clock)
+/// <summary>
+/// The customer's sends that can count against frequency caps, from their journey instances, which record each send
+/// when it is decided (a queued message counts before it goes out). Read only when caps are configured.
+/// </summary>
+public sealed class RecentSends(IJourneyInstanceStore instances, PipelineSettings settings, TimeProvider clock)
 {
-    private static readonly TimeSpan Window = TimeSpan.FromDays(8);
-
     public async Task<IReadOnlyList<RecentSend>> ForAsync(CustomerKey customer, CancellationToken cancellationToken)
     {
         if (!settings.CrossJourney.HasCaps)
@@ -359,10 +407,18 @@ public sealed class RecentSends(IDeliveryLog deliveries, PipelineSettings settin
             return [];
         }
 
-        var since = clock.GetUtcNow() - Window;
-        return (await deliveries.ListForCustomerAsync(customer, cancellationToken))
-            .Where(d => d.Status != Delivery.DeliveryStatus.Suppressed && d.ScheduledFor >= since)
-            .Select(d => new RecentSend(d.ScheduledFor, d.Channel, d.Class))
-            .ToList();
+        var listed = new List<JourneyInstance>();
+        await foreach (var instance in instances.ListForCustomerAsync(customer, cancellationToken))
+        {
+            listed.Add(instance);
+        }
+
+        return Of(listed, clock.GetUtcNow());
     }
+
+    /// <summary>From instances the caller has already listed: no read.</summary>
+    public IReadOnlyList<RecentSend> Of(IEnumerable<JourneyInstance> listed, DateTimeOffset now) =>
+        settings.CrossJourney.HasCaps
+            ? listed.SelectMany(i => i.RecentSends).Where(s => s.At > now - FrequencyCaps.Lookback).OrderBy(s => s.At).ToList()
+            : [];
 }

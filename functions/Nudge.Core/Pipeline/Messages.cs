@@ -74,10 +74,26 @@ public sealed record JourneyTimerMessage(string Platform, string CustomerId, str
     public string InstanceSlot => Slot ?? JourneyId;
 }
 
-public sealed record DeliveryMessage(string Platform, string CustomerId, string DeliveryId)
+/// <summary>
+/// One message to deliver. <paramref name="Order"/> carries what the journey decided, so the worker needs no row
+/// before it claims one; without it (older messages, notices) the worker reads the queued row under the id.
+/// </summary>
+public sealed record DeliveryMessage(string Platform, string CustomerId, string DeliveryId, DeliveryOrder? Order = null)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
+
+    /// <summary>The delivery log row for this order before any attempt.</summary>
+    public DeliveryRecord? QueuedRecord() => Order is { } order
+        ? new DeliveryRecord
+        {
+            DeliveryId = DeliveryId, Customer = Customer, JourneyId = order.JourneyId, StepIndex = order.StepIndex, Channel = order.Channel,
+            Template = order.Template, Class = order.Class, Status = Delivery.DeliveryStatus.Queued, ScheduledFor = order.ScheduledFor,
+        }
+        : null;
 }
+
+/// <summary>What a journey asked to send, carried in its delivery message.</summary>
+public sealed record DeliveryOrder(string JourneyId, int StepIndex, string Channel, string Template, Delivery.MessageClass Class, DateTimeOffset ScheduledFor);
 
 /// <summary>One row of the delivery log: what a journey asked to send and what became of it.</summary>
 public sealed record DeliveryRecord
@@ -105,4 +121,7 @@ public sealed record DeliveryRecord
 
     /// <summary>While "sending": until when the claiming worker is presumed alive (then a redelivery resumes it).</summary>
     public DateTimeOffset? ClaimedUntil { get; init; }
+
+    /// <summary>A failed attempt may have sent it through this provider: retries go there only (see OutboundMessage).</summary>
+    public string? MaybeSentVia { get; init; }
 }

@@ -98,8 +98,12 @@ public interface IScheduleCursor
     Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken);
 }
 
-/// <summary>A journey instance and the commands it decided but has not yet carried out (its outbox).</summary>
-public sealed record StoredInstance(JourneyInstance Instance, IReadOnlyList<JourneyCommand> Outbox);
+/// <summary>
+/// A journey instance and the commands of its last decision (its outbox), which may or may not have been carried out
+/// yet. <paramref name="WrittenBy"/>: the queue message whose handling decided them, so its redelivery (after a
+/// crash) knows to carry them out again; null when unknown, and then the outbox is cleared once carried out.
+/// </summary>
+public sealed record StoredInstance(JourneyInstance Instance, IReadOnlyList<JourneyCommand> Outbox, string? WrittenBy = null);
 
 public interface IJourneyInstanceStore
 {
@@ -149,11 +153,14 @@ public interface IDeliveryLog
 
     Task<Versioned<DeliveryRecord>?> GetAsync(CustomerKey customer, string deliveryId, CancellationToken cancellationToken);
 
-    /// <summary>Writes the row if it is still at <paramref name="expectedVersion"/>; false if another worker got there first.</summary>
-    Task<bool> TryUpdateAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the row if it is still at <paramref name="expectedVersion"/> (null: if there is no row yet); false if
+    /// another worker got there first.
+    /// </summary>
+    Task<bool> TryUpdateAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken);
 
     /// <summary>Like <see cref="TryUpdateAsync"/>, returning the new version (null on a lost race) for a follow-up write.</summary>
-    async Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string expectedVersion, CancellationToken cancellationToken) =>
+    async Task<string?> TryUpdateVersionedAsync(DeliveryRecord record, string? expectedVersion, CancellationToken cancellationToken) =>
         await TryUpdateAsync(record, expectedVersion, cancellationToken)
             ? (await GetAsync(record.Customer, record.DeliveryId, cancellationToken))?.Version
             : null;
@@ -257,6 +264,12 @@ public sealed record OutboundMessage(string DeliveryId, string Channel, string T
     /// and answers <see cref="SendOutcome.Unconfirmed"/>.
     /// </summary>
     public bool Resumed { get; init; }
+
+    /// <summary>
+    /// An earlier attempt failed in a way that may have sent it all the same, through this provider: a retry may only
+    /// go to that provider, and only if it dedupes by the delivery id; otherwise it is <see cref="SendOutcome.Unconfirmed"/>.
+    /// </summary>
+    public string? MaybeSentVia { get; init; }
 }
 
 public sealed record SendOutcome(bool Sent, string? ProviderMessageId, string? FailureReason)
@@ -277,6 +290,9 @@ public sealed record SendOutcome(bool Sent, string? ProviderMessageId, string? F
     public string? Kind { get; init; }
 
     public string? Provider { get; init; }
+
+    /// <summary>The attempt failed but may have sent through this provider (see <see cref="OutboundMessage.MaybeSentVia"/>).</summary>
+    public string? MaybeSentVia { get; init; }
 
     /// <summary>What the attempt taught about Kakao: true delivered on Kakao, false fell back (not a friend / no Kakao).</summary>
     public bool? ReachableOnKakao { get; init; }
