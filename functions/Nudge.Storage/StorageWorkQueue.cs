@@ -31,6 +31,9 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
     public Task AppendAsync(string batchMessageJson, CancellationToken cancellationToken) =>
         Queue(StorageNames.IngestBatchesQueue).SendMessageAsync(batchMessageJson, TimeSpan.Zero, NeverExpire, cancellationToken);
 
+    public async Task<bool> IsDrainedAsync(CancellationToken cancellationToken) =>
+        (await Queue(StorageNames.IngestBatchesQueue).GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount == 0;
+
     public Task EnqueueTimerAsync(JourneyTimerMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.JourneyTimersQueue, message, DelayUntil(message.DueAt), cancellationToken);
 

@@ -350,4 +350,7 @@ public interface IIntakeQueue
 {
     /// <summary>Writes one <see cref="IngestBatchMessage"/> (its JSON, at most <see cref="IngestBatchMessage.MaxChars"/>) in one storage operation.</summary>
     Task AppendAsync(string batchMessageJson, CancellationToken cancellationToken);
+
+    /// <summary>Whether no intake batch is waiting or being processed (an approximate count, as the service gives it).</summary>
+    Task<bool> IsDrainedAsync(CancellationToken cancellationToken);
 }

@@ -10,8 +10,18 @@ namespace Nudge.Core.Pipeline;
 /// </summary>
 public sealed class PrivacyHandler(
     IEventStore events, IRawPayloadStore rawPayloads, IProfileStore profiles, IJourneyInstanceStore instances,
-    IDeliveryLog deliveries, IOrderIndex orders, IProductInterestIndex interests, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock)
+    IDeliveryLog deliveries, IOrderIndex orders, IProductInterestIndex interests, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock,
+    IIntakeQueue intake)
 {
+    /// <summary>
+    /// How long an erasure waits for the intake to drain: deliveries acknowledged before the request may still sit in
+    /// an intake batch, and erasing before they are stored would let them come back. Under a load that never lets the
+    /// intake drain, the erasure goes ahead after this (only batches in flight at that moment can then slip past).
+    /// </summary>
+    public static readonly TimeSpan IntakeWait = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan IntakePoll = TimeSpan.FromMilliseconds(250);
+
     public const string StatusReceived = "received";
     public const string StatusCompleted = "completed";
 
@@ -46,6 +56,12 @@ public sealed class PrivacyHandler(
         if (record.CompletedAt is not null)
         {
             return record;
+        }
+
+        // Real time, not the virtual clock: this waits for other processes' storage work.
+        for (var waited = TimeSpan.Zero; waited < IntakeWait && !await intake.IsDrainedAsync(cancellationToken); waited += IntakePoll)
+        {
+            await Task.Delay(IntakePoll, cancellationToken);
         }
 
         var customers = request.Kind switch
