@@ -91,12 +91,14 @@ public static class ShellRun
         ActivitySource.AddActivityListener(listener);
         var counter = new CountingPolicy();
         var prefix = "b" + Guid.NewGuid().ToString("N")[..8];
-        // Virtual time starts on a Monday at the given hour KST, whatever the hour of the run, so runs compare.
+        // Virtual time reaches Monday at the given hour KST when the signups begin, whatever the hour of the run and
+        // however long the app takes to start, so runs compare.
+        var signupsFrom = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(15);
         var settings = new TableClient(connectionString, new Nudge.Storage.StorageNames(prefix).Settings);
         await settings.CreateIfNotExistsAsync();
         await settings.UpsertEntityAsync(new TableEntity("clock", "anchor")
         {
-            ["RealAt"] = DateTimeOffset.UtcNow, ["VirtualAt"] = new DateTimeOffset(2026, 1, 5, startHour, 0, 0, TimeSpan.FromHours(9)), ["Speed"] = (double)clockSpeed,
+            ["RealAt"] = signupsFrom, ["VirtualAt"] = new DateTimeOffset(2026, 1, 5, startHour, 0, 0, TimeSpan.FromHours(9)), ["Speed"] = (double)clockSpeed,
         });
         await using var app = await NudgeApp.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -111,6 +113,11 @@ public static class ShellRun
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(address) };
+        if (signupsFrom - DateTimeOffset.UtcNow is { Ticks: > 0 } untilSignups)
+        {
+            await Task.Delay(untilSignups);
+        }
+
         lock (counter.Counts)
         {
             counter.Counts.Clear(); // start-up provisioning and seeding are not per-journey work
