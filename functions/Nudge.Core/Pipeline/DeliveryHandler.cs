@@ -70,7 +70,12 @@ public sealed class DeliveryHandler(
 
     public async Task<DeliveryHandling> HandleAsync(DeliveryMessage message, CancellationToken cancellationToken)
     {
-        var row = await deliveries.GetAsync(message.Customer, message.DeliveryId, cancellationToken);
+        // Both reads are keyed by the message alone: one round trip of waiting instead of two. A redelivered message
+        // for a finished row wastes the profile read; that is the rare path.
+        var rowRead = deliveries.GetAsync(message.Customer, message.DeliveryId, cancellationToken);
+        var profileRead = profiles.GetAsync(message.Customer, cancellationToken);
+        await Task.WhenAll(rowRead, profileRead);
+        var row = await rowRead;
         if (row is null)
         {
             return DeliveryHandling.Unknown;
@@ -82,7 +87,7 @@ public sealed class DeliveryHandler(
             return DeliveryHandling.AlreadyDone;
         }
 
-        var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
+        var profile = (await profileRead)?.Value;
         var verdict = SendPolicy.Evaluate(profile, record.Channel, record.Class);
         if (verdict.Allowed && suppressions is not null && await SuppressedAsync(profile!, record.Channel, cancellationToken) is { } suppressedBecause)
         {
