@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Nudge.App.Hosting;
 using Nudge.Core.Ingest;
+using Nudge.Testing;
 
 namespace Nudge.Benchmarks;
 
@@ -20,21 +21,14 @@ namespace Nudge.Benchmarks;
 /// </summary>
 public static class ShellRun
 {
-    private sealed class CountingPolicy : HttpPipelinePolicy
+    /// <summary>Counts storage requests by kind.</summary>
+    private sealed class CountingPolicy
     {
         public readonly Dictionary<string, int> Counts = new();
 
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            ProcessNext(message, pipeline);
-            Count(message);
-        }
+        public CountingPolicy() => Observer = new StorageObserver((message, _) => Count(message));
 
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            await ProcessNextAsync(message, pipeline);
-            Count(message);
-        }
+        public StorageObserver Observer { get; }
 
         private void Count(HttpMessage message)
         {
@@ -65,7 +59,7 @@ public static class ShellRun
             ["Nudge:MarketerApiKey"] = "bench-marketer-key-0001",
             ["NUDGE_CLOCK_SPEED"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
-        }), counter);
+        }), counter.Observer);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(address) };
