@@ -6,7 +6,7 @@
 // newBatchThreshold 8 (up to 24 messages in flight each), as the local trigger driver and the Functions host run them.
 // With <queueDepth> > 0 the messages are enqueued during the phase, never more than that many outstanding (a journey
 // shell producing them), because Azurite's queue costs grow with the number of messages it holds (see docs/benchmarks.md).
-// Set AZURITE_PID to report the emulator's CPU time per message.
+// Set AZURITE_PID (one pid or several, space-separated) to report the emulator's CPU time per message.
 // Usage: dotnet run -c Release -- [messages=100000] [rate=300] [instances=3] [latencyMs=50] [crashMessages=2000] [maxSecondsPerPhase=3600] [queueDepth=0]
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -37,7 +37,8 @@ var crashMessages = arg(4, 2_000);
 var maxPhase = TimeSpan.FromSeconds(arg(5, 3600));
 var queueDepth = arg(6, 0);
 const int BatchSize = 16, NewBatchThreshold = 8; // host.json
-var azurite = int.TryParse(Environment.GetEnvironmentVariable("AZURITE_PID"), out var azuritePid) ? azuritePid : (int?)null;
+// One pid, or several separated by spaces (scripts/azurite.sh start-split).
+var azurite = Environment.GetEnvironmentVariable("AZURITE_PID")?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
 const int Customers = 1000;
 
 await using var stubs = await ProviderStubs.StartAsync();
@@ -263,14 +264,17 @@ async Task<Result> RouterOnlyAsync(int count, int workers, int limit)
 
 double? AzuriteCpuMs()
 {
-    if (azurite is not { } pid)
+    if (azurite is not { } pids)
     {
         return null;
     }
 
     // /proc/<pid>/stat: utime and stime (fields 14 and 15) in clock ticks of 10 ms, after the parenthesised name.
-    var fields = File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ');
-    return (long.Parse(fields[11]) + long.Parse(fields[12])) * 10.0;
+    return pids.Sum(pid =>
+    {
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) * 10.0;
+    });
 }
 
 record Result(string Name, double Rate, int MaxInSecond, int Duplicates, int Crashes, int Unconfirmed);
