@@ -44,9 +44,10 @@ public sealed class ProviderThrottle(string bucket, IReadOnlyList<RateLimit> lim
                 if (_slots.Count == 0)
                 {
                     // The batch starts no earlier than the reservation can be written: slots that pass while the shared
-                    // row is read and written would be too late on arrival and dropped. Under load that round trip is
-                    // tens of ms, longer than the tolerance, and dropping half of each batch halved the rate. The last
-                    // round trip predicts the next; the schedule stays evenly spaced, so no window holds more.
+                    // row is read and written are too late on arrival and dropped. Under load that round trip is tens
+                    // of ms, longer than the tolerance, so the first slots of every batch were lost (and a round trip
+                    // longer than a whole batch lost them all, every time). The last round trip predicts the next; the
+                    // schedule stays evenly spaced, so no window holds more.
                     var batch = (int)Math.Clamp(BatchWindow.Ticks / _interval.Ticks, 1, 64);
                     var reservation = await store.ReserveAsync(bucket, _interval, batch, now + _reserveRoundTrip, MaxWait, cancellationToken);
                     _reserveRoundTrip = TimeSpan.FromTicks(Math.Min((realClock.GetUtcNow() - now).Ticks, BatchWindow.Ticks));
