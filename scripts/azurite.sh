@@ -2,6 +2,7 @@
 # Installs Azurite from npm into the repo's ignored .tools folder (once) and starts it.
 # Usage: scripts/azurite.sh install
 #        scripts/azurite.sh start <data-dir> <blob-port> <queue-port> <table-port>   (prints the pid)
+#        scripts/azurite.sh start-split <data-dir> <blob-port> <queue-port> <table-port>   (one process per service; prints the pids)
 #        scripts/azurite.sh stop <pid>
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,6 +46,31 @@ start() {
   exit 1
 }
 
+# Each service in its own Azurite process (each is single-threaded node), as Azure scales them independently;
+# benchmarks that load tables and queues together use it so the emulator's one thread is not the bottleneck.
+start_split() {
+  local data="$1" blob="$2" queue="$3" table="$4"
+  install
+  local pids=()
+  for service in blob queue table; do
+    mkdir -p "$data/$service"
+    local port="$blob"; [[ $service == queue ]] && port="$queue"; [[ $service == table ]] && port="$table"
+    "$prefix/node_modules/.bin/azurite-$service" --silent --skipApiVersionCheck --disableTelemetry --loose \
+      --location "$data/$service" --"${service}Host" 127.0.0.1 --"${service}Port" "$port" >"$data/$service/azurite.log" 2>&1 &
+    pids+=("$!")
+  done
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$table") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$queue") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$blob") 2>/dev/null; then
+      echo "${pids[*]}"
+      return
+    fi
+    sleep 0.1
+  done
+  echo "Azurite did not start listening within 10 s; see $data/*/azurite.log" >&2
+  kill "${pids[@]}" 2>/dev/null || true
+  exit 1
+}
+
 # Stops Azurite: TERM, then KILL if it has not exited within 3 s (it sometimes ignores TERM mid-flush).
 stop() {
   local pid="$1"
@@ -67,7 +93,8 @@ cmd="${1:-}"; shift || true
 case "$cmd" in
   install) install ;;
   start) start "$@" ;;
+  start-split) start_split "$@" ;;
   stop) stop "$@" ;;
   connection-string) connection_string "$@" ;;
-  *) echo "usage: $0 install | start <dir> <blob> <queue> <table> | stop <pid> | connection-string <blob> <queue> <table>" >&2; exit 2 ;;
+  *) echo "usage: $0 install | start <dir> <blob> <queue> <table> | start-split <dir> <blob> <queue> <table> | stop <pid> | connection-string <blob> <queue> <table>" >&2; exit 2 ;;
 esac

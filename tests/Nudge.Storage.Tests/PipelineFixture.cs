@@ -66,9 +66,9 @@ public sealed class Pipeline
     public CountingSink Sender { get; }
     public DeliveryHandler DeliveryHandler { get; }
 
-    public static async Task<Pipeline> CreateAsync(DateTimeOffset? now = null, CrossJourneyRules? rules = null)
+    public static async Task<Pipeline> CreateAsync(DateTimeOffset? now = null, CrossJourneyRules? rules = null, Azure.Core.Pipeline.HttpPipelinePolicy? observer = null)
     {
-        var clients = TestStorage.Clients();
+        var clients = TestStorage.Clients(observer);
         var names = new StorageNames(TestStorage.NewPrefix());
         await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
         var pipeline = new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning), rules);

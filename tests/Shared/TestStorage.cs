@@ -15,11 +15,12 @@ public static class TestStorage
 
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..10];
 
-    public static StorageClients Clients() =>
+    /// <param name="observer">Sees every storage request (tests count round trips with it).</param>
+    public static StorageClients Clients(Azure.Core.Pipeline.HttpPipelinePolicy? observer = null) =>
         StorageClients.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = ConnectionString,
-        }).Build(), "AzureWebJobsStorage");
+        }).Build(), "AzureWebJobsStorage", observer);
 
     /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes (integration tests wait on queues, not on sleeps).</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)

@@ -6,9 +6,10 @@ namespace Nudge.App.Hosting;
 public sealed record FunctionTrigger(string FunctionName, string Type, string BindingName, string? QueueName, string? Connection, string? Schedule, string? Route, IReadOnlyList<string> Methods);
 
 /// <summary>The queue settings of host.json that the local driver honours like the Functions host does.</summary>
-public sealed record QueueHostSettings(TimeSpan MaxPollingInterval, TimeSpan VisibilityTimeout, int BatchSize, int MaxDequeueCount)
+/// <param name="NewBatchThreshold">When this few messages are still in flight, the next batch is fetched (the host's default is half a batch).</param>
+public sealed record QueueHostSettings(TimeSpan MaxPollingInterval, TimeSpan VisibilityTimeout, int BatchSize, int NewBatchThreshold, int MaxDequeueCount)
 {
-    public static QueueHostSettings Defaults { get; } = new(TimeSpan.FromMinutes(1), TimeSpan.Zero, 16, 5);
+    public static QueueHostSettings Defaults { get; } = new(TimeSpan.FromMinutes(1), TimeSpan.Zero, 16, 8, 5);
 }
 
 /// <summary>
@@ -70,10 +71,12 @@ public sealed class FunctionManifest
 
         TimeSpan Time(string p, TimeSpan d) => queues.TryGetProperty(p, out var v) ? TimeSpan.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : d;
         int Int(string p, int d) => queues.TryGetProperty(p, out var v) ? v.GetInt32() : d;
+        var batchSize = Int("batchSize", defaults.BatchSize);
         return new QueueHostSettings(
             Time("maxPollingInterval", defaults.MaxPollingInterval),
             Time("visibilityTimeout", defaults.VisibilityTimeout),
-            Int("batchSize", defaults.BatchSize),
+            batchSize,
+            Int("newBatchThreshold", batchSize / 2),
             Int("maxDequeueCount", defaults.MaxDequeueCount));
     }
 }

@@ -10,7 +10,8 @@ namespace Nudge.App.Hosting;
 
 /// <summary>
 /// Outside the Functions host, fires the queue and timer triggers declared in function.json the way the host
-/// would: polls each queue with backoff up to host.json's maxPollingInterval, deletes a message after success,
+/// would: polls each queue with backoff up to host.json's maxPollingInterval, takes batches of batchSize and the next
+/// one when newBatchThreshold are left in flight (<see cref="QueuePump"/>), deletes a message after success,
 /// makes it visible again after host.json's visibilityTimeout on failure, and moves it to "&lt;queue&gt;-poison" after
 /// maxDequeueCount attempts. Timers follow their NCRONTAB schedule (with seconds) in real time.
 /// With a fast virtual clock the polling cap shrinks to about one virtual minute, so queue latency does not
@@ -29,8 +30,6 @@ public sealed partial class LocalTriggerDriver(
     /// <summary>How long a message stays hidden while a handler works on it.</summary>
     private static readonly TimeSpan ProcessingLease = TimeSpan.FromMinutes(5);
 
-    private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(50);
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var only = options.Value.LocalTriggerFunctions?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -48,35 +47,13 @@ public sealed partial class LocalTriggerDriver(
         var queue = storage.Queues.GetQueueClient(names.Queue(trigger.QueueName!));
         var poison = storage.Queues.GetQueueClient(names.Queue(trigger.QueueName + "-poison"));
         var settings = manifest.Queues;
-        var maxIdle = TimeSpan.FromTicks(Math.Min(settings.MaxPollingInterval.Ticks, Math.Max(MinPollingInterval.Ticks, clock.ToRealDelay(TimeSpan.FromMinutes(1)).Ticks)));
-        var idle = MinPollingInterval;
+        var maxIdle = TimeSpan.FromTicks(Math.Min(settings.MaxPollingInterval.Ticks, Math.Max(QueuePump.MinPollingInterval.Ticks, clock.ToRealDelay(TimeSpan.FromMinutes(1)).Ticks)));
         LogPolling(trigger.FunctionName, queue.Name);
-
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                QueueMessage[] batch = await queue.ReceiveMessagesAsync(settings.BatchSize, ProcessingLease, stoppingToken);
-                if (batch.Length == 0)
-                {
-                    await Task.Delay(idle, stoppingToken);
-                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, maxIdle.Ticks));
-                    continue;
-                }
-
-                idle = MinPollingInterval;
-                await Task.WhenAll(batch.Select(m => ProcessAsync(trigger, queue, poison, m, stoppingToken)));
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                LogPollFailed(e, trigger.FunctionName);
-                await Task.Delay(settings.MaxPollingInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
+        await new QueuePump(queue, settings.BatchSize, settings.NewBatchThreshold, ProcessingLease).RunAsync(
+            message => ProcessAsync(trigger, queue, poison, message, stoppingToken),
+            e => LogPollFailed(e, trigger.FunctionName),
+            maxIdle,
+            stoppingToken);
     }
 
     private async Task ProcessAsync(FunctionTrigger trigger, QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken stoppingToken)

@@ -19,6 +19,7 @@ public sealed class ProviderThrottle(string bucket, IReadOnlyList<RateLimit> lim
     private readonly TimeSpan _tolerance = RateSchedule.LatenessTolerance(limits);
     private readonly Queue<DateTimeOffset> _slots = new();
     private readonly SemaphoreSlim _refill = new(1, 1);
+    private TimeSpan _reserveRoundTrip = TimeSpan.Zero;
 
     public TimeSpan Interval => _interval;
 
@@ -42,8 +43,14 @@ public sealed class ProviderThrottle(string bucket, IReadOnlyList<RateLimit> lim
 
                 if (_slots.Count == 0)
                 {
+                    // The batch starts no earlier than the reservation can be written: slots that pass while the shared
+                    // row is read and written are too late on arrival and dropped. Under load that round trip is tens
+                    // of ms, longer than the tolerance, so the first slots of every batch were lost (and a round trip
+                    // longer than a whole batch lost them all, every time). The last round trip predicts the next; the
+                    // schedule stays evenly spaced, so no window holds more.
                     var batch = (int)Math.Clamp(BatchWindow.Ticks / _interval.Ticks, 1, 64);
-                    var reservation = await store.ReserveAsync(bucket, _interval, batch, now, MaxWait, cancellationToken);
+                    var reservation = await store.ReserveAsync(bucket, _interval, batch, now + _reserveRoundTrip, MaxWait, cancellationToken);
+                    _reserveRoundTrip = TimeSpan.FromTicks(Math.Min((realClock.GetUtcNow() - now).Ticks, BatchWindow.Ticks));
                     if (!reservation.Granted)
                     {
                         return reservation.FirstSlot;

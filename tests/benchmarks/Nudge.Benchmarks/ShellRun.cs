@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Nudge.App.Hosting;
 using Nudge.Core.Ingest;
+using Nudge.Testing;
 
 namespace Nudge.Benchmarks;
 
@@ -20,7 +21,8 @@ namespace Nudge.Benchmarks;
 /// </summary>
 public static class ShellRun
 {
-    private sealed class CountingPolicy : HttpPipelinePolicy
+    /// <summary>Counts storage requests by kind.</summary>
+    private sealed class CountingPolicy
     {
         public readonly Dictionary<string, int> Counts = new();
         public readonly Dictionary<string, int> ByResource = new();
@@ -48,17 +50,9 @@ public static class ShellRun
             return name.Length > 9 && name.StartsWith('b') ? name[9..].TrimStart('-') : name;
         }
 
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            ProcessNext(message, pipeline);
-            Count(message);
-        }
+        public CountingPolicy() => Observer = new StorageObserver((message, _) => Count(message));
 
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            await ProcessNextAsync(message, pipeline);
-            Count(message);
-        }
+        public StorageObserver Observer { get; }
 
         private void Count(HttpMessage message)
         {
@@ -109,7 +103,7 @@ public static class ShellRun
             ["Nudge:MarketerApiKey"] = "bench-marketer-key-0001",
             ["NUDGE_CLOCK_SPEED"] = clockSpeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("BENCH_LOG_LEVEL") ?? "Warning",
-        }), counter);
+        }), counter.Observer);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(address) };
