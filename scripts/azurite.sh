@@ -4,11 +4,15 @@
 #        scripts/azurite.sh start <data-dir> <blob-port> <queue-port> <table-port>   (prints the pid)
 #        scripts/azurite.sh start-split <data-dir> <blob-port> <queue-port> <table-port>   (one process per service; prints the pids)
 #        scripts/azurite.sh stop <pid>
+#        AZURITE_IN_MEMORY=1 scripts/azurite.sh start|start-split ...   (no disk persistence: benchmarks use it to tell
+#        the emulator's periodic rewrite of its whole store apart from the code under test)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 version="3.37.0"
 prefix="$root/.tools/azurite"
 bin="$prefix/node_modules/.bin/azurite"
+persistence=()
+[[ "${AZURITE_IN_MEMORY:-0}" == 1 ]] && persistence=(--inMemoryPersistence)
 
 install() {
   if [[ -x "$bin" ]] && grep -q "\"version\": \"$version\"" "$prefix/node_modules/azurite/package.json" 2>/dev/null; then
@@ -23,7 +27,7 @@ start() {
   local data="$1" blob="$2" queue="$3" table="$4"
   install
   mkdir -p "$data"
-  "$bin" --silent --skipApiVersionCheck --disableTelemetry --loose \
+  "$bin" --silent --skipApiVersionCheck --disableTelemetry --loose "${persistence[@]}" \
     --location "$data" \
     --blobHost 127.0.0.1 --blobPort "$blob" \
     --queueHost 127.0.0.1 --queuePort "$queue" \
@@ -55,7 +59,7 @@ start_split() {
   for service in blob queue table; do
     mkdir -p "$data/$service"
     local port="$blob"; [[ $service == queue ]] && port="$queue"; [[ $service == table ]] && port="$table"
-    "$prefix/node_modules/.bin/azurite-$service" --silent --skipApiVersionCheck --disableTelemetry --loose \
+    "$prefix/node_modules/.bin/azurite-$service" --silent --skipApiVersionCheck --disableTelemetry --loose "${persistence[@]}" \
       --location "$data/$service" --"${service}Host" 127.0.0.1 --"${service}Port" "$port" >"$data/$service/azurite.log" 2>&1 &
     pids+=("$!")
   done

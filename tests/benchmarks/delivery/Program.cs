@@ -84,27 +84,17 @@ async Task<Result> RunAsync(string name, int count, int instances, int? limit, i
     var settings = new PipelineSettings(TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul"));
     var suppressions = new TableSuppressionList(clients.Tables, names, clock);
 
-    // Set-up: customers, delivery rows (batched per customer) and queue messages.
+    // Set-up: customers and queue messages.
     await Parallel.ForEachAsync(Enumerable.Range(0, Customers), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (c, ct) =>
         await profiles.TrySaveAsync(new CustomerProfile { Key = new CustomerKey("bench", $"c{c}"), Phone = $"+8210{c:D8}", FirstName = "벤치", Consent = new MarketingConsent(true, true, true) }, null, ct));
     var ids = Enumerable.Range(0, count).Select(i => (Customer: new CustomerKey("bench", $"c{i % Customers}"), Id: DeliveryId.For($"{name}/{i}", 0, 0))).ToArray();
-    var table = clients.Tables.GetTableClient(names.Deliveries);
-    await Parallel.ForEachAsync(ids.GroupBy(x => x.Customer), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (group, ct) =>
-    {
-        foreach (var chunk in group.Chunk(100))
-        {
-            await table.SubmitTransactionAsync(chunk.Select(x => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(TableKey.For(x.Customer), x.Id)
-            {
-                ["Platform"] = "bench", ["CustomerId"] = x.Customer.CustomerId, ["JourneyId"] = "bench", ["StepIndex"] = 0, ["Channel"] = Channels.Sms,
-                ["Template"] = "consent-withdrawn-sms", ["Class"] = "transactional", ["Status"] = DeliveryStatus.Queued, ["ScheduledFor"] = DateTimeOffset.UtcNow, ["Attempts"] = 0,
-            })), ct);
-        }
-    });
+    // The messages carry their orders, as the journeys send them: the worker's claim writes each delivery row.
+    var order = new DeliveryOrder("bench", 0, Channels.Sms, "consent-withdrawn-sms", Nudge.Core.Delivery.MessageClass.Transactional, DateTimeOffset.UtcNow);
     var feeding = queueDepth > 0;
     if (!feeding)
     {
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (x, ct) =>
-            await queue.EnqueueDeliveryAsync(Channels.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id), null, ct));
+            await queue.EnqueueDeliveryAsync(Channels.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id, order), null, ct));
     }
 
     var requestsBefore = stubs.Requests;
@@ -168,7 +158,7 @@ async Task<Result> RunAsync(string name, int count, int instances, int? limit, i
         }
 
         Interlocked.Increment(ref enqueued);
-        await queue.EnqueueDeliveryAsync(Channels.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id), null, ct);
+        await queue.EnqueueDeliveryAsync(Channels.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id, order), null, ct);
     });
 
     if (instances == 0)
