@@ -11,8 +11,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 version="3.37.0"
 prefix="$root/.tools/azurite"
 bin="$prefix/node_modules/.bin/azurite"
-persistence=()
-[[ "${AZURITE_IN_MEMORY:-0}" == 1 ]] && persistence=(--inMemoryPersistence)
+in_memory="${AZURITE_IN_MEMORY:-0}"
+
+# Where a service keeps its data: a folder, or nothing with AZURITE_IN_MEMORY=1 (Azurite refuses both at once).
+storage_args() {
+  if [[ "$in_memory" == 1 ]]; then echo "--inMemoryPersistence"; else echo "--location $1"; fi
+}
 
 install() {
   if [[ -x "$bin" ]] && grep -q "\"version\": \"$version\"" "$prefix/node_modules/azurite/package.json" 2>/dev/null; then
@@ -27,8 +31,8 @@ start() {
   local data="$1" blob="$2" queue="$3" table="$4"
   install
   mkdir -p "$data"
-  "$bin" --silent --skipApiVersionCheck --disableTelemetry --loose "${persistence[@]}" \
-    --location "$data" \
+  # shellcheck disable=SC2046 # the data folder path has no spaces (mktemp)
+  "$bin" --silent --skipApiVersionCheck --disableTelemetry --loose $(storage_args "$data") \
     --blobHost 127.0.0.1 --blobPort "$blob" \
     --queueHost 127.0.0.1 --queuePort "$queue" \
     --tableHost 127.0.0.1 --tablePort "$table" >"$data/azurite.log" 2>&1 &
@@ -59,8 +63,9 @@ start_split() {
   for service in blob queue table; do
     mkdir -p "$data/$service"
     local port="$blob"; [[ $service == queue ]] && port="$queue"; [[ $service == table ]] && port="$table"
-    "$prefix/node_modules/.bin/azurite-$service" --silent --skipApiVersionCheck --disableTelemetry --loose "${persistence[@]}" \
-      --location "$data/$service" --"${service}Host" 127.0.0.1 --"${service}Port" "$port" >"$data/$service/azurite.log" 2>&1 &
+    # shellcheck disable=SC2046
+    "$prefix/node_modules/.bin/azurite-$service" --silent --skipApiVersionCheck --disableTelemetry --loose $(storage_args "$data/$service") \
+      --"${service}Host" 127.0.0.1 --"${service}Port" "$port" >"$data/$service/azurite.log" 2>&1 &
     pids+=("$!")
   done
   for _ in $(seq 1 100); do
