@@ -43,8 +43,8 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
     public Task EnqueuePriceDropAsync(PriceDropMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.PriceDropsQueue, message, TimeSpan.Zero, cancellationToken);
 
-    public Task EnqueuePrivacyAsync(Core.Ingest.PrivacyRequest request, CancellationToken cancellationToken) =>
-        SendAsync(StorageNames.PrivacyRequestsQueue, request, TimeSpan.Zero, cancellationToken);
+    public Task EnqueuePrivacyAsync(Core.Ingest.PrivacyRequest request, CancellationToken cancellationToken, TimeSpan? after = null) =>
+        SendAsync(StorageNames.PrivacyRequestsQueue, request, after is { } delay ? VisibilityDelay(delay) : TimeSpan.Zero, cancellationToken);
 
     /// <summary>
     /// Real-time visibility delay until a virtual instant, rounded up to the whole seconds the service counts in

@@ -30,6 +30,9 @@ public sealed class NudgeTestApp : IAsyncDisposable
 
     public string Prefix { get; }
     public HttpClient Client { get; }
+
+    /// <summary>The app's services, to run a handler directly where waiting for its trigger would take real minutes.</summary>
+    public IServiceProvider Services => _app.Services;
     public StorageNames Names => new(Prefix);
 
     public IEnumerable<Microsoft.AspNetCore.Http.Endpoint> Endpoints =>

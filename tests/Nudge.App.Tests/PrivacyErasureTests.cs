@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
 using Nudge.Core.Customers;
+using Nudge.Core.Pipeline;
 using Nudge.Storage;
 using Nudge.Testing;
 using static Nudge.App.Tests.IngestSourcesTests;
@@ -45,6 +47,29 @@ public class PrivacyErasureTests : IAsyncLifetime
 
     private static string Redact(string shop, long id) =>
         $$"""{"shop_id":1,"shop_domain":"{{shop}}","customer":{"id":{{id}},"email":"c{{id}}@example.com","phone":"+8210{{id:D8}}"},"orders_to_redact":[]}""";
+
+    [Fact]
+    public async Task CustomersRedact_QueuesASweepThatErasesWhatCameBackAfterwards()
+    {
+        await SignUpAsync(ShopA, SecretA, 3201);
+        await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/redact", Redact(ShopA, 3201), id: "redact-delivery-sweep"));
+        await WaitErasedAsync(ShopA, 3201);
+        var privacyQueue = TestStorage.Clients().Queues.GetQueueClient(_app.Names.Queue("privacy-requests"));
+        var sweepQueued = await TestStorage.EventuallyAsync(async () => (await privacyQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount,
+            n => n == 1, TimeSpan.FromSeconds(10), "the follow-up sweep to wait in its queue");
+        // An event acknowledged before the redact but stored after it (an intake batch the drain wait did not see).
+        var late = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-late-1", Customer = new CustomerKey("shopify", "3201"), Type = Core.Events.EventTypes.PageViewed, OccurredAt = DateTimeOffset.UtcNow,
+        };
+        await new TableEventStore(TestStorage.Clients().Tables, _app.Names, TimeProvider.System).TryAddAsync(late, CancellationToken.None);
+
+        var request = new Core.Ingest.PrivacyRequest(Core.Ingest.PrivacyRequestKind.RedactCustomer, "shopify", ShopA, "3201", "shopify-redact-delivery-sweep", Pass: 2);
+        await _app.Services.GetRequiredService<PrivacyHandler>().HandleAsync(request, CancellationToken.None);
+
+        Assert.Equal(1, sweepQueued);
+        Assert.Equal((0, 0, 0, 0, 0), await FootprintAsync(ShopA, 3201));
+    }
 
     [Fact]
     public async Task CustomersRedact_ErasesThatCustomerEverywhere_KeepsOthers_AndAuditsWithoutPersonalData()

@@ -34,7 +34,9 @@ public enum PrivacyRequestKind
 }
 
 /// <summary>A privacy request. <see cref="RequestId"/> is deterministic from the delivery, so a redelivery is recognised.</summary>
-public sealed record PrivacyRequest(PrivacyRequestKind Kind, string Platform, string ShopDomain, string? CustomerId, string RequestId);
+/// <param name="Pass">1 for the erasure itself; 2 for the sweep that follows it, which erases what deliveries
+/// acknowledged before the request but stored after it brought back.</param>
+public sealed record PrivacyRequest(PrivacyRequestKind Kind, string Platform, string ShopDomain, string? CustomerId, string RequestId, int Pass = 1);
 
 /// <summary>A product's variant prices at the source, for price-drop alerts.</summary>
 public sealed record CatalogUpdate(string Platform, string ShopDomain, string ProductId, DateTimeOffset UpdatedAt, IReadOnlyList<VariantPrice> Variants);

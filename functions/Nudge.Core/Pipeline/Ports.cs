@@ -173,7 +173,8 @@ public interface IDeliveryLog
 /// <summary>Privacy requests, made durable at once and carried out asynchronously (a shop's erasure can be long).</summary>
 public interface IPrivacyQueue
 {
-    Task EnqueuePrivacyAsync(Ingest.PrivacyRequest request, CancellationToken cancellationToken);
+    /// <param name="after">Real time before it is handled (the erasure's follow-up sweep); none: at once.</param>
+    Task EnqueuePrivacyAsync(Ingest.PrivacyRequest request, CancellationToken cancellationToken, TimeSpan? after = null);
 }
 
 /// <summary>The audit trail of privacy requests. A record names the shop, the kind and the counts, never the customer.</summary>

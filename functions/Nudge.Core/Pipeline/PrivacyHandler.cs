@@ -22,6 +22,12 @@ public sealed class PrivacyHandler(
 
     private static readonly TimeSpan IntakePoll = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// When the follow-up sweep runs: past the intake's processing lease and its first retry, so an intake batch that
+    /// was in flight during the erasure (the drain wait above is bounded) has been stored by then and is erased again.
+    /// </summary>
+    public static readonly TimeSpan SweepAfter = TimeSpan.FromMinutes(15);
+
     public const string StatusReceived = "received";
     public const string StatusCompleted = "completed";
 
@@ -53,7 +59,7 @@ public sealed class PrivacyHandler(
     {
         var record = await audit.GetAsync(request.Platform, request.ShopDomain, request.RequestId, cancellationToken)
             ?? Received(request, clock.GetUtcNow());
-        if (record.CompletedAt is not null)
+        if (record.CompletedAt is not null && request.Pass == 1)
         {
             return record;
         }
@@ -75,7 +81,7 @@ public sealed class PrivacyHandler(
         {
             record = record with
             {
-                Customers = record.Customers + 1,
+                Customers = record.Customers + (request.Pass == 1 ? 1 : 0), // the sweep adds what came back, not customers
                 Events = record.Events + await events.DeleteForCustomerAsync(customer, cancellationToken),
                 RawPayloads = record.RawPayloads + await rawPayloads.DeleteAsync(request.Platform, request.ShopDomain, customer.CustomerId, cancellationToken),
                 Instances = record.Instances + await instances.DeleteForCustomerAsync(customer, cancellationToken),
@@ -92,8 +98,13 @@ public sealed class PrivacyHandler(
             await orders.DeleteForShopAsync(request.Platform, request.ShopDomain, cancellationToken);
         }
 
-        record = record with { Status = StatusCompleted, CompletedAt = clock.GetUtcNow() };
+        record = record with { Status = StatusCompleted, CompletedAt = record.CompletedAt ?? clock.GetUtcNow() };
         await audit.RecordAsync(record, cancellationToken);
+        if (request.Pass == 1 && request.Kind != PrivacyRequestKind.DataRequest)
+        {
+            await queue.EnqueuePrivacyAsync(request with { Pass = 2 }, cancellationToken, SweepAfter);
+        }
+
         return record;
     }
 
