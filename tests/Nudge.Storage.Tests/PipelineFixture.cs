@@ -82,10 +82,13 @@ public sealed class Pipeline
         return messages.Value.Length;
     }
 
+    private static DeliveryMessage Read(BinaryData body) =>
+        System.Text.Json.JsonSerializer.Deserialize<DeliveryMessage>(body.ToString(), Core.NudgeJson.Options)!;
+
     /// <summary>The delivery messages waiting (visible) in a channel's queue.</summary>
     public async Task<IReadOnlyList<DeliveryMessage>> QueuedDeliveriesAsync(string channel) =>
         (await Clients.Queues.GetQueueClient(Names.DeliveryQueue(channel)).PeekMessagesAsync(32)).Value
-            .Select(m => System.Text.Json.JsonSerializer.Deserialize<DeliveryMessage>(m.Body.ToString(), Core.NudgeJson.Options)!)
+            .Select(m => Read(m.Body))
             .ToList();
 
     /// <summary>What the journeys decided to send to a customer and handed to the delivery queues, in order of time.</summary>
@@ -107,7 +110,7 @@ public sealed class Pipeline
         var outcomes = new List<DeliveryHandling>();
         foreach (var message in (await client.ReceiveMessagesAsync(32)).Value)
         {
-            var delivery = System.Text.Json.JsonSerializer.Deserialize<DeliveryMessage>(message.Body.ToString(), Core.NudgeJson.Options)!;
+            var delivery = Read(message.Body);
             outcomes.Add(await DeliveryHandler.HandleAsync(delivery, CancellationToken.None));
             await client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
         }

@@ -37,9 +37,13 @@ public static class FrequencyCaps
     /// <summary>How far back sends can count against a cap: a week, plus a day for time zones.</summary>
     public static readonly TimeSpan Lookback = TimeSpan.FromDays(8);
 
-    /// <summary>The sends that can still count against a cap at <paramref name="at"/>, with one more added.</summary>
+    /// <summary>The sends that can still count against a cap at <paramref name="now"/>.</summary>
+    public static IEnumerable<RecentSend> StillCounting(IEnumerable<RecentSend> sends, DateTimeOffset now) =>
+        sends.Where(s => s.At > now - Lookback);
+
+    /// <summary>The sends that can still count against a cap when <paramref name="added"/> is made, with it added.</summary>
     public static IReadOnlyList<RecentSend> Remember(IReadOnlyList<RecentSend> sends, RecentSend added) =>
-        [.. sends.Where(s => s.At > added.At - Lookback), added];
+        [.. StillCounting(sends, added.At), added];
 
     /// <summary>When the cap that blocks a send at <paramref name="at"/> lifts; null if the send is within its caps.</summary>
     public static DateTimeOffset? BlockedUntil(CrossJourneyRules rules, string channel, MessageClass messageClass, DateTimeOffset at, TimeZoneInfo zone, IEnumerable<RecentSend> sends)

@@ -134,8 +134,7 @@ public sealed class DeliveryHandler(
         var claimVersion = await deliveries.TryUpdateVersionedAsync(claimed, version, cancellationToken);
         if (claimVersion is null)
         {
-            // Lost to another worker; an insert that met a row lets the row decide (done, in progress, or resumable).
-            return version is null ? await HandleStoredAsync(message, cancellationToken) : DeliveryHandling.AlreadyDone;
+            return await LostRaceAsync(message, version, cancellationToken);
         }
 
         var outbound = new OutboundMessage(record.DeliveryId, record.Channel, record.Template, record.Class, profile)
@@ -149,25 +148,39 @@ public sealed class DeliveryHandler(
         var handling = await RecordAsync(message, claimed, claimVersion, profile, outcome, cancellationToken);
         if (outcome.ReachableOnKakao is { } reachable && profile.KakaoReachable != reachable)
         {
-            await LearnKakaoReachabilityAsync(message.Customer, reachable, cancellationToken);
+            await LearnKakaoReachabilityAsync(profiles, message.Customer, reachable, cancellationToken);
         }
 
         return handling;
     }
 
-    /// <summary>Provider results teach the profile whether Kakao reaches the customer, so later sends skip a doomed attempt.</summary>
-    private async Task LearnKakaoReachabilityAsync(CustomerKey customer, bool reachable, CancellationToken cancellationToken)
+    /// <summary>
+    /// Provider results and reports teach the profile whether Kakao reaches the customer, so later sends skip a doomed
+    /// attempt. False when there is no profile (erased meanwhile).
+    /// </summary>
+    public static async Task<bool> LearnKakaoReachabilityAsync(IProfileStore profiles, CustomerKey customer, bool reachable, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 3; attempt++)
+        for (var attempt = 0; attempt < 5; attempt++)
         {
             var current = await profiles.GetAsync(customer, cancellationToken);
-            if (current is null || current.Value.KakaoReachable == reachable
+            if (current is null)
+            {
+                return false;
+            }
+
+            if (current.Value.KakaoReachable == reachable
                 || await profiles.TrySaveAsync(current.Value with { KakaoReachable = reachable }, current.Version, cancellationToken))
             {
-                return;
+                return true;
             }
         }
+
+        return true; // kept losing to other writers of the profile: a later result teaches it again
     }
+
+    /// <summary>Another worker wrote the row first: an insert that met a row lets the row decide (done, in progress, or resumable).</summary>
+    private async Task<DeliveryHandling> LostRaceAsync(DeliveryMessage message, string? version, CancellationToken cancellationToken) =>
+        version is null ? await HandleStoredAsync(message, cancellationToken) : DeliveryHandling.AlreadyDone;
 
     private async Task<DeliveryHandling> RecordAsync(DeliveryMessage message, DeliveryRecord claimed, string version, CustomerProfile profile, SendOutcome outcome, CancellationToken cancellationToken)
     {
@@ -243,7 +256,7 @@ public sealed class DeliveryHandler(
     {
         if (!await deliveries.TryUpdateAsync(record, version, cancellationToken))
         {
-            return version is null ? await HandleStoredAsync(message, cancellationToken) : DeliveryHandling.AlreadyDone;
+            return await LostRaceAsync(message, version, cancellationToken);
         }
 
         await queue.EnqueueDeliveryAsync(record.Channel, message, at, cancellationToken);
@@ -257,7 +270,7 @@ public sealed class DeliveryHandler(
             return handling;
         }
 
-        return version is null ? await HandleStoredAsync(message, cancellationToken) : DeliveryHandling.AlreadyDone;
+        return await LostRaceAsync(message, version, cancellationToken);
     }
 }
 

@@ -98,18 +98,9 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
         }
 
         // Learn first: the fallback's worker then routes the same Kakao order to SMS/LMS with its labels.
-        for (var attempt = 0; attempt < 5; attempt++)
+        if (!await DeliveryHandler.LearnKakaoReachabilityAsync(profiles, customer, reachable: false, cancellationToken))
         {
-            var current = await profiles.GetAsync(customer, cancellationToken);
-            if (current is null)
-            {
-                return ReportHandling.Applied; // erased meanwhile: nothing to send
-            }
-
-            if (current.Value.KakaoReachable == false || await profiles.TrySaveAsync(current.Value with { KakaoReachable = false }, current.Version, cancellationToken))
-            {
-                break;
-            }
+            return ReportHandling.Applied; // erased meanwhile: nothing to send
         }
 
         if (record.Status != DeliveryStatus.Failed)

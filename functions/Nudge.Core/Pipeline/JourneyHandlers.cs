@@ -419,6 +419,6 @@ public sealed class RecentSends(IJourneyInstanceStore instances, PipelineSetting
     /// <summary>From instances the caller has already listed: no read.</summary>
     public IReadOnlyList<RecentSend> Of(IEnumerable<JourneyInstance> listed, DateTimeOffset now) =>
         settings.CrossJourney.HasCaps
-            ? listed.SelectMany(i => i.RecentSends).Where(s => s.At > now - FrequencyCaps.Lookback).OrderBy(s => s.At).ToList()
+            ? FrequencyCaps.StillCounting(listed.SelectMany(i => i.RecentSends), now).OrderBy(s => s.At).ToList()
             : [];
 }

@@ -69,7 +69,7 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
             var decision = JourneyInterpreter.Start(definition, customer, now, context, trigger, entry);
             // A re-entry takes the slot over: the sends of the entry before still count against caps.
             var started = existing is null ? decision.Instance
-                : decision.Instance with { RecentSends = [.. existing.Value.Instance.RecentSends.Where(s => s.At > now - FrequencyCaps.Lookback), .. decision.Instance.RecentSends] };
+                : decision.Instance with { RecentSends = [.. FrequencyCaps.StillCounting(existing.Value.Instance.RecentSends, now), .. decision.Instance.RecentSends] };
             var stored = new StoredInstance(started, decision.Commands, writer);
             var version = await instances.TrySaveAsync(stored, existing?.Version, cancellationToken);
             if (version is null)
