@@ -131,6 +131,18 @@ public class WelcomeJourneyTests
     }
 
     [Fact]
+    public void Apply_DayTwoWhenTheProfileShowsAnOrderTheInstanceMissed_ExitsWithoutSms()
+    {
+        var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
+        var timer = (ScheduleTimer)started.Commands[1];
+
+        var decision = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context with { OrderedSinceEntry = true });
+
+        Assert.Empty(decision.Commands);
+        Assert.Equal((InstanceStatus.Exited, true), (decision.Instance.Status, decision.Instance.Converted));
+    }
+
+    [Fact]
     public void Apply_StaleOrDuplicateTimer_IsIgnored()
     {
         var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);

@@ -111,6 +111,23 @@ public class JourneyShellTests
     }
 
     [Fact]
+    public async Task TimerHandler_OrderHandledWhileTheWelcomeWasStarting_DayTwoSendsNothing()
+    {
+        var p = await Pipeline.CreateAsync();
+        var (signup, order) = await StoreSignupAndOrderFiveHoursLaterAsync(p);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "m1");
+        // The order's worker updated the profile but listed the instances before the welcome existed: it never got the order.
+        await p.ProfileUpdater.ApplyAsync(order, CancellationToken.None);
+        p.Time.Advance(TimeSpan.FromDays(2));
+
+        await p.TimerHandler.HandleAsync(new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2)), CancellationToken.None, "t1");
+
+        var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
+        Assert.Equal((InstanceStatus.Exited, true), (instance.Status, instance.Converted));
+        Assert.Equal([Channels.Email], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+    }
+
+    [Fact]
     public async Task JourneyEventHandler_SignupAfterAnOrder_StartsNoWelcome()
     {
         var p = await Pipeline.CreateAsync();

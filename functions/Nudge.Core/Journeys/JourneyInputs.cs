@@ -29,6 +29,12 @@ public sealed record CustomerContext(
 {
     public IReadOnlyDictionary<string, string> CustomerFacts => Facts ?? new Dictionary<string, string>();
 
+    /// <summary>
+    /// The profile shows an order after this instance's entry that the instance never received (it arrived while the
+    /// instance was being started): a journey that an order ends ends at its next step.
+    /// </summary>
+    public bool OrderedSinceEntry { get; init; }
+
     public CrossJourneyRules CrossJourney => Rules ?? CrossJourneyRules.None;
 
     public IReadOnlyList<RecentSend> Sends => RecentSends ?? [];

@@ -2,6 +2,7 @@ using System.Globalization;
 using Nudge.Core.Compliance;
 using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
+using Nudge.Core.Events;
 
 namespace Nudge.Core.Journeys;
 
@@ -121,6 +122,12 @@ public static class JourneyInterpreter
 
     private static JourneyDecision OnTimer(JourneyInstance instance, DateTimeOffset at, CustomerContext context)
     {
+        if (context.OrderedSinceEntry && instance.Definition.ExitOn.Any(r => r.Event == EventTypes.OrderPlaced))
+        {
+            var converted = instance with { Converted = true };
+            return Ended(End(converted, InstanceStatus.Exited, at, $"goal: {EventTypes.OrderPlaced} (found in the profile)"), []);
+        }
+
         if (instance.HeldOut)
         {
             return Ended(End(instance, InstanceStatus.Completed, at, "holdout: conversion window ended"), []);

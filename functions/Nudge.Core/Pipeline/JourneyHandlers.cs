@@ -210,7 +210,10 @@ public sealed class JourneyTimerHandler(
 
         var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
         var sends = await recentSends.ForAsync(message.Customer, cancellationToken);
-        var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends);
+        var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends) with
+        {
+            OrderedSinceEntry = CustomerContexts.OrderedSinceEntry(profile, stored.Value.Instance),
+        };
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
             at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored, writer: messageId);
@@ -273,6 +276,15 @@ public static class CustomerContexts
             : profile.HasOrdered);
         return new CustomerContext(ZoneOf(profile, defaultZone), profile?.Consent.NightAds ?? false, goalReached, CustomerFacts.OfProfile(profile));
     }
+
+    /// <summary>
+    /// Whether the profile's last order is later than the event that started the instance (the order may have been
+    /// handled while the instance was being started, and so never reached it).
+    /// </summary>
+    public static bool OrderedSinceEntry(CustomerProfile? profile, JourneyInstance instance) =>
+        profile?.LastOrderAt is { } lastOrder
+        && lastOrder > (instance.TriggerFacts.TryGetValue("event.occurredAt", out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var entered) ? entered : instance.StartedAt);
 
     /// <summary>The customer's own time zone when known and valid, else the shop's default.</summary>
     public static TimeZoneInfo ZoneOf(CustomerProfile? profile, TimeZoneInfo defaultZone) =>
