@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
 
@@ -63,7 +64,7 @@ public static partial class WebhookIntake
                 }
 
                 LogAccepted(logger, source, topic, deliveryId, outcome);
-                return Results.Json(new { status = StatusOf(outcome), eventId = mapped.Event.EventId });
+                return Results.Json(new IntakeAnswer(StatusOf(outcome), mapped.Event.EventId), IntakeAnswerJson.Default.IntakeAnswer);
 
             case IngestParse.OrderScoped scoped:
                 var evt = scoped.Event;
@@ -111,3 +112,11 @@ public static partial class WebhookIntake
     [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId}: {Variants} variant prices, {Drops} price drops")]
     private static partial void LogCatalog(ILogger logger, string source, string topic, string deliveryId, int variants, int drops);
 }
+
+/// <summary>The answer to an accepted (or duplicate) delivery: <c>{"status": "accepted", "eventId": "..."}</c>.</summary>
+public sealed record IntakeAnswer(string Status, string EventId);
+
+/// <summary>The hottest response of the app, serialized by generated code rather than by reflection.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(IntakeAnswer))]
+internal sealed partial class IntakeAnswerJson : JsonSerializerContext;

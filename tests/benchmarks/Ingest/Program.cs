@@ -10,12 +10,14 @@ using Nudge.Core.Ingest;
 // Ingest load generator. Everything targets 127.0.0.1 and every loop is bounded in count and time.
 //   load  --app URL --secret S --customers N --dup-percent P --seconds S --half-seconds H --concurrency C --storage CONN --prefix P
 //   proxy --listen PORT --target PORT   (counts storage requests; prints the count on each line of stdin)
+//   bare  --url URL                     (the baseline: a bare Kestrel endpoint that reads the body and answers 200)
 var mode = args.Length > 0 ? args[0] : "load";
 var options = Options.Parse(args.Skip(1).ToArray());
 return mode switch
 {
     "proxy" => await CountingProxy.RunAsync(options),
     "ops" => await Load.OpsAsync(options),
+    "bare" => await BareKestrel.RunAsync(options),
     _ => await Load.RunAsync(options),
 };
 
@@ -51,33 +53,39 @@ internal static class Load
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
 
-        // Baseline: a bare Kestrel endpoint that reads the body and answers 200, in this run, same client, same machine.
-        var baseline = await BareKestrel.StartAsync();
-        var baselineWarm = await ClosedLoopAsync(http, baseline.Url, deliveries, concurrency, TimeSpan.FromSeconds(3), signed: false);
-        var cpu = new CpuMeter(o.Int("app-pid", 0), o.Int("storage-pid", 0));
-        var bare = await ClosedLoopAsync(http, baseline.Url, deliveries, concurrency, TimeSpan.FromSeconds(Math.Min(seconds, 15)), signed: false);
+        // Baseline: a bare Kestrel endpoint that reads the body and answers 200, in its own process as the app is
+        // (started by run.sh), same client, same machine, in this run.
+        var bareUrl = new Uri(o.Get("bare", "http://127.0.0.1:7175"));
+        var cpu = new CpuMeter(o.Int("app-pid", 0), o.Int("storage-pid", 0), o.Int("bare-pid", 0));
+        await ClosedLoopAsync(http, bareUrl, deliveries, concurrency, TimeSpan.FromSeconds(3), signed: false); // warm-up
+        cpu.Lap();
+        var bare = await ClosedLoopAsync(http, bareUrl, deliveries, concurrency, TimeSpan.FromSeconds(Math.Min(seconds, 15)), signed: false);
         var bareCpu = cpu.Lap();
-        await baseline.App.StopAsync();
-        Console.WriteLine($"bare kestrel: {bare.Rate:0} req/s ({bare.Ok} ok); CPU per request {bareCpu.Bench / bare.Sent:0} µs (client and server, this process)");
+        Console.WriteLine($"bare kestrel: {bare.Rate:0} req/s ({bare.Ok} ok); CPU per request: client {bareCpu.Bench / bare.Sent:0} µs, server {bareCpu.Bare / bare.Sent:0} µs");
+
+        // The app gets the same warm-up (its JIT tiers up under load as the bare server's did), on deliveries of their
+        // own: they are stored and counted below like the rest.
+        var webhook = new Uri(app, "/api/webhooks/shopify");
+        var warm = await ClosedLoopAsync(http, webhook, deliveries.GetRange(0, deliveries.Count / 10), concurrency, TimeSpan.FromSeconds(5), signed: true);
+        var measured = deliveries.Skip(warm.Sent).ToList();
 
         // Max rate on the real ingest path: verify, dedupe, make durable (group commit), acknowledge. At most 70% of
         // the deliveries, so the latency run below has its own.
-        var webhook = new Uri(app, "/api/webhooks/shopify");
         cpu.Lap();
-        var max = await ClosedLoopAsync(http, webhook, deliveries.Take(deliveries.Count * 7 / 10).ToList(), concurrency, TimeSpan.FromSeconds(seconds), signed: true);
+        var max = await ClosedLoopAsync(http, webhook, measured.Take(measured.Count * 7 / 10).ToList(), concurrency, TimeSpan.FromSeconds(seconds), signed: true);
         var maxCpu = cpu.Lap();
         Console.WriteLine($"ingest max: {max.Rate:0} accepted req/s ({max.Ok} ok: {max.Accepted} accepted, {max.Duplicates} duplicate; {max.Errors} errors) over {max.Elapsed.TotalSeconds:0.0} s");
         Console.WriteLine($"  CPU per request: client {maxCpu.Bench / max.Sent:0} µs, app {maxCpu.App / max.Sent:0} µs, Azurite {maxCpu.Storage / max.Sent:0} µs (the app's batch processing included)");
 
         // Latency at half the max rate, open loop (requests start on schedule whatever the answers do).
-        var rest = deliveries.Skip(max.Sent).ToList();
+        var rest = measured.Skip(max.Sent).ToList();
         var half = await OpenLoopAsync(http, webhook, rest, Math.Max(1, max.Rate / 2), TimeSpan.FromSeconds(halfSeconds));
         Console.WriteLine($"ingest at {max.Rate / 2:0} req/s: p50 {half.P50:0.0} ms, p99 {half.P99:0.0} ms, max {half.Max:0.0} ms ({half.Ok} ok, {half.Errors} errors)");
 
         // Duplicates processed: event references handed to the journeys beyond one per distinct delivery (the journeys
         // are off, so every journey-events message is still queued), once the intake batches are all processed.
-        var accepted = max.Accepted + half.Accepted;
-        var distinctSent = deliveries.Take(max.Sent + half.Sent).Select(d => d.Id).Distinct().Count();
+        var accepted = warm.Accepted + max.Accepted + half.Accepted;
+        var distinctSent = deliveries.Take(warm.Sent + max.Sent + half.Sent).Select(d => d.Id).Distinct().Count();
         if (o.Int("drain-minutes", 10) == 0)
         {
             Console.WriteLine();
@@ -96,7 +104,6 @@ internal static class Load
         Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s)");
         Console.WriteLine($"RESULT p99 at half max rate = {half.P99:0.0} ms (p50 {half.P50:0.0} ms)");
         Console.WriteLine($"RESULT duplicates processed = {duplicatesProcessed}");
-        _ = baselineWarm;
         return 0;
     }
 
@@ -312,11 +319,12 @@ internal static class Load
 
 internal static class BareKestrel
 {
-    public static async Task<(WebApplication App, Uri Url)> StartAsync()
+    /// <summary>Serves until killed, in a process of its own as the app under test is (run.sh starts both).</summary>
+    public static async Task<int> RunAsync(Options o)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(o.Get("url", "http://127.0.0.1:7175"));
         var app = builder.Build();
         app.MapPost("/", async (HttpRequest request) =>
         {
@@ -327,8 +335,8 @@ internal static class BareKestrel
 
             return Results.Ok();
         });
-        await app.StartAsync();
-        return (app, new Uri(app.Urls.First()));
+        await app.RunAsync();
+        return 0;
     }
 }
 
@@ -397,21 +405,21 @@ internal static class CountingProxy
     }
 }
 
-/// <summary>CPU time (µs) used between laps by this process, the app and Azurite (from /proc; 0 for a pid not given).</summary>
-internal sealed class CpuMeter(int appPid, int storagePid)
+/// <summary>CPU time (µs) used between laps by this process, the app, Azurite and the bare server (from /proc; 0 for a pid not given).</summary>
+internal sealed class CpuMeter(int appPid, int storagePid, int barePid = 0)
 {
-    private (double Bench, double App, double Storage) _last = Read(appPid, storagePid);
+    private (double Bench, double App, double Storage, double Bare) _last = Read(appPid, storagePid, barePid);
 
-    public (double Bench, double App, double Storage) Lap()
+    public (double Bench, double App, double Storage, double Bare) Lap()
     {
-        var now = Read(appPid, storagePid);
-        var lap = (now.Bench - _last.Bench, now.App - _last.App, now.Storage - _last.Storage);
+        var now = Read(appPid, storagePid, barePid);
+        var lap = (now.Bench - _last.Bench, now.App - _last.App, now.Storage - _last.Storage, now.Bare - _last.Bare);
         _last = now;
         return lap;
     }
 
-    private static (double Bench, double App, double Storage) Read(int appPid, int storagePid) =>
-        (Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds, Of(appPid), Of(storagePid));
+    private static (double Bench, double App, double Storage, double Bare) Read(int appPid, int storagePid, int barePid) =>
+        (Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds, Of(appPid), Of(storagePid), Of(barePid));
 
     /// <summary>utime + stime of a process, in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms).</summary>
     private static double Of(int pid)

@@ -54,10 +54,15 @@ start_app() { # url connection prefix
   echo "app did not start"; cat "$work/app-$3.log"; exit 1
 }
 
+"$bench_bin" bare --url http://127.0.0.1:7175 >"$work/bare.log" 2>&1 & pids+=("$!")
+bare_pid="${pids[-1]}"
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/7175) 2>/dev/null && break; sleep 0.1; done
+
 echo "== throughput, latency, duplicates (direct to Azurite; of the triggers only IngestBatches runs, so the journeys do not compete) =="
 start_app http://127.0.0.1:7173 "$direct" "$run"
 "$bench_bin" load --app http://127.0.0.1:7173 --secret "$secret" --customers "$customers" --dup-percent 5 \
-  --seconds "$seconds" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run" --app-pid "${pids[-1]}" --storage-pid "${storage_pid:-0}" --drain-minutes "$drain"
+  --seconds "$seconds" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run" --app-pid "${pids[-1]}" --storage-pid "${storage_pid:-0}" \
+  --bare http://127.0.0.1:7175 --bare-pid "$bare_pid" --drain-minutes "$drain"
 kill "${pids[-1]}"
 
 if [[ "${INTAKE_ONLY:-0}" == 1 ]]; then exit 0; fi
