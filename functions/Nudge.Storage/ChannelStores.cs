@@ -146,31 +146,22 @@ public sealed class StorageDeadLetters(QueueServiceClient service, StorageNames 
 
     public async Task<IReadOnlyList<DeliveryMessage>> TakeAsync(string channel, int max, CancellationToken cancellationToken)
     {
-        var poison = Poison(channel);
         var taken = new List<DeliveryMessage>();
-        while (taken.Count < max)
+        await StoragePoisonQueues.TakeAsync(Poison(channel), max, (item, _) =>
         {
-            var batch = (await poison.ReceiveMessagesAsync(Math.Min(32, max - taken.Count), TimeSpan.FromMinutes(1), cancellationToken)).Value;
-            if (batch.Length == 0)
+            // A body that is not a delivery message stays on the poison queue for a person to look at.
+            if (TryParse(item.Body.ToString()) is not { } message)
             {
-                break;
+                return Task.FromResult(false);
             }
 
-            foreach (var item in batch)
-            {
-                // A body that is not a delivery message stays on the poison queue for a person to look at.
-                if (TryParse(item.Body.ToString()) is { } message)
-                {
-                    taken.Add(message);
-                    await poison.DeleteMessageAsync(item.MessageId, item.PopReceipt, cancellationToken);
-                }
-            }
-        }
-
+            taken.Add(message);
+            return Task.FromResult(true);
+        }, cancellationToken);
         return taken;
     }
 
-    private QueueClient Poison(string channel) => service.GetQueueClient(names.DeliveryQueue(channel) + "-poison");
+    private QueueClient Poison(string channel) => service.GetQueueClient(StorageNames.PoisonOf(names.DeliveryQueue(channel)));
 
     private static DeliveryMessage? TryParse(string text)
     {

@@ -42,6 +42,10 @@ public sealed class StorageClients
 
         // Queue messages are base64, as the Functions host's queue trigger expects by default.
         var queueOptions = With(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+
+        // A message another producer wrote without base64 is left where it is (hidden for the receive's visibility
+        // timeout) instead of failing the whole receive, and with it the messages received beside it.
+        queueOptions.MessageDecodingFailed += _ => Task.CompletedTask;
         var tableOptions = With(new TableClientOptions());
         var blobOptions = With(new BlobClientOptions());
         var connectionString = configuration[connectionName];

@@ -10,6 +10,12 @@ public sealed class StorageNames(string prefix)
     public const string PriceDropsQueue = "price-drops";
     public const string IngestBatchesQueue = "ingest-batches";
 
+    /// <summary>Every queue the pipeline's own functions consume (the channel delivery queues aside).</summary>
+    public static IReadOnlyList<string> PipelineQueues { get; } = [IngestBatchesQueue, JourneyEventsQueue, JourneyTimersQueue, PrivacyRequestsQueue, PriceDropsQueue];
+
+    /// <summary>Where the Functions host (and the local trigger driver) moves a message after its last failed attempt.</summary>
+    public static string PoisonOf(string queueName) => queueName + "-poison";
+
     public string Prefix { get; } = prefix;
 
     public string Profiles => Table("profiles");

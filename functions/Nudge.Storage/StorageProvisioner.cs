@@ -6,7 +6,7 @@ namespace Nudge.Storage;
 public sealed class StorageProvisioner(StorageClients clients, StorageNames names)
 {
     public IEnumerable<string> QueueNames =>
-        [StorageNames.IngestBatchesQueue, StorageNames.JourneyEventsQueue, StorageNames.JourneyTimersQueue, StorageNames.PrivacyRequestsQueue, StorageNames.PriceDropsQueue, .. Channels.All.Select(c => StorageNames.DeliveryQueuePrefix + c)];
+        [.. StorageNames.PipelineQueues, .. Channels.All.Select(c => StorageNames.DeliveryQueuePrefix + c)];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
@@ -15,7 +15,7 @@ public sealed class StorageProvisioner(StorageClients clients, StorageNames name
         foreach (var queue in QueueNames)
         {
             tasks.Add(clients.Queues.GetQueueClient(names.Queue(queue)).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
-            tasks.Add(clients.Queues.GetQueueClient(names.Queue(queue + "-poison")).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+            tasks.Add(clients.Queues.GetQueueClient(names.Queue(StorageNames.PoisonOf(queue))).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
         }
 
         tasks.Add(clients.Blobs.GetBlobContainerClient(names.RawPayloads).CreateIfNotExistsAsync(cancellationToken: cancellationToken));

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using Nudge.App.Hosting;
 using Nudge.Core.Delivery;
 using Nudge.Core.Pipeline;
 
@@ -12,20 +10,20 @@ namespace Nudge.App.Functions;
 /// </summary>
 public static class DeliveryReplayFunction
 {
-    public static async Task<IResult> HandleAsync(HttpRequest request, IOptions<NudgeOptions> options, IDeliveryDeadLetters deadLetters, IDeliveryLog deliveries, IWorkQueue queue, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(HttpRequest request, IDeliveryDeadLetters deadLetters, IDeliveryLog deliveries, IWorkQueue queue, CancellationToken cancellationToken)
     {
-        if (!Http.HasApiKey(request, options.Value.MarketerApiKey))
-        {
-            return Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
-        }
-
         var channel = request.Query["channel"].ToString();
         if (!Core.Delivery.Channels.IsKnown(channel))
         {
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid channel", "'channel' must be one of email, sms, kakao.");
         }
 
-        var max = int.TryParse(request.Query["max"], out var m) && m is > 0 and <= 1000 ? m : 100;
+        var (max, problem) = Http.ReplayMax(request);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
         var replayed = 0;
         foreach (var message in await deadLetters.TakeAsync(channel, max, cancellationToken))
         {

@@ -13,7 +13,6 @@ namespace Nudge.App.Functions;
 public static class EventsApiFunction
 {
     private const string Source = "Events API";
-    private const int BatchParallelism = 16;
 
     public static async Task<IResult> HandleSingleAsync(HttpRequest request, ShopRegistry shops, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
     {
@@ -27,7 +26,14 @@ public static class EventsApiFunction
         return await WebhookIntake.CompleteAsync(request, parse, Source, "message", messageId ?? "-", body, logger, cancellationToken);
     }
 
-    public static async Task<IResult> HandleBatchAsync(HttpRequest request, ShopRegistry shops, IngestHandler ingest, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every mapped message of the batch goes to the group commit at once, so they are written together (up to
+    /// <see cref="GroupCommit.MaxEntriesPerWrite"/> a write), each with its own JSON as its raw body; the answer lists
+    /// each message's result once all are durable. If a write fails the whole batch is answered 503 with Retry-After:
+    /// some messages may be stored already, and sending the batch again is safe, because the messageIds make each
+    /// message idempotent (one stored before is answered <c>duplicate</c> or dropped when its intake batch is processed).
+    /// </summary>
+    public static async Task<IResult> HandleBatchAsync(HttpRequest request, ShopRegistry shops, GroupCommit intake, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
     {
         var (body, source, problem) = await AuthenticateAsync(request, shops, logger, cancellationToken);
         if (problem is not null)
@@ -40,25 +46,27 @@ public static class EventsApiFunction
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", invalid.Detail);
         }
 
-        var results = new object[messages.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, messages.Count), new ParallelOptions { MaxDegreeOfParallelism = BatchParallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+        var accepting = messages.ConvertAll(m => m.Result is IngestParse.Mapped mapped
+            ? intake.AcceptAsync(mapped.Event, mapped.Event.EventId, m.Raw, cancellationToken)
+            : null);
+        try
         {
-            var (parse, messageId) = messages[i];
-            results[i] = parse switch
-            {
-                IngestParse.Mapped mapped => new
-                {
-                    messageId,
-                    // The batch's raw body is shared; each message's own JSON is its event, kept in the events table.
-                    status = WebhookIntake.StatusOf(await ingest.AcceptAsync(mapped.Event, mapped.Event.EventId, ReadOnlyMemory<byte>.Empty, ct)),
-                    detail = (string?)null,
-                },
-                IngestParse.Ignored ignored => new { messageId, status = "ignored", detail = (string?)ignored.Reason },
-                IngestParse.Invalid bad => new { messageId, status = "invalid", detail = (string?)bad.Detail },
-                _ => new { messageId, status = "ignored", detail = (string?)"not a customer event" },
-            };
-        });
+            await Task.WhenAll(accepting.OfType<Task<IngestOutcome>>());
+        }
+        catch (IntakeUnavailableException e)
+        {
+            WebhookIntake.LogIntakeUnavailable(logger, e, Source, "batch", $"{messages.Count} messages");
+            return WebhookIntake.IntakeUnavailable(request.HttpContext.Response,
+                "The batch could not be stored and was not accepted; send the whole batch again. Messages stored before the failure are recognized by their messageId and taken once.");
+        }
 
+        var results = messages.Select((m, i) => m.Result switch
+        {
+            IngestParse.Mapped => new { messageId = m.MessageId, status = WebhookIntake.StatusOf(accepting[i]!.Result), detail = (string?)null },
+            IngestParse.Ignored ignored => new { messageId = m.MessageId, status = "ignored", detail = (string?)ignored.Reason },
+            IngestParse.Invalid bad => new { messageId = m.MessageId, status = "invalid", detail = (string?)bad.Detail },
+            _ => new { messageId = m.MessageId, status = "ignored", detail = (string?)"not a customer event" },
+        });
         return Results.Json(new { status = "processed", results });
     }
 

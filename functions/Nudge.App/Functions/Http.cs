@@ -61,6 +61,23 @@ public static class Http
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
+    /// <summary>How many dead letters one replay call moves at most.</summary>
+    public const int MaxReplay = 1000;
+
+    /// <summary>The replay endpoints' optional <c>max</c> (100 when absent), or the 400 to answer when it is not 1 to <see cref="MaxReplay"/>.</summary>
+    public static (int Max, IResult? Problem) ReplayMax(HttpRequest request)
+    {
+        var text = request.Query["max"].ToString();
+        if (text.Length == 0)
+        {
+            return (100, null);
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var max) && max is > 0 and <= MaxReplay
+            ? (max, null)
+            : (0, Problem(StatusCodes.Status400BadRequest, "Invalid max", $"'max' must be a whole number from 1 to {MaxReplay}."));
+    }
+
     /// <summary>Endpoint filter for the marketer API: 401 with a problem body unless x-api-key is the marketer key.</summary>
     public static async ValueTask<object?> RequireMarketerKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

@@ -89,10 +89,10 @@ public static partial class WebhookIntake
     }
 
     /// <summary>503 with Retry-After: the delivery was not made durable, which is this service's fault; the source retries.</summary>
-    public static IResult IntakeUnavailable(HttpResponse response)
+    public static IResult IntakeUnavailable(HttpResponse response, string detail = "The delivery could not be stored and was not accepted; send it again.")
     {
         response.Headers.RetryAfter = "5";
-        return Http.Problem(StatusCodes.Status503ServiceUnavailable, "Intake unavailable", "The delivery could not be stored and was not accepted; send it again.");
+        return Http.Problem(StatusCodes.Status503ServiceUnavailable, "Intake unavailable", detail);
     }
 
     public static string StatusOf(IngestOutcome outcome) => outcome == IngestOutcome.Accepted ? "accepted" : "duplicate";
@@ -104,7 +104,7 @@ public static partial class WebhookIntake
     private static partial void LogIgnored(ILogger logger, string source, string topic, string deliveryId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Source} {Topic} {DeliveryId}: the intake write failed; answered 503")]
-    private static partial void LogIntakeUnavailable(ILogger logger, Exception error, string source, string topic, string deliveryId);
+    internal static partial void LogIntakeUnavailable(ILogger logger, Exception error, string source, string topic, string deliveryId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId}: {Outcome}")]
     private static partial void LogAccepted(ILogger logger, string source, string topic, string deliveryId, IngestOutcome outcome);

@@ -88,7 +88,7 @@ public static class ChannelComposition
         app.MapGet("/api/r/{token}", ClickRedirectFunction.HandleAsync);
         app.MapPost("/api/callbacks/acs", ProviderCallbacksFunction.AcsAsync);
         app.MapPost("/api/callbacks/solapi", ProviderCallbacksFunction.SolapiAsync);
-        app.MapPost("/api/deliveries/replay", DeliveryReplayFunction.HandleAsync);
+        app.MapPost("/api/deliveries/replay", DeliveryReplayFunction.HandleAsync).AddEndpointFilter(Http.RequireMarketerKey);
     }
 
     private static void Bind<T>(IServiceCollection services, string section) where T : class =>

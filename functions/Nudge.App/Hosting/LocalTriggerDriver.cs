@@ -45,7 +45,7 @@ public sealed partial class LocalTriggerDriver(
     private async Task PollQueueAsync(FunctionTrigger trigger, CancellationToken stoppingToken)
     {
         var queue = storage.Queues.GetQueueClient(names.Queue(trigger.QueueName!));
-        var poison = storage.Queues.GetQueueClient(names.Queue(trigger.QueueName + "-poison"));
+        var poison = storage.Queues.GetQueueClient(names.Queue(StorageNames.PoisonOf(trigger.QueueName!)));
         var settings = manifest.Queues;
         var maxIdle = TimeSpan.FromTicks(Math.Min(settings.MaxPollingInterval.Ticks, Math.Max(QueuePump.MinPollingInterval.Ticks, clock.ToRealDelay(TimeSpan.FromMinutes(1)).Ticks)));
         LogPolling(trigger.FunctionName, queue.Name);

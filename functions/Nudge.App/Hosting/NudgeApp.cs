@@ -82,6 +82,7 @@ public static class NudgeApp
         services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IPriceDropQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IIntakeQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IPipelineDeadLetters, StoragePoisonQueues>();
         services.AddSingleton<IProductInterestIndex, TableProductInterestIndex>();
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
@@ -187,6 +188,7 @@ public static class NudgeApp
         app.MapPost("/api/webhooks/cafe24", Cafe24WebhookFunction.HandleAsync);
         app.MapPost("/api/events", EventsApiFunction.HandleSingleAsync);
         app.MapPost("/api/events/batch", EventsApiFunction.HandleBatchAsync);
+        app.MapPost("/api/pipeline/replay", PipelineReplayFunction.HandleAsync).AddEndpointFilter(Http.RequireMarketerKey);
         app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
         JourneysFunctions.Map(app);
         SegmentsFunctions.Map(app);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Nudge.Core.Customers;
 using Nudge.Core.Events;
@@ -44,8 +45,11 @@ public static class EventsApi
         return document is null ? (new IngestParse.Invalid(error!), null) : ParseMessage(document.RootElement, source, customerPlatform);
     }
 
-    /// <summary>The body of <c>POST /api/events/batch</c>: <c>{"batch":[...]}</c>, 1 to 1,000 messages, each judged on its own.</summary>
-    public static IngestParse.Invalid? ParseBatch(string source, string customerPlatform, ReadOnlySpan<byte> body, out List<(IngestParse Result, string? MessageId)> messages)
+    /// <summary>
+    /// The body of <c>POST /api/events/batch</c>: <c>{"batch":[...]}</c>, 1 to 1,000 messages, each judged on its own.
+    /// A mapped message comes with its own JSON as sent (its raw body); the others with none.
+    /// </summary>
+    public static IngestParse.Invalid? ParseBatch(string source, string customerPlatform, ReadOnlySpan<byte> body, out List<(IngestParse Result, string? MessageId, ReadOnlyMemory<byte> Raw)> messages)
     {
         messages = [];
         using var document = ParseObject(body, out var error);
@@ -67,7 +71,8 @@ public static class EventsApi
 
         foreach (var message in batch.EnumerateArray())
         {
-            messages.Add(ParseMessage(message, source, customerPlatform));
+            var (result, messageId) = ParseMessage(message, source, customerPlatform);
+            messages.Add((result, messageId, result is IngestParse.Mapped ? JsonMarshal.GetRawUtf8Value(message).ToArray() : ReadOnlyMemory<byte>.Empty));
         }
 
         return null;

@@ -323,6 +323,23 @@ public interface IDeliveryDeadLetters
     Task<IReadOnlyList<DeliveryMessage>> TakeAsync(string channel, int max, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Dead letters of the pipeline's own queues (intake batches, journey events and timers, price drops, privacy
+/// requests): messages a function gave up on after its last attempt. Processing one again is as safe as a redelivery
+/// (an intake batch recognizes the rows it claimed by its batch id), so they go back as they are.
+/// </summary>
+public interface IPipelineDeadLetters
+{
+    /// <summary>The queues whose dead letters can be replayed.</summary>
+    IReadOnlyList<string> Queues { get; }
+
+    /// <summary>
+    /// Moves up to <paramref name="max"/> dead letters of <paramref name="queue"/> (one of <see cref="Queues"/>) back
+    /// onto it, bodies unchanged, and returns how many it moved. One that cannot be sent again stays.
+    /// </summary>
+    Task<int> ReplayAsync(string queue, int max, CancellationToken cancellationToken);
+}
+
 /// <summary>What a shared rate bucket granted: consecutive send slots from <see cref="FirstSlot"/>, or none (then FirstSlot is when one frees up).</summary>
 public sealed record RateReservation(bool Granted, DateTimeOffset FirstSlot, int Count);
 
