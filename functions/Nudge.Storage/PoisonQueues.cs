@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Nudge.Core.Pipeline;
@@ -8,7 +9,7 @@ namespace Nudge.Storage;
 /// <summary>
 /// The "-poison" queues: the Functions host (and the local trigger driver) moves a message there after its last
 /// failed attempt. <see cref="TakeAsync"/> is how both replays take messages off one; <see cref="ReplayAsync"/> moves
-/// the pipeline's own dead letters back onto their queues unchanged.
+/// the pipeline's own dead letters back onto their queues, unchanged but for the replay mark on journey messages.
 /// </summary>
 public sealed class StoragePoisonQueues(QueueServiceClient service, StorageNames names) : IPipelineDeadLetters
 {
@@ -28,15 +29,23 @@ public sealed class StoragePoisonQueues(QueueServiceClient service, StorageNames
         }
 
         var target = service.GetQueueClient(names.Queue(queue));
+        var marked = queue is StorageNames.JourneyEventsQueue or StorageNames.JourneyTimersQueue;
         return TakeAsync(service.GetQueueClient(names.Queue(StorageNames.PoisonOf(queue))), max, async (message, ct) =>
         {
             // Every message of these queues is a JSON object; anything else stays for a person to look at.
-            if (!IsJsonObject(message.Body))
+            if (ReadObject(message.Body) is not { } body)
             {
                 return false;
             }
 
-            await target.SendMessageAsync(message.Body, TimeSpan.Zero, NeverExpire, ct);
+            // A journey message comes back marked, so it may finish the outbox its first attempts saved (see
+            // JourneyEventMessage): under its new queue message id it cannot be recognized as that outbox's writer.
+            if (marked)
+            {
+                body["replayed"] = true;
+            }
+
+            await target.SendMessageAsync(marked ? BinaryData.FromString(body.ToJsonString()) : message.Body, TimeSpan.Zero, NeverExpire, ct);
             return true;
         }, cancellationToken);
     }
@@ -71,16 +80,15 @@ public sealed class StoragePoisonQueues(QueueServiceClient service, StorageNames
         return taken;
     }
 
-    private static bool IsJsonObject(BinaryData body)
+    private static JsonObject? ReadObject(BinaryData body)
     {
         try
         {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object;
+            return JsonNode.Parse(body) as JsonObject;
         }
         catch (JsonException)
         {
-            return false;
+            return null;
         }
     }
 }

@@ -168,20 +168,57 @@ public class JourneyShellTests
     [Fact]
     public async Task TimerHandler_RedeliveryOfTheMessageThatStoppedHalfWay_CarriesItsOutboxOut()
     {
-        var p = await Pipeline.CreateAsync();
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
-        p.Time.Advance(TimeSpan.FromDays(2));
-        // The day-2 decision was saved by timer message "timer-message-1", then its worker died before sending.
-        var stored = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!;
-        var decision = JourneyInterpreter.Apply(stored.Value.Instance, new TimerFired(p.Clock.GetUtcNow(), 1), p.Context(null));
-        Assert.NotNull(await p.Instances.TrySaveAsync(new StoredInstance(decision.Instance, decision.Commands, "timer-message-1"), stored.Version, CancellationToken.None));
-        var dayTwo = new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2));
+        var (p, dayTwo) = await DayTwoDecisionSavedButNotCarriedOutAsync("timer-message-1");
 
         await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "timer-message-1");
         await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "a-copy-of-the-timer");
 
         Assert.Equal(1, await p.AllMessagesAsync("delivery-sms")); // the redelivery sent it; the copy was dropped
         Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+    }
+
+    [Fact]
+    public async Task TimerHandler_ReplayedDeadLetterOfTheMessageThatStoppedHalfWay_CarriesItsOutboxOut()
+    {
+        // "timer-message-1" went to the poison queue after its attempts; a replay brings its body back under a new id.
+        var (p, dayTwo) = await DayTwoDecisionSavedButNotCarriedOutAsync("timer-message-1");
+
+        await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "a-copy-of-the-timer");
+        Assert.Equal(0, await p.AllMessagesAsync("delivery-sms")); // an ordinary copy is stale: dropped
+        await p.TimerHandler.HandleAsync(dayTwo with { Replayed = true }, CancellationToken.None, "replayed-timer-message");
+
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-sms"));
+        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_ReplayedDeadLetterOfTheEntryEvent_CarriesOutTheOutboxItsFirstAttemptSaved()
+    {
+        var p = await Pipeline.CreateAsync();
+        var signup = Pipeline.Signup("7001");
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        // The welcome's start was saved by a message whose attempts then all failed before carrying it out.
+        var start = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, p.Clock.GetUtcNow(), p.Context(null), new EntryTrigger(signup.EventId, null, new Dictionary<string, string>()));
+        Assert.NotNull(await p.Instances.TrySaveAsync(new StoredInstance(start.Instance, start.Commands, $"lost-message/{signup.EventId}"), null, CancellationToken.None));
+
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "a-later-duplicate");
+        Assert.Equal(0, await p.AllMessagesAsync("delivery-email")); // not its writer: a duplicate event finishes nothing
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId, Replayed: true), CancellationToken.None, "replayed-message");
+
+        Assert.Equal(1, await p.AllMessagesAsync("delivery-email"));
+        Assert.Equal(1, await p.AllMessagesAsync("journey-timers"));
+    }
+
+    /// <summary>The welcome's day-2 decision was saved by timer message <paramref name="writer"/>, which stopped before sending.</summary>
+    private static async Task<(Pipeline P, JourneyTimerMessage DayTwo)> DayTwoDecisionSavedButNotCarriedOutAsync(string writer)
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, writer: "event-message-1");
+        p.Time.Advance(TimeSpan.FromDays(2));
+        var stored = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!;
+        var decision = JourneyInterpreter.Apply(stored.Value.Instance, new TimerFired(p.Clock.GetUtcNow(), 1), p.Context(null));
+        Assert.NotNull(await p.Instances.TrySaveAsync(new StoredInstance(decision.Instance, decision.Commands, writer), stored.Version, CancellationToken.None));
+        return (p, new JourneyTimerMessage("shopify", "7001", "welcome", 1, Pipeline.Morning.AddDays(2)));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class JourneyEventsEntry(JourneyEventHandler perEvent)
         {
             try
             {
-                if (await perEvent.HandleAsync(reference, cancellationToken, messageId) == EventHandling.Processed)
+                if (await perEvent.HandleAsync(message.Replayed ? reference with { Replayed = true } : reference, cancellationToken, messageId) == EventHandling.Processed)
                 {
                     processed++;
                 }

@@ -76,7 +76,7 @@ public sealed class JourneyEventHandler(
             var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
             await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken,
-                writer: writer, saved: Saved);
+                writer: writer, saved: Saved, replayed: message.Replayed);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
@@ -109,7 +109,7 @@ public sealed class JourneyEventHandler(
             }
 
             var knownAbsent = !occupiedSlots.Contains(JourneyInstance.SlotFor(journey.Id, key));
-            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, writer, Saved) == RunOutcome.Started
+            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, writer, Saved, message.Replayed) == RunOutcome.Started
                 && journey.IsMarketing)
             {
                 activeMarketing++;
@@ -203,7 +203,7 @@ public sealed class JourneyTimerHandler(
         }
 
         var stored = await instances.GetAsync(message.Customer, message.InstanceSlot, cancellationToken);
-        if (stored is null || !JourneyRunner.Concerns(stored.Value, message.Sequence, messageId))
+        if (stored is null || !JourneyRunner.Concerns(stored.Value, message.Sequence, messageId, message.Replayed))
         {
             return TimerHandling.Fired; // a stale or duplicate timer: nothing to read further, nothing to do
         }
@@ -216,7 +216,7 @@ public sealed class JourneyTimerHandler(
         };
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
-            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored, writer: messageId);
+            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored, writer: messageId, replayed: message.Replayed);
         return TimerHandling.Fired;
     }
 }

@@ -30,9 +30,10 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
     /// (the insert still fails on a race, and the retry reads).</param>
     /// <param name="writer">The id of the queue message being handled, if any (see <see cref="StoredInstance.WrittenBy"/>).</param>
     /// <param name="saved">Told the instance as saved, e.g. so the caller's next decision sees its sends.</param>
+    /// <param name="replayed">The message is a replayed dead letter: it may finish an outbox whatever wrote it.</param>
     public async Task<RunOutcome> StartAsync(
         JourneyDefinition definition, CustomerKey customer, CustomerContext context, EntryTrigger? trigger, CancellationToken cancellationToken,
-        bool knownAbsent = false, string? writer = null, Action<JourneyInstance>? saved = null)
+        bool knownAbsent = false, string? writer = null, Action<JourneyInstance>? saved = null, bool replayed = false)
     {
         var slot = JourneyInstance.SlotFor(definition.Id, trigger?.BusinessKey);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
@@ -52,7 +53,7 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
             var sameTrigger = trigger?.EventId is { } triggerId && existing?.Value.Instance.EntryEventId == triggerId;
             if (sameTrigger || !JourneyInterpreter.MayEnter(definition, existing?.Value.Instance, now))
             {
-                if (existing is not null && IsRedeliveryOfWriter(existing.Value, writer))
+                if (existing is not null && MayFinish(existing.Value, writer, replayed))
                 {
                     await ExecuteAsync(existing.Value, cancellationToken);
                 }
@@ -88,9 +89,10 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
     /// <param name="loaded">The instance as the caller just read it, to save a read; reloaded after a lost race.</param>
     /// <param name="writer">The id of the queue message being handled, if any (see <see cref="StoredInstance.WrittenBy"/>).</param>
     /// <param name="saved">Told the instance as saved, e.g. so the caller's next decision sees its sends.</param>
+    /// <param name="replayed">The message is a replayed dead letter: it may finish an outbox whatever wrote it.</param>
     public async Task<RunOutcome> ApplyAsync(
         CustomerKey customer, string slot, Func<DateTimeOffset, JourneyInput> input, CustomerContext context, CancellationToken cancellationToken,
-        Versioned<StoredInstance>? loaded = null, string? writer = null, Action<JourneyInstance>? saved = null)
+        Versioned<StoredInstance>? loaded = null, string? writer = null, Action<JourneyInstance>? saved = null, bool replayed = false)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -114,7 +116,7 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
             var decision = JourneyInterpreter.Apply(current.Value.Instance, applied, context);
             if (!decision.Changed)
             {
-                if (unsettled && IsRedeliveryOfWriter(current.Value, writer))
+                if (unsettled && MayFinish(current.Value, writer, replayed))
                 {
                     await ExecuteAsync(current.Value, cancellationToken);
                 }
@@ -143,16 +145,21 @@ public sealed class JourneyRunner(IJourneyInstanceStore instances, IWorkQueue qu
     }
 
     /// <summary>
-    /// Whether a timer message should be looked at: the instance's current timer, or a redelivery of the message that
-    /// wrote its outbox. Any other timer is stale (or a copy made when an outbox was carried out again) and is dropped
-    /// without a write, so copies never multiply.
+    /// Whether a timer message should be looked at: the instance's current timer, a redelivery of the message that
+    /// wrote its outbox, or a replayed dead letter while an outbox is unsettled. Any other timer is stale (or a copy
+    /// made when an outbox was carried out again) and is dropped without a write, so copies never multiply (a replay
+    /// is one operator action: the copies it may leave are ordinary messages again).
     /// </summary>
-    public static bool Concerns(StoredInstance stored, int timerSequence, string? messageId) =>
+    public static bool Concerns(StoredInstance stored, int timerSequence, string? messageId, bool replayed = false) =>
         (!stored.Instance.IsEnded && stored.Instance.TimerSequence == timerSequence)
-        || (stored.Outbox.Count > 0 && (stored.WrittenBy is null || IsRedeliveryOfWriter(stored, messageId)));
+        || (stored.Outbox.Count > 0 && (stored.WrittenBy is null || MayFinish(stored, messageId, replayed)));
 
-    private static bool IsRedeliveryOfWriter(StoredInstance stored, string? messageId) =>
-        stored.Outbox.Count > 0 && messageId is not null && stored.WrittenBy == messageId;
+    /// <summary>
+    /// Whether handling that changes nothing should still carry the outbox out: when it is the redelivery of the message
+    /// that wrote it (its first handling stopped half-way), or a replayed dead letter (its original id is lost).
+    /// </summary>
+    private static bool MayFinish(StoredInstance stored, string? messageId, bool replayed) =>
+        stored.Outbox.Count > 0 && (replayed || (messageId is not null && stored.WrittenBy == messageId));
 
     /// <summary>Sends go out before timers, so the outbox's own timer firing proves all of it done.</summary>
     private static bool ProvenBy(StoredInstance stored, JourneyInput input) =>

@@ -1,10 +1,16 @@
+using System.Text.Json.Serialization;
 using Nudge.Core.Customers;
 using Nudge.Core.Events;
 
 namespace Nudge.Core.Pipeline;
 
-/// <summary>Queue message shapes are wire contracts: add fields, never rename.</summary>
-public sealed record JourneyEventMessage(string Platform, string CustomerId, string EventId)
+/// <summary>
+/// Queue message shapes are wire contracts: add fields, never rename. <c>Replayed</c> (on the journey messages) marks
+/// a dead letter an operator moved back from the poison queue: it arrives under a new queue message id, so it cannot
+/// be recognized as the writer of the outbox its first attempts saved, and may finish any unsettled outbox it meets.
+/// </summary>
+public sealed record JourneyEventMessage(
+    string Platform, string CustomerId, string EventId, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Replayed = false)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
 }
@@ -14,7 +20,8 @@ public sealed record JourneyEventMessage(string Platform, string CustomerId, str
 /// storage operation). Each reference is handled on its own, exactly as if it had come as a
 /// <see cref="JourneyEventMessage"/>, which stays a valid message on the same queue.
 /// </summary>
-public sealed record JourneyEventsMessage(IReadOnlyList<JourneyEventMessage> Events);
+public sealed record JourneyEventsMessage(
+    IReadOnlyList<JourneyEventMessage> Events, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Replayed = false);
 
 /// <summary>One accepted delivery as the intake keeps it until it is materialized: the mapped event and the body as received.</summary>
 public sealed record IntakeEntry(string DeliveryId, CustomerEvent Event, byte[] RawBody);
@@ -67,7 +74,9 @@ public sealed record IngestBatchMessage(string BatchId, string EntriesGzip)
 }
 
 /// <summary>A durable timer for one instance. <see cref="Slot"/> is set for instances keyed by a business key.</summary>
-public sealed record JourneyTimerMessage(string Platform, string CustomerId, string JourneyId, int Sequence, DateTimeOffset DueAt, string? Slot = null)
+public sealed record JourneyTimerMessage(
+    string Platform, string CustomerId, string JourneyId, int Sequence, DateTimeOffset DueAt, string? Slot = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Replayed = false)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
 
