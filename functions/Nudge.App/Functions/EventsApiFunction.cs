@@ -46,9 +46,23 @@ public static class EventsApiFunction
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", invalid.Detail);
         }
 
-        var accepting = messages.ConvertAll(m => m.Result is IngestParse.Mapped mapped
-            ? intake.AcceptAsync(mapped.Event, mapped.Event.EventId, m.Raw, cancellationToken)
-            : null);
+        // A write's worth in flight at a time: enough to fill each intake write, and a bound on the index writes that
+        // order and product messages make before they are queued (a batch holds up to 1,000).
+        using var inFlight = new SemaphoreSlim(GroupCommit.MaxEntriesPerWrite);
+        async Task<IngestOutcome> AcceptAsync(IngestParse.Mapped mapped, ReadOnlyMemory<byte> raw)
+        {
+            await inFlight.WaitAsync(cancellationToken);
+            try
+            {
+                return await intake.AcceptAsync(mapped.Event, mapped.Event.EventId, raw, cancellationToken);
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }
+
+        var accepting = messages.ConvertAll(m => m.Result is IngestParse.Mapped mapped ? AcceptAsync(mapped, m.Raw) : null);
         try
         {
             await Task.WhenAll(accepting.OfType<Task<IngestOutcome>>());
