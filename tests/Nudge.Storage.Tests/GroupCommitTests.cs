@@ -165,4 +165,35 @@ public class GroupCommitTests
 
         Assert.Equal(2, p.Sender.Calls);
     }
+
+    [Fact]
+    public async Task CatalogHandler_PriceDropFanOut_HandsTheInterestedCustomersOverInIntakeWrites_ARedeliveryAddsNothing()
+    {
+        var p = await Pipeline.CreateAsync();
+        var interests = new TableProductInterestIndex(p.Clients.Tables, p.Names);
+        var customers = Enumerable.Range(1, 250).Select(i => new Core.Customers.CustomerKey("shopify", $"{8000 + i}")).ToList();
+        await Task.WhenAll(customers.Select(c => interests.RememberAsync("demo.myshopify.com", "p-1", c, CancellationToken.None)));
+        CatalogHandler Catalog() => new(new BlobRawPayloadStore(p.Clients.Blobs, p.Names), new TableCatalogStore(p.Clients.Tables, p.Names), p.Queue, interests, Intake(p));
+        var drop = new PriceDropMessage("shopify", "demo.myshopify.com", "p-1", "v-1", 20000m, 15000m, Pipeline.Morning);
+
+        var handedOver = await Catalog().FanOutAsync(drop, CancellationToken.None);
+        var batches = await TakeBatchesAsync(p);
+        var handler = new IngestBatchHandler(p.Events, p.Queue);
+        foreach (var batch in batches)
+        {
+            await handler.HandleAsync(batch, CancellationToken.None);
+        }
+
+        await Catalog().FanOutAsync(drop, CancellationToken.None); // the price-drops message redelivered to a restarted process
+        foreach (var batch in await TakeBatchesAsync(p))
+        {
+            await handler.HandleAsync(batch, CancellationToken.None);
+        }
+
+        Assert.Equal(250, handedOver);
+        Assert.InRange(batches.Count, 3, 10); // a hundred to a write at most: not one storage write per customer
+        var dispatched = await DispatchedAsync(p);
+        Assert.Equal(250, dispatched.Count); // the redelivery's rows were taken before: none handed to the journeys again
+        Assert.Equal(250, dispatched.Distinct().Count());
+    }
 }

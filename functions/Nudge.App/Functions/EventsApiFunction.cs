@@ -46,26 +46,19 @@ public static class EventsApiFunction
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", invalid.Detail);
         }
 
-        // A write's worth in flight at a time: enough to fill each intake write, and a bound on the index writes that
-        // order and product messages make before they are queued (a batch holds up to 1,000).
-        using var inFlight = new SemaphoreSlim(GroupCommit.MaxEntriesPerWrite);
-        async Task<IngestOutcome> AcceptAsync(IngestParse.Mapped mapped, ReadOnlyMemory<byte> raw)
+        var deliveries = new List<IntakeDelivery>();
+        foreach (var (result, raw) in messages.Select(m => (m.Result, m.Raw)))
         {
-            await inFlight.WaitAsync(cancellationToken);
-            try
+            if (result is IngestParse.Mapped mapped)
             {
-                return await intake.AcceptAsync(mapped.Event, mapped.Event.EventId, raw, cancellationToken);
-            }
-            finally
-            {
-                inFlight.Release();
+                deliveries.Add(new IntakeDelivery(mapped.Event, mapped.Event.EventId, raw));
             }
         }
 
-        var accepting = messages.ConvertAll(m => m.Result is IngestParse.Mapped mapped ? AcceptAsync(mapped, m.Raw) : null);
+        IngestOutcome[] outcomes;
         try
         {
-            await Task.WhenAll(accepting.OfType<Task<IngestOutcome>>());
+            outcomes = await intake.AcceptAllAsync(deliveries, cancellationToken);
         }
         catch (IntakeUnavailableException e)
         {
@@ -74,13 +67,14 @@ public static class EventsApiFunction
                 "The batch could not be stored and was not accepted; send the whole batch again. Messages stored before the failure are recognized by their messageId and taken once.");
         }
 
-        var results = messages.Select((m, i) => m.Result switch
+        var next = 0;
+        var results = messages.Select(m => m.Result switch
         {
-            IngestParse.Mapped => new { messageId = m.MessageId, status = WebhookIntake.StatusOf(accepting[i]!.Result), detail = (string?)null },
+            IngestParse.Mapped => new { messageId = m.MessageId, status = WebhookIntake.StatusOf(outcomes[next++]), detail = (string?)null },
             IngestParse.Ignored ignored => new { messageId = m.MessageId, status = "ignored", detail = (string?)ignored.Reason },
             IngestParse.Invalid bad => new { messageId = m.MessageId, status = "invalid", detail = (string?)bad.Detail },
             _ => new { messageId = m.MessageId, status = "ignored", detail = (string?)"not a customer event" },
-        });
+        }).ToList(); // in order: the outcomes of the mapped messages are taken one by one
         return Results.Json(new { status = "processed", results });
     }
 

@@ -99,6 +99,29 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
         return IngestOutcome.Accepted;
     }
 
+    /// <summary>
+    /// Many deliveries of one caller (an events batch, a price drop's fan-out) at once, with a write's worth in flight
+    /// at a time: enough to fill each intake write, and a bound on the index writes made before queueing. Outcomes in
+    /// the order given; a failed write throws <see cref="IntakeUnavailableException"/> (the caller's retry is safe:
+    /// the event ids dedupe what was stored).
+    /// </summary>
+    public async Task<IngestOutcome[]> AcceptAllAsync(IReadOnlyList<IntakeDelivery> deliveries, CancellationToken cancellationToken)
+    {
+        using var inFlight = new SemaphoreSlim(MaxEntriesPerWrite);
+        return await Task.WhenAll(deliveries.Select(async delivery =>
+        {
+            await inFlight.WaitAsync(cancellationToken);
+            try
+            {
+                return await AcceptAsync(delivery.Event, delivery.DeliveryId, delivery.RawBody, cancellationToken);
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }));
+    }
+
     private async Task WriteWhilePendingAsync()
     {
         while (true)
@@ -184,6 +207,9 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
 
     private sealed record Pending(string EventId, string Json, TaskCompletionSource Durable);
 }
+
+/// <summary>One delivery handed to <see cref="GroupCommit.AcceptAllAsync"/>.</summary>
+public sealed record IntakeDelivery(CustomerEvent Event, string DeliveryId, ReadOnlyMemory<byte> RawBody);
 
 /// <summary>The outcome of one intake batch: how many deliveries it held and how many events it handed to the journeys.</summary>
 public sealed record IngestBatchResult(int Deliveries, int Dispatched);

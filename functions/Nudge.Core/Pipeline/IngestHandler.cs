@@ -61,7 +61,7 @@ public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloa
 }
 
 /// <summary>Keeps products' prices (newest wins by the source's time) and reports the price drops they reveal.</summary>
-public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore catalog, IPriceDropQueue drops, IProductInterestIndex interests, IngestHandler ingest)
+public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore catalog, IPriceDropQueue drops, IProductInterestIndex interests, GroupCommit intake)
 {
     /// <summary>Keeps the prices and queues each drop for the fan-out (a popular product can have many interested customers).</summary>
     public async Task<IReadOnlyList<PriceDrop>> AcceptAsync(Ingest.CatalogUpdate update, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
@@ -76,9 +76,13 @@ public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore c
         return found;
     }
 
+    /// <summary>Customers handed to the intake at a time: a few intake writes' worth, so memory stays bounded.</summary>
+    public const int FanOutPage = 1_000;
+
     /// <summary>
     /// Mints one <see cref="EventTypes.ProductPriceDropped"/> per customer who viewed or carted the product, with an
-    /// id deterministic from the drop and the customer, so a redelivered message adds nothing.
+    /// id deterministic from the drop and the customer, so a redelivered message adds nothing. The events go through
+    /// the group commit, a hundred to an intake write, as webhooks do. Returns how many were new to this process.
     /// </summary>
     public async Task<int> FanOutAsync(PriceDropMessage drop, CancellationToken cancellationToken)
     {
@@ -92,6 +96,13 @@ public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore c
             ["variantId"] = drop.VariantId,
         };
         var count = 0;
+        var page = new List<IntakeDelivery>(FanOutPage);
+        async Task HandOverAsync()
+        {
+            count += (await intake.AcceptAllAsync(page, cancellationToken)).Count(o => o == IngestOutcome.Accepted);
+            page.Clear();
+        }
+
         await foreach (var customer in interests.ListAsync(drop.ShopDomain, drop.ProductId, cancellationToken))
         {
             var deliveryId = $"pricedrop:{drop.VariantId}:{drop.UpdatedAt.ToUnixTimeSeconds()}:{customer.Platform}:{customer.CustomerId}";
@@ -100,12 +111,14 @@ public sealed class CatalogHandler(IRawPayloadStore rawPayloads, ICatalogStore c
                 Items = [new LineItem(drop.ProductId, drop.VariantId, 1, null, null)],
                 Properties = properties,
             };
-            if (await ingest.AcceptAsync(evt, deliveryId, ReadOnlyMemory<byte>.Empty, cancellationToken) == IngestOutcome.Accepted)
+            page.Add(new IntakeDelivery(evt, deliveryId, ReadOnlyMemory<byte>.Empty));
+            if (page.Count == FanOutPage)
             {
-                count++;
+                await HandOverAsync();
             }
         }
 
+        await HandOverAsync();
         return count;
     }
 }
