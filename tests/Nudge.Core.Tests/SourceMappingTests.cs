@@ -167,6 +167,23 @@ public class SourceMappingTests
     }
 
     [Fact]
+    public void ReconcileMapping_Cafe24AdminRecords_MapAsTheWebhookEventsWithTheSameSubjects()
+    {
+        var map = Nudge.Core.Pipeline.ReconcileMapping.All[Cafe24Webhook.Platform];
+        var member = """{"member_id":"minji01","created_date":"2026-11-24T10:00:00+09:00","email":"m@example.com","news_mail":"F","sms":"T"}"""u8.ToArray();
+        var order = """{"order_id":"20261124-0000001","member_id":"minji01","order_date":"2026-11-24T11:00:00+09:00","actual_payment_amount":"45000.00"}"""u8.ToArray();
+        var webhook = As<IngestParse.Mapped>(Cafe24Webhook.Parse("koreamall", "t-1", """{"event_no":90032,"resource":{"mall_id":"koreamall","member_id":"minji01","created_date":"2026-11-24T10:00:00+09:00"}}"""u8, Cafe24Webhook.DefaultEvents)).Event;
+
+        var signup = As<IngestParse.Mapped>(map.Parse(map.SignupTopic, "koreamall", "reconcile:customer:minji01", member)).Event;
+        var placed = As<IngestParse.Mapped>(map.Parse(map.OrderTopic, "koreamall", "reconcile:order:20261124-0000001", order)).Event;
+
+        Assert.Equal((EventTypes.CustomerSignedUp, webhook.Customer, webhook.SubjectId, "cafe24-koreamall-reconcile:customer:minji01"), (signup.Type, signup.Customer, signup.SubjectId, signup.EventId));
+        Assert.Equal((false, true), (signup.Contact!.Consent!.Email, signup.Contact.Consent.Sms));
+        Assert.Equal((EventTypes.OrderPlaced, "20261124-0000001", new Money(45000m, "KRW")), (placed.Type, placed.SubjectId, placed.Value));
+        Assert.Equal(("member_id", "order_id"), (map.CustomerIdField, map.OrderIdField));
+    }
+
+    [Fact]
     public void Cafe24_DeliveryId_IsTheHeaderOrADeterministicBodyHash()
     {
         Assert.Equal("trace-1", Cafe24Webhook.DeliveryIdOf("trace-1", "{}"u8));

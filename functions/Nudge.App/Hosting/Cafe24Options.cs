@@ -26,6 +26,24 @@ public sealed class Cafe24Options : IValidatableObject
     [Required]
     public string DeliveryIdHeader { get; set; } = "X-Trace-Id";
 
+    /// <summary>Reconciliation: the Admin API version sent as <c>X-Cafe24-Api-Version</c> (date-based; an expired one is replaced by Cafe24).</summary>
+    [Required]
+    public string ApiVersion { get; set; } = "2024-09-01";
+
+    /// <summary>Reconciliation: records per Admin API page (<c>limit</c>), and the largest <c>offset</c> Cafe24 accepts; a time window holding more is split.</summary>
+    [Range(1, 1000)]
+    public int AdminPageLimit { get; set; } = 100;
+
+    [Range(0, 100_000)]
+    public int AdminMaxOffset { get; set; } = 8000;
+
+    /// <summary>Reconciliation: the <c>date_type</c> that selects members by join time (<c>customersprivacy</c>) and orders by order time (<c>orders</c>).</summary>
+    [Required]
+    public string AdminMemberDateType { get; set; } = "join";
+
+    [Required]
+    public string AdminOrderDateType { get; set; } = "order_date";
+
     /// <summary><c>Cafe24__Events__90032=customer.signed_up</c>: event numbers added to or overriding the defaults.</summary>
     public Dictionary<string, string> Events { get; set; } = [];
 

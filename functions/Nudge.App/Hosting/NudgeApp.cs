@@ -118,6 +118,9 @@ public static class NudgeApp
         services.AddHttpClient(Reconciliation.AdminApis.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<IShopAdminApi, Reconciliation.ShopifyAdminClient>();
         services.AddSingleton<IShopAdminApi, Reconciliation.WooCommerceAdminClient>();
+        services.AddSingleton<IAdminTokenStore, TableAdminTokenStore>();
+        services.AddSingleton<Reconciliation.Cafe24AdminTokens>();
+        services.AddSingleton<IShopAdminApi, Reconciliation.Cafe24AdminClient>();
         services.AddSingleton<ReconcileHandler>();
 
         var manifest = FunctionManifest.Load(AppContext.BaseDirectory);

@@ -23,7 +23,12 @@ public sealed class ShopOptions : IValidatableObject
     public string? ApiKey { get; set; }
     public string? AdminApiUrl { get; set; }
     public string? AdminAccessToken { get; set; }
+    public string? AdminClientId { get; set; }
+    public string? AdminClientSecret { get; set; }
+    public string? AdminRefreshToken { get; set; }
     public string? CustomerPlatform { get; set; }
+
+    private bool IsCafe24 => string.Equals(Platform, Cafe24Webhook.Platform, StringComparison.OrdinalIgnoreCase);
 
     public ShopAccount ToAccount() => new()
     {
@@ -31,8 +36,11 @@ public sealed class ShopOptions : IValidatableObject
         Domain = Domain,
         WebhookSecret = NullIfEmpty(WebhookSecret),
         ApiKey = NullIfEmpty(ApiKey),
-        AdminApiUrl = NullIfEmpty(AdminApiUrl),
+        AdminApiUrl = NullIfEmpty(AdminApiUrl) ?? (IsCafe24 && HasAny(AdminAccessToken, AdminRefreshToken) ? $"https://{Domain}.cafe24api.com/api/v2" : null),
         AdminAccessToken = NullIfEmpty(AdminAccessToken),
+        AdminClientId = NullIfEmpty(AdminClientId),
+        AdminClientSecret = NullIfEmpty(AdminClientSecret),
+        AdminRefreshToken = NullIfEmpty(AdminRefreshToken),
         CustomerPlatform = NullIfEmpty(CustomerPlatform),
     };
 
@@ -48,6 +56,12 @@ public sealed class ShopOptions : IValidatableObject
             yield return new ValidationResult($"Shop '{Domain}' needs a WebhookSecret (8+ characters) or an ApiKey.", [nameof(WebhookSecret)]);
         }
 
+        var refreshSettings = new[] { AdminClientId, AdminClientSecret, AdminRefreshToken }.Count(v => !string.IsNullOrEmpty(v));
+        if (refreshSettings > 0 && (refreshSettings < 3 || !IsCafe24))
+        {
+            yield return new ValidationResult($"Shop '{Domain}': AdminClientId, AdminClientSecret and AdminRefreshToken go together, and only with Cafe24.", [nameof(AdminRefreshToken)]);
+        }
+
         if (ApiKey is { Length: > 0 and < 16 })
         {
             yield return new ValidationResult($"Shop '{Domain}': ApiKey must be at least 16 characters.", [nameof(ApiKey)]);
@@ -55,4 +69,6 @@ public sealed class ShopOptions : IValidatableObject
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static bool HasAny(params string?[] values) => values.Any(v => !string.IsNullOrEmpty(v));
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
@@ -28,18 +27,17 @@ public sealed partial class ShopifyAdminClient(IHttpClientFactory clients) : ISh
             + $"&updated_at_min={Uri.EscapeDataString(from.ToString("o", CultureInfo.InvariantCulture))}&updated_at_max={Uri.EscapeDataString(to.ToString("o", CultureInfo.InvariantCulture))}";
         for (var page = 0; next is not null && page < MaxPages; page++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, next);
-            request.Headers.Add("X-Shopify-Access-Token", shop.AdminAccessToken);
-            using var response = await clients.CreateClient(AdminApis.HttpClientName).SendAsync(request, cancellationToken);
-            response.EnsureSuccessStatusCode();
-
-            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            if (document.RootElement.TryGetProperty(resource, out var records) && records.ValueKind == JsonValueKind.Array)
+            var url = next;
+            using var response = await AdminApis.SendAsync(clients, () =>
             {
-                foreach (var record in records.EnumerateArray())
-                {
-                    yield return JsonSerializer.SerializeToUtf8Bytes(record);
-                }
+                var request = new HttpRequestMessage(HttpMethod.Get, url);
+                request.Headers.Add("X-Shopify-Access-Token", shop.AdminAccessToken);
+                return request;
+            }, cancellationToken);
+            using var document = await AdminApis.ReadJsonAsync(response, cancellationToken);
+            foreach (var record in AdminApis.Records(document.RootElement.TryGetProperty(resource, out var records) ? records : default))
+            {
+                yield return record;
             }
 
             next = response.Headers.TryGetValues("Link", out var links) ? NextLink(string.Join(",", links)) : null;

@@ -29,11 +29,14 @@ public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAd
             : "orderby=registered_date&order=desc";
         for (var page = 1; page <= MaxPages; page++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"{shop.AdminApiUrl!.TrimEnd('/')}/{resource}?per_page={PageSize}&page={page}&{query}");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(shop.AdminAccessToken!)));
-            using var response = await clients.CreateClient(AdminApis.HttpClientName).SendAsync(request, cancellationToken);
-            response.EnsureSuccessStatusCode();
-            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            var url = $"{shop.AdminApiUrl!.TrimEnd('/')}/{resource}?per_page={PageSize}&page={page}&{query}";
+            using var response = await AdminApis.SendAsync(clients, () =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Get, url);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(shop.AdminAccessToken!)));
+                return request;
+            }, cancellationToken);
+            using var document = await AdminApis.ReadJsonAsync(response, cancellationToken);
             if (document.RootElement.ValueKind != JsonValueKind.Array || document.RootElement.GetArrayLength() == 0)
             {
                 yield break;

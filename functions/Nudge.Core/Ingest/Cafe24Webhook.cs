@@ -55,12 +55,23 @@ public static class Cafe24Webhook
             return new IngestParse.Invalid("A Cafe24 webhook needs a numeric 'event_no'.");
         }
 
-        if (!events.TryGetValue((int)eventNo, out var type))
-        {
-            return new IngestParse.Ignored($"event_no {eventNo} is not used by any journey");
-        }
+        return events.TryGetValue((int)eventNo, out var type)
+            ? MapResource(type, mallId, deliveryId, GetObject(root, "resource"))
+            : new IngestParse.Ignored($"event_no {eventNo} is not used by any journey");
+    }
 
-        var resource = GetObject(root, "resource");
+    /// <summary>
+    /// Maps a bare member or order record — a webhook's <c>resource</c>, or an Admin API record read by
+    /// reconciliation (same field names) — as the internal event <paramref name="type"/>.
+    /// </summary>
+    public static IngestParse ParseResource(string type, string mallId, string deliveryId, ReadOnlySpan<byte> resource)
+    {
+        using var document = ParseObject(resource, out var error);
+        return document is null ? new IngestParse.Invalid(error!) : MapResource(type, mallId, deliveryId, document.RootElement);
+    }
+
+    private static IngestParse MapResource(string type, string mallId, string deliveryId, JsonElement resource)
+    {
         if (!TryGetId(resource, "member_id", out var memberId))
         {
             return resource.ValueKind == JsonValueKind.Object && resource.TryGetProperty("member_id", out _)

@@ -21,12 +21,23 @@ public sealed record ShopAccount
     /// <summary>The platform's Admin API base URL, for reconciliation; null means the shop is not polled.</summary>
     public string? AdminApiUrl { get; init; }
 
+    /// <summary>A token the Admin API accepts as is (Shopify, Cafe24) or WooCommerce's <c>consumer_key:consumer_secret</c>.</summary>
     public string? AdminAccessToken { get; init; }
+
+    /// <summary>Cafe24: the app's client id and secret and a refresh token, to mint access tokens (they expire after about 2 hours).</summary>
+    public string? AdminClientId { get; init; }
+
+    public string? AdminClientSecret { get; init; }
+
+    public string? AdminRefreshToken { get; init; }
+
+    /// <summary>Whether access tokens can be minted for the shop (<see cref="AdminClientId"/>, secret and refresh token all set).</summary>
+    public bool CanRefreshAdminToken => !string.IsNullOrEmpty(AdminClientId) && !string.IsNullOrEmpty(AdminClientSecret) && !string.IsNullOrEmpty(AdminRefreshToken);
 
     /// <summary>Events API only: the platform whose customer ids the site's <c>userId</c>s are (joins the same profile); default <c>web</c>.</summary>
     public string? CustomerPlatform { get; init; }
 
-    public bool CanReconcile => !string.IsNullOrEmpty(AdminApiUrl) && !string.IsNullOrEmpty(AdminAccessToken);
+    public bool CanReconcile => !string.IsNullOrEmpty(AdminApiUrl) && (!string.IsNullOrEmpty(AdminAccessToken) || CanRefreshAdminToken);
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Nudge.Core.Pipeline;
 /// <summary>Reads a platform's Admin API: the records of one resource updated in a time window, each as raw JSON.</summary>
 public interface IShopAdminApi
 {
-    /// <summary>The platform whose shops this client reads (<c>shopify</c>, <c>woocommerce</c>).</summary>
+    /// <summary>The platform whose shops this client reads (<c>shopify</c>, <c>woocommerce</c>, <c>cafe24</c>).</summary>
     string Platform { get; }
 
     /// <summary><paramref name="resource"/> is <c>customers</c> or <c>orders</c>; records come in the platform's webhook shape.</summary>
@@ -25,8 +25,12 @@ public interface IReconcileCursorStore
 
 public sealed record ReconcileReport(int Shops, int Read, int Filled);
 
-/// <summary>How one platform's Admin API records map to events: through its webhook parser, as these topics.</summary>
-public sealed record ReconcileMapping(string SignupTopic, string UpdateTopic, string OrderTopic, Func<string, string, string, ReadOnlyMemory<byte>, IngestParse> Parse)
+/// <summary>
+/// How one platform's Admin API records map to events: through its webhook parser, as these topics; a record's id is
+/// its <paramref name="CustomerIdField"/> (customers) or <paramref name="OrderIdField"/> (orders).
+/// </summary>
+public sealed record ReconcileMapping(string SignupTopic, string UpdateTopic, string OrderTopic, Func<string, string, string, ReadOnlyMemory<byte>, IngestParse> Parse,
+    string CustomerIdField = "id", string OrderIdField = "id")
 {
     public static IReadOnlyDictionary<string, ReconcileMapping> All { get; } = new Dictionary<string, ReconcileMapping>
     {
@@ -34,6 +38,11 @@ public sealed record ReconcileMapping(string SignupTopic, string UpdateTopic, st
             (topic, shop, id, body) => ShopifyWebhook.Parse(topic, shop, id, body.Span)),
         [WooCommerceWebhook.Platform] = new(WooCommerceWebhook.Topics.CustomerCreated, WooCommerceWebhook.Topics.CustomerUpdated, WooCommerceWebhook.Topics.OrderCreated,
             (topic, shop, id, body) => WooCommerceWebhook.Parse(topic, shop, id, body.Span)),
+
+        // Cafe24 webhooks name their event by number (configuration), so its "topics" are the internal types and a
+        // record is the webhook's bare resource: a member or an order.
+        [Cafe24Webhook.Platform] = new(EventTypes.CustomerSignedUp, EventTypes.CustomerUpdated, EventTypes.OrderPlaced,
+            (type, mall, id, resource) => Cafe24Webhook.ParseResource(type, mall, id, resource.Span), "member_id", "order_id"),
     };
 }
 
@@ -73,7 +82,7 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
             await foreach (var record in admin.ListUpdatedAsync(shop, "orders", from, to, cancellationToken))
             {
                 read++;
-                filled += await FillAsync(shop, map, map.OrderTopic, $"order:{IdOf(record)}", record, from, cancellationToken);
+                filled += await FillAsync(shop, map, map.OrderTopic, $"order:{IdOf(record, map.OrderIdField)}", record, from, cancellationToken);
             }
 
             await cursors.SetAsync(shop, to, cancellationToken);
@@ -85,7 +94,7 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
 
     private async Task<int> FillCustomerAsync(ShopAccount shop, ReconcileMapping map, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
     {
-        var id = IdOf(record);
+        var id = IdOf(record, map.CustomerIdField);
         var filled = await FillAsync(shop, map, map.SignupTopic, $"customer:{id}", record, from, cancellationToken);
         if (filled > 0)
         {
@@ -126,9 +135,9 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
         return await ingest.AcceptAsync(evt, deliveryId, record, cancellationToken) == IngestOutcome.Accepted ? 1 : 0;
     }
 
-    private static string IdOf(ReadOnlyMemory<byte> record)
+    private static string IdOf(ReadOnlyMemory<byte> record, string field)
     {
         using var document = JsonFields.ParseObject(record.Span, out _);
-        return document is not null && JsonFields.TryGetId(document.RootElement, "id", out var id) ? id : "unknown";
+        return document is not null && JsonFields.TryGetId(document.RootElement, field, out var id) ? id : "unknown";
     }
 }

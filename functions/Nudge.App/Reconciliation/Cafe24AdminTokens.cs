@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Nudge.Core.Ingest;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.App.Reconciliation;
+
+/// <summary>
+/// Cafe24 access tokens per mall. A configured <c>AdminAccessToken</c> is used as is; with <c>AdminClientId</c>,
+/// <c>AdminClientSecret</c> and <c>AdminRefreshToken</c> a token is minted through <c>POST {AdminApiUrl}/oauth/token</c>
+/// (<c>grant_type=refresh_token</c>, HTTP Basic with the client id and secret) before the current one expires (about
+/// 2 hours) or when the API rejects it. Cafe24 replaces the refresh token on every use, so the new pair is kept in
+/// <see cref="IAdminTokenStore"/> and a restart goes on from it; configuring a different refresh token starts over.
+/// Tokens and secrets never reach a log.
+/// </summary>
+public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdminTokenStore store, ILogger<Cafe24AdminTokens> logger)
+{
+    /// <summary>A token this close to its expiry is replaced before use.</summary>
+    private static readonly TimeSpan Margin = TimeSpan.FromMinutes(5);
+
+    private static readonly TimeSpan Korea = TimeSpan.FromHours(9);
+
+    private readonly ConcurrentDictionary<string, AdminToken> _minted = new();
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+
+    /// <summary>The token to use for <paramref name="shop"/>; <paramref name="rejected"/> is one the API just refused (401).</summary>
+    public async Task<string> GetAsync(ShopAccount shop, string? rejected, CancellationToken cancellationToken)
+    {
+        if (!shop.CanRefreshAdminToken)
+        {
+            return shop.AdminAccessToken!;
+        }
+
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            var seed = Seed(shop.AdminRefreshToken!);
+            var current = _minted.TryGetValue(shop.Domain, out var cached) ? cached : await store.GetAsync(shop, cancellationToken);
+            current = current?.Seed == seed ? current : null; // a newly configured refresh token starts a new chain
+            if (current is null && shop.AdminAccessToken is { } configured && configured != rejected)
+            {
+                return configured;
+            }
+
+            if (current is not null && current.AccessToken != rejected && current.ExpiresAt - DateTimeOffset.UtcNow > Margin)
+            {
+                return current.AccessToken;
+            }
+
+            var minted = await RefreshAsync(shop, current?.RefreshToken ?? shop.AdminRefreshToken!, seed, cancellationToken);
+            await store.SetAsync(shop, minted, cancellationToken);
+            _minted[shop.Domain] = minted;
+            LogRefreshed(logger, shop.Domain, minted.ExpiresAt);
+            return minted.AccessToken;
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    private async Task<AdminToken> RefreshAsync(ShopAccount shop, string refreshToken, string seed, CancellationToken cancellationToken)
+    {
+        using var response = await AdminApis.SendAsync(clients, () => new HttpRequestMessage(HttpMethod.Post, $"{shop.AdminApiUrl!.TrimEnd('/')}/oauth/token")
+        {
+            Headers = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{shop.AdminClientId}:{shop.AdminClientSecret}"))) },
+            Content = new FormUrlEncodedContent([new("grant_type", "refresh_token"), new("refresh_token", refreshToken)]),
+        }, cancellationToken);
+        using var document = await AdminApis.ReadJsonAsync(response, cancellationToken);
+        var root = document.RootElement;
+        if (JsonFields.GetString(root, "access_token") is not { Length: > 0 } access || JsonFields.GetString(root, "refresh_token") is not { Length: > 0 } next)
+        {
+            throw new HttpRequestException($"Cafe24 mall {shop.Domain}: the token answer lacks access_token or refresh_token.");
+        }
+
+        return new AdminToken(access, ExpiresAt(JsonFields.GetString(root, "expires_at")), next, seed);
+    }
+
+    /// <summary>Cafe24 writes <c>expires_at</c> without an offset; its times are Korean. Unreadable: assume an hour.</summary>
+    private static DateTimeOffset ExpiresAt(string? value) =>
+        !DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time) ? DateTimeOffset.UtcNow.AddHours(1)
+        : time.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(time, Korea)
+        : new DateTimeOffset(time.ToUniversalTime());
+
+    private static string Seed(string refreshToken) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(refreshToken)))[..32];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cafe24 mall {Mall}: access token refreshed, valid until {ExpiresAt}")]
+    private static partial void LogRefreshed(ILogger logger, string mall, DateTimeOffset expiresAt);
+}
