@@ -138,8 +138,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
         await _stub.DisposeAsync();
     }
 
-    private Task<HttpResponseMessage> RunReconcileAsync() =>
-        _app.Client.PostAsJsonAsync("/Reconcile", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
+    private Task<HttpResponseMessage> RunReconcileAsync() => StubApi.RunReconcileAsync(_app);
 
     private async Task<CustomerProfile?> ProfileAsync(string memberId) =>
         (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("cafe24", memberId), CancellationToken.None))?.Value;

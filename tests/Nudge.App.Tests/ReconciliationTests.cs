@@ -65,14 +65,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
             return Results.Text($"{{\"{resource}\":[{string.Join(",", items)}]}}", "application/json");
         }));
 
-        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
-        {
-            ["Shops:0:Platform"] = "shopify",
-            ["Shops:0:Domain"] = Shop,
-            ["Shops:0:WebhookSecret"] = Secret,
-            ["Shops:0:AdminApiUrl"] = $"{stubAddress}/admin/api/2025-10",
-            ["Shops:0:AdminAccessToken"] = Token,
-        });
+        _app = await StubApi.AppWithShopAsync("shopify", Shop, Secret, $"{stubAddress}/admin/api/2025-10", Token);
     }
 
     public async Task DisposeAsync()
@@ -81,8 +74,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await _stub.DisposeAsync();
     }
 
-    private Task<HttpResponseMessage> RunReconcileAsync() =>
-        _app.Client.PostAsJsonAsync("/Reconcile", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
+    private Task<HttpResponseMessage> RunReconcileAsync() => StubApi.RunReconcileAsync(_app);
 
     private async Task<CustomerProfile?> ProfileAsync(long id) =>
         (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("shopify", id.ToString()), CancellationToken.None))?.Value;
@@ -113,6 +105,64 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await TestStorage.Clients().Tables.GetTableClient(_app.Names.Events).QueryAsync<Azure.Data.Tables.TableEntity>().CountAsync();
 }
 
+/// <summary>
+/// A busy shop: Shopify's Admin API stub answers any window longer than a day with page after page (more than a read
+/// takes); shorter windows answer with their records. The reconciler must read the busy window in parts rather than
+/// move its cursor past records it never read.
+/// </summary>
+public sealed class BusyShopReconciliationTests : IAsyncLifetime
+{
+    private const string Shop = "busy-shop.myshopify.com";
+    private const string Token = "shpat_busy_token";
+
+    private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+    private int _adminCalls;
+
+    public async Task InitializeAsync()
+    {
+        var hourAgo = _now.AddHours(-1);
+        var lost = $$"""{"id":4101,"email":"busy@example.com","first_name":"B","created_at":"{{hourAgo:O}}","updated_at":"{{hourAgo:O}}","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":null}""";
+        (_stub, var address) = await StubApi.StartAsync(stub => stub.MapGet("/admin/api/2025-10/{resource}.json", (string resource, HttpRequest request) =>
+        {
+            Interlocked.Increment(ref _adminCalls);
+            var min = DateTimeOffset.Parse(request.Query["updated_at_min"]!);
+            var max = DateTimeOffset.Parse(request.Query["updated_at_max"]!);
+            if (max - min > TimeSpan.FromDays(1))
+            {
+                // Pages without end (and without the record, so nothing is filled by a read that does not finish).
+                request.HttpContext.Response.Headers["Link"] = $"<{request.Scheme}://{request.Host}{request.Path}{request.QueryString}>; rel=\"next\"";
+                return Results.Text($"{{\"{resource}\":[]}}", "application/json");
+            }
+
+            var inWindow = resource == "customers" && hourAgo >= min && hourAgo <= max;
+            return Results.Text($"{{\"{resource}\":[{(inWindow ? lost : "")}]}}", "application/json");
+        }));
+        _app = await StubApi.AppWithShopAsync("shopify", Shop, "busy-webhook-secret", $"{address}/admin/api/2025-10", Token);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Reconcile_WindowWithMoreRecordsThanARead_ReadInPartsAndTheLostSignupFilled()
+    {
+        var run = await StubApi.RunReconcileAsync(_app);
+
+        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+        var profile = await TestStorage.EventuallyAsync(
+            async () => (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("shopify", "4101"), CancellationToken.None))?.Value,
+            p => p is not null, TimeSpan.FromSeconds(20), "the signup in the busy window");
+        Assert.Equal("busy@example.com", profile!.Email);
+        // Three-day first window: itself and its two halves overflow (200 pages each, per resource), then quarters read.
+        Assert.InRange(_adminCalls, 2 * 3 * Nudge.App.Reconciliation.ShopifyAdminClient.MaxPages, 2 * ((3 * Nudge.App.Reconciliation.ShopifyAdminClient.MaxPages) + 8));
+    }
+}
+
 /// <summary>A platform API stub on 127.0.0.1 (random port).</summary>
 internal static class StubApi
 {
@@ -125,6 +175,21 @@ internal static class StubApi
         await app.StartAsync();
         return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
+
+    /// <summary>The app with one shop whose Admin API is a stub.</summary>
+    public static Task<NudgeTestApp> AppWithShopAsync(string platform, string domain, string webhookSecret, string adminApiUrl, string adminAccessToken) =>
+        NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Shops:0:Platform"] = platform,
+            ["Shops:0:Domain"] = domain,
+            ["Shops:0:WebhookSecret"] = webhookSecret,
+            ["Shops:0:AdminApiUrl"] = adminApiUrl,
+            ["Shops:0:AdminAccessToken"] = adminAccessToken,
+        });
+
+    /// <summary>Runs the Reconcile timer function through the custom-handler invocation the Functions host would make.</summary>
+    public static Task<HttpResponseMessage> RunReconcileAsync(NudgeTestApp app) =>
+        app.Client.PostAsJsonAsync("/Reconcile", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
 }
 
 /// <summary>WooCommerce's REST API v3 stubbed: orders by modified window, customers newest first, Basic auth, X-WP-TotalPages.</summary>
@@ -159,14 +224,7 @@ public sealed class WooCommerceReconciliationTests : IAsyncLifetime
             var items = resource == "customers" ? [customers[page - 1]] : DateTimeOffset.Parse(request.Query["modified_after"]! + "Z") < hourAgo ? new[] { order } : [];
             return Results.Text("[" + string.Join(",", items) + "]", "application/json");
         }));
-        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
-        {
-            ["Shops:0:Platform"] = "woocommerce",
-            ["Shops:0:Domain"] = Site,
-            ["Shops:0:WebhookSecret"] = "woo-recon-secret",
-            ["Shops:0:AdminApiUrl"] = $"{address}/wp-json/wc/v3",
-            ["Shops:0:AdminAccessToken"] = Credentials,
-        });
+        _app = await StubApi.AppWithShopAsync("woocommerce", Site, "woo-recon-secret", $"{address}/wp-json/wc/v3", Credentials);
     }
 
     public async Task DisposeAsync()
@@ -178,7 +236,7 @@ public sealed class WooCommerceReconciliationTests : IAsyncLifetime
     [Fact]
     public async Task Reconcile_FillsALostWooCommerceSignupAndOrder_NotOldCustomers()
     {
-        Assert.Equal(System.Net.HttpStatusCode.OK, (await _app.Client.PostAsJsonAsync("/Reconcile", new { Data = new { timer = new { } }, Metadata = new { } })).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await StubApi.RunReconcileAsync(_app)).StatusCode);
 
         var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
         var filled = await TestStorage.EventuallyAsync(() => profiles.GetAsync(new CustomerKey("woocommerce", "61"), CancellationToken.None),

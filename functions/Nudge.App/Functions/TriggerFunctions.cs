@@ -62,6 +62,10 @@ public static partial class TriggerFunctions
         {
             var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
             LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
+            if (report.Truncated > 0)
+            {
+                LogReconcileTruncated(Logger(services), report.Truncated, ReconcileHandler.SmallestWindow);
+            }
         },
 
         ["KakaoSender"] = Deliver,
@@ -130,6 +134,9 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Shops} shops polled, {Read} records read, {Filled} missing events filled")]
     private static partial void LogReconciled(ILogger logger, int shops, int read, int filled);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation read {Windows} windows of {Smallest} only in part: more records than an Admin API read takes")]
+    private static partial void LogReconcileTruncated(ILogger logger, int windows, TimeSpan smallest);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -17,8 +17,8 @@ public sealed partial class ShopifyAdminClient(IHttpClientFactory clients) : ISh
 
     public string Platform => ShopifyWebhook.Platform;
 
-    /// <summary>A bound on one run's pages per resource, so a huge backlog is worked off over several runs.</summary>
-    private const int MaxPages = 200;
+    /// <summary>A bound on the pages of one window; past it the reconciler reads the window in halves.</summary>
+    public const int MaxPages = 200;
 
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ListUpdatedAsync(ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -41,6 +41,11 @@ public sealed partial class ShopifyAdminClient(IHttpClientFactory clients) : ISh
             }
 
             next = response.Headers.TryGetValues("Link", out var links) ? NextLink(string.Join(",", links)) : null;
+        }
+
+        if (next is not null)
+        {
+            throw new AdminWindowTooLargeException($"More than {MaxPages} pages of {resource} from {from:O} to {to:O}.");
         }
     }
 

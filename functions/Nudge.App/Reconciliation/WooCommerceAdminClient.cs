@@ -58,6 +58,13 @@ public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAd
                 yield break;
             }
         }
+
+        // Orders are listed by the window, so a smaller window reads fewer (the reconciler splits it); customers are
+        // listed newest first down to the window's start, which a smaller window would not shorten.
+        if (resource == "orders")
+        {
+            throw new AdminWindowTooLargeException($"More than {MaxPages} pages of orders from {from:O} to {to:O}.");
+        }
     }
 
     private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);

@@ -23,7 +23,14 @@ public interface IReconcileCursorStore
     Task SetAsync(ShopAccount shop, DateTimeOffset reachedUntil, CancellationToken cancellationToken);
 }
 
-public sealed record ReconcileReport(int Shops, int Read, int Filled);
+/// <param name="Truncated">Windows that held more records than a client reads even after splitting: read in part.</param>
+public sealed record ReconcileReport(int Shops, int Read, int Filled, int Truncated = 0);
+
+/// <summary>
+/// A client read its bound of pages and more remain: the window holds too many records for one read. The reconciler
+/// reads it again in halves (the records already read fill nothing twice).
+/// </summary>
+public sealed class AdminWindowTooLargeException(string message) : Exception(message);
 
 /// <summary>
 /// How one platform's Admin API records map to events: through its webhook parser, as these topics; a record's id is
@@ -60,7 +67,7 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
 
     public async Task<ReconcileReport> RunAsync(CancellationToken cancellationToken)
     {
-        int polled = 0, read = 0, filled = 0;
+        int polled = 0, read = 0, filled = 0, truncated = 0;
         var apis = adminApis.ToDictionary(a => a.Platform);
         foreach (var shop in shops.All.Where(s => s.CanReconcile && apis.ContainsKey(s.Platform) && ReconcileMapping.All.ContainsKey(s.Platform)))
         {
@@ -73,23 +80,55 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
                 continue;
             }
 
-            await foreach (var record in admin.ListUpdatedAsync(shop, "customers", from, to, cancellationToken))
-            {
-                read++;
-                filled += await FillCustomerAsync(shop, map, record, from, cancellationToken);
-            }
-
-            await foreach (var record in admin.ListUpdatedAsync(shop, "orders", from, to, cancellationToken))
-            {
-                read++;
-                filled += await FillAsync(shop, map, map.OrderTopic, $"order:{IdOf(record, map.OrderIdField)}", record, from, cancellationToken);
-            }
+            var (customersRead, customersFilled) = await ReadWindowAsync(admin, shop, "customers", from, to,
+                record => FillCustomerAsync(shop, map, record, from, cancellationToken), cancellationToken);
+            var (ordersRead, ordersFilled) = await ReadWindowAsync(admin, shop, "orders", from, to,
+                record => FillAsync(shop, map, map.OrderTopic, $"order:{IdOf(record, map.OrderIdField)}", record, from, cancellationToken), cancellationToken);
+            read += customersRead.Count + ordersRead.Count;
+            filled += customersFilled + ordersFilled;
+            truncated += customersRead.Truncated + ordersRead.Truncated;
 
             await cursors.SetAsync(shop, to, cancellationToken);
             polled++;
         }
 
-        return new ReconcileReport(polled, read, filled);
+        return new ReconcileReport(polled, read, filled, truncated);
+    }
+
+    /// <summary>The shortest window split further when a client reports more records than it reads at once.</summary>
+    public static readonly TimeSpan SmallestWindow = TimeSpan.FromMinutes(1);
+
+    private sealed record WindowRead(int Count, int Truncated);
+
+    /// <summary>
+    /// Reads one resource's window, filling each record; a window too large for the client is read again in halves,
+    /// so the cursor only moves past what was read whole (down to <see cref="SmallestWindow"/>, then counted truncated).
+    /// </summary>
+    private static async Task<(WindowRead Read, int Filled)> ReadWindowAsync(
+        IShopAdminApi admin, ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, Func<ReadOnlyMemory<byte>, Task<int>> fill, CancellationToken cancellationToken)
+    {
+        int read = 0, filled = 0;
+        try
+        {
+            await foreach (var record in admin.ListUpdatedAsync(shop, resource, from, to, cancellationToken))
+            {
+                read++;
+                filled += await fill(record);
+            }
+
+            return (new WindowRead(read, 0), filled);
+        }
+        catch (AdminWindowTooLargeException) when (to - from > SmallestWindow)
+        {
+            var middle = from + ((to - from) / 2);
+            var (first, firstFilled) = await ReadWindowAsync(admin, shop, resource, from, middle, fill, cancellationToken);
+            var (second, secondFilled) = await ReadWindowAsync(admin, shop, resource, middle, to, fill, cancellationToken);
+            return (new WindowRead(read + first.Count + second.Count, first.Truncated + second.Truncated), filled + firstFilled + secondFilled);
+        }
+        catch (AdminWindowTooLargeException)
+        {
+            return (new WindowRead(read, 1), filled);
+        }
     }
 
     private async Task<int> FillCustomerAsync(ShopAccount shop, ReconcileMapping map, ReadOnlyMemory<byte> record, DateTimeOffset from, CancellationToken cancellationToken)
