@@ -6,7 +6,7 @@ namespace Nudge.Storage;
 public sealed class StorageProvisioner(StorageClients clients, StorageNames names)
 {
     public IEnumerable<string> QueueNames =>
-        [.. StorageNames.PipelineQueues, .. Channels.All.Select(c => StorageNames.DeliveryQueuePrefix + c)];
+        [.. StorageNames.PipelineQueues, .. ChannelNames.All.Select(c => StorageNames.DeliveryQueuePrefix + c)];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

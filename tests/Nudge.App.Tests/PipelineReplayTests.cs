@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Azure.Storage.Queues;
 using Nudge.App.Hosting;
 using Nudge.Core;
+using Nudge.Core.Delivery;
 using Nudge.Core.Events;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
@@ -172,7 +173,7 @@ public class PipelineReplayTests : IAsyncLifetime
         var replayable = _app.Services.GetRequiredService<IPipelineDeadLetters>().Queues;
 
         Assert.NotEmpty(queues);
-        Assert.All(queues, q => Assert.True(replayable.Contains(q) || Core.Delivery.Channels.All.Any(c => q == StorageNames.DeliveryQueuePrefix + c), $"{q} has no replay"));
+        Assert.All(queues, q => Assert.True(replayable.Contains(q) || ChannelNames.All.Any(c => q == StorageNames.DeliveryQueuePrefix + c), $"{q} has no replay"));
         Assert.Contains(StorageNames.IngestBatchesQueue, replayable);
         Assert.Contains(StorageNames.JourneyEventsQueue, replayable);
     }

@@ -8,7 +8,6 @@ using Nudge.Core.Delivery;
 using Nudge.Core.Pipeline;
 using Nudge.Storage;
 using Nudge.Testing;
-using Ch = Nudge.Core.Delivery.Channels;
 
 namespace Nudge.Channels.Tests;
 
@@ -50,7 +49,7 @@ public class ChannelRouterTests : IAsyncLifetime
     {
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi())], null), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
 
         Assert.True(outcome.Sent, outcome.FailureReason);
         var text = Assert.Single(_stubs.AcceptedOn("solapi"))["text"]!.GetValue<string>();
@@ -66,7 +65,7 @@ public class ChannelRouterTests : IAsyncLifetime
         _stubs.NotOnKakao["01012345678"] = true;
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi())], Lane<IKakaoProvider>(Solapi())), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Kakao, "cart-reminder-kakao", MessageClass.Ad), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Kakao, "cart-reminder-kakao", MessageClass.Ad), CancellationToken.None);
 
         Assert.True(outcome.Sent, outcome.FailureReason);
         Assert.Equal(false, outcome.ReachableOnKakao);
@@ -82,7 +81,7 @@ public class ChannelRouterTests : IAsyncLifetime
     {
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi())], Lane<IKakaoProvider>(Solapi())), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Kakao, "order-confirmed", MessageClass.Transactional), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Kakao, "order-confirmed", MessageClass.Transactional), CancellationToken.None);
 
         Assert.True(outcome.Sent, outcome.FailureReason);
         Assert.Equal((true, MessageKinds.AlimTalk), (outcome.ReachableOnKakao, outcome.Kind));
@@ -98,7 +97,7 @@ public class ChannelRouterTests : IAsyncLifetime
     {
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi())], Lane<IKakaoProvider>(Solapi())), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Kakao, "order-confirmed", MessageClass.Transactional, kakaoReachable: false), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Kakao, "order-confirmed", MessageClass.Transactional, kakaoReachable: false), CancellationToken.None);
 
         Assert.True(outcome.Sent);
         Assert.Equal(1, _stubs.Requests);
@@ -111,10 +110,10 @@ public class ChannelRouterTests : IAsyncLifetime
         _stubs.Fail("solapi", 503, 503); // unavailable: the request was not processed
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi(), breakerThreshold: 2), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
 
-        var first = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = "a0000000000000000000000000000001" }, CancellationToken.None);
-        var second = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = "a0000000000000000000000000000002" }, CancellationToken.None);
+        var first = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = "a0000000000000000000000000000001" }, CancellationToken.None);
+        var second = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = "a0000000000000000000000000000002" }, CancellationToken.None);
         var requestsBeforeThird = _stubs.Requests;
-        var third = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = "a0000000000000000000000000000003" }, CancellationToken.None);
+        var third = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = "a0000000000000000000000000000003" }, CancellationToken.None);
 
         Assert.Equal(("acs-sms", "acs-sms", "acs-sms"), (first.Provider, second.Provider, third.Provider));
         Assert.Equal(requestsBeforeThird + 1, _stubs.Requests); // solapi's circuit is open: only ACS was called
@@ -127,7 +126,7 @@ public class ChannelRouterTests : IAsyncLifetime
         _stubs.Fail("solapi", 500); // may have sent it before failing: another provider could send it twice
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi()), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
 
         Assert.False(outcome.Sent || outcome.Permanent || outcome.Unconfirmed);
         Assert.Equal("solapi", outcome.MaybeSentVia);
@@ -145,7 +144,7 @@ public class ChannelRouterTests : IAsyncLifetime
             new SolapiSettings(new Uri($"http://127.0.0.1:{port}/"), ProviderStubs.SolapiKey, ProviderStubs.SolapiSecret, "0212345678", null), TimeProvider.System);
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(unreachable), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
 
         Assert.True(outcome.Sent);
         Assert.Equal("acs-sms", outcome.Provider);
@@ -156,8 +155,8 @@ public class ChannelRouterTests : IAsyncLifetime
     {
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi()), Lane<ISmsProvider>(AcsSms())], null), TimeProvider.System);
 
-        var viaSolapi = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { MaybeSentVia = "solapi" }, CancellationToken.None);
-        var viaAcs = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { MaybeSentVia = "acs-sms" }, CancellationToken.None);
+        var viaSolapi = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad) with { MaybeSentVia = "solapi" }, CancellationToken.None);
+        var viaAcs = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad) with { MaybeSentVia = "acs-sms" }, CancellationToken.None);
 
         Assert.True(viaSolapi.Unconfirmed); // Solapi takes no key: asking again could send it twice
         Assert.Empty(_stubs.AcceptedOn("solapi"));
@@ -170,7 +169,7 @@ public class ChannelRouterTests : IAsyncLifetime
         _stubs.Fail("solapi", 503);
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi())], null), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad), CancellationToken.None);
 
         Assert.False(outcome.Sent || outcome.Permanent || outcome.Unconfirmed);
         Assert.Null(outcome.RetryAt);
@@ -182,7 +181,7 @@ public class ChannelRouterTests : IAsyncLifetime
     {
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi())], null), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { Resumed = true }, CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad) with { Resumed = true }, CancellationToken.None);
 
         Assert.True(outcome.Unconfirmed);
         Assert.Equal(0, _stubs.Requests);
@@ -193,7 +192,7 @@ public class ChannelRouterTests : IAsyncLifetime
     {
         var router = new ChannelRouter(Builder(), new ProviderLanes([], [Lane<ISmsProvider>(Solapi())], null), TimeProvider.System);
 
-        var outcome = await router.SendAsync(Message(Ch.Sms, "no-such-template", MessageClass.Ad), CancellationToken.None);
+        var outcome = await router.SendAsync(Message(ChannelNames.Sms, "no-such-template", MessageClass.Ad), CancellationToken.None);
 
         Assert.True(outcome.Permanent);
         Assert.Contains("unknown template", outcome.FailureReason);
@@ -217,7 +216,7 @@ public class ChannelRouterTests : IAsyncLifetime
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 60).Select(async i =>
         {
-            var message = Message(Ch.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = $"b{i:D31}" };
+            var message = Message(ChannelNames.Sms, "welcome-day2", MessageClass.Ad) with { DeliveryId = $"b{i:D31}" };
             while (true)
             {
                 var outcome = await routers[i % 3].SendAsync(message, CancellationToken.None);

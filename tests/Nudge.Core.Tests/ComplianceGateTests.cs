@@ -68,8 +68,8 @@ public class ComplianceGateTests
     {
         var profile = new CustomerProfile { Key = new CustomerKey("shopify", "1"), Consent = new MarketingConsent(true, true, true) };
 
-        Assert.Equal("no phone number", SendPolicy.Evaluate(profile, Channels.Kakao, MessageClass.Transactional).Reason);
-        Assert.Equal("no email address", SendPolicy.Evaluate(profile, Channels.Email, MessageClass.Ad).Reason);
+        Assert.Equal("no phone number", SendPolicy.Evaluate(profile, ChannelNames.Kakao, MessageClass.Transactional).Reason);
+        Assert.Equal("no email address", SendPolicy.Evaluate(profile, ChannelNames.Email, MessageClass.Ad).Reason);
     }
 
     private static MessageClass Parse(string text) => text switch

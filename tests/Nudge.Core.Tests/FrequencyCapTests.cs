@@ -12,7 +12,7 @@ public class FrequencyCapTests
 
     private static readonly CrossJourneyRules OneSmsADay = new()
     {
-        Caps = new Dictionary<string, FrequencyCap> { [Channels.Sms] = new(1, null), [Channels.Email] = new(null, 2) },
+        Caps = new Dictionary<string, FrequencyCap> { [ChannelNames.Sms] = new(1, null), [ChannelNames.Email] = new(null, 2) },
     };
 
     private static CustomerContext WithSends(params RecentSend[] sends) => new(Seoul, false, false, null, OneSmsADay, sends);
@@ -23,9 +23,9 @@ public class FrequencyCapTests
     };
 
     private static SendStep Sms(CapPolicy policy = CapPolicy.Skip, MessageClass messageClass = MessageClass.Ad) =>
-        new() { Id = "sms", Channel = Channels.Sms, Template = "t", Class = messageClass, OnCap = policy, SwitchTo = policy == CapPolicy.Switch ? Channels.Email : null, DeferFor = TimeSpan.FromDays(1) };
+        new() { Id = "sms", Channel = ChannelNames.Sms, Template = "t", Class = messageClass, OnCap = policy, SwitchTo = policy == CapPolicy.Switch ? ChannelNames.Email : null, DeferFor = TimeSpan.FromDays(1) };
 
-    private static readonly RecentSend SmsThisMorning = new(Noon.AddHours(-3), Channels.Sms, MessageClass.Ad);
+    private static readonly RecentSend SmsThisMorning = new(Noon.AddHours(-3), ChannelNames.Sms, MessageClass.Ad);
 
     [Fact]
     public void CapReached_Skip_SendsNothingAndMovesOn()
@@ -68,13 +68,13 @@ public class FrequencyCapTests
     {
         var decision = JourneyInterpreter.Start(SmsJourney(Sms(CapPolicy.Switch)), Customer, Noon, WithSends(SmsThisMorning));
 
-        Assert.Equal(Channels.Email, Assert.Single(decision.Commands.OfType<SendMessage>()).Channel);
+        Assert.Equal(ChannelNames.Email, Assert.Single(decision.Commands.OfType<SendMessage>()).Channel);
     }
 
     [Fact]
     public void CapReached_SwitchTargetAlsoCapped_IsSkipped()
     {
-        var emails = new[] { new RecentSend(Noon.AddDays(-1), Channels.Email, MessageClass.Ad), new RecentSend(Noon.AddHours(-1), Channels.Email, MessageClass.Ad) };
+        var emails = new[] { new RecentSend(Noon.AddDays(-1), ChannelNames.Email, MessageClass.Ad), new RecentSend(Noon.AddHours(-1), ChannelNames.Email, MessageClass.Ad) };
 
         var decision = JourneyInterpreter.Start(SmsJourney(Sms(CapPolicy.Switch)), Customer, Noon, WithSends([SmsThisMorning, .. emails]));
 
@@ -92,11 +92,11 @@ public class FrequencyCapTests
     [Fact]
     public void WeeklyCap_CountsFromMondayInTheCustomersZone()
     {
-        var lastSunday = new RecentSend(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.FromHours(9)), Channels.Email, MessageClass.Ad);
-        var monday = new RecentSend(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.FromHours(9)), Channels.Email, MessageClass.Ad);
+        var lastSunday = new RecentSend(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.FromHours(9)), ChannelNames.Email, MessageClass.Ad);
+        var monday = new RecentSend(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.FromHours(9)), ChannelNames.Email, MessageClass.Ad);
 
-        var underCap = FrequencyCaps.BlockedUntil(OneSmsADay, Channels.Email, MessageClass.Ad, Noon, Seoul, [lastSunday, monday]);
-        var atCap = FrequencyCaps.BlockedUntil(OneSmsADay, Channels.Email, MessageClass.Ad, Noon, Seoul, [monday, monday]);
+        var underCap = FrequencyCaps.BlockedUntil(OneSmsADay, ChannelNames.Email, MessageClass.Ad, Noon, Seoul, [lastSunday, monday]);
+        var atCap = FrequencyCaps.BlockedUntil(OneSmsADay, ChannelNames.Email, MessageClass.Ad, Noon, Seoul, [monday, monday]);
 
         Assert.Null(underCap);
         Assert.Equal(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.FromHours(9)), atCap);

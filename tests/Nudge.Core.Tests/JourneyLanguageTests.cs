@@ -19,7 +19,7 @@ public class JourneyLanguageTests
         Id = "test", Version = 1, Entry = JourneyEntry.OnEvent("customer.signed_up", businessKey: "checkoutId"), Steps = steps,
     };
 
-    private static SendStep Send(string id, string? next = null) => new() { Id = id, Channel = Channels.Email, Template = id, Next = next };
+    private static SendStep Send(string id, string? next = null) => new() { Id = id, Channel = ChannelNames.Email, Template = id, Next = next };
 
     private static JourneyDecision Fire(JourneyDecision decision, CustomerContext? context = null)
     {
@@ -66,7 +66,7 @@ public class JourneyLanguageTests
             Steps =
             [
                 new SendStep { Id = "a", Channel = "fax", Template = "", Next = "nowhere" },
-                new SendStep { Id = "a", Channel = Channels.Email, Template = "t" },
+                new SendStep { Id = "a", Channel = ChannelNames.Email, Template = "t" },
                 new HoldoutStep { Id = "h", Percent = 100 },
                 new ConditionStep { Id = "c", Condition = new Condition { Fact = "profile.x", Op = "like" }, Then = "c", Else = "h" },
             ],

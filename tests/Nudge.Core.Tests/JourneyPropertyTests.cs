@@ -27,7 +27,7 @@ public class JourneyPropertyTests
             {
                 0 => new SendStep
                 {
-                    Id = ids[i], Channel = Channels.All[random.Next(Channels.All.Count)], Template = $"t{i}",
+                    Id = ids[i], Channel = ChannelNames.All[random.Next(ChannelNames.All.Count)], Template = $"t{i}",
                     Class = (MessageClass)random.Next(3), Next = isLast ? null : Forward(i),
                 },
                 1 => new ExitStep { Id = ids[i] },
@@ -42,7 +42,7 @@ public class JourneyPropertyTests
                 5 => new RandomSplitStep { Id = ids[i], Branches = [new SplitBranch("A", random.Next(1, 5), Forward(i)), new SplitBranch("B", random.Next(1, 5), Forward(i))] },
                 6 => new HoldoutStep { Id = ids[i], Percent = random.Next(1, 99), Next = Forward(i) },
                 7 => new WaitUntilTimeStep { Id = ids[i], LocalTime = $"{random.Next(24):D2}:{random.Next(60):D2}", Next = Anywhere() },
-                _ => new SendStep { Id = ids[i], Channel = Channels.Sms, Template = $"t{i}", Class = MessageClass.Ad, Next = Forward(i) },
+                _ => new SendStep { Id = ids[i], Channel = ChannelNames.Sms, Template = $"t{i}", Class = MessageClass.Ad, Next = Forward(i) },
             });
         }
 
@@ -58,7 +58,7 @@ public class JourneyPropertyTests
     /// <summary>One ad per channel per local day, and at most three a week.</summary>
     private static readonly CrossJourneyRules Caps = new()
     {
-        Caps = Channels.All.ToDictionary(c => c, _ => new FrequencyCap(1, 3)),
+        Caps = ChannelNames.All.ToDictionary(c => c, _ => new FrequencyCap(1, 3)),
     };
 
     private static Run Drive(int seed, bool capped = false)
@@ -111,11 +111,11 @@ public class JourneyPropertyTests
     {
         var run = Drive(seed);
         return run.Decisions.SelectMany(d => d.Commands.OfType<SendMessage>())
-            .Where(s => s.Class == MessageClass.Ad && (s.Channel == Channels.Kakao || (s.Channel == Channels.Sms && !run.NightConsent)))
+            .Where(s => s.Class == MessageClass.Ad && (s.Channel == ChannelNames.Kakao || (s.Channel == ChannelNames.Sms && !run.NightConsent)))
             .All(s =>
             {
                 var local = TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(s.ScheduledFor, Seoul).DateTime);
-                return local >= new TimeOnly(8, 0) && local < (s.Channel == Channels.Kakao ? new TimeOnly(20, 50) : new TimeOnly(21, 0));
+                return local >= new TimeOnly(8, 0) && local < (s.Channel == ChannelNames.Kakao ? new TimeOnly(20, 50) : new TimeOnly(21, 0));
             });
     }
 

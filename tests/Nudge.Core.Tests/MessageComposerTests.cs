@@ -29,7 +29,7 @@ public class MessageComposerTests
     [Fact]
     public void Compose_SmsAd_AddsPrefixSenderAndFreeOptOut()
     {
-        var composed = Compose(Channels.Sms, MessageClass.Ad, "가입 쿠폰이 곧 끝나요");
+        var composed = Compose(ChannelNames.Sms, MessageClass.Ad, "가입 쿠폰이 곧 끝나요");
 
         Assert.Equal("(광고)넛지샵\n가입 쿠폰이 곧 끝나요\n무료수신거부 080-123-4567", composed.Text);
         Assert.Equal(MessageKinds.Sms, composed.Kind);
@@ -39,7 +39,7 @@ public class MessageComposerTests
     [Fact]
     public void Compose_SmsInformational_HasNoLabels()
     {
-        var composed = Compose(Channels.Sms, MessageClass.Informational, "주문하신 상품이 출발했어요");
+        var composed = Compose(ChannelNames.Sms, MessageClass.Informational, "주문하신 상품이 출발했어요");
 
         Assert.Equal("주문하신 상품이 출발했어요", composed.Text);
         Assert.Equal(26, composed.Bytes);
@@ -48,7 +48,7 @@ public class MessageComposerTests
     [Fact]
     public void Compose_TextAlreadyLabelled_DoesNotRepeatPrefixAndWarns()
     {
-        var composed = Compose(Channels.Sms, MessageClass.Ad, "(광고) 쿠폰");
+        var composed = Compose(ChannelNames.Sms, MessageClass.Ad, "(광고) 쿠폰");
 
         Assert.StartsWith("(광고)넛지샵\n쿠폰", composed.Text);
         Assert.Equal(2, composed.Text.Split("(광고)").Length);
@@ -60,14 +60,14 @@ public class MessageComposerTests
     {
         // Informational: no labels, so the text is the body. 45 Hangul syllables = 90 bytes.
         var ninety = new string('가', 45);
-        Assert.Equal((MessageKinds.Sms, 90), Kind(Compose(Channels.Sms, MessageClass.Informational, ninety)));
-        Assert.Equal((MessageKinds.Lms, 91), Kind(Compose(Channels.Sms, MessageClass.Informational, ninety + "a")));
+        Assert.Equal((MessageKinds.Sms, 90), Kind(Compose(ChannelNames.Sms, MessageClass.Informational, ninety)));
+        Assert.Equal((MessageKinds.Lms, 91), Kind(Compose(ChannelNames.Sms, MessageClass.Informational, ninety + "a")));
     }
 
     [Fact]
     public void Compose_LabelsPushAdOverSmsLimit_BecomesLmsWithWarning()
     {
-        var composed = Compose(Channels.Sms, MessageClass.Ad, new string('가', 30)); // 60 bytes + labels
+        var composed = Compose(ChannelNames.Sms, MessageClass.Ad, new string('가', 30)); // 60 bytes + labels
 
         Assert.Equal(MessageKinds.Lms, composed.Kind);
         Assert.Contains(composed.Warnings, w => w.Contains("LMS"));
@@ -76,7 +76,7 @@ public class MessageComposerTests
     [Fact]
     public void Compose_Over2000Bytes_IsRejected()
     {
-        var result = MessageComposer.Compose(new MessageDraft(Channels.Sms, MessageClass.Informational, new string('가', 1001)), Sender, Unsubscribe);
+        var result = MessageComposer.Compose(new MessageDraft(ChannelNames.Sms, MessageClass.Informational, new string('가', 1001)), Sender, Unsubscribe);
 
         Assert.Null(result.Message);
         Assert.Contains("2002 EUC-KR bytes", result.Rejection);
@@ -85,15 +85,15 @@ public class MessageComposerTests
     [Fact]
     public void Compose_Emoji_IsRejectedForSmsAndKakaoFallbackButFineInEmail()
     {
-        Assert.Contains("🎁", MessageComposer.Compose(new MessageDraft(Channels.Sms, MessageClass.Ad, "선물 🎁"), Sender, Unsubscribe).Rejection);
-        Assert.Contains("fallback", MessageComposer.Compose(new MessageDraft(Channels.Kakao, MessageClass.Informational, "선물 🎁"), Sender, Unsubscribe).Rejection);
-        Assert.NotNull(MessageComposer.Compose(new MessageDraft(Channels.Email, MessageClass.Ad, "선물 🎁", "선물"), Sender, Unsubscribe).Message);
+        Assert.Contains("🎁", MessageComposer.Compose(new MessageDraft(ChannelNames.Sms, MessageClass.Ad, "선물 🎁"), Sender, Unsubscribe).Rejection);
+        Assert.Contains("fallback", MessageComposer.Compose(new MessageDraft(ChannelNames.Kakao, MessageClass.Informational, "선물 🎁"), Sender, Unsubscribe).Rejection);
+        Assert.NotNull(MessageComposer.Compose(new MessageDraft(ChannelNames.Email, MessageClass.Ad, "선물 🎁", "선물"), Sender, Unsubscribe).Message);
     }
 
     [Fact]
     public void Compose_LmsSubjectOver40Bytes_IsRejected()
     {
-        var result = MessageComposer.Compose(new MessageDraft(Channels.Sms, MessageClass.Informational, new string('가', 60), new string('제', 21)), Sender, Unsubscribe);
+        var result = MessageComposer.Compose(new MessageDraft(ChannelNames.Sms, MessageClass.Informational, new string('가', 60), new string('제', 21)), Sender, Unsubscribe);
 
         Assert.Contains("subject is 42 EUC-KR bytes", result.Rejection);
     }
@@ -101,7 +101,7 @@ public class MessageComposerTests
     [Fact]
     public void Compose_EmailAd_LabelsSubjectAndAddsUnsubscribeFooter()
     {
-        var composed = MessageComposer.Compose(new MessageDraft(Channels.Email, MessageClass.Ad, "환영해요", "쿠폰 도착", "<p>환영해요</p>"), Sender, Unsubscribe).Message!;
+        var composed = MessageComposer.Compose(new MessageDraft(ChannelNames.Email, MessageClass.Ad, "환영해요", "쿠폰 도착", "<p>환영해요</p>"), Sender, Unsubscribe).Message!;
 
         Assert.Equal("(광고) 쿠폰 도착", composed.Subject);
         Assert.Contains(Unsubscribe, composed.Text);
@@ -113,7 +113,7 @@ public class MessageComposerTests
     [Fact]
     public void Compose_KakaoAd_IsBrandMessageWithSmsLabelledFallback()
     {
-        var composed = Compose(Channels.Kakao, MessageClass.Ad, "주말 특가");
+        var composed = Compose(ChannelNames.Kakao, MessageClass.Ad, "주말 특가");
 
         Assert.Equal(MessageKinds.Brand, composed.Kind);
         Assert.StartsWith("(광고)넛지샵", composed.Text);
@@ -124,7 +124,7 @@ public class MessageComposerTests
     [Fact]
     public void Compose_KakaoInformational_IsAlimTalkWithUnlabelledFallback()
     {
-        var composed = Compose(Channels.Kakao, MessageClass.Transactional, "주문이 접수되었습니다");
+        var composed = Compose(ChannelNames.Kakao, MessageClass.Transactional, "주문이 접수되었습니다");
 
         Assert.Equal(MessageKinds.AlimTalk, composed.Kind);
         Assert.Equal("주문이 접수되었습니다", composed.Sms!.Text);

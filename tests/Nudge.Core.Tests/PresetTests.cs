@@ -56,7 +56,7 @@ public class PresetTests
 
         Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "15" }));
         Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "5" }));
-        Assert.Equal((Channels.Kakao, "price-drop-alert"), alert.Commands.OfType<SendMessage>().Select(s => (s.Channel, s.Template)).Single());
+        Assert.Equal((ChannelNames.Kakao, "price-drop-alert"), alert.Commands.OfType<SendMessage>().Select(s => (s.Channel, s.Template)).Single());
         Assert.False(JourneyInterpreter.MayEnter(JourneyCatalog.PriceDrop, ended, ended.EndedAt!.Value.AddDays(6)));
         Assert.True(JourneyInterpreter.MayEnter(JourneyCatalog.PriceDrop, ended, ended.EndedAt!.Value.AddDays(7)));
     }

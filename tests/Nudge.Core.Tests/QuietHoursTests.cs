@@ -18,7 +18,7 @@ public class QuietHoursTests
     public void NextAllowed_SmsAdWithoutNightConsent_DefersToEightAm(int hour, int minute, int expectedHour, int expectedMinute)
     {
         var at = Kst(25, hour, minute);
-        var allowed = QuietHours.NextAllowed(Channels.Sms, MessageClass.Ad, at, Seoul, nightConsent: false);
+        var allowed = QuietHours.NextAllowed(ChannelNames.Sms, MessageClass.Ad, at, Seoul, nightConsent: false);
 
         var local = TimeZoneInfo.ConvertTime(allowed, Seoul);
         Assert.Equal((expectedHour, expectedMinute), (local.Hour, local.Minute));
@@ -30,27 +30,27 @@ public class QuietHoursTests
     public void NextAllowed_SmsAdWithNightConsent_IsNow()
     {
         var at = Kst(25, 23);
-        Assert.Equal(at, QuietHours.NextAllowed(Channels.Sms, MessageClass.Ad, at, Seoul, nightConsent: true));
+        Assert.Equal(at, QuietHours.NextAllowed(ChannelNames.Sms, MessageClass.Ad, at, Seoul, nightConsent: true));
     }
 
     [Fact]
     public void NextAllowed_EmailAdAtNight_IsNow()
     {
         var at = Kst(25, 23);
-        Assert.Equal(at, QuietHours.NextAllowed(Channels.Email, MessageClass.Ad, at, Seoul, nightConsent: false));
+        Assert.Equal(at, QuietHours.NextAllowed(ChannelNames.Email, MessageClass.Ad, at, Seoul, nightConsent: false));
     }
 
     [Fact]
     public void NextAllowed_InformationalSmsAtNight_IsNow()
     {
         var at = Kst(25, 3);
-        Assert.Equal(at, QuietHours.NextAllowed(Channels.Sms, MessageClass.Informational, at, Seoul, nightConsent: false));
+        Assert.Equal(at, QuietHours.NextAllowed(ChannelNames.Sms, MessageClass.Informational, at, Seoul, nightConsent: false));
     }
 
     [Fact]
     public void NextAllowed_KakaoAdAt2055EvenWithNightConsent_DefersToNextMorning()
     {
-        var allowed = QuietHours.NextAllowed(Channels.Kakao, MessageClass.Ad, Kst(25, 20, 55), Seoul, nightConsent: true);
+        var allowed = QuietHours.NextAllowed(ChannelNames.Kakao, MessageClass.Ad, Kst(25, 20, 55), Seoul, nightConsent: true);
         Assert.Equal(Kst(26, 8), allowed);
     }
 
@@ -59,7 +59,7 @@ public class QuietHoursTests
     {
         // 16:02 UTC is 01:02 in Seoul.
         var at = new DateTimeOffset(2026, 11, 27, 16, 2, 0, TimeSpan.Zero);
-        var allowed = QuietHours.NextAllowed(Channels.Sms, MessageClass.Ad, at, Seoul, nightConsent: false);
+        var allowed = QuietHours.NextAllowed(ChannelNames.Sms, MessageClass.Ad, at, Seoul, nightConsent: false);
         Assert.Equal(Kst(28, 8), allowed);
     }
 }

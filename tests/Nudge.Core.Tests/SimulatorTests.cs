@@ -17,7 +17,7 @@ public class SimulatorTests
         var second = JourneySimulator.Run(JourneyCatalog.Welcome, scenario, Seoul);
 
         Assert.Equal(first.TotalSent, second.TotalSent);
-        Assert.Equal(first.Days.Select(d => d.Sent[Channels.Sms]), second.Days.Select(d => d.Sent[Channels.Sms]));
+        Assert.Equal(first.Days.Select(d => d.Sent[ChannelNames.Sms]), second.Days.Select(d => d.Sent[ChannelNames.Sms]));
     }
 
     [Fact]
@@ -31,8 +31,8 @@ public class SimulatorTests
 
         var result = JourneySimulator.Run(JourneyCatalog.Welcome, scenario, Seoul);
 
-        Assert.Equal(4_000, result.Days[0].Sent[Channels.Email]);
-        Assert.Equal(4_000, result.Days[2].Sent[Channels.Sms] + result.Days[3].Sent[Channels.Sms]);
+        Assert.Equal(4_000, result.Days[0].Sent[ChannelNames.Email]);
+        Assert.Equal(4_000, result.Days[2].Sent[ChannelNames.Sms] + result.Days[3].Sent[ChannelNames.Sms]);
         Assert.Equal(0, result.Days.Sum(d => d.Suppressed));
         Assert.True(result.Days.Sum(d => d.Deferred) > 0, "some day-2 SMS fall in the Korean night and wait for 08:00");
     }
@@ -44,7 +44,7 @@ public class SimulatorTests
 
         var result = JourneySimulator.Run(JourneyCatalog.Welcome, buyers, Seoul);
 
-        var sms = result.Days.Sum(d => d.Sent[Channels.Sms]);
+        var sms = result.Days.Sum(d => d.Sent[ChannelNames.Sms]);
         Assert.InRange(sms, 1_000, 1_800); // about e^-1 of customers make no order in the first two days
         Assert.Equal(4_000 - sms, result.TotalConverted);
     }
@@ -78,10 +78,10 @@ public class SimulatorCapsAndStoredTests
     {
         var twoEmailsADay = JourneyCatalog.Welcome with
         {
-            Steps = [new SendStep { Id = "a", Channel = Channels.Email, Template = "a" }, new SendStep { Id = "b", Channel = Channels.Email, Template = "b" }],
+            Steps = [new SendStep { Id = "a", Channel = ChannelNames.Email, Template = "a" }, new SendStep { Id = "b", Channel = ChannelNames.Email, Template = "b" }],
         };
         var scenario = new SimulationScenario { Customers = 1_000, Days = 2, EmailConsentRate = 1, HasEmailRate = 1, DailyEventRates = new Dictionary<string, double>() };
-        var oneEmailADay = new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [Channels.Email] = new(1, null) } };
+        var oneEmailADay = new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [ChannelNames.Email] = new(1, null) } };
 
         var uncapped = JourneySimulator.Run(twoEmailsADay, scenario, Seoul);
         var capped = JourneySimulator.Run(twoEmailsADay, scenario, Seoul, rules: oneEmailADay);
@@ -103,7 +103,7 @@ public class SimulatorCapsAndStoredTests
         var result = JourneySimulator.Run(JourneyCatalog.Welcome, new SimulationScenario { Days = 5, DailyEventRates = new Dictionary<string, double>() }, Seoul, population: stored);
 
         Assert.Equal(10, result.Customers);
-        Assert.Equal(4, result.Days.Sum(d => d.Sent[Channels.Email]));
-        Assert.Equal(0, result.Days.Sum(d => d.Sent[Channels.Sms]));
+        Assert.Equal(4, result.Days.Sum(d => d.Sent[ChannelNames.Email]));
+        Assert.Equal(0, result.Days.Sum(d => d.Sent[ChannelNames.Sms]));
     }
 }

@@ -20,7 +20,7 @@ public class WelcomeJourneyTests
         var decision = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
 
         var send = Assert.IsType<SendMessage>(decision.Commands[0]);
-        Assert.Equal((Channels.Email, "welcome-coupon", SignupAt), (send.Channel, send.Template, send.ScheduledFor));
+        Assert.Equal((ChannelNames.Email, "welcome-coupon", SignupAt), (send.Channel, send.Template, send.ScheduledFor));
         var timer = Assert.IsType<ScheduleTimer>(decision.Commands[1]);
         Assert.Equal(SignupAt.AddDays(2), timer.DueAt);
         Assert.Equal(2, decision.Commands.Count);
@@ -36,7 +36,7 @@ public class WelcomeJourneyTests
         var decision = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context);
 
         var send = Assert.IsType<SendMessage>(Assert.Single(decision.Commands));
-        Assert.Equal((Channels.Sms, "welcome-day2", MessageClass.Ad), (send.Channel, send.Template, send.Class));
+        Assert.Equal((ChannelNames.Sms, "welcome-day2", MessageClass.Ad), (send.Channel, send.Template, send.Class));
         Assert.Equal(InstanceStatus.Completed, decision.Instance.Status);
     }
 
@@ -100,7 +100,7 @@ public class WelcomeJourneyTests
         Assert.Equal(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.FromHours(9)), morning.DueAt);
         Assert.Contains(started.Instance.History, h => h.What.Contains("quiet hours for sms", StringComparison.Ordinal));
         var sms = Assert.IsType<SendMessage>(Assert.Single(sent.Commands));
-        Assert.Equal((Channels.Sms, morning.DueAt), (sms.Channel, sms.ScheduledFor));
+        Assert.Equal((ChannelNames.Sms, morning.DueAt), (sms.Channel, sms.ScheduledFor));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public class WelcomeJourneyTests
         Assert.Equal(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.FromHours(9)), morning.DueAt);
         Assert.Equal(InstanceStatus.Active, deferred.Instance.Status);
         var sms = Assert.IsType<SendMessage>(Assert.Single(sent.Commands));
-        Assert.Equal(Channels.Sms, sms.Channel);
+        Assert.Equal(ChannelNames.Sms, sms.Channel);
     }
 
     [Fact]

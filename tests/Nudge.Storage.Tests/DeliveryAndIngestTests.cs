@@ -15,7 +15,7 @@ public class DeliveryAndIngestTests
         var p = await Pipeline.CreateAsync(now);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent), CancellationToken.None);
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
-        return (p, Assert.Single(await p.QueuedDeliveriesAsync(Channels.Email)));
+        return (p, Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Email)));
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class DeliveryAndIngestTests
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddDays(1)), CancellationToken.None);
-        var sms = Assert.Single(await p.QueuedDeliveriesAsync(Channels.Sms));
+        var sms = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Sms));
 
         var outcome = await p.DeliveryHandler.HandleAsync(sms, CancellationToken.None);
 
@@ -87,7 +87,7 @@ public class DeliveryAndIngestTests
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
         await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
-        var sms = Assert.Single(await p.QueuedDeliveriesAsync(Channels.Sms));
+        var sms = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Sms));
         p.Time.Advance(TimeSpan.FromMinutes(2)); // the queue delayed the message past 21:00
 
         var outcome = await p.DeliveryHandler.HandleAsync(sms, CancellationToken.None);

@@ -48,7 +48,7 @@ public class DeliveryReliabilityTests
         var p = await Pipeline.CreateAsync();
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
-        var message = Assert.Single(await p.QueuedDeliveriesAsync(Channels.Email));
+        var message = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Email));
         var suppressions = new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock);
         var dead = new StorageDeadLetters(p.Clients.Queues, p.Names);
         var handler = new DeliveryHandler(p.Deliveries, p.Profiles, provider, p.Queue, p.Settings, p.Clock, suppressions, dead,
@@ -117,7 +117,7 @@ public class DeliveryReliabilityTests
         Assert.Equal(DeliveryStatus.Failed, afterLast.Status);
         Assert.StartsWith("gave up after 3 attempts", afterLast.Reason);
         Assert.Equal(1, await p.VisibleMessagesAsync("delivery-email")); // the original only: the retries wait out their backoff
-        var letters = await dead.TakeAsync(Channels.Email, 10, CancellationToken.None);
+        var letters = await dead.TakeAsync(ChannelNames.Email, 10, CancellationToken.None);
         Assert.Equal(message, Assert.Single(letters));
     }
 
@@ -173,7 +173,7 @@ public class DeliveryReliabilityTests
         // A later delivery to the same address is suppressed without a provider call.
         var later = new DeliveryRecord
         {
-            DeliveryId = "later-1", Customer = Customer, JourneyId = "welcome", StepIndex = 9, Channel = Channels.Email,
+            DeliveryId = "later-1", Customer = Customer, JourneyId = "welcome", StepIndex = 9, Channel = ChannelNames.Email,
             Template = "welcome-coupon", Class = MessageClass.Ad, Status = DeliveryStatus.Queued, ScheduledFor = p.Clock.GetUtcNow(),
         };
         await p.Deliveries.AddQueuedAsync(later, CancellationToken.None);

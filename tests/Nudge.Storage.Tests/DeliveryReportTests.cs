@@ -27,12 +27,12 @@ public class DeliveryReportTests
     [Fact]
     public async Task NotOnKakaoReport_TeachesTheProfileAndSendsTheFallbackOnceHoweverOftenReported()
     {
-        var (p, reports) = await SentAsync("kakao-alert-1", Channels.Kakao, "price-drop-alert");
+        var (p, reports) = await SentAsync("kakao-alert-1", ChannelNames.Kakao, "price-drop-alert");
 
         var first = await reports.ApplyAsync("kakao-alert-1", DeliveryReport.NotOnKakao, "solapi 3104", CancellationToken.None);
         var again = await reports.ApplyAsync("kakao-alert-1", DeliveryReport.NotOnKakao, "solapi 3104", CancellationToken.None);
-        var fallbacks = await p.QueuedDeliveriesAsync(Channels.Kakao);
-        var outcomes = await p.DrainDeliveriesAsync(Channels.Kakao);
+        var fallbacks = await p.QueuedDeliveriesAsync(ChannelNames.Kakao);
+        var outcomes = await p.DrainDeliveriesAsync(ChannelNames.Kakao);
 
         Assert.Equal((ReportHandling.Applied, ReportHandling.Applied), (first, again));
         Assert.False((await p.Profiles.GetAsync(Customer, CancellationToken.None))!.Value.KakaoReachable);
@@ -46,12 +46,12 @@ public class DeliveryReportTests
     [Fact]
     public async Task NotOnKakaoReport_ForAnSms_ChangesNothing()
     {
-        var (p, reports) = await SentAsync("sms-1", Channels.Sms, "welcome-day2");
+        var (p, reports) = await SentAsync("sms-1", ChannelNames.Sms, "welcome-day2");
 
         await reports.ApplyAsync("sms-1", DeliveryReport.NotOnKakao, "solapi 3104", CancellationToken.None);
 
         Assert.Null((await p.Profiles.GetAsync(Customer, CancellationToken.None))!.Value.KakaoReachable);
         Assert.Equal(DeliveryStatus.Sent, (await p.Deliveries.GetAsync(Customer, "sms-1", CancellationToken.None))!.Value.Status);
-        Assert.Empty(await p.QueuedDeliveriesAsync(Channels.Kakao));
+        Assert.Empty(await p.QueuedDeliveriesAsync(ChannelNames.Kakao));
     }
 }

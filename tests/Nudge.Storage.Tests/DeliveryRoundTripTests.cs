@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Nudge.Core.Customers;
+using Nudge.Core.Delivery;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 using Nudge.Testing;
@@ -41,7 +42,7 @@ public class DeliveryRoundTripTests
         var p = await Pipeline.CreateAsync(observer: log.Observer);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
         await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
-        var message = Assert.Single(await p.QueuedDeliveriesAsync(Core.Delivery.Channels.Email)); // carries its order
+        var message = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Email)); // carries its order
         var handler = new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, p.Queue, p.Settings, p.Clock, new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock));
         log.Clear();
 

@@ -40,7 +40,7 @@ public class ErasureStoreTests
             await p.Runner.StartAsync(JourneyCatalog.Welcome, new CustomerKey("shopify", id), p.Context(profile), null, CancellationToken.None);
         }
 
-        await p.DrainDeliveriesAsync(Channels.Email); // the workers write the delivery rows
+        await p.DrainDeliveriesAsync(ChannelNames.Email); // the workers write the delivery rows
 
         var gone = new CustomerKey("shopify", "7001");
         var kept = new CustomerKey("shopify", "7002");

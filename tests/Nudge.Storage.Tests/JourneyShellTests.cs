@@ -21,9 +21,9 @@ public class JourneyShellTests
         Assert.Equal(1, outcomes.Count(o => o == RunOutcome.Started));
         Assert.All(outcomes.Where(o => o != RunOutcome.Started), o => Assert.Equal(RunOutcome.AlreadyExists, o));
         // Losers of the race may hand the winner's outbox over again: copies of one delivery, sent once.
-        Assert.Single((await p.QueuedDeliveriesAsync(Channels.Email)).Select(m => m.DeliveryId).Distinct());
+        Assert.Single((await p.QueuedDeliveriesAsync(ChannelNames.Email)).Select(m => m.DeliveryId).Distinct());
         var order = (await p.DecidedSendsAsync(Customer))[0];
-        Assert.Equal((Channels.Email, "welcome-coupon", MessageClass.Ad), (order.Channel, order.Template, order.Class));
+        Assert.Equal((ChannelNames.Email, "welcome-coupon", MessageClass.Ad), (order.Channel, order.Template, order.Class));
         var stored = await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None);
         Assert.Empty(stored!.Value.Outbox);
         Assert.Equal(1, stored.Value.Instance.TimerSequence);
@@ -38,7 +38,7 @@ public class JourneyShellTests
             p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(null), null, CancellationToken.None, knownAbsent: true)));
 
         Assert.Equal(1, outcomes.Count(o => o == RunOutcome.Started));
-        Assert.Single((await p.QueuedDeliveriesAsync(Channels.Email)).Select(m => m.DeliveryId).Distinct());
+        Assert.Single((await p.QueuedDeliveriesAsync(ChannelNames.Email)).Select(m => m.DeliveryId).Distinct());
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public class JourneyShellTests
         var second = await timers.HandleAsync(dayTwo, CancellationToken.None);
 
         Assert.Equal((TimerHandling.Fired, TimerHandling.Fired), (first, second));
-        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.Equal([ChannelNames.Email, ChannelNames.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
         Assert.Equal(1, await p.VisibleMessagesAsync("delivery-sms"));
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal(InstanceStatus.Completed, instance.Status);
@@ -106,7 +106,7 @@ public class JourneyShellTests
 
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal((InstanceStatus.Exited, "goal: order.placed"), (instance.Status, instance.EndReason));
-        Assert.Equal([Channels.Email], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.Equal([ChannelNames.Email], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
         Assert.NotNull((await p.Profiles.GetAsync(Customer, CancellationToken.None))!.Value.FirstOrderAt);
     }
 
@@ -124,7 +124,7 @@ public class JourneyShellTests
 
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal((InstanceStatus.Exited, true), (instance.Status, instance.Converted));
-        Assert.Equal([Channels.Email], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.Equal([ChannelNames.Email], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public class JourneyShellTests
         Assert.Equal(("event-message-1", 2), (started.WrittenBy, started.Outbox.Count)); // not cleared: one write saved
         Assert.Equal(1, await p.AllMessagesAsync("delivery-email")); // the timer proved it done: not carried out again
         Assert.Equal(1, await p.AllMessagesAsync("delivery-sms"));
-        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.Equal([ChannelNames.Email, ChannelNames.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
         Assert.Equal(InstanceStatus.Completed, (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance.Status);
     }
 
@@ -174,7 +174,7 @@ public class JourneyShellTests
         await p.TimerHandler.HandleAsync(dayTwo, CancellationToken.None, "a-copy-of-the-timer");
 
         Assert.Equal(1, await p.AllMessagesAsync("delivery-sms")); // the redelivery sent it; the copy was dropped
-        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.Equal([ChannelNames.Email, ChannelNames.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public class JourneyShellTests
         await p.TimerHandler.HandleAsync(dayTwo with { Replayed = true }, CancellationToken.None, "replayed-timer-message");
 
         Assert.Equal(1, await p.AllMessagesAsync("delivery-sms"));
-        Assert.Equal([Channels.Email, Channels.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.Equal([ChannelNames.Email, ChannelNames.Sms], (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
     }
 
     [Fact]
@@ -294,7 +294,7 @@ public class JourneyShellTests
         p.Time.Advance(TimeSpan.FromHours(5));
 
         await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", order.EventId), CancellationToken.None, "event-message-2");
-        var deliveries = await p.DrainDeliveriesAsync(Channels.Email);
+        var deliveries = await p.DrainDeliveriesAsync(ChannelNames.Email);
 
         var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Instance;
         Assert.Equal(InstanceStatus.Exited, instance.Status);
@@ -318,11 +318,11 @@ public class JourneyShellTests
     [Fact]
     public async Task JourneyEventHandler_EmailCapReachedByAMessageStillQueued_SkipsTheSecondJourneysEmail()
     {
-        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [Channels.Email] = new(1, null) } });
+        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [ChannelNames.Email] = new(1, null) } });
         var flashOffer = new JourneyDefinition
         {
             Id = "flash-offer", Version = 1, Name = "Offer on checkout", Priority = 10, Entry = JourneyEntry.OnEvent(Core.Events.EventTypes.CheckoutStarted),
-            Steps = [new SendStep { Id = "offer", Channel = Channels.Email, Template = "abandoned-checkout-offer", Class = MessageClass.Ad }],
+            Steps = [new SendStep { Id = "offer", Channel = ChannelNames.Email, Template = "abandoned-checkout-offer", Class = MessageClass.Ad }],
         };
         await p.Library.SeedAsync([flashOffer], CancellationToken.None);
         var signup = Pipeline.Signup("7001");
@@ -346,11 +346,11 @@ public class JourneyShellTests
     [Fact]
     public async Task JourneyEventHandler_TwoJourneysStartOnOneEventUnderADailyCap_OnlyTheHigherPrioritySends()
     {
-        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [Channels.Email] = new(1, null) } });
+        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules { Caps = new Dictionary<string, FrequencyCap> { [ChannelNames.Email] = new(1, null) } });
         JourneyDefinition OfferOnCheckout(string id, int priority) => new()
         {
             Id = id, Version = 1, Name = id, Priority = priority, Entry = JourneyEntry.OnEvent(Core.Events.EventTypes.CheckoutStarted),
-            Steps = [new SendStep { Id = "offer", Channel = Channels.Email, Template = "abandoned-checkout-offer", Class = MessageClass.Ad }],
+            Steps = [new SendStep { Id = "offer", Channel = ChannelNames.Email, Template = "abandoned-checkout-offer", Class = MessageClass.Ad }],
         };
         await p.Library.SeedAsync([OfferOnCheckout("low-offer", 10), OfferOnCheckout("high-offer", 90)], CancellationToken.None);
         var checkout = new Core.Events.CustomerEvent

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Nudge.Core.Customers;
+using Nudge.Core.Delivery;
 using Nudge.Core.Events;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
@@ -95,7 +96,7 @@ public sealed class Pipeline
     public async Task<IReadOnlyList<DeliveryOrder>> DecidedSendsAsync(CustomerKey customer)
     {
         var queued = new List<DeliveryMessage>();
-        foreach (var channel in new[] { Core.Delivery.Channels.Email, Core.Delivery.Channels.Sms, Core.Delivery.Channels.Kakao })
+        foreach (var channel in new[] { ChannelNames.Email, ChannelNames.Sms, ChannelNames.Kakao })
         {
             queued.AddRange(await QueuedDeliveriesAsync(channel));
         }

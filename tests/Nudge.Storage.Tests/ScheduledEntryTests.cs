@@ -14,7 +14,7 @@ public class ScheduledEntryTests
         Id = "weekly-digest",
         Entry = new JourneyEntry { Schedule = "0 0 10 * * MON", Filter = Condition.Is("profile.emailConsent", "eq", "true") },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
-        Steps = [new SendStep { Id = "digest", Channel = Channels.Email, Template = "weekly-digest" }],
+        Steps = [new SendStep { Id = "digest", Channel = ChannelNames.Email, Template = "weekly-digest" }],
     };
 
     /// <summary>Stands in for Cronos here: one occurrence, next Monday 10:00.</summary>

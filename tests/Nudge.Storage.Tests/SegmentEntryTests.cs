@@ -25,7 +25,7 @@ public class SegmentEntryTests
             Id = "buyer-welcome",
             Entry = new JourneyEntry { Segment = "buyers" },
             Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
-            Steps = [new SendStep { Id = "hello", Channel = Channels.Email, Template = "buyer-welcome", Class = MessageClass.Informational }],
+            Steps = [new SendStep { Id = "hello", Channel = ChannelNames.Email, Template = "buyer-welcome", Class = MessageClass.Informational }],
         }, CancellationToken.None);
         await p.Library.PublishAsync("buyer-welcome", CancellationToken.None);
         var signup = Pipeline.Signup("7001");

@@ -13,7 +13,7 @@ public static class DeliveryReplayFunction
     public static async Task<IResult> HandleAsync(HttpRequest request, IDeliveryDeadLetters deadLetters, IDeliveryLog deliveries, IWorkQueue queue, CancellationToken cancellationToken)
     {
         var channel = request.Query["channel"].ToString();
-        if (!Core.Delivery.Channels.IsKnown(channel))
+        if (!ChannelNames.IsKnown(channel))
         {
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid channel", "'channel' must be one of email, sms, kakao.");
         }

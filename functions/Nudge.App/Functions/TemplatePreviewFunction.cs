@@ -49,7 +49,7 @@ public static class TemplatePreviewFunction
             preview = null;
         }
 
-        if (preview is null || preview.Channel is null || !Core.Delivery.Channels.IsKnown(preview.Channel))
+        if (preview is null || preview.Channel is null || !ChannelNames.IsKnown(preview.Channel))
         {
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid preview request", "'channel' must be one of email, sms, kakao.");
         }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Nudge.Core.Delivery;
 
 namespace Nudge.App.Hosting;
 
@@ -75,9 +76,9 @@ public sealed class CrossJourneyOptions : IValidatableObject
     {
         foreach (var (channel, cap) in Caps)
         {
-            if (!Core.Delivery.Channels.IsKnown(channel.ToLowerInvariant()))
+            if (!ChannelNames.IsKnown(channel.ToLowerInvariant()))
             {
-                yield return new ValidationResult($"Caps: '{channel}' is not a channel ({string.Join(", ", Core.Delivery.Channels.All)}).");
+                yield return new ValidationResult($"Caps: '{channel}' is not a channel ({string.Join(", ", ChannelNames.All)}).");
             }
 
             if (cap.PerDay is < 0 || cap.PerWeek is < 0 || (cap.PerDay is null && cap.PerWeek is null))

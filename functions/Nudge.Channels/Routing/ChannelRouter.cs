@@ -2,7 +2,6 @@ using Nudge.Channels.Providers;
 using Nudge.Channels.Templates;
 using Nudge.Core.Delivery;
 using Nudge.Core.Pipeline;
-using ChannelNames = Nudge.Core.Delivery.Channels;
 
 namespace Nudge.Channels.Routing;
 

@@ -16,13 +16,13 @@ public static class QuietHours
     /// <summary>The earliest instant at or after <paramref name="at"/> when the message may be sent.</summary>
     public static DateTimeOffset NextAllowed(string channel, MessageClass messageClass, DateTimeOffset at, TimeZoneInfo zone, bool nightConsent)
     {
-        if (messageClass != MessageClass.Ad || channel == Channels.Email)
+        if (messageClass != MessageClass.Ad || channel == ChannelNames.Email)
         {
             return at;
         }
 
-        var nightStart = channel == Channels.Kakao ? KakaoNightStart : NightStart;
-        if (channel != Channels.Kakao && nightConsent)
+        var nightStart = channel == ChannelNames.Kakao ? KakaoNightStart : NightStart;
+        if (channel != ChannelNames.Kakao && nightConsent)
         {
             return at;
         }

@@ -23,13 +23,13 @@ public static class SendPolicy
 
         var address = channel switch
         {
-            Channels.Email => profile.Email,
-            Channels.Sms or Channels.Kakao => profile.Phone,
+            ChannelNames.Email => profile.Email,
+            ChannelNames.Sms or ChannelNames.Kakao => profile.Phone,
             _ => null,
         };
         if (string.IsNullOrWhiteSpace(address))
         {
-            return SendVerdict.Block($"no {(channel == Channels.Email ? "email address" : "phone number")}");
+            return SendVerdict.Block($"no {(channel == ChannelNames.Email ? "email address" : "phone number")}");
         }
 
         if (messageClass != MessageClass.Ad)
@@ -39,8 +39,8 @@ public static class SendPolicy
 
         var consented = channel switch
         {
-            Channels.Email => profile.Consent.Email,
-            Channels.Sms or Channels.Kakao => profile.Consent.Sms,
+            ChannelNames.Email => profile.Consent.Email,
+            ChannelNames.Sms or ChannelNames.Kakao => profile.Consent.Sms,
             _ => false,
         };
         return consented ? SendVerdict.Go : SendVerdict.Block($"no {channel} marketing consent");

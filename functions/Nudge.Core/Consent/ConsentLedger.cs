@@ -14,8 +14,8 @@ public static class ConsentMedia
 
     public static string ForChannel(string channel) => channel switch
     {
-        Channels.Email => Email,
-        Channels.Kakao => Kakao,
+        ChannelNames.Email => Email,
+        ChannelNames.Kakao => Kakao,
         _ => Sms,
     };
 }
@@ -128,7 +128,7 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
                 continue;
             }
 
-            var noticeChannel = medium == ConsentMedia.Email ? Channels.Email : Channels.Sms;
+            var noticeChannel = medium == ConsentMedia.Email ? ChannelNames.Email : ChannelNames.Sms;
             var noticeId = DeliveryId.For($"{customer.Platform}/{customer.CustomerId}/consent/{sourceDeliveryId}", 0, 0);
             await ledger.AppendAsync(new ConsentEntry
             {
@@ -138,7 +138,7 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
             await deliveries.AddQueuedAsync(new DeliveryRecord
             {
                 DeliveryId = noticeId, Customer = customer, JourneyId = NoticeJourney, StepIndex = 0, Channel = noticeChannel,
-                Template = noticeChannel == Channels.Email ? "consent-withdrawn-email" : "consent-withdrawn-sms",
+                Template = noticeChannel == ChannelNames.Email ? "consent-withdrawn-email" : "consent-withdrawn-sms",
                 Class = MessageClass.Transactional, Status = DeliveryStatus.Queued, ScheduledFor = now,
             }, cancellationToken);
             await queue.EnqueueDeliveryAsync(noticeChannel, new DeliveryMessage(customer.Platform, customer.CustomerId, noticeId), null, cancellationToken);

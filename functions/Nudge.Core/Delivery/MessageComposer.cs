@@ -48,13 +48,13 @@ public static class MessageComposer
 
         return draft.Channel switch
         {
-            Channels.Email => ComposeEmail(draft, sender, unsubscribeUrl, warnings),
-            Channels.Sms => ComposeSms(draft, sender, warnings) switch
+            ChannelNames.Email => ComposeEmail(draft, sender, unsubscribeUrl, warnings),
+            ChannelNames.Sms => ComposeSms(draft, sender, warnings) switch
             {
                 { Part: { } part } => new Composition(new ComposedMessage(part.Kind, part.Text, part.Subject, null, part, warnings), null),
                 var rejected => Composition.Reject(rejected.Rejection!),
             },
-            Channels.Kakao => ComposeKakao(draft, sender, warnings),
+            ChannelNames.Kakao => ComposeKakao(draft, sender, warnings),
             _ => Composition.Reject($"Unknown channel '{draft.Channel}': use email, sms or kakao."),
         };
     }
@@ -136,7 +136,7 @@ public static class MessageComposer
         }
 
         // The fallback is composed from the same draft on the SMS rules, so it carries the SMS ad labels.
-        var fallback = ComposeSms(draft with { Channel = Channels.Sms }, sender, warnings);
+        var fallback = ComposeSms(draft with { Channel = ChannelNames.Sms }, sender, warnings);
         if (fallback.Part is null)
         {
             return Composition.Reject($"The SMS/LMS fallback cannot be sent: {fallback.Rejection}");

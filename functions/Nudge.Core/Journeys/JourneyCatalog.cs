@@ -37,9 +37,9 @@ public static class JourneyCatalog
         ExitOn = [EventTypes.OrderPlaced],
         Steps =
         [
-            Send("coupon", Channels.Email, "welcome-coupon"),
+            Send("coupon", ChannelNames.Email, "welcome-coupon"),
             Wait("two-days", TimeSpan.FromDays(2)),
-            Send("day2-sms", Channels.Sms, "welcome-day2"),
+            Send("day2-sms", ChannelNames.Sms, "welcome-day2"),
         ],
     };
 
@@ -62,9 +62,9 @@ public static class JourneyCatalog
                 Id = "idle-a-day", Event = EventTypes.OrderPlaced, Timeout = TimeSpan.FromDays(1),
                 ResetOn = EventTypes.CheckoutUpdated, MatchBusinessKey = true, OnEvent = "done", OnTimeout = "offer",
             },
-            Send("offer", Channels.Email, "abandoned-checkout-offer", next: "reminder-wait"),
+            Send("offer", ChannelNames.Email, "abandoned-checkout-offer", next: "reminder-wait"),
             Wait("reminder-wait", TimeSpan.FromDays(1)),
-            Send("reminder", Channels.Sms, "abandoned-checkout-reminder", next: "done"),
+            Send("reminder", ChannelNames.Sms, "abandoned-checkout-reminder", next: "done"),
             new ExitStep { Id = "done" },
         ],
     };
@@ -82,7 +82,7 @@ public static class JourneyCatalog
             Filter = Condition.Is("event.dropPercent", "gte", "10"),
         },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(7) },
-        Steps = [Send("alert", Channels.Kakao, "price-drop-alert")],
+        Steps = [Send("alert", ChannelNames.Kakao, "price-drop-alert")],
     };
 
     /// <summary>Thanks at once (informational), a cross-sell three days later.</summary>
@@ -96,9 +96,9 @@ public static class JourneyCatalog
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterExit },
         Steps =
         [
-            Send("thanks", Channels.Email, "order-thanks", MessageClass.Informational),
+            Send("thanks", ChannelNames.Email, "order-thanks", MessageClass.Informational),
             Wait("three-days", TimeSpan.FromDays(3)),
-            Send("cross-sell", Channels.Email, "cross-sell"),
+            Send("cross-sell", ChannelNames.Email, "cross-sell"),
         ],
     };
 
@@ -114,7 +114,7 @@ public static class JourneyCatalog
         Steps =
         [
             Wait("five-days", TimeSpan.FromDays(5)),
-            Send("nudge", Channels.Sms, "repurchase-nudge"),
+            Send("nudge", ChannelNames.Sms, "repurchase-nudge"),
         ],
     };
 
@@ -133,7 +133,7 @@ public static class JourneyCatalog
             {
                 Id = "away-14-days", Event = EventTypes.PageViewed, Timeout = TimeSpan.FromDays(14), OnEvent = "back", OnTimeout = "offer",
             },
-            Send("offer", Channels.Email, "win-back-offer", next: "back"),
+            Send("offer", ChannelNames.Email, "win-back-offer", next: "back"),
             new ExitStep { Id = "back" },
         ],
     };
@@ -151,9 +151,9 @@ public static class JourneyCatalog
         [
             new ConditionStep { Id = "tier-10000", Condition = Condition.Is("event.balance", "gte", "10000"), Then = "points-10000", Else = "tier-5000" },
             new ConditionStep { Id = "tier-5000", Condition = Condition.Is("event.balance", "gte", "5000"), Then = "points-5000", Else = "points-2000" },
-            Send("points-10000", Channels.Sms, "points-10000", next: "done"),
-            Send("points-5000", Channels.Sms, "points-5000", next: "done"),
-            Send("points-2000", Channels.Sms, "points-2000", next: "done"),
+            Send("points-10000", ChannelNames.Sms, "points-10000", next: "done"),
+            Send("points-5000", ChannelNames.Sms, "points-5000", next: "done"),
+            Send("points-2000", ChannelNames.Sms, "points-2000", next: "done"),
             new ExitStep { Id = "done" },
         ],
     };
@@ -173,7 +173,7 @@ public static class JourneyCatalog
         Steps =
         [
             Wait("almost-two-years", TimeSpan.FromDays(700)),
-            Send("reconfirm", Channels.Email, "consent-reconfirm", MessageClass.Informational),
+            Send("reconfirm", ChannelNames.Email, "consent-reconfirm", MessageClass.Informational),
         ],
     };
 
@@ -192,7 +192,7 @@ public static class JourneyCatalog
             {
                 Id = "away-11-months", Event = EventTypes.PageViewed, Timeout = TimeSpan.FromDays(335), OnEvent = "back", OnTimeout = "notice",
             },
-            Send("notice", Channels.Email, "dormancy-notice", MessageClass.Informational, next: "back"),
+            Send("notice", ChannelNames.Email, "dormancy-notice", MessageClass.Informational, next: "back"),
             new ExitStep { Id = "back" },
         ],
     };

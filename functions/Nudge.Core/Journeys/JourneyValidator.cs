@@ -157,9 +157,9 @@ public static partial class JourneyValidator
             switch (step)
             {
                 case SendStep send:
-                    if (!Channels.IsKnown(send.Channel ?? ""))
+                    if (!ChannelNames.IsKnown(send.Channel ?? ""))
                     {
-                        error($"{path}.channel", $"must be one of {string.Join(", ", Channels.All)}");
+                        error($"{path}.channel", $"must be one of {string.Join(", ", ChannelNames.All)}");
                     }
 
                     if (string.IsNullOrWhiteSpace(send.Template))
@@ -167,7 +167,7 @@ public static partial class JourneyValidator
                         error($"{path}.template", "is required");
                     }
 
-                    if (send.OnCap == CapPolicy.Switch && (send.SwitchTo is null || !Channels.IsKnown(send.SwitchTo) || send.SwitchTo == send.Channel))
+                    if (send.OnCap == CapPolicy.Switch && (send.SwitchTo is null || !ChannelNames.IsKnown(send.SwitchTo) || send.SwitchTo == send.Channel))
                     {
                         error($"{path}.switchTo", "must name another channel when onCap is 'switch'");
                     }

@@ -246,8 +246,8 @@ public sealed class DeliveryHandler(
     /// <summary>The medium an address belongs to: SMS and Kakao reach the same phone number.</summary>
     public static (string Medium, string Address)? AddressOf(CustomerProfile profile, string channel) => channel switch
     {
-        Channels.Email when !string.IsNullOrWhiteSpace(profile.Email) => (SuppressionMedia.Email, profile.Email),
-        Channels.Sms or Channels.Kakao when !string.IsNullOrWhiteSpace(profile.Phone) => (SuppressionMedia.Phone, profile.Phone),
+        ChannelNames.Email when !string.IsNullOrWhiteSpace(profile.Email) => (SuppressionMedia.Email, profile.Email),
+        ChannelNames.Sms or ChannelNames.Kakao when !string.IsNullOrWhiteSpace(profile.Phone) => (SuppressionMedia.Phone, profile.Phone),
         _ => null,
     };
 

@@ -92,7 +92,7 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
         }
 
         var record = row.Value;
-        if (record.Channel != Channels.Kakao)
+        if (record.Channel != ChannelNames.Kakao)
         {
             return ReportHandling.Applied; // only a Kakao message has an SMS fallback
         }
@@ -110,7 +110,7 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
 
         // One fallback per delivery, whatever the number of reports: its id is minted from the original's.
         var fallback = new DeliveryOrder(record.JourneyId, record.StepIndex, record.Channel, record.Template, record.Class, record.ScheduledFor);
-        await queue.EnqueueDeliveryAsync(Channels.Kakao, new DeliveryMessage(customer.Platform, customer.CustomerId, FallbackId(deliveryId), fallback), null, cancellationToken);
+        await queue.EnqueueDeliveryAsync(ChannelNames.Kakao, new DeliveryMessage(customer.Platform, customer.CustomerId, FallbackId(deliveryId), fallback), null, cancellationToken);
         return ReportHandling.Applied;
     }
 

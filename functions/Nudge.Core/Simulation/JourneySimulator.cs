@@ -49,7 +49,7 @@ public sealed record SimulationScenario
 /// <summary>What happened on one virtual day.</summary>
 public sealed record SimulationDay(int Day)
 {
-    public Dictionary<string, int> Sent { get; } = Channels.All.ToDictionary(c => c, _ => 0);
+    public Dictionary<string, int> Sent { get; } = ChannelNames.All.ToDictionary(c => c, _ => 0);
     public int Entered { get; set; }
     public int Deferred { get; set; }
 

@@ -89,12 +89,12 @@ async Task<Result> RunAsync(string name, int count, int instances, int? limit, i
         await profiles.TrySaveAsync(new CustomerProfile { Key = new CustomerKey("bench", $"c{c}"), Phone = $"+8210{c:D8}", FirstName = "벤치", Consent = new MarketingConsent(true, true, true) }, null, ct));
     var ids = Enumerable.Range(0, count).Select(i => (Customer: new CustomerKey("bench", $"c{i % Customers}"), Id: DeliveryId.For($"{name}/{i}", 0, 0))).ToArray();
     // The messages carry their orders, as the journeys send them: the worker's claim writes each delivery row.
-    var order = new DeliveryOrder("bench", 0, Channels.Sms, "consent-withdrawn-sms", Nudge.Core.Delivery.MessageClass.Transactional, DateTimeOffset.UtcNow);
+    var order = new DeliveryOrder("bench", 0, ChannelNames.Sms, "consent-withdrawn-sms", Nudge.Core.Delivery.MessageClass.Transactional, DateTimeOffset.UtcNow);
     var feeding = queueDepth > 0;
     if (!feeding)
     {
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (x, ct) =>
-            await queue.EnqueueDeliveryAsync(Channels.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id, order), null, ct));
+            await queue.EnqueueDeliveryAsync(ChannelNames.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id, order), null, ct));
     }
 
     var requestsBefore = stubs.Requests;
@@ -110,7 +110,7 @@ async Task<Result> RunAsync(string name, int count, int instances, int? limit, i
     var sender = new CrashingSender(router, crashEvery, () => Interlocked.Increment(ref crashes));
     var handler = new DeliveryHandler(deliveries, profiles, sender, queue, settings, clock, suppressions, null,
         DeliveryRetryPolicy.Default with { ClaimLease = TimeSpan.FromSeconds(3) });
-    var queueClient = clients.Queues.GetQueueClient(names.DeliveryQueue(Channels.Sms));
+    var queueClient = clients.Queues.GetQueueClient(names.DeliveryQueue(ChannelNames.Sms));
     var outcomes = new ConcurrentDictionary<DeliveryHandling, int>();
     var final = 0;
     var enqueued = 0;
@@ -158,7 +158,7 @@ async Task<Result> RunAsync(string name, int count, int instances, int? limit, i
         }
 
         Interlocked.Increment(ref enqueued);
-        await queue.EnqueueDeliveryAsync(Channels.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id, order), null, ct);
+        await queue.EnqueueDeliveryAsync(ChannelNames.Sms, new DeliveryMessage("bench", x.Customer.CustomerId, x.Id, order), null, ct);
     });
 
     if (instances == 0)
@@ -232,7 +232,7 @@ async Task<Result> RouterOnlyAsync(int count, int workers, int limit)
         int i;
         while ((i = Interlocked.Increment(ref next)) < count)
         {
-            var message = new OutboundMessage(DeliveryId.For($"router/{i}", 0, 0), Channels.Sms, "consent-withdrawn-sms", MessageClass.Transactional, profile) { ScheduledFor = from };
+            var message = new OutboundMessage(DeliveryId.For($"router/{i}", 0, 0), ChannelNames.Sms, "consent-withdrawn-sms", MessageClass.Transactional, profile) { ScheduledFor = from };
             SendOutcome outcome;
             while ((outcome = await router.SendAsync(message, CancellationToken.None)).RetryAt is not null)
             {

@@ -1,7 +1,7 @@
 namespace Nudge.Core.Delivery;
 
 /// <summary>Channel names are wire contracts: queue names, delivery rows and journey definitions use them.</summary>
-public static class Channels
+public static class ChannelNames
 {
     public const string Email = "email";
     public const string Sms = "sms";
