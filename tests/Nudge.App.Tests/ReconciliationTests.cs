@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Nudge.Core.Customers;
 using Nudge.Storage;
 using Nudge.Testing;
@@ -160,6 +161,67 @@ public sealed class BusyShopReconciliationTests : IAsyncLifetime
         Assert.Equal("busy@example.com", profile!.Email);
         // Three-day first window: itself and its two halves overflow (200 pages each, per resource), then quarters read.
         Assert.InRange(_adminCalls, 2 * 3 * Nudge.App.Reconciliation.ShopifyAdminClient.MaxPages, 2 * ((3 * Nudge.App.Reconciliation.ShopifyAdminClient.MaxPages) + 8));
+    }
+}
+
+/// <summary>Two shops, the first with a revoked token: its failure does not keep the second from being reconciled.</summary>
+public sealed class ReconcileShopFailureTests : IAsyncLifetime
+{
+    private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+    private readonly List<string> _tokensSeen = [];
+    private readonly CapturingLoggerProvider _logs = new();
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        var hourAgo = _now.AddHours(-1);
+        var lost = $$"""{"id":4201,"email":"second@example.com","first_name":"S","created_at":"{{hourAgo:O}}","updated_at":"{{hourAgo:O}}","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":null}""";
+        (_stub, var address) = await StubApi.StartAsync(stub => stub.MapGet("/{shop}/admin/api/2025-10/{resource}.json", (string shop, string resource, HttpRequest request) =>
+        {
+            lock (_tokensSeen)
+            {
+                _tokensSeen.Add(request.Headers["X-Shopify-Access-Token"].ToString());
+            }
+
+            return request.Headers["X-Shopify-Access-Token"] == "shpat_valid"
+                ? Results.Text($"{{\"{resource}\":[{(resource == "customers" ? lost : "")}]}}", "application/json")
+                : Results.StatusCode(StatusCodes.Status401Unauthorized);
+        }));
+        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Shops:0:Platform"] = "shopify",
+            ["Shops:0:Domain"] = "revoked-shop.myshopify.com",
+            ["Shops:0:WebhookSecret"] = "revoked-webhook-secret",
+            ["Shops:0:AdminApiUrl"] = $"{address}/revoked/admin/api/2025-10",
+            ["Shops:0:AdminAccessToken"] = "shpat_revoked",
+            ["Shops:1:Platform"] = "shopify",
+            ["Shops:1:Domain"] = "second-shop.myshopify.com",
+            ["Shops:1:WebhookSecret"] = "second-webhook-secret",
+            ["Shops:1:AdminApiUrl"] = $"{address}/second/admin/api/2025-10",
+            ["Shops:1:AdminAccessToken"] = "shpat_valid",
+        }, configure: builder => builder.Logging.AddProvider(_logs));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Reconcile_OneShopsTokenRevoked_TheOtherShopIsStillFilled_AndTheFailureIsLoggedWithoutTheToken()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await StubApi.RunReconcileAsync(_app)).StatusCode);
+
+        var profile = await TestStorage.EventuallyAsync(
+            async () => (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("shopify", "4201"), CancellationToken.None))?.Value,
+            p => p is not null, TimeSpan.FromSeconds(20), "the second shop's lost signup");
+        Assert.Equal("second@example.com", profile!.Email);
+        Assert.Contains("shpat_revoked", _tokensSeen); // the revoked shop was tried first, and failed
+        var warning = Assert.Single(_logs.Lines, l => l.Contains("revoked-shop.myshopify.com", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
+        Assert.Contains("HTTP 401", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("shpat_", warning, StringComparison.Ordinal);
     }
 }
 

@@ -66,6 +66,11 @@ public static partial class TriggerFunctions
             {
                 LogReconcileTruncated(Logger(services), report.Truncated, ReconcileHandler.SmallestWindow);
             }
+
+            foreach (var failure in report.Failed ?? [])
+            {
+                LogReconcileFailed(Logger(services), failure.Platform, failure.Shop, failure.Reason);
+            }
         },
 
         ["KakaoSender"] = Deliver,
@@ -137,6 +142,9 @@ public static partial class TriggerFunctions
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation read {Windows} windows of {Smallest} only in part: more records than an Admin API read takes")]
     private static partial void LogReconcileTruncated(ILogger logger, int windows, TimeSpan smallest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation of {Platform} shop {Shop} failed ({Reason}); its cursor stays, the next run retries")]
+    private static partial void LogReconcileFailed(ILogger logger, string platform, string shop, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch sweep re-dispatched {Count} interrupted events")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -24,7 +24,11 @@ public interface IReconcileCursorStore
 }
 
 /// <param name="Truncated">Windows that held more records than a client reads even after splitting: read in part.</param>
-public sealed record ReconcileReport(int Shops, int Read, int Filled, int Truncated = 0);
+/// <param name="Failed">Shops whose Admin API could not be read this run (their cursors stay; the next run retries).</param>
+public sealed record ReconcileReport(int Shops, int Read, int Filled, int Truncated = 0, IReadOnlyList<ReconcileFailure>? Failed = null);
+
+/// <summary>A shop the run could not read, and why in a word (an HTTP status or an error type: no URL, no credential).</summary>
+public sealed record ReconcileFailure(string Platform, string Shop, string Reason);
 
 /// <summary>
 /// A client read its bound of pages and more remain: the window holds too many records for one read. The reconciler
@@ -68,6 +72,7 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
     public async Task<ReconcileReport> RunAsync(CancellationToken cancellationToken)
     {
         int polled = 0, read = 0, filled = 0, truncated = 0;
+        var failed = new List<ReconcileFailure>();
         var apis = adminApis.ToDictionary(a => a.Platform);
         foreach (var shop in shops.All.Where(s => s.CanReconcile && apis.ContainsKey(s.Platform) && ReconcileMapping.All.ContainsKey(s.Platform)))
         {
@@ -80,19 +85,28 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
                 continue;
             }
 
-            var (customersRead, customersFilled) = await ReadWindowAsync(admin, shop, "customers", from, to,
-                record => FillCustomerAsync(shop, map, record, from, cancellationToken), cancellationToken);
-            var (ordersRead, ordersFilled) = await ReadWindowAsync(admin, shop, "orders", from, to,
-                record => FillAsync(shop, map, map.OrderTopic, $"order:{IdOf(record, map.OrderIdField)}", record, from, cancellationToken), cancellationToken);
-            read += customersRead.Count + ordersRead.Count;
-            filled += customersFilled + ordersFilled;
-            truncated += customersRead.Truncated + ordersRead.Truncated;
+            try
+            {
+                var (customersRead, customersFilled) = await ReadWindowAsync(admin, shop, "customers", from, to,
+                    record => FillCustomerAsync(shop, map, record, from, cancellationToken), cancellationToken);
+                var (ordersRead, ordersFilled) = await ReadWindowAsync(admin, shop, "orders", from, to,
+                    record => FillAsync(shop, map, map.OrderTopic, $"order:{IdOf(record, map.OrderIdField)}", record, from, cancellationToken), cancellationToken);
+                read += customersRead.Count + ordersRead.Count;
+                filled += customersFilled + ordersFilled;
+                truncated += customersRead.Truncated + ordersRead.Truncated;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One shop's revoked token or outage must not keep the others from being reconciled.
+                failed.Add(new ReconcileFailure(shop.Platform, shop.Domain, e is HttpRequestException { StatusCode: { } status } ? $"HTTP {(int)status}" : e.GetType().Name));
+                continue;
+            }
 
             await cursors.SetAsync(shop, to, cancellationToken);
             polled++;
         }
 
-        return new ReconcileReport(polled, read, filled, truncated);
+        return new ReconcileReport(polled, read, filled, truncated, failed);
     }
 
     /// <summary>The shortest window split further when a client reports more records than it reads at once.</summary>
