@@ -43,6 +43,27 @@ public class ScheduledEntryTests
     }
 
     [Fact]
+    public async Task EnterAsync_CustomerAtTheMarketingJourneyLimit_IsNotEntered_OthersAre()
+    {
+        var p = await Pipeline.CreateAsync(rules: new CrossJourneyRules
+        {
+            MaxConcurrentMarketingJourneys = 1,
+            Caps = new Dictionary<string, FrequencyCap> { [ChannelNames.Sms] = new(5, null) }, // caps on: the listing serves both rules
+        });
+        var adDigest = WeeklyDigest with { Steps = [new SendStep { Id = "digest", Channel = ChannelNames.Email, Template = "weekly-digest", Class = MessageClass.Ad }] };
+        await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("1"), CancellationToken.None);
+        await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("2"), CancellationToken.None);
+        var busy = new CustomerKey("shopify", "1");
+        Assert.Equal(RunOutcome.Started, await p.Runner.StartAsync(JourneyCatalog.Welcome, busy, p.Context(null), null, CancellationToken.None));
+
+        var entered = await p.Schedules.EnterAsync(adDigest, NextMonday10, CancellationToken.None);
+
+        Assert.Equal(1, entered);
+        Assert.Null(await p.Instances.GetAsync(busy, "weekly-digest", CancellationToken.None));
+        Assert.NotNull(await p.Instances.GetAsync(new CustomerKey("shopify", "2"), "weekly-digest", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task StartAsync_RedeliveredTriggerAfterTheInstanceEnded_DoesNotEnterAgain()
     {
         var p = await Pipeline.CreateAsync();

@@ -50,25 +50,28 @@ public sealed class ScheduledEntryHandler(
             new Dictionary<string, string> { ["event.type"] = "schedule", ["event.occurredAt"] = occurrence.ToString("O", CultureInfo.InvariantCulture) });
         var entered = 0;
         var allSegments = await segments.AllAsync(cancellationToken);
+        var rules = settings.CrossJourney;
         await foreach (var profile in profiles.ListAsync(cancellationToken))
         {
-            var sends = await recentSends.ForAsync(profile.Key, cancellationToken);
-            var context = CustomerContexts.For(profile, journey, settings, trigger: null, sends);
+            // The filter reads profile facts only: most customers of a scan are ruled out before any other read.
+            var context = CustomerContexts.For(profile, journey, settings, trigger: null);
             context = context with { Facts = CustomerFacts.Merge(context.CustomerFacts, SegmentLibrary.Memberships(allSegments, profile)) };
             if (journey.Entry.Filter is { } filter && !filter.Evaluate(context.CustomerFacts))
             {
                 continue;
             }
 
-            if (settings.CrossJourney.MaxConcurrentMarketingJourneys > 0)
+            if (rules.HasCaps || rules.MaxConcurrentMarketingJourneys > 0)
             {
-                var active = 0;
+                // One listing of the customer's instances serves both cross-journey rules.
+                var listed = new List<JourneyInstance>();
                 await foreach (var instance in instances.ListForCustomerAsync(profile.Key, cancellationToken))
                 {
-                    active += !instance.IsEnded && instance.Definition.IsMarketing ? 1 : 0;
+                    listed.Add(instance);
                 }
 
-                if (JourneyInterpreter.RefusedEntry(journey, context, active) is not null)
+                context = context with { RecentSends = recentSends.Of(listed, clock.GetUtcNow()) };
+                if (JourneyInterpreter.RefusedEntry(journey, context, listed.Count(i => !i.IsEnded && i.Definition.IsMarketing)) is not null)
                 {
                     continue;
                 }
