@@ -110,6 +110,48 @@ public class JourneyShellTests
         Assert.NotNull((await p.Profiles.GetAsync(Customer, CancellationToken.None))!.Value.FirstOrderAt);
     }
 
+    /// <summary>On signup: wait up to a day for a product view; a thank-you email if it comes, an SMS nudge if not.</summary>
+    private static readonly JourneyDefinition BrowseAfterSignup = new()
+    {
+        Id = "browse-after-signup", Version = 1, Name = "Browse after signup", Entry = JourneyEntry.OnEvent(Core.Events.EventTypes.CustomerSignedUp),
+        Steps =
+        [
+            new WaitForEventStep { Id = "browse", Event = Core.Events.EventTypes.ProductViewed, Timeout = TimeSpan.FromDays(1), OnEvent = "thanks", OnTimeout = "nudge" },
+            new SendStep { Id = "thanks", Channel = ChannelNames.Email, Template = "thanks", Class = MessageClass.Informational, Next = "end" },
+            new SendStep { Id = "nudge", Channel = ChannelNames.Sms, Template = "nudge", Class = MessageClass.Informational },
+            new ExitStep { Id = "end" },
+        ],
+    };
+
+    [Theory]
+    [InlineData(true, ChannelNames.Email)]
+    [InlineData(false, ChannelNames.Sms)]
+    public async Task TimerHandler_AwaitedEventHandledWhileTheInstanceWasStarting_TakesTheEventBranch(bool viewedDuringTheStart, string expectedChannel)
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Library.SeedAsync([BrowseAfterSignup], CancellationToken.None);
+        var signup = Pipeline.Signup("7001");
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None, "m1");
+        if (viewedDuringTheStart)
+        {
+            // The view's worker updated the profile but listed the instances before this one existed: it never got the view.
+            var view = new Core.Events.CustomerEvent
+            {
+                EventId = "web-view-1", Customer = Customer, Type = Core.Events.EventTypes.ProductViewed, OccurredAt = Pipeline.Morning.AddSeconds(2),
+            };
+            await p.ProfileUpdater.ApplyAsync(view, CancellationToken.None);
+        }
+
+        p.Time.Advance(TimeSpan.FromDays(1));
+        var timer = new JourneyTimerMessage("shopify", "7001", BrowseAfterSignup.Id, 1, Pipeline.Morning.AddDays(1));
+        await p.TimerHandler.HandleAsync(timer, CancellationToken.None, "t1");
+
+        Assert.Contains(expectedChannel, (await p.DecidedSendsAsync(Customer)).Select(o => o.Channel));
+        Assert.DoesNotContain(expectedChannel == ChannelNames.Email ? ChannelNames.Sms : ChannelNames.Email,
+            (await p.DecidedSendsAsync(Customer)).Where(o => o.JourneyId == BrowseAfterSignup.Id).Select(o => o.Channel));
+    }
+
     [Fact]
     public async Task TimerHandler_OrderHandledWhileTheWelcomeWasStarting_DayTwoSendsNothing()
     {

@@ -28,6 +28,12 @@ public sealed record CustomerProfile
 
     public DateTimeOffset? LastLoginAt { get; init; }
 
+    /// <summary>
+    /// The latest occurrence (source time) of each event type, so a timer can see an awaited event that reached the
+    /// journeys while its instance was being started.
+    /// </summary>
+    public EventTimes LastEventAt { get; init; } = EventTimes.None;
+
     /// <summary>The latest cart or checkout snapshot; it is open while newer than the last order.</summary>
     public CartSnapshot? Cart { get; init; }
 

@@ -12,6 +12,7 @@ public static class ProfileUpdates
         {
             ShopDomain = profile.ShopDomain ?? evt.ShopDomain,
             LastSeenAt = Max(profile.LastSeenAt, evt.OccurredAt),
+            LastEventAt = profile.LastEventAt.With(evt.Type, evt.OccurredAt),
         };
 
         if (evt.Contact is { } contact && IsNewer(contact.UpdatedAt, profile.ContactUpdatedAt))

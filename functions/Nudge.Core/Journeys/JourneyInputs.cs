@@ -35,6 +35,12 @@ public sealed record CustomerContext(
     /// </summary>
     public bool OrderedSinceEntry { get; init; }
 
+    /// <summary>
+    /// The profile shows the event the instance's first wait awaits after the entry, and the instance never received
+    /// it (it arrived while the instance was being started): the wait takes its event branch instead of timing out.
+    /// </summary>
+    public bool AwaitedSinceEntry { get; init; }
+
     public CrossJourneyRules CrossJourney => Rules ?? CrossJourneyRules.None;
 
     public IReadOnlyList<RecentSend> Sends => RecentSends ?? [];

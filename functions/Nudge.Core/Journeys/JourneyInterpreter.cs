@@ -136,6 +136,7 @@ public static class JourneyInterpreter
         var step = Current(instance);
         var resumed = step switch
         {
+            WaitForEventStep wait when context.AwaitedSinceEntry => instance.Log(at, $"{wait.Event} found in the profile") with { CurrentStep = wait.OnEvent },
             WaitForEventStep wait => instance.Log(at, "timed out") with { CurrentStep = wait.OnTimeout },
             SendStep => instance, // a send deferred by quiet hours is tried again
             _ => instance with { CurrentStep = NextOf(instance.Definition, step!) },

@@ -213,6 +213,7 @@ public sealed class JourneyTimerHandler(
         var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends) with
         {
             OrderedSinceEntry = CustomerContexts.OrderedSinceEntry(profile, stored.Value.Instance),
+            AwaitedSinceEntry = CustomerContexts.AwaitedSinceEntry(profile, stored.Value.Instance),
         };
         var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
         await runner.ApplyAsync(message.Customer, message.InstanceSlot,
@@ -282,9 +283,24 @@ public static class CustomerContexts
     /// handled while the instance was being started, and so never reached it).
     /// </summary>
     public static bool OrderedSinceEntry(CustomerProfile? profile, JourneyInstance instance) =>
-        profile?.LastOrderAt is { } lastOrder
-        && lastOrder > (instance.TriggerFacts.TryGetValue("event.occurredAt", out var text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var entered) ? entered : instance.StartedAt);
+        profile?.LastOrderAt is { } lastOrder && lastOrder > EnteredAt(instance);
+
+    /// <summary>
+    /// Whether the instance waits, since its start, for an event (any, not filtered or keyed: those need the event
+    /// itself) that the profile shows after the entry: it was handled while the instance was being started. Source
+    /// times on both sides, as for orders; a wait begun later is reached by every event handled after it began.
+    /// </summary>
+    public static bool AwaitedSinceEntry(CustomerProfile? profile, JourneyInstance instance) =>
+        profile is not null
+        && instance.Definition.Steps.FirstOrDefault(s => s.Id == instance.CurrentStep) is WaitForEventStep { Filter: null, MatchBusinessKey: false } wait
+        && instance.WaitingUntil - wait.Timeout == instance.StartedAt
+        && profile.LastEventAt.TryGet(wait.Event, out var last)
+        && last > EnteredAt(instance);
+
+    /// <summary>When the entry event happened (source time), or the start for an entry without one.</summary>
+    private static DateTimeOffset EnteredAt(JourneyInstance instance) =>
+        instance.TriggerFacts.TryGetValue("event.occurredAt", out var text)
+        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var entered) ? entered : instance.StartedAt;
 
     /// <summary>The customer's own time zone when known and valid, else the shop's default.</summary>
     public static TimeZoneInfo ZoneOf(CustomerProfile? profile, TimeZoneInfo defaultZone) =>
