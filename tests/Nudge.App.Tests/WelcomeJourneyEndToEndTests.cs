@@ -29,8 +29,9 @@ public class WelcomeJourneyEndToEndTests
         var rows = await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 2 && r.All(d => d.Status == "sent"), "coupon and day-2 SMS");
         Assert.Equal([("email", "welcome-coupon"), ("sms", "welcome-day2")], rows.Select(r => (r.Channel, r.Template)));
         var gap = rows[1].ScheduledFor - rows[0].ScheduledFor;
-        // Day 2 or later (at this clock speed a second of queue latency is 16 virtual hours), never at night in Seoul.
-        Assert.InRange(gap, TimeSpan.FromDays(2), TimeSpan.FromDays(4));
+        // Day 2 or later, never at night in Seoul. The upper bound is loose on purpose: at this clock speed a second
+        // of queue latency is 16 virtual hours, and the suite's parallel tests have stalled a timer for 5 s.
+        Assert.InRange(gap, TimeSpan.FromDays(2), TimeSpan.FromDays(7));
         var local = TimeZoneInfo.ConvertTime(rows[1].SentAt!.Value, TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul")).TimeOfDay;
         Assert.InRange(local, TimeSpan.FromHours(8), TimeSpan.FromHours(21));
     }
