@@ -94,7 +94,8 @@ public class PrivacyErasureTests : IAsyncLifetime
         Assert.Equal((1, 3, 1, 1, 0), await FootprintAsync(ShopA, 3102));
         var audit = await TestStorage.EventuallyAsync(() => Table(_app.Names.PrivacyAudit).QueryAsync<TableEntity>().ToListAsync().AsTask(),
             rows => rows.Count == 1 && rows[0].GetString("Status") == "completed", TimeSpan.FromSeconds(10), "audit record");
-        var written = string.Join("|", audit[0].Select(kv => $"{kv.Key}={kv.Value}"));
+        // What the audit wrote, not the storage's own ETag and Timestamp (their digits can contain any id by chance).
+        var written = string.Join("|", audit[0].Where(kv => kv.Key is not ("odata.etag" or "Timestamp")).Select(kv => $"{kv.Key}={kv.Value}"));
         Assert.DoesNotContain("3101", written);
         Assert.DoesNotContain("@example.com", written);
         Assert.Contains("\"events\":3", written);
