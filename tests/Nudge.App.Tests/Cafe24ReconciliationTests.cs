@@ -30,6 +30,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
     private readonly ConcurrentQueue<string> _requests = new();
     private WebApplication _stub = null!;
     private NudgeTestApp _app = null!;
+    private Dictionary<string, string?> _settings = null!;
     private string _refreshToken = "rt-0";
     private string? _accessToken;
     private int _refreshes;
@@ -113,7 +114,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
             });
         });
 
-        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+        _settings = new Dictionary<string, string?>
         {
             ["Cafe24:AdminPageLimit"] = PageLimit.ToString(CultureInfo.InvariantCulture),
             ["Cafe24:AdminMaxOffset"] = MaxOffset.ToString(CultureInfo.InvariantCulture),
@@ -129,7 +130,8 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
             ["Shops:1:Domain"] = Uncredentialed,
             ["Shops:1:ApiKey"] = "cafe24-other-api-key-01",
             ["Shops:1:AdminApiUrl"] = $"{address}/{Uncredentialed}/api/v2",
-        });
+        };
+        _app = await NudgeTestApp.StartAsync(settings: _settings);
     }
 
     public async Task DisposeAsync()
@@ -190,5 +192,28 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(2)); // anything a second run handed over would be stored by now
         Assert.Equal(eventsBefore, await EventCountAsync());
         Assert.Equal(1, _refreshes); // the minted token is reused while it is valid
+    }
+
+    [Fact]
+    public async Task Reconcile_Cafe24AfterARestart_GoesOnWithTheRotatedTokenItStoredSealed()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await RunReconcileAsync()).StatusCode);
+        Assert.Equal(1, _refreshes);
+        var stored = await TestStorage.Clients().Tables.GetTableClient(_app.Names.Settings)
+            .QueryAsync<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == "admin-tokens").SingleAsync();
+        var row = string.Join("|", stored.Select(kv => $"{kv.Key}={kv.Value}"));
+        Assert.DoesNotContain("at-1", row, StringComparison.Ordinal); // reading the storage account gives no API access
+        Assert.DoesNotContain("rt-1", row, StringComparison.Ordinal);
+
+        await using var restarted = await NudgeTestApp.StartAsync(prefix: _app.Prefix, settings: _settings);
+        await ForgetCursorsAsync();
+        var before = _requests.Count;
+        Assert.Equal(HttpStatusCode.OK, (await StubApi.RunReconcileAsync(restarted)).StatusCode);
+
+        // The restarted app opened the stored token and the API took it: no refusal, so no refresh (a refresh from the
+        // configured, already rotated refresh token would be refused and break the chain).
+        Assert.Contains(_requests.Skip(before), r => r == $"{Mall} customersprivacy");
+        Assert.DoesNotContain(_requests.Skip(before), r => r.EndsWith(" token", StringComparison.Ordinal));
+        Assert.Equal(1, _refreshes);
     }
 }

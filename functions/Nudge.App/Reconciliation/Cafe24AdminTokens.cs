@@ -15,7 +15,8 @@ namespace Nudge.App.Reconciliation;
 /// (<c>grant_type=refresh_token</c>, HTTP Basic with the client id and secret) before the current one expires (about
 /// 2 hours) or when the API rejects it. Cafe24 replaces the refresh token on every use, so the new pair is kept in
 /// <see cref="IAdminTokenStore"/> and a restart goes on from it; configuring a different refresh token starts over.
-/// Tokens and secrets never reach a log.
+/// The stored tokens are sealed (AES-GCM, key derived from the mall's client secret, bound to the mall): reading the
+/// storage account alone does not give API access. Tokens and secrets never reach a log.
 /// </summary>
 public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdminTokenStore store, ILogger<Cafe24AdminTokens> logger)
 {
@@ -23,6 +24,11 @@ public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdmin
     private static readonly TimeSpan Margin = TimeSpan.FromMinutes(5);
 
     private static readonly TimeSpan Korea = TimeSpan.FromHours(9);
+
+    /// <summary>How a sealed token starts (version 1: AES-GCM, 12-byte nonce, 16-byte tag, then the ciphertext).</summary>
+    private const string SealedPrefix = "v1.";
+    private const int NonceBytes = 12;
+    private const int TagBytes = 16;
 
     private readonly ConcurrentDictionary<string, AdminToken> _minted = new();
     private readonly SemaphoreSlim _refreshing = new(1, 1);
@@ -39,7 +45,7 @@ public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdmin
         try
         {
             var seed = Seed(shop.AdminRefreshToken!);
-            var current = _minted.TryGetValue(shop.Domain, out var cached) ? cached : await store.GetAsync(shop, cancellationToken);
+            var current = _minted.TryGetValue(shop.Domain, out var cached) ? cached : Opened(await store.GetAsync(shop, cancellationToken), shop);
             current = current?.Seed == seed ? current : null; // a newly configured refresh token starts a new chain
             if (current is null && shop.AdminAccessToken is { } configured && configured != rejected)
             {
@@ -52,7 +58,7 @@ public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdmin
             }
 
             var minted = await RefreshAsync(shop, current?.RefreshToken ?? shop.AdminRefreshToken!, seed, cancellationToken);
-            await store.SetAsync(shop, minted, cancellationToken);
+            await store.SetAsync(shop, minted with { AccessToken = Seal(minted.AccessToken, shop), RefreshToken = Seal(minted.RefreshToken, shop) }, cancellationToken);
             _minted[shop.Domain] = minted;
             LogRefreshed(logger, shop.Domain, minted.ExpiresAt);
             return minted.AccessToken;
@@ -85,6 +91,50 @@ public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdmin
         !DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time) ? DateTimeOffset.UtcNow.AddHours(1)
         : time.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(time, Korea)
         : new DateTimeOffset(time.ToUniversalTime());
+
+    /// <summary>A stored token opened; null when it cannot be opened (the client secret changed): the chain starts over.</summary>
+    private static AdminToken? Opened(AdminToken? stored, ShopAccount shop)
+    {
+        try
+        {
+            return stored is null ? null : stored with { AccessToken = Open(stored.AccessToken, shop), RefreshToken = Open(stored.RefreshToken, shop) };
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static string Seal(string token, ShopAccount shop)
+    {
+        var plain = Encoding.UTF8.GetBytes(token);
+        var sealedBytes = new byte[NonceBytes + TagBytes + plain.Length];
+        var nonce = sealedBytes.AsSpan(0, NonceBytes);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(KeyFor(shop), TagBytes);
+        aes.Encrypt(nonce, plain, sealedBytes.AsSpan(NonceBytes + TagBytes), sealedBytes.AsSpan(NonceBytes, TagBytes), BoundTo(shop));
+        return SealedPrefix + Convert.ToBase64String(sealedBytes);
+    }
+
+    /// <summary>Opens a sealed token; one stored before tokens were sealed is taken as it is (the next refresh seals it).</summary>
+    private static string Open(string stored, ShopAccount shop)
+    {
+        if (!stored.StartsWith(SealedPrefix, StringComparison.Ordinal))
+        {
+            return stored;
+        }
+
+        var sealedBytes = Convert.FromBase64String(stored[SealedPrefix.Length..]);
+        var plain = new byte[sealedBytes.Length - NonceBytes - TagBytes];
+        using var aes = new AesGcm(KeyFor(shop), TagBytes);
+        aes.Decrypt(sealedBytes.AsSpan(0, NonceBytes), sealedBytes.AsSpan(NonceBytes + TagBytes), sealedBytes.AsSpan(NonceBytes, TagBytes), plain, BoundTo(shop));
+        return Encoding.UTF8.GetString(plain);
+    }
+
+    private static byte[] BoundTo(ShopAccount shop) => Encoding.UTF8.GetBytes($"{shop.Platform}:{shop.Domain}");
+
+    private static byte[] KeyFor(ShopAccount shop) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(shop.AdminClientSecret!), 32, BoundTo(shop), "nudge admin token v1"u8.ToArray());
 
     private static string Seed(string refreshToken) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(refreshToken)))[..32];
 
