@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Specialized;
 using Microsoft.Extensions.Configuration;
 
 namespace Nudge.Storage;
@@ -43,9 +44,10 @@ public sealed class StorageClients
         // Queue messages are base64, as the Functions host's queue trigger expects by default.
         var queueOptions = With(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
 
-        // A message another producer wrote without base64 is left where it is (hidden for the receive's visibility
-        // timeout) instead of failing the whole receive, and with it the messages received beside it.
-        queueOptions.MessageDecodingFailed += _ => Task.CompletedTask;
+        // A message another producer wrote without base64 must not fail the whole receive (and with it the messages
+        // received beside it): it goes to its queue's poison queue, as the Functions host moves it, to be looked at;
+        // one already on a poison queue stays there.
+        queueOptions.MessageDecodingFailed += PoisonUndecodableAsync;
         var tableOptions = With(new TableClientOptions());
         var blobOptions = With(new BlobClientOptions());
         var connectionString = configuration[connectionName];
@@ -83,5 +85,17 @@ public sealed class StorageClients
         }
 
         return new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+    }
+
+    private static async Task PoisonUndecodableAsync(QueueMessageDecodingFailedEventArgs args)
+    {
+        if (args.ReceivedMessage is not { } message || args.Queue.Name.EndsWith(StorageNames.PoisonOf(""), StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var poison = args.Queue.GetParentQueueServiceClient().GetQueueClient(StorageNames.PoisonOf(args.Queue.Name));
+        await poison.SendMessageAsync(message.Body, TimeSpan.Zero, TimeSpan.FromSeconds(-1), args.CancellationToken);
+        await args.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, args.CancellationToken);
     }
 }

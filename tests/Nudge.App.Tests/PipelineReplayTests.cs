@@ -119,6 +119,21 @@ public class PipelineReplayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JourneyEventsQueue_MessageNotInBase64_GoesToThePoisonQueue_TheOneBesideItIsProcessed()
+    {
+        var signup = Signup(8701);
+        await _app.Services.GetRequiredService<IEventStore>().TryAddAsync(signup, CancellationToken.None);
+        await new QueueClient(TestStorage.ConnectionString, Queue(StorageNames.JourneyEventsQueue).Name).SendMessageAsync("{\"not\":\"base64\"}"); // another producer's encoding
+        await Queue(StorageNames.JourneyEventsQueue).SendMessageAsync(JsonSerializer.Serialize(new JourneyEventMessage("shopify", "8701", signup.EventId), NudgeJson.Options));
+
+        await _app.WaitForDeliveriesAsync("8701", d => d.Any(r => r.Template == "welcome-coupon" && r.Status != "queued"), "the welcome coupon of the message beside it");
+        var poisoned = await TestStorage.EventuallyAsync(async () => (await Queue(StorageNames.PoisonOf(StorageNames.JourneyEventsQueue)).PeekMessagesAsync(10)).Value,
+            messages => messages.Length == 1, TimeSpan.FromSeconds(20), "the undecodable message on the poison queue");
+        Assert.Equal("{\"not\":\"base64\"}", poisoned[0].Body.ToString()); // kept as it came, for a person to read
+        await TestStorage.EventuallyAsync(() => CountAsync(StorageNames.JourneyEventsQueue), n => n == 0, TimeSpan.FromSeconds(20), "an empty journey-events queue");
+    }
+
+    [Fact]
     public async Task PipelineReplay_MaxBoundsHowManyMove()
     {
         var poison = Queue(StorageNames.PoisonOf(StorageNames.PrivacyRequestsQueue));
