@@ -131,13 +131,19 @@ public class GroupCommitTests
         Assert.Equal([a.EventId, b.EventId], (await DispatchedAsync(p)).Order());
     }
 
-    [Fact]
-    public async Task JourneyEventsEntry_SeveralEventsInOneMessage_EachHandledOnItsOwn()
+    /// <summary>Two signups an intake batch stored (and handed over), and the entry that takes several-event messages.</summary>
+    private static async Task<(Pipeline P, CustomerEvent A, CustomerEvent B, JourneyEventsEntry Entry)> TwoSignupsStoredByABatchAsync()
     {
         var p = await Pipeline.CreateAsync();
         var (a, b) = (Pipeline.Signup("7001"), Pipeline.Signup("7002"));
         await new IngestBatchHandler(p.Events, p.Queue).HandleAsync(Batch("batch-1", a, b), CancellationToken.None);
-        var entry = new JourneyEventsEntry(p.EventHandler);
+        return (p, a, b, new JourneyEventsEntry(p.EventHandler));
+    }
+
+    [Fact]
+    public async Task JourneyEventsEntry_SeveralEventsInOneMessage_EachHandledOnItsOwn()
+    {
+        var (p, a, b, entry) = await TwoSignupsStoredByABatchAsync();
         var missing = new JourneyEventMessage("shopify", "7003", "shopify-signup-7003");
 
         var outcome = await entry.HandleAsync(new JourneyEventsMessage([new("shopify", "7001", a.EventId), missing, new("shopify", "7002", b.EventId)]), CancellationToken.None, "journey-message-1");
@@ -150,10 +156,7 @@ public class GroupCommitTests
     [Fact]
     public async Task JourneyEventsEntry_SameSeveralEventMessageRedelivered_EachCustomersCouponSentOnce()
     {
-        var p = await Pipeline.CreateAsync();
-        var (a, b) = (Pipeline.Signup("7001"), Pipeline.Signup("7002"));
-        await new IngestBatchHandler(p.Events, p.Queue).HandleAsync(Batch("batch-1", a, b), CancellationToken.None);
-        var entry = new JourneyEventsEntry(p.EventHandler);
+        var (p, a, b, entry) = await TwoSignupsStoredByABatchAsync();
         var message = new JourneyEventsMessage([new("shopify", "7001", a.EventId), new("shopify", "7002", b.EventId)]);
 
         await entry.HandleAsync(message, CancellationToken.None, "journey-message-1");

@@ -47,11 +47,11 @@ public static class EventsApiFunction
         }
 
         var deliveries = new List<IntakeDelivery>();
-        foreach (var (result, raw) in messages.Select(m => (m.Result, m.Raw)))
+        foreach (var message in messages)
         {
-            if (result is IngestParse.Mapped mapped)
+            if (message.Result is IngestParse.Mapped mapped)
             {
-                deliveries.Add(new IntakeDelivery(mapped.Event, mapped.Event.EventId, raw));
+                deliveries.Add(new IntakeDelivery(mapped.Event, mapped.Event.EventId, message.Raw));
             }
         }
 

@@ -24,7 +24,8 @@ namespace Nudge.App.Reconciliation;
 /// </summary>
 public sealed partial class Cafe24AdminClient(IHttpClientFactory clients, Cafe24AdminTokens tokens, IOptions<Cafe24Options> options, ILogger<Cafe24AdminClient> logger) : IShopAdminApi
 {
-    private static readonly TimeSpan Korea = TimeSpan.FromHours(9);
+    /// <summary>Cafe24's times are Korean: what it writes without an offset, and what its searches are given.</summary>
+    internal static readonly TimeSpan Korea = TimeSpan.FromHours(9);
 
     /// <summary>A window this short is not split further: what the offsets reach is read, the rest is logged.</summary>
     private static readonly TimeSpan SmallestWindow = TimeSpan.FromSeconds(2);

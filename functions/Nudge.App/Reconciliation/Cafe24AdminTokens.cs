@@ -23,8 +23,6 @@ public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdmin
     /// <summary>A token this close to its expiry is replaced before use.</summary>
     private static readonly TimeSpan Margin = TimeSpan.FromMinutes(5);
 
-    private static readonly TimeSpan Korea = TimeSpan.FromHours(9);
-
     /// <summary>How a sealed token starts (version 1: AES-GCM, 12-byte nonce, 16-byte tag, then the ciphertext).</summary>
     private const string SealedPrefix = "v1.";
     private const int NonceBytes = 12;
@@ -89,7 +87,7 @@ public sealed partial class Cafe24AdminTokens(IHttpClientFactory clients, IAdmin
     /// <summary>Cafe24 writes <c>expires_at</c> without an offset; its times are Korean. Unreadable: assume an hour.</summary>
     private static DateTimeOffset ExpiresAt(string? value) =>
         !DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time) ? DateTimeOffset.UtcNow.AddHours(1)
-        : time.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(time, Korea)
+        : time.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(time, Cafe24AdminClient.Korea)
         : new DateTimeOffset(time.ToUniversalTime());
 
     /// <summary>A stored token opened; null when it cannot be opened (the client secret changed): the chain starts over.</summary>

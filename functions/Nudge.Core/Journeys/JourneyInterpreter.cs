@@ -297,7 +297,8 @@ public static class JourneyInterpreter
     private static JourneyInstance End(JourneyInstance instance, InstanceStatus status, DateTimeOffset at, string reason) =>
         instance.Log(at, reason) with { Status = status, EndedAt = at, EndReason = reason, WaitingUntil = null };
 
-    private static JourneyStep? Current(JourneyInstance instance) =>
+    /// <summary>The step the instance is at; null once it ran off the end.</summary>
+    public static JourneyStep? Current(JourneyInstance instance) =>
         instance.CurrentStep is { } id && instance.Definition.IndexOf(id) is var i and >= 0 ? instance.Definition.Steps[i] : null;
 
     private static string? NextOf(JourneyDefinition definition, JourneyStep step)

@@ -14,7 +14,7 @@ public enum IngestOutcome
 /// Makes an incoming event durable and hands it to the journeys asynchronously, so the source gets its
 /// acknowledgement fast: three storage operations per event (insert event + raw body, enqueue, mark dispatched; an
 /// order placed also files its order in the order index). Webhooks go through <see cref="GroupCommit"/> instead;
-/// this direct path serves internal producers (reconciliation, price-drop fan-out) and deliveries too large to batch.
+/// this direct path serves reconciliation (which counts what it filled from the durable outcome) and deliveries too large to batch.
 /// Every step is idempotent by the event id, so a retry after a crash completes the work.
 /// </summary>
 public sealed class IngestHandler(IEventStore events, IRawPayloadStore rawPayloads, IWorkQueue queue, IOrderIndex orders, IProductInterestIndex interests)

@@ -292,7 +292,7 @@ public static class CustomerContexts
     /// </summary>
     public static bool AwaitedSinceEntry(CustomerProfile? profile, JourneyInstance instance) =>
         profile is not null
-        && instance.Definition.Steps.FirstOrDefault(s => s.Id == instance.CurrentStep) is WaitForEventStep { Filter: null, MatchBusinessKey: false } wait
+        && JourneyInterpreter.Current(instance) is WaitForEventStep { Filter: null, MatchBusinessKey: false } wait
         && instance.WaitingUntil - wait.Timeout == instance.StartedAt
         && profile.LastEventAt.TryGet(wait.Event, out var last)
         && last > EnteredAt(instance);
@@ -435,13 +435,7 @@ public sealed class RecentSends(IJourneyInstanceStore instances, PipelineSetting
             return [];
         }
 
-        var listed = new List<JourneyInstance>();
-        await foreach (var instance in instances.ListForCustomerAsync(customer, cancellationToken))
-        {
-            listed.Add(instance);
-        }
-
-        return Of(listed, clock.GetUtcNow());
+        return Of(await instances.ListForCustomerAsync(customer, cancellationToken).ToListAsync(cancellationToken), clock.GetUtcNow());
     }
 
     /// <summary>From instances the caller has already listed: no read.</summary>

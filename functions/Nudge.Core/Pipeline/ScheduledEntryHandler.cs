@@ -64,11 +64,7 @@ public sealed class ScheduledEntryHandler(
             if (rules.HasCaps || rules.MaxConcurrentMarketingJourneys > 0)
             {
                 // One listing of the customer's instances serves both cross-journey rules.
-                var listed = new List<JourneyInstance>();
-                await foreach (var instance in instances.ListForCustomerAsync(profile.Key, cancellationToken))
-                {
-                    listed.Add(instance);
-                }
+                var listed = await instances.ListForCustomerAsync(profile.Key, cancellationToken).ToListAsync(cancellationToken);
 
                 context = context with { RecentSends = recentSends.Of(listed, clock.GetUtcNow()) };
                 if (JourneyInterpreter.RefusedEntry(journey, context, listed.Count(i => !i.IsEnded && i.Definition.IsMarketing)) is not null)
