@@ -47,6 +47,7 @@ internal static class Load
         var seconds = o.Int("seconds", 60);
         var halfSeconds = o.Int("half-seconds", 20);
         var concurrency = o.Int("concurrency", 64);
+        var warmSeconds = o.Int("warm-seconds", 20);
         var deliveries = Prepare(customers, dupPercent, secret);
         Console.WriteLine($"prepared {deliveries.Count} deliveries for {customers} customers ({dupPercent}% duplicate delivery ids), body ~{deliveries.Average(d => d.Body.Length):0} bytes");
 
@@ -63,10 +64,12 @@ internal static class Load
         var bareCpu = cpu.Lap();
         Console.WriteLine($"bare kestrel: {bare.Rate:0} req/s ({bare.Ok} ok); CPU per request: client {bareCpu.Bench / bare.Sent:0} µs, server {bareCpu.Bare / bare.Sent:0} µs");
 
-        // The app gets the same warm-up (its JIT tiers up under load as the bare server's did), on deliveries of their
-        // own: they are stored and counted below like the rest.
+        // The app is measured in its steady state, as the bare server is: a warm-up on deliveries of their own (stored
+        // and counted below like the rest) until its JIT has tiered up. The app has far more code to tier than the bare
+        // endpoint: after 1-2 s of warm-up it spent 94 µs per request, after 10 s 52 µs (docs/benchmarks.md).
         var webhook = new Uri(app, "/api/webhooks/shopify");
-        var warm = await ClosedLoopAsync(http, webhook, deliveries.GetRange(0, deliveries.Count / 10), concurrency, TimeSpan.FromSeconds(5), signed: true);
+        var warm = await ClosedLoopAsync(http, webhook, deliveries.GetRange(0, deliveries.Count / 4), concurrency, TimeSpan.FromSeconds(warmSeconds), signed: true);
+        Console.WriteLine($"app warm-up: {warm.Sent} deliveries in {warm.Elapsed.TotalSeconds:0.0} s");
         var measured = deliveries.Skip(warm.Sent).ToList();
 
         // Max rate on the real ingest path: verify, dedupe, make durable (group commit), acknowledge. At most 70% of
@@ -79,8 +82,15 @@ internal static class Load
 
         // Latency at half the max rate, open loop (requests start on schedule whatever the answers do).
         var rest = measured.Skip(max.Sent).ToList();
+        // Beside it, two probes every 20 ms tell where a slow answer waited: a bare-endpoint request (this process and
+        // the machine) and a small message written straight to the emulator's queue service (the storage).
+        using var probesDone = new CancellationTokenSource();
+        var probes = ProbeAsync(http, bareUrl, Queue(o, "latency-probe"), probesDone.Token);
         var half = await OpenLoopAsync(http, webhook, rest, Math.Max(1, max.Rate / 2), TimeSpan.FromSeconds(halfSeconds));
+        await probesDone.CancelAsync();
+        var (bareProbe, storageProbe) = await probes;
         Console.WriteLine($"ingest at {max.Rate / 2:0} req/s: p50 {half.P50:0.0} ms, p99 {half.P99:0.0} ms, max {half.Max:0.0} ms ({half.Ok} ok, {half.Errors} errors)");
+        Console.WriteLine($"  probes meanwhile: bare endpoint p99 {bareProbe.P99:0.0} ms, max {bareProbe.Max:0.0} ms; storage queue write p99 {storageProbe.P99:0.0} ms, max {storageProbe.Max:0.0} ms");
 
         // Duplicates processed: event references handed to the journeys beyond one per distinct delivery (the journeys
         // are off, so every journey-events message is still queued), once the intake batches are all processed.
@@ -269,6 +279,44 @@ internal static class Load
         var sorted = latencies.Order().ToArray();
         double At(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
         return new Latency(c.Sent, c.Ok, c.Accepted, c.Errors, At(0.50), At(0.99), sorted.Length == 0 ? double.NaN : sorted[^1]);
+    }
+
+    private sealed record Probe(double P99, double Max);
+
+    private static async Task<(Probe Bare, Probe Storage)> ProbeAsync(HttpClient http, Uri bareUrl, QueueClient queue, CancellationToken stop)
+    {
+        await queue.CreateIfNotExistsAsync();
+        var bare = new List<double>();
+        var storage = new List<double>();
+        var body = new Delivery("probe", "{}"u8.ToArray(), "", false);
+        while (!stop.IsCancellationRequested)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using (var response = await http.SendAsync(Request(bareUrl, body, signed: false)))
+            {
+                bare.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            started = Stopwatch.GetTimestamp();
+            await queue.SendMessageAsync("probe");
+            storage.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            try
+            {
+                await Task.Delay(20, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        static Probe Of(List<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length == 0 ? new Probe(double.NaN, double.NaN) : new Probe(sorted[Math.Min(sorted.Length - 1, (int)(0.99 * sorted.Length))], sorted[^1]);
+        }
+
+        return (Of(bare), Of(storage));
     }
 
     private static QueueClient Queue(Options o, string name)

@@ -4,6 +4,7 @@
 # and time (about 4 minutes, most of it waiting for the intake batches to be processed).
 # Usage: tests/benchmarks/Ingest/run.sh [customers=100000] [seconds=60]
 #        AZURITE_IN_MEMORY=1 tests/benchmarks/Ingest/run.sh ...   (Azurite without disk persistence, to tell its stalls from ours)
+#        WARM_SECONDS=20 (default) caps the app's warm-up (a quarter of the deliveries at most)
 #        INTAKE_ONLY=1 tests/benchmarks/Ingest/run.sh ...         (no batch processing at all: what acknowledging alone costs;
 #                                                                  skips the duplicate count and the operations count)
 set -euo pipefail
@@ -61,7 +62,7 @@ for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/7175) 2>/dev/null && break
 echo "== throughput, latency, duplicates (direct to Azurite; of the triggers only IngestBatches runs, so the journeys do not compete) =="
 start_app http://127.0.0.1:7173 "$direct" "$run"
 "$bench_bin" load --app http://127.0.0.1:7173 --secret "$secret" --customers "$customers" --dup-percent 5 \
-  --seconds "$seconds" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run" --app-pid "${pids[-1]}" --storage-pid "${storage_pid:-0}" \
+  --seconds "$seconds" --warm-seconds "${WARM_SECONDS:-20}" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run" --app-pid "${pids[-1]}" --storage-pid "${storage_pid:-0}" \
   --bare http://127.0.0.1:7175 --bare-pid "$bare_pid" --drain-minutes "$drain"
 kill "${pids[-1]}"
 
