@@ -11,6 +11,7 @@ using Nudge.Core.Ingest;
 //   load  --app URL --secret S --customers N --dup-percent P --seconds S --half-seconds H --concurrency C --storage CONN --prefix P
 //   proxy --listen PORT --target PORT   (counts storage requests; prints the count on each line of stdin)
 //   bare  --url URL                     (the baseline: a bare Kestrel endpoint that reads the body and answers 200)
+//   cold  --packages DIR,DIR --storage CONN --trials N   (cold start of packaged apps, the first one the baseline)
 var mode = args.Length > 0 ? args[0] : "load";
 var options = Options.Parse(args.Skip(1).ToArray());
 return mode switch
@@ -18,6 +19,7 @@ return mode switch
     "proxy" => await CountingProxy.RunAsync(options),
     "ops" => await Load.OpsAsync(options),
     "bare" => await BareKestrel.RunAsync(options),
+    "cold" => await ColdStart.RunAsync(options),
     _ => await Load.RunAsync(options),
 };
 
@@ -135,7 +137,7 @@ internal static class Load
     }
 
     /// <summary>Customer i, one delivery each, plus dupPercent% re-deliveries of earlier ids (same body, same id), spread through the run.</summary>
-    private static List<Delivery> Prepare(int customers, int dupPercent, string secret)
+    internal static List<Delivery> Prepare(int customers, int dupPercent, string secret)
     {
         var random = new Random(42);
         var list = new List<Delivery>(customers + customers * dupPercent / 100);
@@ -167,7 +169,7 @@ internal static class Load
         public int Errors;
     }
 
-    private sealed record Run(int Sent, int Ok, int Accepted, int Duplicates, int Errors, TimeSpan Elapsed)
+    internal sealed record Run(int Sent, int Ok, int Accepted, int Duplicates, int Errors, TimeSpan Elapsed)
     {
         public double Rate => Ok / Elapsed.TotalSeconds;
     }
@@ -218,7 +220,7 @@ internal static class Load
         }
     }
 
-    private static async Task<Run> ClosedLoopAsync(HttpClient http, Uri url, List<Delivery> deliveries, int concurrency, TimeSpan duration, bool signed)
+    internal static async Task<Run> ClosedLoopAsync(HttpClient http, Uri url, List<Delivery> deliveries, int concurrency, TimeSpan duration, bool signed)
     {
         var c = new Counters();
         var next = -1;
@@ -470,7 +472,7 @@ internal sealed class CpuMeter(int appPid, int storagePid, int barePid = 0)
         (Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds, Of(appPid), Of(storagePid), Of(barePid));
 
     /// <summary>utime + stime of a process, in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms).</summary>
-    private static double Of(int pid)
+    internal static double Of(int pid)
     {
         if (pid == 0 || !File.Exists($"/proc/{pid}/stat"))
         {
