@@ -279,8 +279,7 @@ internal static class Load
 
         await Task.WhenAll(tasks);
         var sorted = latencies.Order().ToArray();
-        double At(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
-        return new Latency(c.Sent, c.Ok, c.Accepted, c.Errors, At(0.50), At(0.99), sorted.Length == 0 ? double.NaN : sorted[^1]);
+        return new Latency(c.Sent, c.Ok, c.Accepted, c.Errors, Percentile(sorted, 0.50), Percentile(sorted, 0.99), Percentile(sorted, 1));
     }
 
     private sealed record Probe(double P99, double Max);
@@ -294,10 +293,8 @@ internal static class Load
         while (!stop.IsCancellationRequested)
         {
             var started = Stopwatch.GetTimestamp();
-            using (var response = await http.SendAsync(Request(bareUrl, body, signed: false)))
-            {
-                bare.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
+            (await http.SendAsync(Request(bareUrl, body, signed: false))).Dispose();
+            bare.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
             started = Stopwatch.GetTimestamp();
             await queue.SendMessageAsync("probe");
@@ -315,11 +312,15 @@ internal static class Load
         static Probe Of(List<double> values)
         {
             var sorted = values.Order().ToArray();
-            return sorted.Length == 0 ? new Probe(double.NaN, double.NaN) : new Probe(sorted[Math.Min(sorted.Length - 1, (int)(0.99 * sorted.Length))], sorted[^1]);
+            return new Probe(Percentile(sorted, 0.99), Percentile(sorted, 1));
         }
 
         return (Of(bare), Of(storage));
     }
+
+    /// <summary>The value at quantile <paramref name="q"/> of ascending values (1: the largest); NaN if there are none.</summary>
+    private static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
 
     private static QueueClient Queue(Options o, string name)
     {
