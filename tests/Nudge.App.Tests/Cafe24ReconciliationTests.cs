@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Nudge.Core.Customers;
 using Nudge.Storage;
 using Nudge.Testing;
@@ -25,6 +26,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
     private const string ClientSecret = "recon24-client-secret";
     private const int PageLimit = 2;
     private const int MaxOffset = 2;
+    private const int CrowdSize = 6;
 
     private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
     private readonly ConcurrentQueue<string> _requests = new();
@@ -35,6 +37,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
     private string? _accessToken;
     private int _refreshes;
     private int _rateLimited;
+    private readonly CapturingLoggerProvider _logs = new();
 
     private static string Kst(DateTimeOffset time) => time.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 
@@ -54,6 +57,12 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
         {
             var at = _now.AddHours(-2 - i); // more members than one window's offsets reach
             members.Add((Member($"bulk{i}", at, $"bulk{i}@example.com"), at));
+        }
+
+        var crowded = _now.AddHours(-20); // more members in one second than the offsets reach
+        for (var i = 1; i <= CrowdSize; i++)
+        {
+            members.Add((Member($"crowd{i}", crowded, $"crowd{i}@example.com"), crowded));
         }
 
         var orders = new List<(string Json, DateTimeOffset At)>
@@ -131,7 +140,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
             ["Shops:1:ApiKey"] = "cafe24-other-api-key-01",
             ["Shops:1:AdminApiUrl"] = $"{address}/{Uncredentialed}/api/v2",
         };
-        _app = await NudgeTestApp.StartAsync(settings: _settings);
+        _app = await NudgeTestApp.StartAsync(settings: _settings, configure: builder => builder.Logging.AddProvider(_logs));
     }
 
     public async Task DisposeAsync()
@@ -192,6 +201,28 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(2)); // anything a second run handed over would be stored by now
         Assert.Equal(eventsBefore, await EventCountAsync());
         Assert.Equal(1, _refreshes); // the minted token is reused while it is valid
+    }
+
+    [Fact]
+    public async Task Reconcile_Cafe24SecondWithMoreMembersThanTheOffsetsReach_ReadAsFarAsTheyReachAndReportedInPart()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await RunReconcileAsync()).StatusCode);
+
+        var reachable = PageLimit + MaxOffset; // the pages at offsets 0 and MaxOffset
+        for (var i = 1; i <= reachable; i++)
+        {
+            Assert.NotNull(await TestStorage.EventuallyAsync(() => ProfileAsync($"crowd{i}"), p => p is not null, TimeSpan.FromSeconds(20), $"crowd{i} within the offsets"));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2)); // anything more the run handed over would be stored by now
+        for (var i = reachable + 1; i <= CrowdSize; i++)
+        {
+            Assert.Null(await ProfileAsync($"crowd{i}"));
+        }
+
+        Assert.Contains(_logs.Lines, l => l.Contains("only in part", StringComparison.Ordinal));
+        // The crowded second did not keep the rest of the window from being read.
+        Assert.NotNull(await TestStorage.EventuallyAsync(() => ProfileAsync("bulk5"), p => p is not null, TimeSpan.FromSeconds(20), "bulk5 beside the crowded second"));
     }
 
     [Fact]

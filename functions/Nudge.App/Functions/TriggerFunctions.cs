@@ -64,7 +64,7 @@ public static partial class TriggerFunctions
             LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
             if (report.Truncated > 0)
             {
-                LogReconcileTruncated(Logger(services), report.Truncated, ReconcileHandler.SmallestWindow);
+                LogReconcileTruncated(Logger(services), report.Truncated);
             }
 
             foreach (var failure in report.Failed ?? [])
@@ -140,8 +140,8 @@ public static partial class TriggerFunctions
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Shops} shops polled, {Read} records read, {Filled} missing events filled")]
     private static partial void LogReconciled(ILogger logger, int shops, int read, int filled);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation read {Windows} windows of {Smallest} only in part: more records than an Admin API read takes")]
-    private static partial void LogReconcileTruncated(ILogger logger, int windows, TimeSpan smallest);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation read {Windows} windows only in part: more records in the shortest window an Admin API searches than one read takes")]
+    private static partial void LogReconcileTruncated(ILogger logger, int windows);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation of {Platform} shop {Shop} failed ({Reason}); its cursor stays, the next run retries")]
     private static partial void LogReconcileFailed(ILogger logger, string platform, string shop, string reason);

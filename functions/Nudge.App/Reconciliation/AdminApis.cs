@@ -7,6 +7,12 @@ namespace Nudge.App.Reconciliation;
 /// <summary>The platforms' Admin API clients share one named HttpClient (30 s timeout), created per request by the factory.</summary>
 public static class AdminApis
 {
+    /// <summary>
+    /// The shortest window split further for the page-bounded APIs (Shopify, WooCommerce): 200 pages within one minute
+    /// is more than a shop records, and shorter windows would only multiply requests.
+    /// </summary>
+    public static readonly TimeSpan PagedSmallestWindow = TimeSpan.FromMinutes(1);
+
     public const string HttpClientName = "admin-api";
 
     /// <summary>How often a rate-limited (429) or unavailable (503) request is tried again before the run gives up.</summary>

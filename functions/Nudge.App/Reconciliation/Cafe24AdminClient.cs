@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Nudge.App.Hosting;
 using Nudge.Core.Ingest;
@@ -17,18 +16,19 @@ namespace Nudge.App.Reconciliation;
 /// <c>GET admin/customersprivacy</c> and orders from <c>GET admin/orders</c>, selected by <c>date_type</c>,
 /// <c>start_date</c> and <c>end_date</c> (ISO 8601 in Korean time), with a bearer token and <c>X-Cafe24-Api-Version</c>.
 /// Pages through <c>limit</c>/<c>offset</c>; since Cafe24 caps the offset, a window holding more records than the
-/// offsets reach is halved until each half fits (a full page at the largest offset is the sign). Members are found by
+/// offsets reach (a full page at the largest offset is the sign) is reported too large, and the reconciler reads it
+/// in halves down to <see cref="SmallestWindow"/>. Members are found by
 /// join time, so later changes to older members are not (as with WooCommerce). Records go out as the webhook's
 /// <c>resource</c> (the field names are the same; an order's <c>actual_order_amount.payment_amount</c> is lifted to
 /// <c>actual_payment_amount</c>).
 /// </summary>
-public sealed partial class Cafe24AdminClient(IHttpClientFactory clients, Cafe24AdminTokens tokens, IOptions<Cafe24Options> options, ILogger<Cafe24AdminClient> logger) : IShopAdminApi
+public sealed class Cafe24AdminClient(IHttpClientFactory clients, Cafe24AdminTokens tokens, IOptions<Cafe24Options> options) : IShopAdminApi
 {
     /// <summary>Cafe24's times are Korean: what it writes without an offset, and what its searches are given.</summary>
     internal static readonly TimeSpan Korea = TimeSpan.FromHours(9);
 
-    /// <summary>A window this short is not split further: what the offsets reach is read, the rest is logged.</summary>
-    private static readonly TimeSpan SmallestWindow = TimeSpan.FromSeconds(2);
+    /// <summary>Cafe24 searches whole seconds, both ends included: a window of two holds the fewest it can be asked for.</summary>
+    public TimeSpan SmallestWindow => TimeSpan.FromSeconds(2);
 
     public string Platform => Cafe24Webhook.Platform;
 
@@ -38,42 +38,42 @@ public sealed partial class Cafe24AdminClient(IHttpClientFactory clients, Cafe24
         var (path, dateType) = resource == "orders" ? ("admin/orders", settings.AdminOrderDateType) : ("admin/customersprivacy", settings.AdminMemberDateType);
         var arrayName = path["admin/".Length..];
         var limit = settings.AdminPageLimit;
-        var windows = new Stack<(DateTimeOffset From, DateTimeOffset To)>([(from, to)]);
-        while (windows.TryPop(out var window))
+        string Page(int offset) => $"{shop.AdminApiUrl!.TrimEnd('/')}/{path}?date_type={Uri.EscapeDataString(dateType)}"
+            + $"&start_date={Uri.EscapeDataString(Korean(from))}&end_date={Uri.EscapeDataString(Korean(to))}&limit={limit}&offset={offset}";
+
+        // A full page at the largest offset: more records than the offsets reach. Said before reading anything, so the
+        // reconciler's halves are the only reads; a window it splits no further is read as far as the offsets reach.
+        var page = await GetPageAsync(shop, Page(0), arrayName, cancellationToken);
+        var tooFull = page.Count == limit && settings.AdminMaxOffset >= limit
+            && (await GetPageAsync(shop, Page(settings.AdminMaxOffset), arrayName, cancellationToken)).Count == limit;
+        if (tooFull && to - from > SmallestWindow)
         {
-            string Page(int offset) => $"{shop.AdminApiUrl!.TrimEnd('/')}/{path}?date_type={Uri.EscapeDataString(dateType)}"
-                + $"&start_date={Uri.EscapeDataString(Korean(window.From))}&end_date={Uri.EscapeDataString(Korean(window.To))}&limit={limit}&offset={offset}";
+            throw TooFull(resource, from, to, settings.AdminMaxOffset + limit);
+        }
 
-            var page = await GetPageAsync(shop, Page(0), arrayName, cancellationToken);
-            if (page.Count == limit && settings.AdminMaxOffset >= limit && (await GetPageAsync(shop, Page(settings.AdminMaxOffset), arrayName, cancellationToken)).Count == limit)
+        for (var offset = limit; ; offset += limit)
+        {
+            foreach (var record in page)
             {
-                if (window.To - window.From > SmallestWindow)
-                {
-                    var middle = window.From + ((window.To - window.From) / 2);
-                    windows.Push((middle.AddSeconds(1), window.To)); // the API reads whole seconds, both ends included
-                    windows.Push((window.From, middle));
-                    continue;
-                }
-
-                LogWindowTooFull(logger, shop.Domain, resource, settings.AdminMaxOffset + limit);
+                yield return resource == "orders" ? WithPaymentAmount(record) : record;
             }
 
-            for (var offset = limit; ; offset += limit)
+            if (page.Count < limit || offset > settings.AdminMaxOffset)
             {
-                foreach (var record in page)
-                {
-                    yield return resource == "orders" ? WithPaymentAmount(record) : record;
-                }
-
-                if (page.Count < limit || offset > settings.AdminMaxOffset)
-                {
-                    break;
-                }
-
-                page = await GetPageAsync(shop, Page(offset), arrayName, cancellationToken);
+                break;
             }
+
+            page = await GetPageAsync(shop, Page(offset), arrayName, cancellationToken);
+        }
+
+        if (tooFull)
+        {
+            throw TooFull(resource, from, to, settings.AdminMaxOffset + limit);
         }
     }
+
+    private static AdminWindowTooLargeException TooFull(string resource, DateTimeOffset from, DateTimeOffset to, int reachable) =>
+        new($"More {resource} from {from:O} to {to:O} than Cafe24's offsets reach ({reachable}).");
 
     private async Task<List<ReadOnlyMemory<byte>>> GetPageAsync(ShopAccount shop, string url, string arrayName, CancellationToken cancellationToken)
     {
@@ -114,7 +114,4 @@ public sealed partial class Cafe24AdminClient(IHttpClientFactory clients, Cafe24
         node["actual_payment_amount"] = paid.DeepClone();
         return JsonSerializer.SerializeToUtf8Bytes(node);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cafe24 mall {Mall}: more {Resource} in one second than the API's offsets reach ({Reachable}); the rest of that second is not reconciled")]
-    private static partial void LogWindowTooFull(ILogger logger, string mall, string resource, int reachable);
 }

@@ -17,6 +17,8 @@ public sealed partial class ShopifyAdminClient(IHttpClientFactory clients) : ISh
 
     public string Platform => ShopifyWebhook.Platform;
 
+    public TimeSpan SmallestWindow => AdminApis.PagedSmallestWindow;
+
     /// <summary>A bound on the pages of one window; past it the reconciler reads the window in halves.</summary>
     public const int MaxPages = 200;
 

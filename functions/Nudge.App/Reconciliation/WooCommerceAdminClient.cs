@@ -22,6 +22,8 @@ public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAd
 
     public string Platform => WooCommerceWebhook.Platform;
 
+    public TimeSpan SmallestWindow => AdminApis.PagedSmallestWindow;
+
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ListUpdatedAsync(ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var query = resource == "orders"

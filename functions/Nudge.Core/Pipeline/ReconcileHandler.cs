@@ -11,7 +11,17 @@ public interface IShopAdminApi
     /// <summary>The platform whose shops this client reads (<c>shopify</c>, <c>woocommerce</c>, <c>cafe24</c>).</summary>
     string Platform { get; }
 
-    /// <summary><paramref name="resource"/> is <c>customers</c> or <c>orders</c>; records come in the platform's webhook shape.</summary>
+    /// <summary>
+    /// The shortest window the reconciler splits further when this client reports <see cref="AdminWindowTooLargeException"/>:
+    /// the finest time its API's search takes.
+    /// </summary>
+    TimeSpan SmallestWindow { get; }
+
+    /// <summary>
+    /// <paramref name="resource"/> is <c>customers</c> or <c>orders</c>; records come in the platform's webhook shape.
+    /// Throws <see cref="AdminWindowTooLargeException"/> when the window holds more than one read takes (after what it
+    /// read, or before anything if the client can tell at once).
+    /// </summary>
     IAsyncEnumerable<ReadOnlyMemory<byte>> ListUpdatedAsync(ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 }
 
@@ -109,14 +119,12 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
         return new ReconcileReport(polled, read, filled, truncated, failed);
     }
 
-    /// <summary>The shortest window split further when a client reports more records than it reads at once.</summary>
-    public static readonly TimeSpan SmallestWindow = TimeSpan.FromMinutes(1);
-
     private sealed record WindowRead(int Count, int Truncated);
 
     /// <summary>
     /// Reads one resource's window, filling each record; a window too large for the client is read again in halves,
-    /// so the cursor only moves past what was read whole (down to <see cref="SmallestWindow"/>, then counted truncated).
+    /// so the cursor only moves past what was read whole (down to the client's <see cref="IShopAdminApi.SmallestWindow"/>,
+    /// then counted truncated).
     /// </summary>
     private static async Task<(WindowRead Read, int Filled)> ReadWindowAsync(
         IShopAdminApi admin, ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, Func<ReadOnlyMemory<byte>, Task<int>> fill, CancellationToken cancellationToken)
@@ -132,7 +140,7 @@ public sealed class ReconcileHandler(ShopRegistry shops, IEnumerable<IShopAdminA
 
             return (new WindowRead(read, 0), filled);
         }
-        catch (AdminWindowTooLargeException) when (to - from > SmallestWindow)
+        catch (AdminWindowTooLargeException) when (to - from > admin.SmallestWindow)
         {
             var middle = from + ((to - from) / 2);
             var (first, firstFilled) = await ReadWindowAsync(admin, shop, resource, from, middle, fill, cancellationToken);
