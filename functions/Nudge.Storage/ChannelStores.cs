@@ -228,6 +228,9 @@ public sealed class TableConsentLedger(TableServiceClient service, StorageNames 
             ["Entry"] = Tables.Write(entry),
         }, expectedVersion: null, cancellationToken);
 
+    public Task<int> DeleteForCustomerAsync(Core.Customers.CustomerKey customer, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
+
     public async Task<IReadOnlyList<Core.Consent.ConsentEntry>> ListAsync(Core.Customers.CustomerKey customer, CancellationToken cancellationToken)
     {
         var entries = new List<Core.Consent.ConsentEntry>();
@@ -265,6 +268,9 @@ public sealed class TableDeliveryEvents(TableServiceClient service, StorageNames
 
         return list;
     }
+
+    public Task<int> DeleteForDeliveryAsync(string deliveryId, CancellationToken cancellationToken) =>
+        Tables.DeletePartitionAsync(_events, deliveryId, cancellationToken);
 
     public async Task<Core.Customers.CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken)
     {

@@ -37,6 +37,25 @@ public class PrivacyErasureTests : IAsyncLifetime
         await _app.WaitForDeliveriesAsync(id.ToString(), rows => rows.Count == 1 && rows[0].Status == "sent", $"welcome coupon for {id}");
     }
 
+    /// <summary>The customer's consent history and what was recorded after their deliveries (reports, opens, clicks).</summary>
+    private async Task<(int Consents, int DeliveryEvents)> ChannelTraceAsync(long id)
+    {
+        var key = TableKey.For(new CustomerKey("shopify", id.ToString()));
+        return (await Table(_app.Names.Consents).QueryAsync<TableEntity>(e => e.PartitionKey == key).CountAsync(),
+            await Table(_app.Names.DeliveryEvents).QueryAsync<TableEntity>(e => e.GetString("CustomerId") == id.ToString()).CountAsync());
+    }
+
+    /// <summary>A consent withdrawal (one consent-ledger entry) and a provider report on the welcome coupon.</summary>
+    private async Task LeaveChannelTraceAsync(long id)
+    {
+        var update = NudgeTestApp.Customer(id, createdAt: "2026-11-24T11:00:00+09:00", sms: "unsubscribed");
+        Assert.Equal(HttpStatusCode.OK, (await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/update", update))).StatusCode);
+        var customer = new CustomerKey("shopify", id.ToString());
+        var coupon = Assert.Single(await _app.DeliveriesAsync(id.ToString()));
+        await new TableDeliveryEvents(TestStorage.Clients().Tables, _app.Names, TimeProvider.System).RecordAsync(customer, coupon.DeliveryId, "opened", null, CancellationToken.None);
+        await TestStorage.EventuallyAsync(() => ChannelTraceAsync(id), t => t == (1, 1), TimeSpan.FromSeconds(20), $"consent withdrawal and delivery report of {id}");
+    }
+
     /// <summary>Order-index and product-interest rows that name the customer.</summary>
     private async Task<int> IndexRowsAsync(string customerId) =>
         await Table(_app.Names.OrderIndex).QueryAsync<TableEntity>(e => e.GetString("CustomerId") == customerId).CountAsync()
@@ -85,20 +104,23 @@ public class PrivacyErasureTests : IAsyncLifetime
         }
 
         Assert.Equal((2, 2), (await IndexRowsAsync("3101"), await IndexRowsAsync("3102")));
+        await LeaveChannelTraceAsync(3101);
+        await LeaveChannelTraceAsync(3102);
 
         var response = await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/redact", Redact(ShopA, 3101), id: "redact-delivery-a"));
         Assert.Equal("accepted", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         await WaitErasedAsync(ShopA, 3101);
 
         Assert.Equal((0, 2), (await IndexRowsAsync("3101"), await IndexRowsAsync("3102")));
-        Assert.Equal((1, 3, 1, 1, 0), await FootprintAsync(ShopA, 3102));
+        Assert.Equal(((0, 0), (1, 1)), (await ChannelTraceAsync(3101), await ChannelTraceAsync(3102)));
+        Assert.Equal((1, 4, 1, 1, 0), await FootprintAsync(ShopA, 3102));
         var audit = await TestStorage.EventuallyAsync(() => Table(_app.Names.PrivacyAudit).QueryAsync<TableEntity>().ToListAsync().AsTask(),
             rows => rows.Count == 1 && rows[0].GetString("Status") == "completed", TimeSpan.FromSeconds(10), "audit record");
         // What the audit wrote, not the storage's own ETag and Timestamp (their digits can contain any id by chance).
         var written = string.Join("|", audit[0].Where(kv => kv.Key is not ("odata.etag" or "Timestamp")).Select(kv => $"{kv.Key}={kv.Value}"));
         Assert.DoesNotContain("3101", written);
         Assert.DoesNotContain("@example.com", written);
-        Assert.Contains("\"events\":3", written);
+        Assert.Contains("\"events\":4", written);
 
         var again = await _app.Client.SendAsync(Shopify(ShopA, SecretA, "customers/redact", Redact(ShopA, 3101), id: "redact-delivery-a"));
         Assert.Equal("duplicate", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());

@@ -81,6 +81,9 @@ public interface IConsentLedger
     Task AppendAsync(ConsentEntry entry, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ConsentEntry>> ListAsync(CustomerKey customer, CancellationToken cancellationToken);
+
+    /// <summary>The customer's whole history, on erasure; returns how many entries there were.</summary>
+    Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 }
 
 public enum WithdrawalOutcome

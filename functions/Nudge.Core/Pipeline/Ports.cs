@@ -361,6 +361,9 @@ public interface IDeliveryEvents
     Task<IReadOnlyList<(string Type, string? Detail)>> ListAsync(string deliveryId, CancellationToken cancellationToken);
 
     Task<CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken);
+
+    /// <summary>Everything recorded after one delivery (reports, opens, clicks), on erasure; returns how many there were.</summary>
+    Task<int> DeleteForDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
 }
 
 /// <summary>The intake: where accepted deliveries become durable before they are acknowledged.</summary>

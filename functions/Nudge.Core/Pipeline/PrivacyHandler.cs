@@ -5,13 +5,14 @@ namespace Nudge.Core.Pipeline;
 
 /// <summary>
 /// Carries out a privacy request: erases a customer (or every customer of a shop) from every store — events and
-/// their raw payloads first, so a journey message still in flight finds nothing to rebuild the profile from — and
-/// completes the audit record, which holds counts and never the customer.
+/// their raw payloads first, so a journey message still in flight finds nothing to rebuild the profile from; what
+/// providers and clicks reported about each delivery before the delivery log that finds them; the consent history —
+/// and completes the audit record, which holds counts and never the customer.
 /// </summary>
 public sealed class PrivacyHandler(
     IEventStore events, IRawPayloadStore rawPayloads, IProfileStore profiles, IJourneyInstanceStore instances,
-    IDeliveryLog deliveries, IOrderIndex orders, IProductInterestIndex interests, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock,
-    IIntakeQueue intake)
+    IDeliveryLog deliveries, IDeliveryEvents deliveryEvents, Consent.IConsentLedger consents, IOrderIndex orders, IProductInterestIndex interests,
+    IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock, IIntakeQueue intake)
 {
     /// <summary>
     /// How long an erasure waits for the intake to drain: deliveries acknowledged before the request may still sit in
@@ -79,6 +80,11 @@ public sealed class PrivacyHandler(
 
         foreach (var customer in customers)
         {
+            foreach (var delivery in await deliveries.ListForCustomerAsync(customer, cancellationToken))
+            {
+                await deliveryEvents.DeleteForDeliveryAsync(delivery.DeliveryId, cancellationToken);
+            }
+
             record = record with
             {
                 Customers = record.Customers + (request.Pass == 1 ? 1 : 0), // the sweep adds what came back, not customers
@@ -89,6 +95,7 @@ public sealed class PrivacyHandler(
             };
             await orders.DeleteForCustomerAsync(customer, cancellationToken);
             await interests.DeleteForCustomerAsync(customer, cancellationToken);
+            await consents.DeleteForCustomerAsync(customer, cancellationToken);
             await profiles.DeleteAsync(customer, cancellationToken);
         }
 
