@@ -11,6 +11,8 @@ using Nudge.Core.Ingest;
 //   load  --app URL --secret S --customers N --dup-percent P --seconds S --half-seconds H --concurrency C --storage CONN --prefix P
 //   proxy --listen PORT --target PORT   (counts storage requests; prints the count on each line of stdin)
 //   bare  --url URL                     (the baseline: a bare Kestrel endpoint that reads the body and answers 200)
+//   floor --url URL --storage CONN --prefix P   (the cheapest durable acknowledgement: bare + group-committed queue writes)
+//   emulator --storage CONN --storage-pid PID --prefix P   (the emulator's CPU per storage request, by kind and size)
 //   cold  --packages DIR,DIR --storage CONN --trials N   (cold start of packaged apps, the first one the baseline)
 var mode = args.Length > 0 ? args[0] : "load";
 var options = Options.Parse(args.Skip(1).ToArray());
@@ -19,6 +21,8 @@ return mode switch
     "proxy" => await CountingProxy.RunAsync(options),
     "ops" => await Load.OpsAsync(options),
     "bare" => await BareKestrel.RunAsync(options),
+    "floor" => await DurableFloor.RunAsync(options),
+    "emulator" => await EmulatorCost.RunAsync(options),
     "cold" => await ColdStart.RunAsync(options),
     _ => await Load.RunAsync(options),
 };
@@ -59,12 +63,27 @@ internal static class Load
         // Baseline: a bare Kestrel endpoint that reads the body and answers 200, in its own process as the app is
         // (started by run.sh), same client, same machine, in this run.
         var bareUrl = new Uri(o.Get("bare", "http://127.0.0.1:7175"));
-        var cpu = new CpuMeter(o.Int("app-pid", 0), o.Int("storage-pid", 0), o.Int("bare-pid", 0));
+        var cpu = new CpuMeter(o.Int("app-pid", 0), o.Int("storage-pid", 0), o.Int("bare-pid", 0), o.Int("floor-pid", 0));
+        var floorRatio = double.NaN;
         await ClosedLoopAsync(http, bareUrl, deliveries, concurrency, TimeSpan.FromSeconds(3), signed: false); // warm-up
         cpu.Lap();
         var bare = await ClosedLoopAsync(http, bareUrl, deliveries, concurrency, TimeSpan.FromSeconds(Math.Min(seconds, 15)), signed: false);
         var bareCpu = cpu.Lap();
         Console.WriteLine($"bare kestrel: {bare.Rate:0} req/s ({bare.Ok} ok); CPU per request: client {bareCpu.Bench / bare.Sent:0} µs, server {bareCpu.Bare / bare.Sent:0} µs");
+
+        // The floor: the same signed requests to the cheapest durable acknowledgement this machine allows (the bare
+        // endpoint plus group-committed queue writes; no verification, parsing or dedupe). No design of the real path can
+        // beat its ratio here: it is the ceiling the storage emulator and the client leave on these cores.
+        var floorUrl = o.Get("floor", "");
+        if (floorUrl.Length > 0)
+        {
+            await ClosedLoopAsync(http, new Uri(floorUrl), deliveries, concurrency, TimeSpan.FromSeconds(3), signed: true); // warm-up
+            cpu.Lap();
+            var floor = await ClosedLoopAsync(http, new Uri(floorUrl), deliveries, concurrency, TimeSpan.FromSeconds(Math.Min(seconds, 15)), signed: true);
+            var floorCpu = cpu.Lap();
+            Console.WriteLine($"durable floor: {floor.Rate:0} req/s ({floor.Ok} ok, {floor.Errors} errors), {floor.Rate / bare.Rate:0.00} of bare; CPU per request: client {floorCpu.Bench / floor.Sent:0} µs, server {floorCpu.Floor / floor.Sent:0} µs, Azurite {floorCpu.Storage / floor.Sent:0} µs");
+            floorRatio = floor.Rate / bare.Rate;
+        }
 
         // The app is measured in its steady state, as the bare server is: a warm-up on deliveries of their own (stored
         // and counted below like the rest) until its JIT has tiered up. The app has far more code to tier than the bare
@@ -101,7 +120,7 @@ internal static class Load
         if (o.Int("drain-minutes", 10) == 0)
         {
             Console.WriteLine();
-            Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s), intake only");
+            Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s), intake only; durable floor/bare = {floorRatio:0.00}");
             Console.WriteLine($"RESULT p99 at half max rate = {half.P99:0.0} ms (p50 {half.P50:0.0} ms), intake only");
             return 0; // nothing processed: no duplicates to count
         }
@@ -113,7 +132,7 @@ internal static class Load
         Console.WriteLine($"distinct deliveries sent {distinctSent}, accepted {accepted}, event references queued for the journeys {references} ({distinctReferences} distinct; missing {distinctSent - distinctReferences}): duplicates processed {duplicatesProcessed}");
 
         Console.WriteLine();
-        Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s)");
+        Console.WriteLine($"RESULT ratio accepted/bare = {max.Rate / bare.Rate:0.00} ({max.Rate:0} / {bare.Rate:0} req/s); durable floor/bare = {floorRatio:0.00}");
         Console.WriteLine($"RESULT p99 at half max rate = {half.P99:0.0} ms (p50 {half.P50:0.0} ms)");
         Console.WriteLine($"RESULT duplicates processed = {duplicatesProcessed}");
         return 0;
@@ -392,6 +411,134 @@ internal static class BareKestrel
 }
 
 /// <summary>
+/// The cheapest durable acknowledgement on this machine, a lower bound for the real ingest path's cost: the bare
+/// endpoint, plus each body made durable before its 200 by group commit (one writer; what arrives during a write goes
+/// in the next, gzipped, as the app's intake does). No verification, parsing or dedupe. Run it with the app's
+/// thread-pool setting (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0), so idle workers do not spin while writes wait.
+/// </summary>
+internal static class DurableFloor
+{
+    public static async Task<int> RunAsync(Options o)
+    {
+        var prefix = o.Get("prefix", "");
+        var queue = new QueueServiceClient(o.Get("storage", "UseDevelopmentStorage=true"), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 })
+            .GetQueueClient(prefix.Length == 0 ? "floor-intake" : $"{prefix.ToLowerInvariant()}-floor-intake");
+        await queue.CreateIfNotExistsAsync();
+        var gate = new Lock();
+        var pending = new List<(byte[] Body, TaskCompletionSource Durable)>();
+        var writing = false;
+
+        async Task WriteWhilePendingAsync()
+        {
+            while (true)
+            {
+                List<(byte[] Body, TaskCompletionSource Durable)> batch;
+                lock (gate)
+                {
+                    batch = pending.GetRange(0, Math.Min(pending.Count, 100));
+                    pending.RemoveRange(0, batch.Count);
+                    if (batch.Count == 0)
+                    {
+                        writing = false;
+                        return;
+                    }
+                }
+
+                using var buffer = new MemoryStream();
+                using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+                {
+                    batch.ForEach(p => gzip.Write(p.Body));
+                }
+
+                try
+                {
+                    await queue.SendMessageAsync(Convert.ToBase64String(buffer.GetBuffer(), 0, (int)buffer.Length));
+                    batch.ForEach(p => p.Durable.TrySetResult());
+                }
+                catch (Exception e)
+                {
+                    batch.ForEach(p => p.Durable.TrySetException(e));
+                }
+            }
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(o.Get("url", "http://127.0.0.1:7176"));
+        var app = builder.Build();
+        app.MapPost("/", async (HttpRequest request) =>
+        {
+            var body = new byte[request.ContentLength ?? 0];
+            await request.Body.ReadExactlyAsync(body);
+            var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var lead = false;
+            lock (gate)
+            {
+                pending.Add((body, durable));
+                lead = !writing;
+                writing = true;
+            }
+
+            if (lead)
+            {
+                _ = Task.Run(WriteWhilePendingAsync);
+            }
+
+            await durable.Task;
+            return Results.Text("""{"status":"accepted"}""", "application/json");
+        });
+        await app.RunAsync();
+        return 0;
+    }
+}
+
+/// <summary>
+/// What one storage request costs the emulator in CPU, whatever the code that sends it: a queue message (small and
+/// of an intake batch's size), a table insert, a blob upload. Two requests in flight, as many as the intake keeps.
+/// Every design that persists before it answers pays at least one of these per write on the same two cores.
+/// </summary>
+internal static class EmulatorCost
+{
+    public static async Task<int> RunAsync(Options o)
+    {
+        var connection = o.Get("storage", "UseDevelopmentStorage=true");
+        var storagePid = o.Int("storage-pid", 0);
+        var name = $"{o.Get("prefix", "emu").ToLowerInvariant()}emu";
+        var queue = new QueueClient(connection, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var table = new Azure.Data.Tables.TableClient(connection, name);
+        var blobs = new Azure.Storage.Blobs.BlobContainerClient(connection, name);
+        await queue.CreateIfNotExistsAsync();
+        await table.CreateIfNotExistsAsync();
+        await blobs.CreateIfNotExistsAsync();
+        var small = "{}";
+        var batchSized = new string('x', 10_000); // about what a gzipped batch of 50 deliveries is
+        var blobBody = BinaryData.FromString(batchSized);
+        var kinds = new (string Name, Func<int, Task> Send)[]
+        {
+            ("queue message, 2 bytes", _ => queue.SendMessageAsync(small)),
+            ("queue message, 10 KB", _ => queue.SendMessageAsync(batchSized)),
+            ("table insert", i => table.AddEntityAsync(new Azure.Data.Tables.TableEntity($"p{i}", Guid.NewGuid().ToString("N")) { ["Value"] = "small" })),
+            ("blob upload, 10 KB", i => blobs.GetBlobClient($"b{i}-{Guid.NewGuid():N}").UploadAsync(blobBody)),
+        };
+        foreach (var (kind, send) in kinds)
+        {
+            const int Warm = 200, Measured = 1_000;
+            for (var i = 0; i < Warm; i++)
+            {
+                await send(-i - 1);
+            }
+
+            var before = CpuMeter.Of(storagePid);
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, Measured), new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, _) => await send(i));
+            Console.WriteLine($"emulator: {kind}: {(CpuMeter.Of(storagePid) - before) / Measured:0} µs of Azurite CPU per request ({Measured / clock.Elapsed.TotalSeconds:0} requests/s at 2 in flight)");
+        }
+
+        return 0;
+    }
+}
+
+/// <summary>
 /// A reverse proxy in front of Azurite's three ports that counts the storage requests passing through (a table
 /// batch is one request, as it is one storage transaction). <c>GET /__count</c> on any of its ports answers the count.
 /// </summary>
@@ -456,21 +603,23 @@ internal static class CountingProxy
     }
 }
 
-/// <summary>CPU time (µs) used between laps by this process, the app, Azurite and the bare server (from /proc; 0 for a pid not given).</summary>
-internal sealed class CpuMeter(int appPid, int storagePid, int barePid = 0)
+/// <summary>CPU time (µs) used between laps by this process, the app, Azurite, the bare server and the durable floor (from /proc; 0 for a pid not given).</summary>
+internal sealed class CpuMeter(int appPid, int storagePid, int barePid = 0, int floorPid = 0)
 {
-    private (double Bench, double App, double Storage, double Bare) _last = Read(appPid, storagePid, barePid);
+    private Sample _last = Read(appPid, storagePid, barePid, floorPid);
 
-    public (double Bench, double App, double Storage, double Bare) Lap()
+    public Sample Lap()
     {
-        var now = Read(appPid, storagePid, barePid);
-        var lap = (now.Bench - _last.Bench, now.App - _last.App, now.Storage - _last.Storage, now.Bare - _last.Bare);
+        var now = Read(appPid, storagePid, barePid, floorPid);
+        var lap = new Sample(now.Bench - _last.Bench, now.App - _last.App, now.Storage - _last.Storage, now.Bare - _last.Bare, now.Floor - _last.Floor);
         _last = now;
         return lap;
     }
 
-    private static (double Bench, double App, double Storage, double Bare) Read(int appPid, int storagePid, int barePid) =>
-        (Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds, Of(appPid), Of(storagePid), Of(barePid));
+    internal readonly record struct Sample(double Bench, double App, double Storage, double Bare, double Floor);
+
+    private static Sample Read(int appPid, int storagePid, int barePid, int floorPid) =>
+        new(Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds, Of(appPid), Of(storagePid), Of(barePid), Of(floorPid));
 
     /// <summary>utime + stime of a process, in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms).</summary>
     internal static double Of(int pid)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Ingest load benchmark: bare Kestrel vs the real ingest path, p99 at half the max rate, storage operations per
-# event (the asynchronous batch processing included), duplicates processed. Everything on 127.0.0.1; bounded in count
+# Ingest load benchmark: bare Kestrel vs the real ingest path (and vs a durable floor: bare + group-committed queue
+# writes, nothing else), p99 at half the max rate, storage operations per event (the asynchronous batch processing
+# included), duplicates processed; first, what one storage request costs the emulator. Everything on 127.0.0.1; bounded in count
 # and time (about 4 minutes, most of it waiting for the intake batches to be processed).
 # Usage: tests/benchmarks/Ingest/run.sh [customers=100000] [seconds=60]
 #        AZURITE_IN_MEMORY=1 tests/benchmarks/Ingest/run.sh ...   (Azurite without disk persistence, to tell its stalls from ours)
@@ -57,13 +58,20 @@ start_app() { # url connection prefix
 
 "$bench_bin" bare --url http://127.0.0.1:7175 >"$work/bare.log" 2>&1 & pids+=("$!")
 bare_pid="${pids[-1]}"
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/7175) 2>/dev/null && break; sleep 0.1; done
+DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 "$bench_bin" floor --url http://127.0.0.1:7176 --storage "$direct" --prefix "$run" >"$work/floor.log" 2>&1 & pids+=("$!")
+floor_pid="${pids[-1]}"
+for port in 7175 7176; do
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
+
+echo "== what one storage request costs the emulator =="
+"$bench_bin" emulator --storage "$direct" --storage-pid "${storage_pid:-0}" --prefix "$run"
 
 echo "== throughput, latency, duplicates (direct to Azurite; of the triggers only IngestBatches runs, so the journeys do not compete) =="
 start_app http://127.0.0.1:7173 "$direct" "$run"
 "$bench_bin" load --app http://127.0.0.1:7173 --secret "$secret" --customers "$customers" --dup-percent 5 \
   --seconds "$seconds" --warm-seconds "${WARM_SECONDS:-20}" --half-seconds 20 --concurrency 64 --storage "$direct" --prefix "$run" --app-pid "${pids[-1]}" --storage-pid "${storage_pid:-0}" \
-  --bare http://127.0.0.1:7175 --bare-pid "$bare_pid" --drain-minutes "$drain"
+  --bare http://127.0.0.1:7175 --bare-pid "$bare_pid" --floor http://127.0.0.1:7176 --floor-pid "$floor_pid" --drain-minutes "$drain"
 kill "${pids[-1]}"
 
 if [[ "${INTAKE_ONLY:-0}" == 1 ]]; then exit 0; fi
