@@ -201,6 +201,26 @@ public class IngestSourcesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Shopify_SameEventFromTwoSubscriptions_IsStoredOnce_AndAMalformedEventIdIsRejected()
+    {
+        var customer = NudgeTestApp.Customer(3401);
+        HttpRequestMessage Delivery(string shopifyEventId)
+        {
+            var request = Shopify(ShopA, SecretA, "customers/create", customer); // a webhook id of its own each time
+            request.Headers.TryAddWithoutValidation("X-Shopify-Event-Id", shopifyEventId);
+            return request;
+        }
+
+        var eventId = Guid.NewGuid().ToString();
+        await AssertStatusAsync(await SendAsync(Delivery(eventId)), HttpStatusCode.OK, "accepted");
+        await AssertStatusAsync(await SendAsync(Delivery(eventId)), HttpStatusCode.OK, "duplicate");
+        await AssertStatusAsync(await SendAsync(Delivery("not/an id")), HttpStatusCode.BadRequest);
+
+        Assert.NotNull(await WaitForProfileAsync("shopify", "3401", p => p is not null));
+        Assert.Equal(1, await EventRowsAsync());
+    }
+
+    [Fact]
     public async Task WooCommerce_PingSignedEventsAndBadInput()
     {
         var ping = await SendAsync(Request("/api/webhooks/woocommerce", "webhook_id=12", "application/x-www-form-urlencoded"));

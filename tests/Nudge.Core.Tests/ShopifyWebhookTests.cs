@@ -33,6 +33,21 @@ public class ShopifyWebhookTests
         Assert.Equal((EventTypes.OrderPlaced, "7001", "99"), (evt.Type, evt.Customer.CustomerId, evt.SubjectId));
     }
 
+    [Fact]
+    public void Parse_WithShopifyEventId_IdentifiesTheEventAcrossDeliveriesButNotAcrossTopicsOrSubjects()
+    {
+        const string order = """{"id":99,"created_at":"2026-11-24T11:00:00Z","processed_at":"2026-11-24T11:00:01Z","customer":{"id":7001}}""";
+        string IdOf(string topic, string deliveryId, string body, string? shopifyEventId) =>
+            Assert.IsType<IngestParse.Mapped>(ShopifyWebhook.Parse(topic, "demo.myshopify.com", deliveryId, Encoding.UTF8.GetBytes(body), shopifyEventId)).Event.EventId;
+
+        var first = IdOf("orders/create", "d-1", order, "ev-1");
+
+        Assert.Equal(first, IdOf("orders/create", "d-2", order, "ev-1")); // another subscription's copy
+        Assert.NotEqual(first, IdOf("orders/paid", "d-3", order, "ev-1")); // the same action, another topic
+        Assert.NotEqual(first, IdOf("orders/create", "d-4", order.Replace("99", "100"), "ev-1")); // the same action, another order
+        Assert.Equal("shopify-d-1", IdOf("orders/create", "d-1", order, null));
+    }
+
     [Theory]
     [InlineData("customers/create", """{"id":-5,"created_at":"2026-11-24T10:00:00Z"}""")]
     [InlineData("customers/create", """{"id":"a/b","created_at":"2026-11-24T10:00:00Z"}""")]

@@ -7,7 +7,8 @@ namespace Nudge.App.Functions;
 
 /// <summary>
 /// <c>POST /api/webhooks/shopify</c>: find the shop, verify the HMAC over the raw bytes with its secret, then
-/// parse, then make the event durable and acknowledge; journeys run asynchronously. A client mistake is a 4xx
+/// parse, then make the event durable and acknowledge; journeys run asynchronously. The event is identified by
+/// <c>X-Shopify-Event-Id</c> where Shopify sends it, else by <c>X-Shopify-Webhook-Id</c>. A client mistake is a 4xx
 /// with a problem body.
 /// </summary>
 public static partial class ShopifyWebhookFunction
@@ -51,7 +52,15 @@ public static partial class ShopifyWebhookFunction
                 "X-Shopify-Topic and X-Shopify-Webhook-Id (letters, digits, '-', '_', '.', ':') are required.");
         }
 
-        return await WebhookIntake.CompleteAsync(request, ShopifyWebhook.Parse(topic, shop, deliveryId, body.Span), Source, topic, deliveryId, body, logger, cancellationToken);
+        var shopifyEventId = request.Headers["X-Shopify-Event-Id"].ToString();
+        if (shopifyEventId.Length > 0 && !ShopifyWebhook.IsValidDeliveryId(shopifyEventId))
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Missing or malformed headers",
+                "X-Shopify-Event-Id, when sent, must be letters, digits, '-', '_', '.' or ':'.");
+        }
+
+        var parse = ShopifyWebhook.Parse(topic, shop, deliveryId, body.Span, shopifyEventId.Length > 0 ? shopifyEventId : null);
+        return await WebhookIntake.CompleteAsync(request, parse, Source, topic, deliveryId, body, logger, cancellationToken);
     }
 
     [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\\.)+[A-Za-z]{2,63}$")]

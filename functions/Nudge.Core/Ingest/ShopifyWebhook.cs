@@ -32,7 +32,16 @@ public static class ShopifyWebhook
 
     public static string EventIdFor(string deliveryId) => $"{Platform}-{deliveryId}";
 
-    public static IngestParse Parse(string topic, string shopDomain, string deliveryId, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// The event id of a delivery that names its Shopify event (<c>X-Shopify-Event-Id</c>): the same on every delivery
+    /// of one change, also on the copies a second subscription to the same topic delivers under other webhook ids, so
+    /// those dedupe as Shopify advises. Type and subject are part of it because Shopify shares the header across all
+    /// the deliveries one merchant action produces, which may be of several topics or resources.
+    /// </summary>
+    public static string EventIdFor(string shopifyEventId, string type, string subjectId) => $"{Platform}-event-{shopifyEventId}-{type}-{subjectId}";
+
+    /// <param name="shopifyEventId">The <c>X-Shopify-Event-Id</c> header, when sent (a valid id); otherwise the delivery id identifies the event.</param>
+    public static IngestParse Parse(string topic, string shopDomain, string deliveryId, ReadOnlySpan<byte> body, string? shopifyEventId = null)
     {
         Func<JsonElement, Context, IngestParse>? map = topic switch
         {
@@ -57,13 +66,15 @@ public static class ShopifyWebhook
         }
 
         using var document = ParseObject(body, out var error);
-        return document is null ? new IngestParse.Invalid(error!) : map(document.RootElement, new Context(topic, shopDomain, EventIdFor(deliveryId)));
+        return document is null ? new IngestParse.Invalid(error!) : map(document.RootElement, new Context(topic, shopDomain, EventIdFor(deliveryId), shopifyEventId));
     }
 
-    private sealed record Context(string Topic, string ShopDomain, string EventId)
+    /// <param name="DeliveryEventId">The id derived from the delivery: privacy requests keep it as their request id.</param>
+    private sealed record Context(string Topic, string ShopDomain, string DeliveryEventId, string? ShopifyEventId)
     {
         public CustomerEvent Event(string customerId, string type, DateTimeOffset occurredAt, string subjectId) =>
-            CustomerEvent.Of(EventId, new CustomerKey(Platform, customerId), type, occurredAt, ShopDomain, subjectId);
+            CustomerEvent.Of(ShopifyEventId is { } shopifyEvent ? EventIdFor(shopifyEvent, type, subjectId) : DeliveryEventId,
+                new CustomerKey(Platform, customerId), type, occurredAt, ShopDomain, subjectId);
 
         public IngestParse.Invalid Missing(string what) => new($"{Topic} needs {what}.");
     }
@@ -247,7 +258,7 @@ public static class ShopifyWebhook
             return ctx.Missing("'customer.id'");
         }
 
-        return new IngestParse.Privacy(new PrivacyRequest(kind, Platform, ctx.ShopDomain, customerId, ctx.EventId));
+        return new IngestParse.Privacy(new PrivacyRequest(kind, Platform, ctx.ShopDomain, customerId, ctx.DeliveryEventId));
     }
 
     /// <summary>Null and the customer's id when the payload names one; a guest is ignored, a malformed customer is invalid.</summary>
