@@ -36,6 +36,10 @@ param defaultTimeZone string = 'Asia/Seoul'
 param shopifyWebhookSecret string
 
 @secure()
+@description('While the Shopify client secret is rotated: the secret being replaced, accepted beside the new one until Shopify revokes it (then set it empty again). Stored in Key Vault as shopify-previous-webhook-secret.')
+param shopifyPreviousWebhookSecret string = ''
+
+@secure()
 @description('API key marketers send to the Nudge HTTP endpoints. Stored in Key Vault as marketer-api-key.')
 @metadata({
   azd: {
@@ -175,6 +179,7 @@ var deploymentContainerName = toLower('app-package-${take(names.functionApp, 32)
 // Key Vault secret names (the app never sees these; it reads the settings).
 var secretNames = {
   shopifyWebhookSecret: 'shopify-webhook-secret'
+  shopifyPreviousWebhookSecret: 'shopify-previous-webhook-secret'
   marketerApiKey: 'marketer-api-key'
   linkSecret: 'link-secret'
   callbackKey: 'callback-key'
@@ -232,12 +237,15 @@ module keyVault 'app/key-vault.bicep' = {
     location: location
     tags: tags
     enablePurgeProtection: keyVaultPurgeProtection
-    secrets: {
-      '${secretNames.shopifyWebhookSecret}': shopifyWebhookSecret
-      '${secretNames.marketerApiKey}': marketerApiKey
-      '${secretNames.linkSecret}': linkSecret
-      '${secretNames.callbackKey}': callbackKey
-    }
+    secrets: union(
+      {
+        '${secretNames.shopifyWebhookSecret}': shopifyWebhookSecret
+        '${secretNames.marketerApiKey}': marketerApiKey
+        '${secretNames.linkSecret}': linkSecret
+        '${secretNames.callbackKey}': callbackKey
+      },
+      empty(shopifyPreviousWebhookSecret) ? {} : { '${secretNames.shopifyPreviousWebhookSecret}': shopifyPreviousWebhookSecret }
+    )
   }
 }
 
@@ -341,6 +349,8 @@ module functionApp 'app/function-app.bicep' = {
       Nudge__Channels__CallbackKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[secretNames.callbackKey]})'
       // Empty: the app builds its links on its own host name (WEBSITE_HOSTNAME, set by the platform).
       Nudge__Channels__PublicBaseUrl: publicBaseUrl
+      // Empty unless a rotation of the Shopify client secret is under way: then the old secret, accepted beside the new one.
+      Shopify__PreviousWebhookSecret: empty(shopifyPreviousWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[?secretNames.shopifyPreviousWebhookSecret]})'
     }
   }
   dependsOn: [

@@ -26,6 +26,9 @@ public class IngestSourcesTests : IAsyncLifetime
     public const string EventsSource = "site-1";
     public const string EventsSecret = "events-signing-secret";
     public const string EventsKey = "events-api-key-00000001";
+    public const string ShopRotating = "shop-r.myshopify.com";
+    public const string SecretRotatingNew = "secret-rotated-in";
+    public const string SecretRotatingOld = "secret-rotated-out";
 
     public static readonly Dictionary<string, string?> Shops = new()
     {
@@ -34,6 +37,7 @@ public class IngestSourcesTests : IAsyncLifetime
         ["Shops:2:Platform"] = "woocommerce", ["Shops:2:Domain"] = WooSite, ["Shops:2:WebhookSecret"] = WooSecret,
         ["Shops:3:Platform"] = "cafe24", ["Shops:3:Domain"] = Mall, ["Shops:3:ApiKey"] = MallKey,
         ["Shops:4:Platform"] = "events", ["Shops:4:Domain"] = EventsSource, ["Shops:4:WebhookSecret"] = EventsSecret, ["Shops:4:ApiKey"] = EventsKey,
+        ["Shops:5:Platform"] = "shopify", ["Shops:5:Domain"] = ShopRotating, ["Shops:5:WebhookSecret"] = SecretRotatingNew, ["Shops:5:PreviousWebhookSecret"] = SecretRotatingOld,
     };
 
     private NudgeTestApp _app = null!;
@@ -218,6 +222,18 @@ public class IngestSourcesTests : IAsyncLifetime
 
         Assert.NotNull(await WaitForProfileAsync("shopify", "3401", p => p is not null));
         Assert.Equal(1, await EventRowsAsync());
+    }
+
+    [Fact]
+    public async Task Shopify_DuringASecretRotation_AcceptsTheNewAndThePreviousSecret_AndNoOther()
+    {
+        await AssertStatusAsync(await SendAsync(Shopify(ShopRotating, SecretRotatingNew, "customers/create", NudgeTestApp.Customer(3501))), HttpStatusCode.OK, "accepted");
+        await AssertStatusAsync(await SendAsync(Shopify(ShopRotating, SecretRotatingOld, "customers/create", NudgeTestApp.Customer(3502))), HttpStatusCode.OK, "accepted");
+        await AssertStatusAsync(await SendAsync(Shopify(ShopRotating, SecretA, "customers/create", NudgeTestApp.Customer(3503))), HttpStatusCode.Unauthorized);
+        await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretRotatingOld, "customers/create", NudgeTestApp.Customer(3504))), HttpStatusCode.Unauthorized);
+
+        Assert.NotNull(await WaitForProfileAsync("shopify", "3502", p => p is not null));
+        Assert.Null(await ProfileAsync("shopify", "3503"));
     }
 
     [Fact]

@@ -243,6 +243,20 @@ public class SourceMappingTests
         Assert.False(WebhookSignature.IsValid(body, Encoding.UTF8.GetBytes(secret + "x"), expected));
     }
 
+    [Fact]
+    public void Signature_DuringARotation_TheNewAndThePreviousSecretVerify_NothingElse()
+    {
+        var body = """{"id":1,"email":"a@example.com"}"""u8.ToArray();
+        string Signed(string secret) => WebhookSignature.Compute(body, Encoding.UTF8.GetBytes(secret));
+        var rotating = new ShopAccount { Platform = "shopify", Domain = "s.myshopify.com", WebhookSecret = "new-secret-1", PreviousWebhookSecret = "old-secret-1" };
+        var settled = rotating with { PreviousWebhookSecret = null };
+        var oneShopDefault = new ShopRegistry([], "new-secret-1", "old-secret-1").Find("shopify", "any.myshopify.com")!;
+
+        Assert.Equal((true, true, false, false), (rotating.IsSigned(body, Signed("new-secret-1")), rotating.IsSigned(body, Signed("old-secret-1")), rotating.IsSigned(body, Signed("other-secret")), rotating.IsSigned(body, null)));
+        Assert.Equal((true, false), (settled.IsSigned(body, Signed("new-secret-1")), settled.IsSigned(body, Signed("old-secret-1"))));
+        Assert.Equal((true, true, false), (oneShopDefault.IsSigned(body, Signed("new-secret-1")), oneShopDefault.IsSigned(body, Signed("old-secret-1")), oneShopDefault.IsSigned(body, Signed("other-secret"))));
+    }
+
     private static readonly string[] ShopifyTopics =
         ["customers/create", "customers/update", "orders/create", "orders/paid", "orders/cancelled", "refunds/create", "checkouts/create", "checkouts/update", "carts/update", "products/update", "customers/redact", "customers/data_request", "shop/redact"];
 

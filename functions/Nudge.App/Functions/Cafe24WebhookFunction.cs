@@ -48,7 +48,7 @@ public static class Cafe24WebhookFunction
     {
         if (settings.Verification == Cafe24Options.HmacSha256)
         {
-            return shop.WebhookSecret is { } secret && WebhookSignature.IsValid(body, Encoding.UTF8.GetBytes(secret), request.Headers[settings.SignatureHeader]);
+            return shop.IsSigned(body, request.Headers[settings.SignatureHeader]);
         }
 
         var presented = request.Headers[settings.ApiKeyHeader].ToString();

@@ -99,7 +99,7 @@ public static class EventsApiFunction
             return (body, null, WebhookIntake.UnknownShop(logger, Source));
         }
 
-        var signed = source.WebhookSecret is { } secret && WebhookSignature.IsValid(body.Span, Encoding.UTF8.GetBytes(secret), request.Headers["X-Nudge-Signature"]);
+        var signed = source.IsSigned(body.Span, request.Headers["X-Nudge-Signature"]);
         var keyed = source.ApiKey is { } key && request.Headers["x-api-key"].ToString() is { Length: > 0 } presented
             && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
         return signed || keyed ? (body, source, null) : (body, null, WebhookIntake.BadSignature(logger, Source, "X-Nudge-Signature (or x-api-key)"));

@@ -34,12 +34,12 @@ public static partial class ShopifyWebhookFunction
             return Http.Problem(StatusCodes.Status400BadRequest, "Missing or malformed headers", "X-Shopify-Shop-Domain must be the shop's host name.");
         }
 
-        if (shops.Find(ShopifyWebhook.Platform, shop) is not { WebhookSecret: { } secret })
+        if (shops.Find(ShopifyWebhook.Platform, shop) is not { WebhookSecret: not null } account)
         {
             return WebhookIntake.UnknownShop(logger, Source);
         }
 
-        if (!WebhookSignature.IsValid(body.Span, Encoding.UTF8.GetBytes(secret), request.Headers["X-Shopify-Hmac-Sha256"]))
+        if (!account.IsSigned(body.Span, request.Headers["X-Shopify-Hmac-Sha256"]))
         {
             return WebhookIntake.BadSignature(logger, Source, "X-Shopify-Hmac-Sha256");
         }

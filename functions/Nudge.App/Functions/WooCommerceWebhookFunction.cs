@@ -31,12 +31,12 @@ public static class WooCommerceWebhookFunction
             return Http.Problem(StatusCodes.Status400BadRequest, "Missing or malformed headers", "X-WC-Webhook-Source must be the site's URL.");
         }
 
-        if (shops.Find(WooCommerceWebhook.Platform, shop) is not { WebhookSecret: { } secret })
+        if (shops.Find(WooCommerceWebhook.Platform, shop) is not { WebhookSecret: not null } account)
         {
             return WebhookIntake.UnknownShop(logger, Source);
         }
 
-        if (!WebhookSignature.IsValid(body.Span, Encoding.UTF8.GetBytes(secret), request.Headers["X-WC-Webhook-Signature"]))
+        if (!account.IsSigned(body.Span, request.Headers["X-WC-Webhook-Signature"]))
         {
             return WebhookIntake.BadSignature(logger, Source, "X-WC-Webhook-Signature");
         }

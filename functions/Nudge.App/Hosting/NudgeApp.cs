@@ -161,7 +161,9 @@ public static class NudgeApp
             throw new OptionsValidationException(ShopOptions.Section, typeof(ShopOptions), errors);
         }
 
-        return new ShopRegistry(shops.Select(s => s.ToAccount()), configuration[$"{ShopifyOptions.Section}:{nameof(ShopifyOptions.WebhookSecret)}"]);
+        return new ShopRegistry(shops.Select(s => s.ToAccount()),
+            configuration[$"{ShopifyOptions.Section}:{nameof(ShopifyOptions.WebhookSecret)}"],
+            configuration[$"{ShopifyOptions.Section}:{nameof(ShopifyOptions.PreviousWebhookSecret)}"]);
     }
 
     private static readonly JsonSerializerOptions InvocationJson = new() { PropertyNameCaseInsensitive = true };

@@ -35,7 +35,7 @@ public sealed class NudgeOptions : IValidatableObject
 }
 
 /// <summary>Bound from section <c>Shopify</c> (environment: <c>Shopify__WebhookSecret</c>).</summary>
-public sealed class ShopifyOptions
+public sealed class ShopifyOptions : IValidatableObject
 {
     public const string Section = "Shopify";
 
@@ -45,6 +45,20 @@ public sealed class ShopifyOptions
     /// </summary>
     [MinLength(8)]
     public string? WebhookSecret { get; set; }
+
+    /// <summary>
+    /// During a rotation of the client secret, the secret it replaces: Shopify may still sign with it until it is
+    /// revoked. Empty (as the deployment sets it between rotations) is the same as unset.
+    /// </summary>
+    public string? PreviousWebhookSecret { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PreviousWebhookSecret is { Length: > 0 and < 8 })
+        {
+            yield return new ValidationResult("Shopify:PreviousWebhookSecret must be empty or at least 8 characters.", [nameof(PreviousWebhookSecret)]);
+        }
+    }
 }
 
 /// <summary>

@@ -20,6 +20,10 @@ public sealed class ShopOptions : IValidatableObject
     public string Domain { get; set; } = "";
 
     public string? WebhookSecret { get; set; }
+
+    /// <summary>During a rotation of <see cref="WebhookSecret"/>, the secret it replaces: signatures under either verify.</summary>
+    public string? PreviousWebhookSecret { get; set; }
+
     public string? ApiKey { get; set; }
     public string? AdminApiUrl { get; set; }
     public string? AdminAccessToken { get; set; }
@@ -35,6 +39,7 @@ public sealed class ShopOptions : IValidatableObject
         Platform = Platform.ToLowerInvariant(),
         Domain = Domain,
         WebhookSecret = NullIfEmpty(WebhookSecret),
+        PreviousWebhookSecret = NullIfEmpty(PreviousWebhookSecret),
         ApiKey = NullIfEmpty(ApiKey),
         AdminApiUrl = NullIfEmpty(AdminApiUrl) ?? (IsCafe24 && HasAny(AdminAccessToken, AdminRefreshToken) ? $"https://{Domain}.cafe24api.com/api/v2" : null),
         AdminAccessToken = NullIfEmpty(AdminAccessToken),
@@ -54,6 +59,11 @@ public sealed class ShopOptions : IValidatableObject
         if (WebhookSecret is { Length: > 0 and < 8 } || (string.IsNullOrEmpty(WebhookSecret) && string.IsNullOrEmpty(ApiKey)))
         {
             yield return new ValidationResult($"Shop '{Domain}' needs a WebhookSecret (8+ characters) or an ApiKey.", [nameof(WebhookSecret)]);
+        }
+
+        if (!string.IsNullOrEmpty(PreviousWebhookSecret) && (PreviousWebhookSecret.Length < 8 || string.IsNullOrEmpty(WebhookSecret)))
+        {
+            yield return new ValidationResult($"Shop '{Domain}': PreviousWebhookSecret (8+ characters) only goes with the WebhookSecret that replaces it.", [nameof(PreviousWebhookSecret)]);
         }
 
         var refreshSettings = new[] { AdminClientId, AdminClientSecret, AdminRefreshToken }.Count(v => !string.IsNullOrEmpty(v));

@@ -15,6 +15,17 @@ public sealed record ShopAccount
     /// <summary>The key that signs the source's requests (HMAC-SHA256).</summary>
     public string? WebhookSecret { get; init; }
 
+    /// <summary>
+    /// While the signing secret is rotated, the one it replaces: the platform may still sign with it until it is
+    /// revoked (Shopify asks receivers to accept both meanwhile). Unset once the old secret is gone.
+    /// </summary>
+    public string? PreviousWebhookSecret { get; init; }
+
+    /// <summary>Whether <paramref name="signatureHeader"/> is the body's signature under the secret or, during a rotation, the previous one.</summary>
+    public bool IsSigned(ReadOnlySpan<byte> body, string? signatureHeader) =>
+        (WebhookSecret is { } secret && WebhookSignature.IsValid(body, System.Text.Encoding.UTF8.GetBytes(secret), signatureHeader))
+        || (PreviousWebhookSecret is { } previous && WebhookSignature.IsValid(body, System.Text.Encoding.UTF8.GetBytes(previous), signatureHeader));
+
     /// <summary>A key presented as is (Cafe24's api-key check, the events API's <c>x-api-key</c>).</summary>
     public string? ApiKey { get; init; }
 
@@ -42,9 +53,10 @@ public sealed record ShopAccount
 
 /// <summary>
 /// Finds the shop a request claims to come from. A one-shop Shopify setup needs no list: the single
-/// <c>Shopify__WebhookSecret</c> then serves any Shopify domain, until a Shopify shop is listed.
+/// <c>Shopify__WebhookSecret</c> (and during a rotation <c>Shopify__PreviousWebhookSecret</c>) then serves any
+/// Shopify domain, until a Shopify shop is listed.
 /// </summary>
-public sealed class ShopRegistry(IEnumerable<ShopAccount> shops, string? defaultShopifySecret)
+public sealed class ShopRegistry(IEnumerable<ShopAccount> shops, string? defaultShopifySecret, string? defaultShopifyPreviousSecret = null)
 {
     private readonly Dictionary<(string, string), ShopAccount> _shops =
         shops.ToDictionary(s => (s.Platform.ToLowerInvariant(), s.Domain.ToLowerInvariant()));
@@ -62,6 +74,11 @@ public sealed class ShopRegistry(IEnumerable<ShopAccount> shops, string? default
         var oneShopDefault = platform == ShopifyWebhook.Platform
             && !string.IsNullOrEmpty(defaultShopifySecret)
             && !_shops.Keys.Any(k => k.Item1 == ShopifyWebhook.Platform);
-        return oneShopDefault ? new ShopAccount { Platform = platform, Domain = domain, WebhookSecret = defaultShopifySecret } : null;
+        return oneShopDefault ? new ShopAccount
+            {
+                Platform = platform, Domain = domain, WebhookSecret = defaultShopifySecret,
+                PreviousWebhookSecret = string.IsNullOrEmpty(defaultShopifyPreviousSecret) ? null : defaultShopifyPreviousSecret,
+            }
+            : null;
     }
 }
