@@ -106,10 +106,12 @@ run_bicep() {
 
 run_bicep build build infra/main.bicep --outdir "$out_dir"
 run_bicep lint lint infra/main.bicep
-# build and lint of main.bicep cover every module it uses; a module it does
-# not use would escape them, so there must be none.
+# build and lint of main.bicep cover every module it uses, and the modules those
+# use; a module nothing uses would escape them, so there must be none.
 for module in infra/app/*.bicep; do
-  if ! grep -Eq "^module [A-Za-z0-9_]+ '$(basename "$module")'|'app/$(basename "$module")'" infra/main.bicep; then
+  users=(infra/main.bicep)
+  for other in infra/app/*.bicep; do [[ "$other" != "$module" ]] && users+=("$other"); done
+  if ! grep -Eq "^module [A-Za-z0-9_]+ '$(basename "$module")'|'app/$(basename "$module")'" "${users[@]}"; then
     fail "$module is not used by infra/main.bicep (unchecked module)"
   fi
 done
@@ -346,9 +348,12 @@ def walk(template_node, parameter_values, path):
                 }
                 for key, spec in (props.get("parameters") or {}).items():
                     if isinstance(spec, dict) and "value" in spec:
-                        passed[key] = spec["value"]
+                        passed[key] = resolve(spec["value"], parameter_values)  # a module passing its own parameter on
                 name = resource.get("name")
                 yield from walk(inner, passed, path + [str(name)])
+
+
+UNION_OF_PARAMS = re.compile(r"^\[union\((parameters\('[^']+'\)(?:, *parameters\('[^']+'\))*)\)\]$")
 
 
 def resolve(value, parameter_values):
@@ -356,6 +361,16 @@ def resolve(value, parameter_values):
         match = PARAM_REF.match(value)
         if match and match.group(1) in parameter_values:
             return parameter_values[match.group(1)]
+        # union(parameters('a'), parameters('b')): the literal objects merged, later ones winning; a parameter
+        # that is itself an expression (the settings already on the app, read with list()) adds nothing here.
+        union = UNION_OF_PARAMS.match(value)
+        if union:
+            merged = {}
+            for name in re.findall(r"parameters\('([^']+)'\)", union.group(1)):
+                part = parameter_values.get(name)
+                if isinstance(part, dict):
+                    merged.update(part)
+            return merged
     return value
 
 

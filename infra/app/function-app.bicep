@@ -1,6 +1,7 @@
 // The Nudge function app: a Linux function app that runs the ASP.NET Core
 // executable as a custom handler, signs in as one user-assigned identity, and
-// takes every setting from `appSettings` (no connection strings, no keys).
+// takes every setting from `appSettings` (no connection strings, no keys),
+// keeping the settings an operator added beside the template.
 // Parameters and outputs follow the Azure Verified Modules shape
 // (avm/res/web/site: kind, serverFarmResourceId, managedIdentities,
 // functionAppConfig, appSettingsKeyValuePairs, keyVaultAccessIdentityResourceId).
@@ -31,7 +32,7 @@ param keyVaultAccessIdentityResourceId string
 @description('Optional. Flex Consumption configuration: deployment storage, scale and concurrency, runtime.')
 param functionAppConfig object = {}
 
-@description('Required. App settings as name/value pairs. This replaces the whole set on every deployment.')
+@description('Required. App settings as name/value pairs. They are set over the settings already on the app, which stay (see function-app-settings.bicep).')
 param appSettingsKeyValuePairs object
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
@@ -58,10 +59,19 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+// What is set on the app now (nothing on the first deployment), read after the app exists.
+resource currentSettings 'Microsoft.Web/sites/config@2024-04-01' existing = {
   parent: site
   name: 'appsettings'
-  properties: appSettingsKeyValuePairs
+}
+
+module appSettings 'function-app-settings.bicep' = {
+  name: take('${name}-appsettings', 64)
+  params: {
+    siteName: site.name
+    currentAppSettings: currentSettings.list().properties
+    appSettingsKeyValuePairs: appSettingsKeyValuePairs
+  }
 }
 
 @description('The name of the function app.')
