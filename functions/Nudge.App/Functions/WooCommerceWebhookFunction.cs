@@ -1,4 +1,3 @@
-using System.Text;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
 
