@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
-# Usage: scripts/bench.sh [interpreter|simulate|shell|all]
+# Usage: scripts/bench.sh [interpreter|ingest|simulate|shell|all]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,6 +10,9 @@ bench="dotnet tests/benchmarks/Nudge.Benchmarks/bin/Release/net10.0/Nudge.Benchm
 
 if [[ "$what" == interpreter || "$what" == all ]]; then
   $bench interpreter --filter '*InterpreterBenchmarks*' --join
+fi
+if [[ "$what" == ingest || "$what" == all ]]; then
+  $bench ingest --filter '*IngestRequestBenchmarks*' --join
 fi
 if [[ "$what" == simulate || "$what" == all ]]; then
   $bench simulate 1000000
