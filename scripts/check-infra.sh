@@ -112,7 +112,7 @@ for module in infra/app/*.bicep; do
   users=(infra/main.bicep)
   for other in infra/app/*.bicep; do [[ "$other" != "$module" ]] && users+=("$other"); done
   if ! grep -Eq "^module [A-Za-z0-9_]+ '$(basename "$module")'|'app/$(basename "$module")'" "${users[@]}"; then
-    fail "$module is not used by infra/main.bicep (unchecked module)"
+    fail "$module is not used by infra/main.bicep or its modules (unchecked module)"
   fi
 done
 

@@ -51,14 +51,14 @@ public static partial class ShopifyWebhookFunction
                 "X-Shopify-Topic and X-Shopify-Webhook-Id (letters, digits, '-', '_', '.', ':') are required.");
         }
 
-        var shopifyEventId = request.Headers["X-Shopify-Event-Id"].ToString();
-        if (shopifyEventId.Length > 0 && !ShopifyWebhook.IsValidDeliveryId(shopifyEventId))
+        var shopifyEventId = request.Headers["X-Shopify-Event-Id"].ToString() is { Length: > 0 } sent ? sent : null;
+        if (shopifyEventId is not null && !JsonFields.IsValidId(shopifyEventId))
         {
             return Http.Problem(StatusCodes.Status400BadRequest, "Missing or malformed headers",
                 "X-Shopify-Event-Id, when sent, must be letters, digits, '-', '_', '.' or ':'.");
         }
 
-        var parse = ShopifyWebhook.Parse(topic, shop, deliveryId, body.Span, shopifyEventId.Length > 0 ? shopifyEventId : null);
+        var parse = ShopifyWebhook.Parse(topic, shop, deliveryId, body.Span, shopifyEventId);
         return await WebhookIntake.CompleteAsync(request, parse, Source, topic, deliveryId, body, logger, cancellationToken);
     }
 
