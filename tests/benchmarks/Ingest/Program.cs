@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using Nudge.Core.Ingest;
+using Nudge.Testing;
 
 // Ingest load generator. Everything targets 127.0.0.1 and every loop is bounded in count and time.
 //   load  --app URL --secret S --customers N --dup-percent P --seconds S --half-seconds H --concurrency C --storage CONN --prefix P
@@ -163,7 +164,7 @@ internal static class Load
         var key = Encoding.UTF8.GetBytes(secret);
         for (var i = 1; i <= customers; i++)
         {
-            var body = Encoding.UTF8.GetBytes(CustomerJson(i));
+            var body = Encoding.UTF8.GetBytes(BenchDeliveries.CustomerJson(i));
             var delivery = new Delivery(Guid.NewGuid().ToString(), body, WebhookSignature.Compute(body, key), false);
             list.Add(delivery);
             if (random.Next(100) < dupPercent)
@@ -175,9 +176,6 @@ internal static class Load
 
         return list;
     }
-
-    private static string CustomerJson(int i) =>
-        $$"""{"id":{{1_000_000 + i}},"email":"bench{{i}}@example.com","created_at":"2026-11-24T10:00:00+09:00","updated_at":"2026-11-24T10:00:00+09:00","first_name":"Bench","last_name":"Customer","orders_count":0,"state":"enabled","total_spent":"0.00","last_order_id":null,"note":null,"verified_email":true,"multipass_identifier":null,"tax_exempt":false,"tags":"bench, load-test","last_order_name":null,"currency":"KRW","phone":"+8210{{i:D8}}","addresses":[],"accepts_marketing":true,"email_marketing_consent":{"state":"subscribed","opt_in_level":"single_opt_in","consent_updated_at":"2026-11-24T10:00:00+09:00"},"sms_marketing_consent":{"state":"subscribed","opt_in_level":"single_opt_in","consent_updated_at":"2026-11-24T10:00:00+09:00","consent_collected_from":"SHOPIFY"},"admin_graphql_api_id":"gid://shopify/Customer/{{1_000_000 + i}}","default_address":null}""";
 
     private sealed class Counters
     {

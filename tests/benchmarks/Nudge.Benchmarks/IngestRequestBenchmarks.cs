@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using Nudge.Core;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
+using Nudge.Testing;
 
 namespace Nudge.Benchmarks;
 
@@ -28,7 +29,7 @@ public class IngestRequestBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _bodies = Enumerable.Range(1, Deliveries).Select(i => Encoding.UTF8.GetBytes(CustomerJson(i))).ToArray();
+        _bodies = Enumerable.Range(1, Deliveries).Select(i => Encoding.UTF8.GetBytes(BenchDeliveries.CustomerJson(i))).ToArray();
         _signatures = _bodies.Select(b => WebhookSignature.Compute(b, Encoding.UTF8.GetBytes(_account.WebhookSecret!))).ToArray();
         _deliveryIds = _bodies.Select((_, i) => $"00000000-0000-4000-8000-{i:D12}").ToArray();
         _events = _bodies.Select((b, i) => ((IngestParse.Mapped)ShopifyWebhook.Parse(ShopifyWebhook.Topics.CustomersCreate, Shop, _deliveryIds[i], b)).Event).ToArray();
@@ -103,6 +104,4 @@ public class IngestRequestBenchmarks
     /// <summary>As the intake serializes an accepted delivery: the mapped event and the body as received.</summary>
     private string EntryJson(int i) => JsonSerializer.Serialize(new IntakeEntry(_deliveryIds[i], _events[i], _bodies[i]), NudgeJson.Options);
 
-    private static string CustomerJson(int i) =>
-        $$"""{"id":{{1_000_000 + i}},"email":"bench{{i}}@example.com","created_at":"2026-11-24T10:00:00+09:00","updated_at":"2026-11-24T10:00:00+09:00","first_name":"Bench","last_name":"Customer","orders_count":0,"state":"enabled","total_spent":"0.00","last_order_id":null,"note":null,"verified_email":true,"multipass_identifier":null,"tax_exempt":false,"tags":"bench, load-test","last_order_name":null,"currency":"KRW","phone":"+8210{{i:D8}}","addresses":[],"accepts_marketing":true,"email_marketing_consent":{"state":"subscribed","opt_in_level":"single_opt_in","consent_updated_at":"2026-11-24T10:00:00+09:00"},"sms_marketing_consent":{"state":"subscribed","opt_in_level":"single_opt_in","consent_updated_at":"2026-11-24T10:00:00+09:00","consent_collected_from":"SHOPIFY"},"admin_graphql_api_id":"gid://shopify/Customer/{{1_000_000 + i}}","default_address":null}""";
 }
