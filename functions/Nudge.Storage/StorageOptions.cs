@@ -7,10 +7,10 @@ public sealed class StorageOptions
 
     /// <summary>
     /// Prefix for every table, queue and container name, so tests (and several local environments) can share one
-    /// storage account. Must stay empty under the Functions host, whose queue triggers use the names in function.json.
+    /// storage account. Must stay empty under the Functions host, whose queue triggers use the names in the [QueueTrigger] attributes.
     /// </summary>
     public string Prefix { get; set; } = "";
 
-    /// <summary>Name of the connection setting, as in the function.json bindings.</summary>
+    /// <summary>Name of the connection setting, as in the queue triggers' Connection.</summary>
     public string Connection { get; set; } = "AzureWebJobsStorage";
 }

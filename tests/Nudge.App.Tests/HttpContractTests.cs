@@ -175,14 +175,12 @@ public class HttpContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Invocation_UnknownFunction_Is404AndMalformedIs400()
+    public async Task NonHttpFunction_IsNotReachableOverHttp_404WithProblemBody()
     {
-        var unknown = await _app.Client.PostAsync("/NoSuchFunction", new StringContent("{}", Encoding.UTF8, "application/json"));
-        var malformed = await _app.Client.PostAsync("/EmailSender", new StringContent("{oops", Encoding.UTF8, "application/json"));
-        var withoutMessage = await _app.Client.PostAsync("/EmailSender", new StringContent("{\"Data\":{}}", Encoding.UTF8, "application/json"));
+        var queueFunction = await _app.Client.PostAsync("/EmailSender", new StringContent("{}", Encoding.UTF8, "application/json"));
+        var underPrefix = await _app.Client.PostAsync("/api/EmailSender", new StringContent("{}", Encoding.UTF8, "application/json"));
 
-        await AssertProblemAsync(unknown, HttpStatusCode.NotFound);
-        await AssertProblemAsync(malformed, HttpStatusCode.BadRequest);
-        await AssertProblemAsync(withoutMessage, HttpStatusCode.BadRequest);
+        await AssertProblemAsync(queueFunction, HttpStatusCode.NotFound);
+        await AssertProblemAsync(underPrefix, HttpStatusCode.NotFound);
     }
 }

@@ -61,6 +61,10 @@ public sealed class NudgeTestApp : IAsyncDisposable
         return new NudgeTestApp(app, prefix, new Uri(address));
     }
 
+    /// <summary>Runs a queue or timer function once with the given trigger value, as the Functions host would invoke it.</summary>
+    public Task InvokeAsync(string functionName, object trigger) =>
+        LocalFunctionHost.InvokeTriggerAsync(_app.Services, FunctionCatalog.Default.Functions.Single(f => f.Name == functionName), trigger, CancellationToken.None);
+
     public Task<HttpResponseMessage> PostWebhookAsync(string topic, string body, string? webhookId = null, string? signature = null, string contentType = "application/json")
     {
         var bytes = Encoding.UTF8.GetBytes(body);

@@ -184,7 +184,7 @@ public class PipelineReplayTests : IAsyncLifetime
     [Fact]
     public void PipelineReplay_EveryQueueFunctionsPoisonInto_HasAReplay()
     {
-        var queues = FunctionManifest.Load(AppContext.BaseDirectory).Triggers.Where(t => t.Type == "queueTrigger").Select(t => t.QueueName!).ToList();
+        var queues = FunctionCatalog.Default.Queues.Select(q => q.QueueName).ToList();
         var replayable = _app.Services.GetRequiredService<IPipelineDeadLetters>().Queues;
 
         Assert.NotEmpty(queues);

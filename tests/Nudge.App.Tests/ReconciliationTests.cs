@@ -75,7 +75,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await _stub.DisposeAsync();
     }
 
-    private Task<HttpResponseMessage> RunReconcileAsync() => StubApi.RunReconcileAsync(_app);
+    private Task RunReconcileAsync() => StubApi.RunReconcileAsync(_app);
 
     private async Task<CustomerProfile?> ProfileAsync(long id) =>
         (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("shopify", id.ToString()), CancellationToken.None))?.Value;
@@ -87,7 +87,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _app.Client.SendAsync(known)).StatusCode);
         await TestStorage.EventuallyAsync(() => ProfileAsync(4002), p => p is not null, TimeSpan.FromSeconds(20), "known profile");
 
-        Assert.Equal(HttpStatusCode.OK, (await RunReconcileAsync()).StatusCode);
+        await RunReconcileAsync();
 
         var lost = await TestStorage.EventuallyAsync(() => ProfileAsync(4001), p => p?.HasOrdered == true, TimeSpan.FromSeconds(20), "lost signup and order filled");
         Assert.Equal("lost@example.com", lost!.Email);
@@ -97,7 +97,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await _app.WaitForDeliveriesAsync("4001", r => r.Count == 1, "welcome coupon for the filled signup");
 
         var eventsBefore = await EventCountAsync();
-        Assert.Equal(HttpStatusCode.OK, (await RunReconcileAsync()).StatusCode);
+        await RunReconcileAsync();
         Assert.Equal(eventsBefore, await EventCountAsync());
         Assert.True(AdminCalls >= 4);
     }
@@ -152,9 +152,8 @@ public sealed class BusyShopReconciliationTests : IAsyncLifetime
     [Fact]
     public async Task Reconcile_WindowWithMoreRecordsThanARead_ReadInPartsAndTheLostSignupFilled()
     {
-        var run = await StubApi.RunReconcileAsync(_app);
+        await StubApi.RunReconcileAsync(_app);
 
-        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
         var profile = await TestStorage.EventuallyAsync(
             async () => (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("shopify", "4101"), CancellationToken.None))?.Value,
             p => p is not null, TimeSpan.FromSeconds(20), "the signup in the busy window");
@@ -212,7 +211,7 @@ public sealed class ReconcileShopFailureTests : IAsyncLifetime
     [Fact]
     public async Task Reconcile_OneShopsTokenRevoked_TheOtherShopIsStillFilled_AndTheFailureIsLoggedWithoutTheToken()
     {
-        Assert.Equal(HttpStatusCode.OK, (await StubApi.RunReconcileAsync(_app)).StatusCode);
+        await StubApi.RunReconcileAsync(_app);
 
         var profile = await TestStorage.EventuallyAsync(
             async () => (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("shopify", "4201"), CancellationToken.None))?.Value,
@@ -249,9 +248,8 @@ internal static class StubApi
             ["Shops:0:AdminAccessToken"] = adminAccessToken,
         });
 
-    /// <summary>Runs the Reconcile timer function through the custom-handler invocation the Functions host would make.</summary>
-    public static Task<HttpResponseMessage> RunReconcileAsync(NudgeTestApp app) =>
-        app.Client.PostAsJsonAsync("/Reconcile", new { Data = new { timer = new { IsPastDue = false } }, Metadata = new { } });
+    /// <summary>Runs the Reconcile timer function once, as the Functions host invokes it on its schedule.</summary>
+    public static Task RunReconcileAsync(NudgeTestApp app) => app.InvokeAsync("Reconcile", new Microsoft.Azure.Functions.Worker.TimerInfo());
 }
 
 /// <summary>WooCommerce's REST API v3 stubbed: orders by modified window, customers newest first, Basic auth, X-WP-TotalPages.</summary>
@@ -298,7 +296,7 @@ public sealed class WooCommerceReconciliationTests : IAsyncLifetime
     [Fact]
     public async Task Reconcile_FillsALostWooCommerceSignupAndOrder_NotOldCustomers()
     {
-        Assert.Equal(System.Net.HttpStatusCode.OK, (await StubApi.RunReconcileAsync(_app)).StatusCode);
+        await StubApi.RunReconcileAsync(_app);
 
         var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
         var filled = await TestStorage.EventuallyAsync(() => profiles.GetAsync(new CustomerKey("woocommerce", "61"), CancellationToken.None),

@@ -117,25 +117,18 @@ public class WelcomeJourneyEndToEndTests
     }
 
     [Fact]
-    public async Task RedeliveredQueueMessage_ThroughCustomHandlerInvocation_SendsNothingTwice()
+    public async Task RedeliveredQueueMessage_InvokedAsTheFunctionsHostWould_SendsNothingTwice()
     {
         await using var app = await NudgeTestApp.StartAsync();
         var id = NewCustomerId();
         await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
         var coupon = (await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon"))[0];
 
-        // The Functions host's invocation shape for a queue trigger: the message body as a JSON string.
+        // The QueueMessage the isolated worker binds for a second delivery of the same message.
         var message = JsonSerializer.Serialize(new { platform = "shopify", customerId = id.ToString(), deliveryId = coupon.DeliveryId });
-        var invocation = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["Data"] = new Dictionary<string, object> { ["message"] = message },
-            ["Metadata"] = new Dictionary<string, object> { ["DequeueCount"] = 2 },
-        });
-        var response = await app.Client.PostAsync("/EmailSender", new StringContent(invocation, System.Text.Encoding.UTF8, "application/json"));
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        await app.InvokeAsync("EmailSender", Azure.Storage.Queues.Models.QueuesModelFactory.QueueMessage(
+            "redelivered-1", "receipt", BinaryData.FromString(message), dequeueCount: 2));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(body.TryGetProperty("Outputs", out _));
         var after = Assert.Single(await app.DeliveriesAsync(id.ToString()));
         Assert.Equal((coupon.Status, coupon.SentAt), (after.Status, after.SentAt));
     }

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -11,11 +12,12 @@ namespace Nudge.App.Functions;
 /// <c>POST /api/webhooks/cafe24</c>: find the mall by <c>resource.mall_id</c>, verify the request by the configured
 /// scheme (<see cref="Cafe24Options.Verification"/>), map <c>event_no</c> and make the event durable.
 /// </summary>
-public static class Cafe24WebhookFunction
+public sealed class Cafe24WebhookFunction(ShopRegistry shops, IOptions<Cafe24Options> options, ILogger<IngestHandler> logger)
 {
     private const string Source = "Cafe24";
 
-    public static async Task<IResult> HandleAsync(HttpRequest request, ShopRegistry shops, IOptions<Cafe24Options> options, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    [Function("Cafe24Webhook")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/cafe24")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await WebhookIntake.ReadJsonAsync(request, Source, cancellationToken);
         if (problem is not null)

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using Nudge.Channels;
 using Nudge.Channels.Templates;
 using Nudge.Core.Pipeline;
@@ -9,9 +10,10 @@ namespace Nudge.App.Functions;
 /// against the delivery and sends the browser on to the template's link. Only targets named in a template are
 /// reachable, so the endpoint is no open redirect.
 /// </summary>
-public static class ClickRedirectFunction
+public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog deliveries, IDeliveryEvents events, ITemplateStore templates)
 {
-    public static async Task<IResult> HandleAsync(string token, LinkTokens tokens, IDeliveryLog deliveries, IDeliveryEvents events, ITemplateStore templates, CancellationToken cancellationToken)
+    [Function("ClickRedirect")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "r/{token}")] HttpRequest request, string token, CancellationToken cancellationToken)
     {
         if (tokens.ReadClick(token) is not { } click)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 using Nudge.App.Hosting;
 using Nudge.Core.Customers;
@@ -6,9 +7,10 @@ using Nudge.Core.Pipeline;
 namespace Nudge.App.Functions;
 
 /// <summary><c>GET /api/deliveries?platform=&amp;customerId=</c>: what was sent (or held back) to one customer, for marketers.</summary>
-public static class DeliveriesFunction
+public sealed class DeliveriesFunction(IOptions<NudgeOptions> options, IDeliveryLog deliveries)
 {
-    public static async Task<IResult> HandleAsync(HttpRequest request, IOptions<NudgeOptions> options, IDeliveryLog deliveries, CancellationToken cancellationToken)
+    [Function("Deliveries")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "deliveries")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (!Http.HasApiKey(request, options.Value.MarketerApiKey))
         {

@@ -1,3 +1,6 @@
+using Nudge.App.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.Azure.Functions.Worker;
 using Nudge.Core.Delivery;
 using Nudge.Core.Pipeline;
 
@@ -8,10 +11,16 @@ namespace Nudge.App.Functions;
 /// channel's poison queue, gives each a fresh set of attempts and queues it again. The delivery id stays the same,
 /// so a delivery that did go out after all is not sent twice.
 /// </summary>
-public static class DeliveryReplayFunction
+public sealed class DeliveryReplayFunction(IDeliveryDeadLetters deadLetters, IDeliveryLog deliveries, IWorkQueue queue, IOptions<NudgeOptions> options)
 {
-    public static async Task<IResult> HandleAsync(HttpRequest request, IDeliveryDeadLetters deadLetters, IDeliveryLog deliveries, IWorkQueue queue, CancellationToken cancellationToken)
+    [Function("DeliveryReplay")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deliveries/replay")] HttpRequest request, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var channel = request.Query["channel"].ToString();
         if (!ChannelNames.IsKnown(channel))
         {

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Security.Cryptography;
 using System.Text;
 using Nudge.Core.Ingest;
@@ -10,11 +11,12 @@ namespace Nudge.App.Functions;
 /// <c>X-Nudge-Source</c> and proves it with <c>X-Nudge-Signature</c> (base64 HMAC-SHA256 of the raw body with its
 /// secret) or <c>x-api-key</c>. Each message is idempotent by its <c>messageId</c>.
 /// </summary>
-public static class EventsApiFunction
+public sealed class EventsApiFunction(ShopRegistry shops, GroupCommit intake, ILogger<IngestHandler> logger)
 {
     private const string Source = "Events API";
 
-    public static async Task<IResult> HandleSingleAsync(HttpRequest request, ShopRegistry shops, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    [Function("Events")]
+    public async Task<IResult> HandleSingleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "events")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, source, problem) = await AuthenticateAsync(request, shops, logger, cancellationToken);
         if (problem is not null)
@@ -33,7 +35,8 @@ public static class EventsApiFunction
     /// some messages may be stored already, and sending the batch again is safe, because the messageIds make each
     /// message idempotent (one stored before is answered <c>duplicate</c> or dropped when its intake batch is processed).
     /// </summary>
-    public static async Task<IResult> HandleBatchAsync(HttpRequest request, ShopRegistry shops, GroupCommit intake, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    [Function("EventsBatch")]
+    public async Task<IResult> HandleBatchAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "events/batch")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, source, problem) = await AuthenticateAsync(request, shops, logger, cancellationToken);
         if (problem is not null)

@@ -78,14 +78,11 @@ public static class Http
             : (0, Problem(StatusCodes.Status400BadRequest, "Invalid max", $"'max' must be a whole number from 1 to {MaxReplay}."));
     }
 
-    /// <summary>Endpoint filter for the marketer API: 401 with a problem body unless x-api-key is the marketer key.</summary>
-    public static async ValueTask<object?> RequireMarketerKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var options = context.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hosting.NudgeOptions>>();
-        return HasApiKey(context.HttpContext.Request, options.Value.MarketerApiKey)
-            ? await next(context)
+    /// <summary>The marketer API's guard: the 401 (problem body) to answer unless x-api-key is the marketer key; null if it is.</summary>
+    public static IResult? RequireMarketerKey(HttpRequest request, Hosting.NudgeOptions options) =>
+        HasApiKey(request, options.MarketerApiKey)
+            ? null
             : Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
-    }
 
     /// <summary>Constant-time comparison of a presented API key with the configured one.</summary>
     public static bool HasApiKey(HttpRequest request, string expected)

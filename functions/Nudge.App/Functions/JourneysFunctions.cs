@@ -1,3 +1,6 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+using Nudge.App.Hosting;
 using System.Text.Json;
 using Nudge.Core;
 using Nudge.Core.Customers;
@@ -7,40 +10,42 @@ using Nudge.Core.Pipeline;
 namespace Nudge.App.Functions;
 
 /// <summary>The marketer API for journeys: drafts, validation, publishing, lifecycle, versions, impact, presets.</summary>
-public static class JourneysFunctions
+public sealed class JourneysFunctions(
+    IOptions<NudgeOptions> options, IJourneyDefinitionStore store, JourneyLibrary library, IJourneyInstanceStore instances, IDeliveryLog deliveries,
+    IProfileStore profiles, PipelineSettings settings)
 {
-    public static void Map(IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api").AddEndpointFilter(Http.RequireMarketerKey).WithTags("Journeys");
-        api.MapGet("/journeys", ListAsync).WithSummary("List journeys with their status and versions.");
-        api.MapPost("/journeys", SaveDraftAsync).WithSummary("Create or replace a journey's draft (validated).");
-        api.MapGet("/journeys/presets", () => Results.Json(JourneyCatalog.Presets, NudgeJson.Options)).WithSummary("The ready journeys from the case studies.");
-        api.MapPost("/journeys/validate", ValidateAsync).WithSummary("Validate a journey definition without saving it.");
-        api.MapGet("/journeys/{id}", GetAsync).WithSummary("A journey's status, published definition and draft.");
-        api.MapPut("/journeys/{id}/draft", SaveDraftForAsync).WithSummary("Replace a journey's draft.");
-        api.MapPost("/journeys/{id}/{action}", ActAsync).WithSummary("publish | pause | resume | archive | simulate (body: { scenario, useDraft }).");
-        api.MapGet("/journeys/{id}/versions", VersionsAsync).WithSummary("Every published version.");
-        api.MapGet("/journeys/{id}/impact", ImpactAsync).WithSummary("How many running instances sit at each step of each version.");
-        api.MapGet("/customers/{platform}/{customerId}/journeys", CustomerJourneysAsync).WithSummary("Where a customer is in which journey, and why.");
-    }
+    [Function("Journeys")]
+    public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys")] HttpRequest request, CancellationToken cancellationToken) =>
+        Http.RequireMarketerKey(request, options.Value)
+        ?? Results.Json((await store.ListHeadsAsync(cancellationToken)).OrderBy(h => h.Id, StringComparer.Ordinal).Select(Summary), NudgeJson.Options);
 
-    private static async Task<IResult> ListAsync(IJourneyDefinitionStore store, CancellationToken cancellationToken) =>
-        Results.Json((await store.ListHeadsAsync(cancellationToken)).OrderBy(h => h.Id, StringComparer.Ordinal).Select(Summary), NudgeJson.Options);
-
-    private static async Task<IResult> GetAsync(string id, IJourneyDefinitionStore store, CancellationToken cancellationToken)
+    /// <summary>Create or replace a journey's draft (validated).</summary>
+    [Function("JourneySave")]
+    public async Task<IResult> SaveDraftAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var head = await store.GetHeadAsync(id, cancellationToken);
-        if (head is null)
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
-            return NotFound(id);
+            return denied;
         }
 
-        var published = head.Value.PublishedVersion is { } version ? await store.GetVersionAsync(id, version, cancellationToken) : null;
-        return Results.Json(new { journey = Summary(head.Value), published, draft = head.Value.Draft }, NudgeJson.Options);
+        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
+        return definition is null ? problem! : Map(await library.SaveDraftAsync(definition, cancellationToken));
     }
 
-    private static async Task<IResult> ValidateAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The ready journeys from the case studies.</summary>
+    [Function("JourneyPresets")]
+    public IResult Presets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/presets")] HttpRequest request) =>
+        Http.RequireMarketerKey(request, options.Value) ?? Results.Json(JourneyCatalog.Presets, NudgeJson.Options);
+
+    /// <summary>Validate a journey definition without saving it.</summary>
+    [Function("JourneyValidate")]
+    public async Task<IResult> ValidateAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys/validate")] HttpRequest request, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
         if (definition is null)
         {
@@ -51,14 +56,34 @@ public static class JourneysFunctions
         return Results.Json(new { valid = errors.Count == 0, errors, warnings }, NudgeJson.Options);
     }
 
-    private static async Task<IResult> SaveDraftAsync(HttpRequest request, JourneyLibrary library, CancellationToken cancellationToken)
+    /// <summary>A journey's status, published definition and draft.</summary>
+    [Function("JourneyItem")]
+    public async Task<IResult> GetAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
-        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
-        return definition is null ? problem! : Map(await library.SaveDraftAsync(definition, cancellationToken));
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
+        var head = await store.GetHeadAsync(id, cancellationToken);
+        if (head is null)
+        {
+            return NotFound(id);
+        }
+
+        var published = head.Value.PublishedVersion is { } version ? await store.GetVersionAsync(id, version, cancellationToken) : null;
+        return Results.Json(new { journey = Summary(head.Value), published, draft = head.Value.Draft }, NudgeJson.Options);
     }
 
-    private static async Task<IResult> SaveDraftForAsync(string id, HttpRequest request, JourneyLibrary library, CancellationToken cancellationToken)
+    /// <summary>Replace a journey's draft.</summary>
+    [Function("JourneyDraft")]
+    public async Task<IResult> SaveDraftForAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "journeys/{id}/draft")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
         if (definition is null)
         {
@@ -70,20 +95,29 @@ public static class JourneysFunctions
             : Map(await library.SaveDraftAsync(definition, cancellationToken));
     }
 
-    private static async Task<IResult> ActAsync(
-        string id, string action, HttpRequest request, JourneyLibrary library, IJourneyDefinitionStore store, IProfileStore profiles, PipelineSettings settings,
-        CancellationToken cancellationToken) => action switch
-    {
-        "simulate" => await SimulationFunctions.SimulateAsync(id, request, store, profiles, settings, cancellationToken),
-        "publish" => Map(await library.PublishAsync(id, cancellationToken)),
-        "pause" => Map(await library.PauseAsync(id, cancellationToken)),
-        "resume" => Map(await library.ResumeAsync(id, cancellationToken)),
-        "archive" => Map(await library.ArchiveAsync(id, cancellationToken)),
-        _ => Http.Problem(StatusCodes.Status404NotFound, "Unknown action", $"'{action}' is not one of publish, pause, resume, archive, simulate."),
-    };
+    /// <summary>publish | pause | resume | archive | simulate (body: { scenario, useDraft }).</summary>
+    [Function("JourneyAction")]
+    public async Task<IResult> ActAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys/{id}/{action}")] HttpRequest request, string id, string action, CancellationToken cancellationToken) =>
+        Http.RequireMarketerKey(request, options.Value) ?? action switch
+        {
+            "simulate" => await SimulationFunctions.SimulateAsync(id, request, store, profiles, settings, cancellationToken),
+            "publish" => Map(await library.PublishAsync(id, cancellationToken)),
+            "pause" => Map(await library.PauseAsync(id, cancellationToken)),
+            "resume" => Map(await library.ResumeAsync(id, cancellationToken)),
+            "archive" => Map(await library.ArchiveAsync(id, cancellationToken)),
+            _ => Http.Problem(StatusCodes.Status404NotFound, "Unknown action", $"'{action}' is not one of publish, pause, resume, archive, simulate."),
+        };
 
-    private static async Task<IResult> VersionsAsync(string id, IJourneyDefinitionStore store, CancellationToken cancellationToken)
+    /// <summary>Every published version.</summary>
+    [Function("JourneyVersions")]
+    public async Task<IResult> VersionsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}/versions")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         if (await store.GetHeadAsync(id, cancellationToken) is null)
         {
             return NotFound(id);
@@ -93,8 +127,15 @@ public static class JourneysFunctions
         return Results.Json(versions.OrderBy(v => v.Version), NudgeJson.Options);
     }
 
-    private static async Task<IResult> ImpactAsync(string id, IJourneyDefinitionStore store, JourneyLibrary library, CancellationToken cancellationToken)
+    /// <summary>How many running instances sit at each step of each version.</summary>
+    [Function("JourneyImpact")]
+    public async Task<IResult> ImpactAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}/impact")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var head = await store.GetHeadAsync(id, cancellationToken);
         if (head is null)
         {
@@ -112,8 +153,17 @@ public static class JourneysFunctions
         }, NudgeJson.Options);
     }
 
-    private static async Task<IResult> CustomerJourneysAsync(string platform, string customerId, IJourneyInstanceStore instances, IDeliveryLog deliveries, CancellationToken cancellationToken)
+    /// <summary>Where a customer is in which journey, and why.</summary>
+    [Function("CustomerJourneys")]
+    public async Task<IResult> CustomerJourneysAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "customers/{platform}/{customerId}/journeys")] HttpRequest request, string platform, string customerId,
+        CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var customer = new CustomerKey(platform, customerId);
         var sent = (await deliveries.ListForCustomerAsync(customer, cancellationToken)).ToLookup(d => d.JourneyId);
         var result = new List<object>();

@@ -1,3 +1,6 @@
+using Nudge.App.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.Azure.Functions.Worker;
 using Nudge.Core.Pipeline;
 
 namespace Nudge.App.Functions;
@@ -10,10 +13,16 @@ namespace Nudge.App.Functions;
 /// object, or not base64 as the queues carry it) stays on the poison queue for a person to look at.
 /// Dead-lettered deliveries have their own replay (<see cref="DeliveryReplayFunction"/>): they need fresh attempts.
 /// </summary>
-public static class PipelineReplayFunction
+public sealed class PipelineReplayFunction(IPipelineDeadLetters deadLetters, IOptions<NudgeOptions> options)
 {
-    public static async Task<IResult> HandleAsync(HttpRequest request, IPipelineDeadLetters deadLetters, CancellationToken cancellationToken)
+    [Function("PipelineReplay")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "pipeline/replay")] HttpRequest request, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var queue = request.Query["queue"].ToString();
         if (!deadLetters.Queues.Contains(queue))
         {

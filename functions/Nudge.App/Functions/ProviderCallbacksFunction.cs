@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -13,11 +14,12 @@ namespace Nudge.App.Functions;
 /// takes Solapi's message reports. Our delivery id is found in what we sent: the email Operation-Id, the SMS tag,
 /// Solapi's customFields.
 /// </summary>
-public static partial class ProviderCallbacksFunction
+public sealed partial class ProviderCallbacksFunction(IOptions<ChannelOptions> options, DeliveryReportHandler reports, ILogger<DeliveryReportHandler> logger)
 {
     public const int MaxBodyBytes = 1024 * 1024;
 
-    public static async Task<IResult> AcsAsync(HttpRequest request, IOptions<ChannelOptions> options, DeliveryReportHandler reports, ILogger<DeliveryReportHandler> logger, CancellationToken cancellationToken)
+    [Function("AcsCallbacks")]
+    public async Task<IResult> AcsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "callbacks/acs")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (await ReadAsync(request, options.Value) is not { } body)
         {
@@ -57,7 +59,8 @@ public static partial class ProviderCallbacksFunction
         return Results.Ok();
     }
 
-    public static async Task<IResult> SolapiAsync(HttpRequest request, IOptions<ChannelOptions> options, DeliveryReportHandler reports, ILogger<DeliveryReportHandler> logger, CancellationToken cancellationToken)
+    [Function("SolapiCallbacks")]
+    public async Task<IResult> SolapiAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "callbacks/solapi")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (await ReadAsync(request, options.Value) is not { } body)
         {

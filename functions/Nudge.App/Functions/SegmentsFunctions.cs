@@ -1,3 +1,6 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+using Nudge.App.Hosting;
 using System.Text.Json;
 using Nudge.Core;
 using Nudge.Core.Journeys;
@@ -6,19 +9,21 @@ using Nudge.Core.Pipeline;
 namespace Nudge.App.Functions;
 
 /// <summary>The marketer API for segments: named audiences over profile facts, which journeys can start on.</summary>
-public static class SegmentsFunctions
+public sealed class SegmentsFunctions(IOptions<NudgeOptions> options, SegmentLibrary segments, IProfileStore profiles)
 {
-    public static void Map(IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api").AddEndpointFilter(Http.RequireMarketerKey).WithTags("Segments");
-        api.MapGet("/segments", async (SegmentLibrary segments, CancellationToken ct) => Results.Json(await segments.AllAsync(ct), NudgeJson.Options))
-            .WithSummary("List segments.");
-        api.MapPut("/segments/{id}", SaveAsync).WithSummary("Create or replace a segment (body: { name, condition }).");
-        api.MapGet("/segments/{id}/size", SizeAsync).WithSummary("How many stored customers are in the segment now.");
-    }
+    [Function("Segments")]
+    public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments")] HttpRequest request, CancellationToken cancellationToken) =>
+        Http.RequireMarketerKey(request, options.Value) ?? Results.Json(await segments.AllAsync(cancellationToken), NudgeJson.Options);
 
-    private static async Task<IResult> SaveAsync(string id, HttpRequest request, SegmentLibrary segments, CancellationToken cancellationToken)
+    /// <summary>Create or replace a segment (body: { name, condition }).</summary>
+    [Function("SegmentItem")]
+    public async Task<IResult> SaveAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "segments/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var body = await Http.ReadBodyAsync(request, 64 * 1024, cancellationToken);
         Segment? segment;
         try
@@ -46,8 +51,15 @@ public static class SegmentsFunctions
         return Results.Json(segment, NudgeJson.Options);
     }
 
-    private static async Task<IResult> SizeAsync(string id, SegmentLibrary segments, IProfileStore profiles, CancellationToken cancellationToken)
+    /// <summary>How many stored customers are in the segment now.</summary>
+    [Function("SegmentSize")]
+    public async Task<IResult> SizeAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments/{id}/size")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
         var segment = (await segments.AllAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
         if (segment is null)
         {

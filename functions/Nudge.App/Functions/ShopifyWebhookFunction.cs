@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Text.RegularExpressions;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
@@ -10,16 +11,13 @@ namespace Nudge.App.Functions;
 /// <c>X-Shopify-Event-Id</c> where Shopify sends it, else by <c>X-Shopify-Webhook-Id</c>. A client mistake is a 4xx
 /// with a problem body.
 /// </summary>
-public static partial class ShopifyWebhookFunction
+public sealed partial class ShopifyWebhookFunction(ShopRegistry shops, ILogger<IngestHandler> logger)
 {
     public const int MaxBodyBytes = WebhookIntake.MaxBodyBytes;
     private const string Source = "Shopify";
 
-    public static async Task<IResult> HandleAsync(
-        HttpRequest request,
-        ShopRegistry shops,
-        ILogger<IngestHandler> logger,
-        CancellationToken cancellationToken)
+    [Function("ShopifyWebhook")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/shopify")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await WebhookIntake.ReadJsonAsync(request, Source, cancellationToken);
         if (problem is not null)

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,7 @@ namespace Nudge.App.Functions;
 /// <c>POST /api/templates/preview</c>: what a text would go out as (kind, final text with labels, EUC-KR bytes,
 /// warnings), or a 400 with the reason it cannot be sent at all. Marketers call it before they publish.
 /// </summary>
-public static class TemplatePreviewFunction
+public sealed class TemplatePreviewFunction(IOptions<NudgeOptions> nudge, IOptions<ChannelOptions> channels, MessageBuilder builder)
 {
     public const int MaxBodyBytes = 64 * 1024;
 
@@ -21,7 +22,8 @@ public static class TemplatePreviewFunction
 
     public sealed record PreviewResponse(string Kind, int Bytes, string Text, string? Subject, IReadOnlyList<string> Warnings);
 
-    public static async Task<IResult> HandleAsync(HttpRequest request, IOptions<NudgeOptions> nudge, IOptions<ChannelOptions> channels, MessageBuilder builder, CancellationToken cancellationToken)
+    [Function("TemplatePreview")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "templates/preview")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (!Http.HasApiKey(request, nudge.Value.MarketerApiKey))
         {

@@ -1,105 +1,139 @@
 using System.Text.Json;
-using Nudge.App.Hosting;
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
 using Nudge.Core;
 using Nudge.Core.Pipeline;
+using Nudge.Storage;
 
 namespace Nudge.App.Functions;
 
-/// <summary>The non-HTTP functions: each parses its trigger payload, calls one handler and logs the outcome.</summary>
-public static partial class TriggerFunctions
+/// <summary>
+/// The queue and timer functions: each parses its trigger's payload, calls one handler and logs the outcome. The
+/// queue message's id goes to the handlers that recognize a redelivery by it.
+/// </summary>
+public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<TriggerFunctions> logger)
 {
-    public static IReadOnlyDictionary<string, TriggerHandler> All { get; } = new Dictionary<string, TriggerHandler>
+    private const string Storage = "AzureWebJobsStorage";
+
+    [Function("IngestBatches")]
+    public async Task IngestBatchesAsync([QueueTrigger(StorageNames.IngestBatchesQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
     {
-        ["JourneyEvents"] = async (text, services, ct) =>
-        {
-            if (NamesSeveralEvents(text))
-            {
-                var several = Parse<JourneyEventsMessage>(text);
-                var result = await services.GetRequiredService<JourneyEventsEntry>().HandleAsync(several, ct, MessageId(services));
-                LogEvents(Logger(services), several.Events.Count, result.Processed, result.Missing);
-                return;
-            }
-
-            var message = Parse<JourneyEventMessage>(text);
-            var outcome = await services.GetRequiredService<JourneyEventHandler>().HandleAsync(message, ct, MessageId(services));
-            LogEvent(Logger(services), message.EventId, outcome);
-        },
-        ["IngestBatches"] = async (text, services, ct) =>
-        {
-            var batch = Parse<IngestBatchMessage>(text);
-            var result = await services.GetRequiredService<IngestBatchHandler>().HandleAsync(batch, ct);
-            LogIngestBatch(Logger(services), batch.BatchId, result.Deliveries, result.Dispatched);
-        },
-        ["JourneyTimers"] = async (text, services, ct) =>
-        {
-            var message = Parse<JourneyTimerMessage>(text);
-            var outcome = await services.GetRequiredService<JourneyTimerHandler>().HandleAsync(message, ct, MessageId(services));
-            LogTimer(Logger(services), message.JourneyId, message.Sequence, outcome);
-        },
-        ["EmailSender"] = Deliver,
-        ["SmsSender"] = Deliver,
-        ["ScheduledEntries"] = async (_, services, ct) =>
-        {
-            var entered = await services.GetRequiredService<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
-            if (entered > 0)
-            {
-                LogScheduled(Logger(services), entered);
-            }
-        },
-        ["PrivacyRequests"] = async (text, services, ct) =>
-        {
-            var request = Parse<Core.Ingest.PrivacyRequest>(text);
-            var record = await services.GetRequiredService<PrivacyHandler>().HandleAsync(request, ct);
-            LogPrivacy(Logger(services), request.Kind, request.RequestId, record.Customers, record.Events);
-        },
-        ["PriceDrops"] = async (text, services, ct) =>
-        {
-            var drop = Parse<PriceDropMessage>(text);
-            var count = await services.GetRequiredService<CatalogHandler>().FanOutAsync(drop, ct);
-            LogPriceDrop(Logger(services), drop.ProductId, drop.VariantId, count);
-        },
-        ["Reconcile"] = async (_, services, ct) =>
-        {
-            var report = await services.GetRequiredService<ReconcileHandler>().RunAsync(ct);
-            LogReconciled(Logger(services), report.Shops, report.Read, report.Filled);
-            if (report.Truncated > 0)
-            {
-                LogReconcileTruncated(Logger(services), report.Truncated);
-            }
-
-            foreach (var failure in report.Failed ?? [])
-            {
-                LogReconcileFailed(Logger(services), failure.Platform, failure.Shop, failure.Reason);
-            }
-        },
-
-        ["KakaoSender"] = Deliver,
-        ["DispatchSweep"] = async (_, services, ct) =>
-        {
-            var count = await services.GetRequiredService<DispatchSweepHandler>().SweepAsync(ct);
-            if (count > 0)
-            {
-                LogSwept(Logger(services), count);
-            }
-        },
-    };
-
-    private static async Task Deliver(string text, IServiceProvider services, CancellationToken ct)
-    {
-        var message = Parse<DeliveryMessage>(text);
-        var outcome = await services.GetRequiredService<DeliveryHandler>().HandleAsync(message, ct);
-        LogDelivery(Logger(services), message.DeliveryId, outcome);
+        var batch = Parse<IngestBatchMessage>(message);
+        var result = await Handler<IngestBatchHandler>().HandleAsync(batch, ct);
+        LogIngestBatch(logger, batch.BatchId, result.Deliveries, result.Dispatched);
     }
 
-    /// <summary>NCRONTAB with seconds, as in function.json timer schedules.</summary>
+    [Function("JourneyEvents")]
+    public async Task JourneyEventsAsync([QueueTrigger(StorageNames.JourneyEventsQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
+    {
+        var text = message.Body.ToString();
+        if (NamesSeveralEvents(text))
+        {
+            var several = Parse<JourneyEventsMessage>(message);
+            var result = await Handler<JourneyEventsEntry>().HandleAsync(several, ct, message.MessageId);
+            LogEvents(logger, several.Events.Count, result.Processed, result.Missing);
+            return;
+        }
+
+        var single = Parse<JourneyEventMessage>(message);
+        var outcome = await Handler<JourneyEventHandler>().HandleAsync(single, ct, message.MessageId);
+        LogEvent(logger, single.EventId, outcome);
+    }
+
+    [Function("JourneyTimers")]
+    public async Task JourneyTimersAsync([QueueTrigger(StorageNames.JourneyTimersQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
+    {
+        var timer = Parse<JourneyTimerMessage>(message);
+        var outcome = await Handler<JourneyTimerHandler>().HandleAsync(timer, ct, message.MessageId);
+        LogTimer(logger, timer.JourneyId, timer.Sequence, outcome);
+    }
+
+    [Function("EmailSender")]
+    public Task EmailSenderAsync([QueueTrigger(StorageNames.DeliveryQueuePrefix + Core.Delivery.ChannelNames.Email, Connection = Storage)] QueueMessage message, CancellationToken ct) =>
+        DeliverAsync(message, ct);
+
+    [Function("SmsSender")]
+    public Task SmsSenderAsync([QueueTrigger(StorageNames.DeliveryQueuePrefix + Core.Delivery.ChannelNames.Sms, Connection = Storage)] QueueMessage message, CancellationToken ct) =>
+        DeliverAsync(message, ct);
+
+    [Function("KakaoSender")]
+    public Task KakaoSenderAsync([QueueTrigger(StorageNames.DeliveryQueuePrefix + Core.Delivery.ChannelNames.Kakao, Connection = Storage)] QueueMessage message, CancellationToken ct) =>
+        DeliverAsync(message, ct);
+
+    [Function("PrivacyRequests")]
+    public async Task PrivacyRequestsAsync([QueueTrigger(StorageNames.PrivacyRequestsQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
+    {
+        var request = Parse<Core.Ingest.PrivacyRequest>(message);
+        var record = await Handler<PrivacyHandler>().HandleAsync(request, ct);
+        LogPrivacy(logger, request.Kind, request.RequestId, record.Customers, record.Events);
+    }
+
+    [Function("PriceDrops")]
+    public async Task PriceDropsAsync([QueueTrigger(StorageNames.PriceDropsQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
+    {
+        var drop = Parse<PriceDropMessage>(message);
+        var count = await Handler<CatalogHandler>().FanOutAsync(drop, ct);
+        LogPriceDrop(logger, drop.ProductId, drop.VariantId, count);
+    }
+
+    /// <summary>Every minute: journeys with a schedule entry enter the customers due.</summary>
+    [Function("ScheduledEntries")]
+    public async Task ScheduledEntriesAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken ct)
+    {
+        var entered = await Handler<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
+        if (entered > 0)
+        {
+            LogScheduled(logger, entered);
+        }
+    }
+
+    /// <summary>Every 15 minutes: what the shops' Admin APIs know that no webhook brought.</summary>
+    [Function("Reconcile")]
+    public async Task ReconcileAsync([TimerTrigger("0 */15 * * * *")] TimerInfo timer, CancellationToken ct)
+    {
+        var report = await Handler<ReconcileHandler>().RunAsync(ct);
+        LogReconciled(logger, report.Shops, report.Read, report.Filled);
+        if (report.Truncated > 0)
+        {
+            LogReconcileTruncated(logger, report.Truncated);
+        }
+
+        foreach (var failure in report.Failed ?? [])
+        {
+            LogReconcileFailed(logger, failure.Platform, failure.Shop, failure.Reason);
+        }
+    }
+
+    /// <summary>Every 5 minutes: events whose hand-over to the journeys was interrupted are handed over again.</summary>
+    [Function("DispatchSweep")]
+    public async Task DispatchSweepAsync([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken ct)
+    {
+        var count = await Handler<DispatchSweepHandler>().SweepAsync(ct);
+        if (count > 0)
+        {
+            LogSwept(logger, count);
+        }
+    }
+
+    private async Task DeliverAsync(QueueMessage queued, CancellationToken ct)
+    {
+        var message = Parse<DeliveryMessage>(queued);
+        var outcome = await Handler<DeliveryHandler>().HandleAsync(message, ct);
+        LogDelivery(logger, message.DeliveryId, outcome);
+    }
+
+    /// <summary>Handlers are resolved per function, so an invocation builds only what it uses.</summary>
+    private T Handler<T>() where T : notnull => services.GetRequiredService<T>();
+
+    /// <summary>NCRONTAB with seconds, as in the timer triggers' schedules.</summary>
     public static DateTimeOffset? LastOccurrence(string schedule, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone) =>
         Cronos.CronExpression.Parse(schedule, Cronos.CronFormat.IncludeSeconds)
             .GetOccurrences(from, to, zone, fromInclusive: false, toInclusive: true)
             .Select(o => (DateTimeOffset?)o)
             .LastOrDefault();
 
-    private static T Parse<T>(string text) =>
-        JsonSerializer.Deserialize<T>(text, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
+    private static T Parse<T>(QueueMessage message) =>
+        JsonSerializer.Deserialize<T>(message.Body.ToMemory().Span, NudgeJson.Options) ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
 
     /// <summary>Whether a journey-events message is the several-event shape (<see cref="JourneyEventsMessage"/>).</summary>
     private static bool NamesSeveralEvents(string text)
@@ -107,11 +141,6 @@ public static partial class TriggerFunctions
         using var document = JsonDocument.Parse(text);
         return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("events", out _);
     }
-
-    private static string? MessageId(IServiceProvider services) => services.GetService<InvocationMetadata>()?.MessageId;
-
-    private static ILogger Logger(IServiceProvider services) =>
-        services.GetRequiredService<ILoggerFactory>().CreateLogger("Nudge.Functions");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Journey event {EventId}: {Outcome}")]
     private static partial void LogEvent(ILogger logger, string eventId, EventHandling outcome);

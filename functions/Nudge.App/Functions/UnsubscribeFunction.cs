@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Net;
 using Nudge.Channels;
 using Nudge.Core.Consent;
@@ -9,9 +10,10 @@ namespace Nudge.App.Functions;
 /// follow links); <c>POST</c> withdraws consent for the link's medium: the RFC 8058 one-click POST
 /// (<c>List-Unsubscribe=One-Click</c>) from a mail client, or the page's button. Free, no login, effective at once.
 /// </summary>
-public static class UnsubscribeFunction
+public sealed class UnsubscribeFunction(LinkTokens tokens, ConsentHandler consent)
 {
-    public static IResult ShowAsync(HttpRequest request, LinkTokens tokens)
+    [Function("UnsubscribePage")]
+    public IResult Show([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "unsubscribe")] HttpRequest request)
     {
         var token = request.Query["t"].ToString();
         if (tokens.ReadUnsubscribe(token) is not { } unsubscribe)
@@ -29,7 +31,8 @@ public static class UnsubscribeFunction
             """, "text/html; charset=utf-8");
     }
 
-    public static async Task<IResult> HandleAsync(HttpRequest request, LinkTokens tokens, ConsentHandler consent, CancellationToken cancellationToken)
+    [Function("Unsubscribe")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "unsubscribe")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (tokens.ReadUnsubscribe(request.Query["t"].ToString()) is not { } unsubscribe)
         {

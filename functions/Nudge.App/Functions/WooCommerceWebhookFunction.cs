@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
 
@@ -8,11 +9,12 @@ namespace Nudge.App.Functions;
 /// <c>X-WC-Webhook-Source</c>, verify <c>X-WC-Webhook-Signature</c> (base64 HMAC-SHA256 of the raw body with the
 /// webhook's secret), then map <c>X-WC-Webhook-Topic</c> and make the event durable.
 /// </summary>
-public static class WooCommerceWebhookFunction
+public sealed class WooCommerceWebhookFunction(ShopRegistry shops, ILogger<IngestHandler> logger)
 {
     private const string Source = "WooCommerce";
 
-    public static async Task<IResult> HandleAsync(HttpRequest request, ShopRegistry shops, ILogger<IngestHandler> logger, CancellationToken cancellationToken)
+    [Function("WooCommerceWebhook")]
+    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/woocommerce")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (!Http.IsJson(request) && request.ContentLength is < 64 && await Http.ReadBodyAsync(request, 64, cancellationToken) is { } ping && WooCommerceWebhook.IsPing(ping.Span))
         {

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Nudge.App.Functions;
 using Nudge.Channels;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Nudge.Channels.Routing;
@@ -78,17 +77,6 @@ public static class ChannelComposition
         services.AddSingleton<ITemplateStore, EmbeddedTemplateStore>();
         services.AddSingleton<LinkTokens>();
         services.AddSingleton<MessageBuilder>();
-    }
-
-    public static void MapEndpoints(WebApplication app)
-    {
-        app.MapPost("/api/templates/preview", TemplatePreviewFunction.HandleAsync);
-        app.MapGet("/api/unsubscribe", UnsubscribeFunction.ShowAsync);
-        app.MapPost("/api/unsubscribe", UnsubscribeFunction.HandleAsync);
-        app.MapGet("/api/r/{token}", ClickRedirectFunction.HandleAsync);
-        app.MapPost("/api/callbacks/acs", ProviderCallbacksFunction.AcsAsync);
-        app.MapPost("/api/callbacks/solapi", ProviderCallbacksFunction.SolapiAsync);
-        app.MapPost("/api/deliveries/replay", DeliveryReplayFunction.HandleAsync).AddEndpointFilter(Http.RequireMarketerKey);
     }
 
     private static void Bind<T>(IServiceCollection services, string section) where T : class =>

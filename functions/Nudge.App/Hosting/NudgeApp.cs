@@ -1,7 +1,6 @@
-using System.Text.Json;
+using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Options;
 using Nudge.App.Delivery;
-using Nudge.App.Functions;
 using Nudge.Core.Ingest;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
@@ -10,42 +9,66 @@ using Nudge.Storage;
 
 namespace Nudge.App.Hosting;
 
-/// <summary>The composition root: settings, storage, the virtual clock, handlers, endpoints and the local trigger driver.</summary>
+/// <summary>The composition root, for both hosts: the Functions host (isolated worker) and the local run on Kestrel.</summary>
 public static class NudgeApp
 {
     public const string DefaultLocalUrl = "http://127.0.0.1:7071";
 
-    /// <summary>Set by the Functions host for a custom handler: the port to listen on.</summary>
-    public const string CustomHandlerPortSetting = "FUNCTIONS_CUSTOMHANDLER_PORT";
-
     public const string ClockSpeedSetting = "NUDGE_CLOCK_SPEED";
 
+    /// <summary>The local run: the app's functions on Kestrel, their queue and timer triggers fired in process.</summary>
     public static async Task<WebApplication> BuildAsync(
         string[] args, Action<WebApplicationBuilder>? configure = null, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
-        var configuration = builder.Configuration;
-        var services = builder.Services;
-
-        var customHandlerPort = configuration[CustomHandlerPortSetting];
-        var underFunctionsHost = !string.IsNullOrEmpty(customHandlerPort);
-        if (underFunctionsHost)
-        {
-            builder.WebHost.UseUrls($"http://127.0.0.1:{customHandlerPort}");
-        }
-        else if (string.IsNullOrEmpty(configuration["urls"]))
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
             builder.WebHost.UseUrls(DefaultLocalUrl);
         }
 
-        services.AddProblemDetails();
-        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        builder.Services.AddProblemDetails();
+        await AddNudgeAsync(builder.Services, builder.Configuration, underFunctionsHost: false, storageObserver, cancellationToken);
+        var host = HostJson.Load(AppContext.BaseDirectory);
+        builder.Services.AddSingleton(host);
+        if (builder.Configuration.GetValue<bool?>($"{NudgeOptions.Section}:{nameof(NudgeOptions.LocalTriggers)}") ?? true)
         {
-            document.Info.Title = "Nudge";
-            document.Info.Description = "Shop webhooks in; journeys, deliveries and simulations for marketers (x-api-key).";
-            return Task.CompletedTask;
-        }));
+            builder.Services.AddHostedService<LocalTriggerDriver>();
+        }
+
+        var app = builder.Build();
+        await SeedAsync(app.Services, cancellationToken);
+        app.UseStatusCodePages();
+        LocalFunctionHost.MapHttpFunctions(app, FunctionCatalog.Default, host);
+        app.MapFallback(() => Functions.Http.Problem(StatusCodes.Status404NotFound, "Not found", "No function answers at this path and method."));
+        return app;
+    }
+
+    /// <summary>Under the Functions host (it starts this executable as its isolated worker): the same services, the host's triggers.</summary>
+    public static async Task<IHost> BuildForFunctionsHostAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.Services.AddProblemDetails();
+        await AddNudgeAsync(builder.Services, builder.Configuration, underFunctionsHost: true, storageObserver: null, cancellationToken);
+        var host = builder.Build();
+        await SeedAsync(host.Services, cancellationToken);
+        return host;
+    }
+
+    /// <summary>Whether the Functions host started this process: it passes the address of its worker channel.</summary>
+    public static bool StartedByFunctionsHost(string[] args) => args.Contains("--functions-uri", StringComparer.Ordinal);
+
+    private static async Task SeedAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
+        await services.GetRequiredService<SegmentLibrary>().SeedAsync(JourneyCatalog.PresetSegments, cancellationToken);
+    }
+
+    /// <summary>Settings, storage, the virtual clock, stores, handlers and channels: everything both hosts share.</summary>
+    private static async Task AddNudgeAsync(
+        IServiceCollection services, IConfiguration configuration, bool underFunctionsHost, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver, CancellationToken cancellationToken)
+    {
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -55,7 +78,7 @@ public static class NudgeApp
         if (underFunctionsHost && storageOptions.Prefix.Length > 0)
         {
             throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions),
-                ["Nudge:Storage:Prefix must be empty under the Functions host: its queue triggers listen on the names in function.json."]);
+                ["Nudge:Storage:Prefix must be empty under the Functions host: its queue triggers listen on the names in the [QueueTrigger] attributes."]);
         }
 
         var storage = StorageClients.FromConfiguration(configuration, storageOptions.Connection, storageObserver);
@@ -123,21 +146,7 @@ public static class NudgeApp
         services.AddSingleton<IShopAdminApi, Reconciliation.Cafe24AdminClient>();
         services.AddSingleton<ReconcileHandler>();
 
-        var manifest = FunctionManifest.Load(AppContext.BaseDirectory);
-        services.AddSingleton(manifest);
-        services.AddSingleton(new FunctionDispatcher(manifest, TriggerFunctions.All));
-        services.AddScoped<InvocationMetadata>();
-        var localTriggers = configuration.GetValue<bool?>($"{NudgeOptions.Section}:{nameof(NudgeOptions.LocalTriggers)}") ?? !underFunctionsHost;
-        if (localTriggers)
-        {
-            services.AddHostedService<LocalTriggerDriver>();
-        }
-
-        var app = builder.Build();
-        await app.Services.GetRequiredService<JourneyLibrary>().SeedAsync(JourneyCatalog.OnByDefault, cancellationToken);
-        await app.Services.GetRequiredService<SegmentLibrary>().SeedAsync(JourneyCatalog.PresetSegments, cancellationToken);
-        MapEndpoints(app);
-        return app;
+        services.AddSingleton(FunctionCatalog.Default);
     }
 
     /// <summary>The shops from <c>Shops__N__*</c>, validated at start, with <c>Shopify__WebhookSecret</c> as the one-shop default.</summary>
@@ -166,8 +175,6 @@ public static class NudgeApp
             configuration[$"{ShopifyOptions.Section}:{nameof(ShopifyOptions.PreviousWebhookSecret)}"]);
     }
 
-    private static readonly JsonSerializerOptions InvocationJson = new() { PropertyNameCaseInsensitive = true };
-
     private static double ReadClockSpeed(IConfiguration configuration)
     {
         var text = configuration[ClockSpeedSetting];
@@ -183,50 +190,5 @@ public static class NudgeApp
         }
 
         return speed;
-    }
-
-    private static void MapEndpoints(WebApplication app)
-    {
-        app.UseStatusCodePages();
-        app.MapPost("/api/webhooks/shopify", ShopifyWebhookFunction.HandleAsync);
-        app.MapPost("/api/webhooks/woocommerce", WooCommerceWebhookFunction.HandleAsync);
-        app.MapPost("/api/webhooks/cafe24", Cafe24WebhookFunction.HandleAsync);
-        app.MapPost("/api/events", EventsApiFunction.HandleSingleAsync);
-        app.MapPost("/api/events/batch", EventsApiFunction.HandleBatchAsync);
-        app.MapPost("/api/pipeline/replay", PipelineReplayFunction.HandleAsync).AddEndpointFilter(Http.RequireMarketerKey);
-        app.MapGet("/api/deliveries", DeliveriesFunction.HandleAsync);
-        JourneysFunctions.Map(app);
-        SegmentsFunctions.Map(app);
-        app.MapOpenApi("/api/openapi.json");
-
-        ChannelComposition.MapEndpoints(app);
-        app.MapGet("/api/health", (VirtualClock clock) => Results.Json(new { status = "ok", now = clock.GetUtcNow(), clockSpeed = clock.Speed }));
-
-        // Non-HTTP triggers, as the Functions host invokes a custom handler: POST /{FunctionName}.
-        app.MapPost("/{functionName}", async (string functionName, HttpRequest request, FunctionDispatcher dispatcher, IServiceProvider services, CancellationToken cancellationToken) =>
-        {
-            if (!dispatcher.Has(functionName))
-            {
-                return Http.Problem(StatusCodes.Status404NotFound, "Unknown function", $"No non-HTTP function is named '{functionName}'.");
-            }
-
-            InvocationRequest? invocation;
-            try
-            {
-                invocation = await JsonSerializer.DeserializeAsync<InvocationRequest>(request.Body, InvocationJson, cancellationToken);
-            }
-            catch (JsonException)
-            {
-                invocation = null;
-            }
-
-            if (invocation is null || !dispatcher.CarriesTrigger(functionName, invocation))
-            {
-                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid invocation", "The body must be a Functions custom-handler invocation request carrying the trigger's data.");
-            }
-
-            await dispatcher.InvokeAsync(functionName, invocation, services, cancellationToken);
-            return Results.Json(new InvocationResponse([], [], null));
-        });
     }
 }

@@ -32,7 +32,7 @@ public static class ShellRun
         {
             for (var activity = Activity.Current; activity is not null; activity = activity.Parent)
             {
-                if (activity.Source.Name == FunctionDispatcher.ActivitySourceName)
+                if (activity.Source.Name == FunctionInvoker.ActivitySourceName)
                 {
                     return activity.OperationName;
                 }
@@ -79,7 +79,7 @@ public static class ShellRun
         var reference = await RawInsertRateAsync(connectionString);
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == FunctionDispatcher.ActivitySourceName, // by name: the source may not exist yet
+            ShouldListenTo = source => source.Name == FunctionInvoker.ActivitySourceName, // by name: the source may not exist yet
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
         };
         ActivitySource.AddActivityListener(listener);

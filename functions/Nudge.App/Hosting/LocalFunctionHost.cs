@@ -1,0 +1,200 @@
+using System.Reflection;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Cronos;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+using Nudge.Core.Time;
+using Nudge.Storage;
+
+namespace Nudge.App.Hosting;
+
+/// <summary>
+/// The Functions host's part, played locally for the app's own <see cref="FunctionCatalog"/>: HTTP functions become
+/// Kestrel routes under host.json's route prefix; queue functions are fed by <see cref="LocalTriggerDriver"/>.
+/// </summary>
+public static class LocalFunctionHost
+{
+    public static void MapHttpFunctions(WebApplication app, FunctionCatalog catalog, HostJson host)
+    {
+        foreach (var function in catalog.Http)
+        {
+            FunctionInvoker.EnsureBindable(function, p => CanBindHttp(function, p));
+            var pattern = "/" + string.Join('/', new[] { host.RoutePrefix, function.Route }.Where(s => s.Length > 0));
+            app.MapMethods(pattern, function.Verbs, context => InvokeHttpAsync(function, context))
+                .WithName(function.Name)
+                .WithMetadata(function);
+        }
+    }
+
+    /// <summary>
+    /// Invokes a queue or timer function with its trigger's value (a <c>QueueMessage</c> or its body, a <c>TimerInfo</c>)
+    /// in a scope of its own, as one invocation of the host would.
+    /// </summary>
+    public static async Task InvokeTriggerAsync(IServiceProvider services, FunctionEntry function, object trigger, CancellationToken cancellationToken)
+    {
+        using var activity = FunctionInvoker.Activities.StartActivity(function.Name);
+        await using var scope = services.CreateAsyncScope();
+        await FunctionInvoker.InvokeAsync(function, scope.ServiceProvider, (ParameterInfo p, out object? value) =>
+        {
+            value = p == function.TriggerParameter ? trigger : cancellationToken;
+            return true;
+        });
+    }
+
+    private static bool CanBindHttp(HttpFunction function, ParameterInfo parameter) =>
+        parameter.ParameterType == typeof(HttpRequest) || parameter.ParameterType == typeof(HttpContext) || parameter.ParameterType == typeof(CancellationToken)
+        || (parameter.ParameterType == typeof(string) && function.Route.Contains($"{{{parameter.Name}}}", StringComparison.Ordinal));
+
+    private static async Task InvokeHttpAsync(HttpFunction function, HttpContext context)
+    {
+        var result = await FunctionInvoker.InvokeAsync(function, context.RequestServices, (ParameterInfo p, out object? value) =>
+        {
+            value = p.ParameterType == typeof(HttpRequest) ? context.Request
+                : p.ParameterType == typeof(HttpContext) ? context
+                : p.ParameterType == typeof(CancellationToken) ? context.RequestAborted
+                : context.Request.RouteValues[p.Name!]?.ToString();
+            return true;
+        });
+        switch (result)
+        {
+            case IResult http:
+                await http.ExecuteAsync(context);
+                break;
+            case null:
+                context.Response.StatusCode = StatusCodes.Status204NoContent;
+                break;
+            default:
+                await Results.Json(result).ExecuteAsync(context);
+                break;
+        }
+    }
+}
+
+/// <summary>
+/// Outside the Functions host, fires the queue and timer functions the way the host would: polls each queue with
+/// backoff up to host.json's maxPollingInterval, takes batches of batchSize and the next one when newBatchThreshold
+/// are left in flight (<see cref="QueuePump"/>), deletes a message after success, makes it visible again after
+/// host.json's visibilityTimeout on failure, and moves it to "&lt;queue&gt;-poison" after maxDequeueCount attempts.
+/// Timers follow their NCRONTAB schedule (with seconds) in real time.
+/// With a fast virtual clock the polling cap shrinks to about one virtual minute, so queue latency does not
+/// stretch into virtual hours (and push a daytime message into the night).
+/// </summary>
+public sealed partial class LocalTriggerDriver(
+    FunctionCatalog catalog,
+    HostJson host,
+    StorageClients storage,
+    StorageNames names,
+    VirtualClock clock,
+    IServiceProvider services,
+    IOptions<NudgeOptions> options,
+    ILogger<LocalTriggerDriver> logger) : BackgroundService
+{
+    /// <summary>How long a message stays hidden while a function works on it.</summary>
+    private static readonly TimeSpan ProcessingLease = TimeSpan.FromMinutes(5);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var only = options.Value.LocalTriggerFunctions?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        bool Runs(FunctionEntry f) => only is null || only.Contains(f.Name, StringComparer.Ordinal);
+        foreach (var function in catalog.Queues.Concat<FunctionEntry>(catalog.Timers))
+        {
+            FunctionInvoker.EnsureBindable(function, p => p.ParameterType == typeof(CancellationToken) || p == function.TriggerParameter);
+        }
+
+        var loops = catalog.Queues.Where(Runs).Select(f => PollQueueAsync(f, stoppingToken))
+            .Concat(catalog.Timers.Where(Runs).Select(f => RunTimerAsync(f, stoppingToken)));
+        return Task.WhenAll(loops);
+    }
+
+    private async Task PollQueueAsync(QueueFunction function, CancellationToken stoppingToken)
+    {
+        var queue = storage.Queues.GetQueueClient(names.Queue(function.QueueName));
+        var poison = storage.Queues.GetQueueClient(names.Queue(StorageNames.PoisonOf(function.QueueName)));
+        var settings = host.Queues;
+        var maxIdle = TimeSpan.FromTicks(Math.Min(settings.MaxPollingInterval.Ticks, Math.Max(QueuePump.MinPollingInterval.Ticks, clock.ToRealDelay(TimeSpan.FromMinutes(1)).Ticks)));
+        LogPolling(function.Name, queue.Name);
+        await new QueuePump(queue, settings.BatchSize, settings.NewBatchThreshold, ProcessingLease).RunAsync(
+            message => ProcessAsync(function, queue, poison, message, stoppingToken),
+            e => LogPollFailed(e, function.Name),
+            maxIdle,
+            stoppingToken);
+    }
+
+    private async Task ProcessAsync(QueueFunction function, QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await InvokeAsync(function, function.TriggerParameter.ParameterType == typeof(string) ? message.Body.ToString() : message, stoppingToken);
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the message becomes visible again when its lease ends.
+        }
+        catch (Exception e)
+        {
+            if (message.DequeueCount >= host.Queues.MaxDequeueCount)
+            {
+                LogPoisoned(e, function.Name, message.MessageId, message.DequeueCount);
+                await poison.SendMessageAsync(message.Body.ToString(), TimeSpan.Zero, TimeSpan.FromSeconds(-1), CancellationToken.None);
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+            }
+            else
+            {
+                LogInvocationFailed(e, function.Name, message.MessageId, message.DequeueCount);
+                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: host.Queues.VisibilityTimeout, cancellationToken: CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task RunTimerAsync(TimerFunction function, CancellationToken stoppingToken)
+    {
+        var schedule = CronExpression.Parse(function.Schedule, CronFormat.IncludeSeconds);
+        DateTimeOffset? last = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var next = schedule.GetNextOccurrence(now, TimeZoneInfo.Utc);
+            if (next is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(next.Value - now, stoppingToken);
+                var timer = new TimerInfo
+                {
+                    IsPastDue = false,
+                    ScheduleStatus = new ScheduleStatus { Last = (last ?? now).UtcDateTime, Next = schedule.GetNextOccurrence(next.Value, TimeZoneInfo.Utc)?.UtcDateTime ?? default, LastUpdated = DateTime.UtcNow },
+                };
+                last = next;
+                await InvokeAsync(function, timer, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogInvocationFailed(e, function.Name, "timer", 1);
+            }
+        }
+    }
+
+    private Task InvokeAsync(FunctionEntry function, object trigger, CancellationToken stoppingToken) =>
+        LocalFunctionHost.InvokeTriggerAsync(services, function, trigger, stoppingToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Local trigger driver: {Function} polls queue {Queue}")]
+    private partial void LogPolling(string function, string queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Polling for {Function} failed; retrying")]
+    private partial void LogPollFailed(Exception exception, string function);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Function} failed on message {MessageId} (attempt {DequeueCount}); it will be retried")]
+    private partial void LogInvocationFailed(Exception exception, string function, string messageId, long dequeueCount);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Function} failed on message {MessageId} {DequeueCount} times; moved to the poison queue")]
+    private partial void LogPoisoned(Exception exception, string function, string messageId, long dequeueCount);
+}
