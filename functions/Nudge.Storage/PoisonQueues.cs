@@ -29,7 +29,6 @@ public sealed class StoragePoisonQueues(QueueServiceClient service, StorageNames
         }
 
         var target = service.GetQueueClient(names.Queue(queue));
-        var marked = queue is StorageNames.JourneyEventsQueue or StorageNames.JourneyTimersQueue;
         return TakeAsync(service.GetQueueClient(names.Queue(StorageNames.PoisonOf(queue))), max, async (message, ct) =>
         {
             // Every message of these queues is a JSON object; anything else stays for a person to look at.
@@ -38,14 +37,7 @@ public sealed class StoragePoisonQueues(QueueServiceClient service, StorageNames
                 return false;
             }
 
-            // A journey message comes back marked, so it may finish the outbox its first attempts saved (see
-            // JourneyEventMessage): under its new queue message id it cannot be recognized as that outbox's writer.
-            if (marked)
-            {
-                body["replayed"] = true;
-            }
-
-            await target.SendMessageAsync(marked ? BinaryData.FromString(body.ToJsonString()) : message.Body, TimeSpan.Zero, NeverExpire, ct);
+            await target.SendMessageAsync(message.Body, TimeSpan.Zero, NeverExpire, ct);
             return true;
         }, cancellationToken);
     }

@@ -17,12 +17,16 @@ namespace Nudge.Storage;
 /// </summary>
 public sealed class StorageClients
 {
-    public StorageClients(TableServiceClient tables, QueueServiceClient queues, BlobServiceClient blobs)
+    public StorageClients(TableServiceClient tables, QueueServiceClient queues, BlobServiceClient blobs, StorageAccount? account = null)
     {
         Tables = tables;
         Queues = queues;
         Blobs = blobs;
+        Account = account;
     }
+
+    /// <summary>How the clients reach the account, for other clients of it (the local task hub's backend); null when built from clients.</summary>
+    public StorageAccount? Account { get; }
 
     public TableServiceClient Tables { get; }
     public QueueServiceClient Queues { get; }
@@ -53,10 +57,10 @@ public sealed class StorageClients
         var connectionString = configuration[connectionName];
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            return new StorageClients(
-                new TableServiceClient(connectionString, tableOptions),
-                new QueueServiceClient(connectionString, queueOptions),
-                new BlobServiceClient(connectionString, blobOptions));
+            var tables = new TableServiceClient(connectionString, tableOptions);
+            var queues = new QueueServiceClient(connectionString, queueOptions);
+            var blobs = new BlobServiceClient(connectionString, blobOptions);
+            return new StorageClients(tables, queues, blobs, new StorageAccount(connectionString, blobs.Uri, queues.Uri, tables.Uri, null, observer));
         }
 
         var section = configuration.GetSection(connectionName);
@@ -68,10 +72,12 @@ public sealed class StorageClients
             : throw new InvalidOperationException(
                 $"Storage is not configured: set '{connectionName}' to a connection string, or '{connectionName}__{key}' (or '{connectionName}__accountName') for an identity-based connection.");
 
+        var (blob, queue, table) = (ServiceUri("blobServiceUri", "blob"), ServiceUri("queueServiceUri", "queue"), ServiceUri("tableServiceUri", "table"));
         return new StorageClients(
-            new TableServiceClient(ServiceUri("tableServiceUri", "table"), credential, tableOptions),
-            new QueueServiceClient(ServiceUri("queueServiceUri", "queue"), credential, queueOptions),
-            new BlobServiceClient(ServiceUri("blobServiceUri", "blob"), credential, blobOptions));
+            new TableServiceClient(table, credential, tableOptions),
+            new QueueServiceClient(queue, credential, queueOptions),
+            new BlobServiceClient(blob, credential, blobOptions),
+            new StorageAccount(null, blob, queue, table, credential, observer));
     }
 
     private static TokenCredential CredentialFor(IConfigurationSection section)
@@ -99,3 +105,7 @@ public sealed class StorageClients
         await args.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, args.CancellationToken);
     }
 }
+
+/// <summary>The storage account as the settings name it: a connection string, or service URIs with a credential.</summary>
+/// <param name="Observer">The extra pipeline policy of the app's clients, for other clients of the account.</param>
+public sealed record StorageAccount(string? ConnectionString, Uri BlobUri, Uri QueueUri, Uri TableUri, TokenCredential? Credential, HttpPipelinePolicy? Observer);

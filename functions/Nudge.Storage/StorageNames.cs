@@ -4,14 +4,13 @@ namespace Nudge.Storage;
 public sealed class StorageNames(string prefix)
 {
     public const string JourneyEventsQueue = "journey-events";
-    public const string JourneyTimersQueue = "journey-timers";
     public const string DeliveryQueuePrefix = "delivery-";
     public const string PrivacyRequestsQueue = "privacy-requests";
     public const string PriceDropsQueue = "price-drops";
     public const string IngestBatchesQueue = "ingest-batches";
 
     /// <summary>Every queue the pipeline's own functions consume (the channel delivery queues aside).</summary>
-    public static IReadOnlyList<string> PipelineQueues { get; } = [IngestBatchesQueue, JourneyEventsQueue, JourneyTimersQueue, PrivacyRequestsQueue, PriceDropsQueue];
+    public static IReadOnlyList<string> PipelineQueues { get; } = [IngestBatchesQueue, JourneyEventsQueue, PrivacyRequestsQueue, PriceDropsQueue];
 
     /// <summary>Where the Functions host (and the local trigger driver) moves a message after its last failed attempt.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";

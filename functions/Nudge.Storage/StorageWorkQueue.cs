@@ -34,9 +34,6 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
     public async Task<bool> IsDrainedAsync(CancellationToken cancellationToken) =>
         (await Queue(StorageNames.IngestBatchesQueue).GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount == 0;
 
-    public Task EnqueueTimerAsync(JourneyTimerMessage message, CancellationToken cancellationToken) =>
-        SendAsync(StorageNames.JourneyTimersQueue, message, DelayUntil(message.DueAt), cancellationToken);
-
     public Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.DeliveryQueuePrefix + channel, message, notBefore is { } at ? DelayUntil(at) : TimeSpan.Zero, cancellationToken);
 

@@ -313,36 +313,44 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
 {
     private readonly TableClient _table = service.GetTableClient(names.Instances);
 
-    public async Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken)
+    public async Task<Versioned<Core.Journeys.JourneyInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken)
     {
         var entity = await Tables.GetOrNullAsync(_table, TableKey.For(customer), TableKey.Escape(slot), cancellationToken);
-        return entity is null ? null : new Versioned<StoredInstance>(ToStored(entity), entity.ETag.ToString());
+        return entity is null ? null : new Versioned<Core.Journeys.JourneyInstance>(Read(entity), entity.ETag.ToString());
     }
 
-    public async Task<string?> TrySaveAsync(StoredInstance stored, string? expectedVersion, CancellationToken cancellationToken)
+    public Task<string?> TrySaveAsync(Core.Journeys.JourneyInstance instance, string? expectedVersion, CancellationToken cancellationToken) =>
+        Tables.TryWriteAsync(_table, ToEntity(instance), expectedVersion, cancellationToken);
+
+    public async Task<bool> ReplaceIfPresentAsync(Core.Journeys.JourneyInstance instance, CancellationToken cancellationToken)
     {
-        var instance = stored.Instance;
-        var entity = new TableEntity(TableKey.For(instance.Customer), TableKey.Escape(instance.Slot))
+        try
         {
-            ["JourneyId"] = instance.Definition.Id,
-            ["JourneyVersion"] = instance.Definition.Version,
-            ["Status"] = Tables.Write(instance.Status).Trim('"'),
-            ["CurrentStep"] = instance.CurrentStep,
-            ["WaitingUntil"] = instance.WaitingUntil,
-            ["PendingCommands"] = stored.Outbox.Count,
-            ["Instance"] = Tables.Write(instance),
-            ["Outbox"] = Tables.Write(stored.Outbox),
-            ["OutboxWrittenBy"] = stored.WrittenBy,
-        };
-        return await Tables.TryWriteAsync(_table, entity, expectedVersion, cancellationToken);
+            await _table.UpdateEntityAsync(ToEntity(instance), ETag.All, TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == Tables.NotFound)
+        {
+            return false;
+        }
     }
+
+    private static TableEntity ToEntity(Core.Journeys.JourneyInstance instance) => new(TableKey.For(instance.Customer), TableKey.Escape(instance.Slot))
+    {
+        ["JourneyId"] = instance.Definition.Id,
+        ["JourneyVersion"] = instance.Definition.Version,
+        ["Status"] = Tables.Write(instance.Status).Trim('"'),
+        ["CurrentStep"] = instance.CurrentStep,
+        ["WaitingUntil"] = instance.WaitingUntil,
+        ["Instance"] = Tables.Write(instance),
+    };
 
     public async IAsyncEnumerable<Core.Journeys.JourneyInstance> ListForCustomerAsync(CustomerKey customer, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)}");
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            yield return ToStored(entity).Instance;
+            yield return Read(entity);
         }
     }
 
@@ -358,8 +366,7 @@ public sealed class TableJourneyInstanceStore(TableServiceClient service, Storag
         }
     }
 
-    private static StoredInstance ToStored(TableEntity entity) =>
-        new(Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance"), Tables.Read<List<Core.Journeys.JourneyCommand>>(entity, "Outbox"), entity.GetString("OutboxWrittenBy"));
+    private static Core.Journeys.JourneyInstance Read(TableEntity entity) => Tables.Read<Core.Journeys.JourneyInstance>(entity, "Instance");
 }
 
 /// <summary>Journey heads in one partition (few rows, listed often) and immutable versions per journey.</summary>

@@ -105,17 +105,13 @@ public class PipelineReplayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PipelineReplay_JourneyTimer_ComesBackMarkedReplayed_OtherwiseAsItWas()
+    public async Task PipelineReplay_JourneyQueueThatNoLongerExists_Is400()
     {
-        var timer = new JourneyTimerMessage("shopify", "8601", "welcome", 1, DateTimeOffset.Parse("2026-11-26T01:00:00Z"));
-        await Queue(StorageNames.PoisonOf(StorageNames.JourneyTimersQueue)).SendMessageAsync(JsonSerializer.Serialize(timer, NudgeJson.Options));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/pipeline/replay?queue=journey-timers");
+        request.Headers.Add("x-api-key", NudgeTestApp.ApiKey);
+        using var response = await _app.Client.SendAsync(request);
 
-        Assert.Equal(1, await ReplayedAsync("queue=journey-timers"));
-
-        // The timers function is not running here, so the message waits on its queue as it was replayed.
-        var moved = Assert.Single((await Queue(StorageNames.JourneyTimersQueue).PeekMessagesAsync(10)).Value);
-        Assert.Equal(timer with { Replayed = true }, JsonSerializer.Deserialize<JourneyTimerMessage>(moved.Body.ToString(), NudgeJson.Options));
-        Assert.DoesNotContain("replayed", JsonSerializer.Serialize(timer, NudgeJson.Options), StringComparison.Ordinal); // ordinary messages carry no mark
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Nudge.App.Journeys;
+using Nudge.App.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -84,7 +86,7 @@ public class PrivacyErasureTests : IAsyncLifetime
         await new TableEventStore(TestStorage.Clients().Tables, _app.Names, TimeProvider.System).TryAddAsync(late, CancellationToken.None);
 
         var request = new Core.Ingest.PrivacyRequest(Core.Ingest.PrivacyRequestKind.RedactCustomer, "shopify", ShopA, "3201", "shopify-redact-delivery-sweep", Pass: 2);
-        await _app.Services.GetRequiredService<PrivacyHandler>().HandleAsync(request, CancellationToken.None);
+        await _app.Services.GetRequiredService<PrivacyHandler>().HandleAsync(request, new DurableJourneyRuntime(_app.Services.GetRequiredService<LocalTaskHub>().Client), CancellationToken.None);
 
         Assert.Equal(1, sweepQueued);
         Assert.Equal((0, 0, 0, 0, 0), await FootprintAsync(ShopA, 3201));

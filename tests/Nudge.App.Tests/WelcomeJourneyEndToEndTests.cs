@@ -54,11 +54,11 @@ public class WelcomeJourneyEndToEndTests
         var instances = new TableJourneyInstanceStore(TestStorage.Clients().Tables, app.Names);
         var exited = await TestStorage.EventuallyAsync(
             () => instances.GetAsync(new CustomerKey("shopify", id.ToString()), "welcome", CancellationToken.None),
-            i => i?.Value.Instance.IsEnded == true, TimeSpan.FromSeconds(10), "the order to end the journey");
+            i => i?.Value.IsEnded == true, TimeSpan.FromSeconds(10), "the order to end the journey");
         await Task.Delay(TimeSpan.FromSeconds(6)); // past virtual day 2 and the next morning
 
         Assert.Equal(HttpStatusCode.OK, order.StatusCode);
-        Assert.Equal("goal: order.placed", exited!.Value.Instance.EndReason);
+        Assert.Equal("goal: order.placed", exited!.Value.EndReason);
         Assert.Equal(["email"], (await app.DeliveriesAsync(id.ToString())).Select(r => r.Channel));
     }
 

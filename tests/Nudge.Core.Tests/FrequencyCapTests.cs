@@ -15,7 +15,7 @@ public class FrequencyCapTests
         Caps = new Dictionary<string, FrequencyCap> { [ChannelNames.Sms] = new(1, null), [ChannelNames.Email] = new(null, 2) },
     };
 
-    private static CustomerContext WithSends(params RecentSend[] sends) => new(Seoul, false, false, null, OneSmsADay, sends);
+    private static CustomerContext WithSends(params RecentSend[] sends) => new(Seoul, false, null, null, OneSmsADay, sends);
 
     private static JourneyDefinition SmsJourney(SendStep send) => new()
     {
@@ -105,7 +105,7 @@ public class FrequencyCapTests
     [Fact]
     public void ConcurrentMarketingJourneyCap_RefusesEntryOnlyForMarketingJourneys()
     {
-        var context = new CustomerContext(Seoul, false, false, null, new CrossJourneyRules { MaxConcurrentMarketingJourneys = 2 });
+        var context = new CustomerContext(Seoul, false, null, null, new CrossJourneyRules { MaxConcurrentMarketingJourneys = 2 });
 
         Assert.NotNull(JourneyInterpreter.RefusedEntry(JourneyCatalog.Welcome, context, 2));
         Assert.Null(JourneyInterpreter.RefusedEntry(JourneyCatalog.Welcome, context, 1));

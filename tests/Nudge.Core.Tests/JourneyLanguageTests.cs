@@ -12,7 +12,7 @@ public class JourneyLanguageTests
     private static readonly DateTimeOffset Noon = new(2026, 11, 24, 12, 0, 0, TimeSpan.FromHours(9)); // a Tuesday
 
     private static CustomerContext Context(params (string Key, string Value)[] facts) =>
-        new(Seoul, false, false, facts.ToDictionary(f => f.Key, f => f.Value));
+        new(Seoul, false, null, facts.ToDictionary(f => f.Key, f => f.Value));
 
     private static JourneyDefinition Journey(params JourneyStep[] steps) => new()
     {

@@ -66,7 +66,7 @@ public class JourneyPropertyTests
         var random = new Random(seed);
         var journey = RandomJourney(random);
         var nightConsent = random.Next(4) == 0;
-        var context = new CustomerContext(Seoul, nightConsent, false, new Dictionary<string, string> { ["profile.hasOrdered"] = random.Next(2) == 0 ? "true" : "false" },
+        var context = new CustomerContext(Seoul, nightConsent, null, new Dictionary<string, string> { ["profile.hasOrdered"] = random.Next(2) == 0 ? "true" : "false" },
             capped ? Caps : null);
         var at = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 60 * 24));
         var decision = JourneyInterpreter.Start(journey, new CustomerKey("shopify", seed.ToString()), at, context, new EntryTrigger("e0", "k1", new Dictionary<string, string>()));

@@ -10,7 +10,7 @@ public class PresetTests
     private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
     private static readonly CustomerKey Customer = new("shopify", "77");
     private static readonly DateTimeOffset Morning = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
-    private static readonly CustomerContext Context = new(Seoul, false, false);
+    private static readonly CustomerContext Context = new(Seoul, false, null);
 
     private static EntryTrigger Trigger(string? key = null, params (string, string)[] facts) =>
         new("entry", key, facts.ToDictionary(f => f.Item1, f => f.Item2));

@@ -1,5 +1,6 @@
 using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
+using Nudge.Core.Events;
 using Nudge.Core.Journeys;
 
 namespace Nudge.Core.Tests;
@@ -9,7 +10,7 @@ public class WelcomeJourneyTests
 {
     private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
     private static readonly CustomerKey Customer = new("shopify", "7001");
-    private static readonly CustomerContext Context = new(Seoul, NightConsent: false, GoalReachedBeforeStart: false);
+    private static readonly CustomerContext Context = new(Seoul, NightConsent: false);
 
     /// <summary>10:00 in Seoul: day 2 at the same time is inside the daytime window.</summary>
     private static readonly DateTimeOffset SignupAt = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
@@ -82,7 +83,7 @@ public class WelcomeJourneyTests
     [Fact]
     public void Start_CustomerWhoAlreadyOrdered_ExitsWithoutSending()
     {
-        var decision = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context with { GoalReachedBeforeStart = true });
+        var decision = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context with { LatestEvents = EventTimes.None.With(EventTypes.OrderPlaced, SignupAt.AddDays(-3)) });
 
         Assert.Empty(decision.Commands);
         Assert.Equal(InstanceStatus.Exited, decision.Instance.Status);
@@ -130,13 +131,46 @@ public class WelcomeJourneyTests
         Assert.Equal(ChannelNames.Sms, sms.Channel);
     }
 
+    /// <summary>Only the event itself carries what a filtered or keyed goal tests: a later order in the profile is not it.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Apply_DayTwoWhenTheProfileShowsAnOrderButTheGoalIsFilteredOrKeyed_SendsTheSms(bool keyed)
+    {
+        var bigOrdersOnly = JourneyCatalog.Welcome with
+        {
+            ExitOn = [keyed
+                ? new ExitRule { Event = EventTypes.OrderPlaced, MatchBusinessKey = true }
+                : new ExitRule { Event = EventTypes.OrderPlaced, Filter = Condition.Is("event.value", "gte", "100000") }],
+        };
+        var started = JourneyInterpreter.Start(bigOrdersOnly, Customer, SignupAt, Context);
+        var timer = (ScheduleTimer)started.Commands[1];
+
+        var decision = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence),
+            Context with { LatestEvents = EventTimes.None.With(EventTypes.OrderPlaced, SignupAt.AddHours(1)) });
+
+        Assert.Equal(ChannelNames.Sms, Assert.IsType<SendMessage>(Assert.Single(decision.Commands)).Channel);
+        Assert.False(decision.Instance.Converted);
+    }
+
+    [Fact]
+    public void Start_CustomerWhoOrderedBeforeButTheGoalIsFiltered_StartsAndSendsTheCoupon()
+    {
+        var bigOrdersOnly = JourneyCatalog.Welcome with { ExitOn = [new ExitRule { Event = EventTypes.OrderPlaced, Filter = Condition.Is("event.value", "gte", "100000") }] };
+
+        var decision = JourneyInterpreter.Start(bigOrdersOnly, Customer, SignupAt, Context with { LatestEvents = EventTimes.None.With(EventTypes.OrderPlaced, SignupAt.AddDays(-3)) });
+
+        Assert.Equal(InstanceStatus.Active, decision.Instance.Status);
+        Assert.Equal(ChannelNames.Email, Assert.IsType<SendMessage>(decision.Commands[0]).Channel);
+    }
+
     [Fact]
     public void Apply_DayTwoWhenTheProfileShowsAnOrderTheInstanceMissed_ExitsWithoutSms()
     {
         var started = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context);
         var timer = (ScheduleTimer)started.Commands[1];
 
-        var decision = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context with { OrderedSinceEntry = true });
+        var decision = JourneyInterpreter.Apply(started.Instance, new TimerFired(timer.DueAt, timer.Sequence), Context with { LatestEvents = EventTimes.None.With(EventTypes.OrderPlaced, SignupAt.AddHours(1)) });
 
         Assert.Empty(decision.Commands);
         Assert.Equal((InstanceStatus.Exited, true), (decision.Instance.Status, decision.Instance.Converted));

@@ -14,7 +14,7 @@ public class DeliveryAndIngestTests
     {
         var p = await Pipeline.CreateAsync(now);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
+        await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         return (p, Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Email)));
     }
 
@@ -64,9 +64,9 @@ public class DeliveryAndIngestTests
     {
         var p = await Pipeline.CreateAsync();
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
+        await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
-        await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
+        await p.Runtime.FireDueTimersAsync();
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddDays(1)), CancellationToken.None);
         var sms = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Sms));
 
@@ -84,9 +84,9 @@ public class DeliveryAndIngestTests
         var lateEvening = new DateTimeOffset(2026, 11, 24, 20, 59, 0, TimeSpan.FromHours(9));
         var p = await Pipeline.CreateAsync(lateEvening);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
+        await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(2));
-        await p.Runner.ApplyAsync(Customer, "welcome", at => new TimerFired(at, 1), p.Context(profile), CancellationToken.None);
+        await p.Runtime.FireDueTimersAsync();
         var sms = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Sms));
         p.Time.Advance(TimeSpan.FromMinutes(2)); // the queue delayed the message past 21:00
 

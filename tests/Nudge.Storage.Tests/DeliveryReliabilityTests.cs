@@ -47,7 +47,7 @@ public class DeliveryReliabilityTests
     {
         var p = await Pipeline.CreateAsync();
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
+        await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         var message = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Email));
         var suppressions = new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock);
         var dead = new StorageDeadLetters(p.Clients.Queues, p.Names);

@@ -41,7 +41,7 @@ public class DeliveryRoundTripTests
         var log = new RequestLog();
         var p = await Pipeline.CreateAsync(observer: log.Observer);
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        await p.Runner.StartAsync(JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
+        await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         var message = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Email)); // carries its order
         var handler = new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, p.Queue, p.Settings, p.Clock, new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock));
         log.Clear();

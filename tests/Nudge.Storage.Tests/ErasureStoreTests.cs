@@ -37,7 +37,7 @@ public class ErasureStoreTests
         foreach (var id in new[] { "7001", "7002" })
         {
             var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup(id), CancellationToken.None);
-            await p.Runner.StartAsync(JourneyCatalog.Welcome, new CustomerKey("shopify", id), p.Context(profile), null, CancellationToken.None);
+            await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, new CustomerKey("shopify", id), p.Context(profile), null, CancellationToken.None);
         }
 
         await p.DrainDeliveriesAsync(ChannelNames.Email); // the workers write the delivery rows

@@ -146,7 +146,7 @@ public class GroupCommitTests
         var (p, a, b, entry) = await TwoSignupsStoredByABatchAsync();
         var missing = new JourneyEventMessage("shopify", "7003", "shopify-signup-7003");
 
-        var outcome = await entry.HandleAsync(new JourneyEventsMessage([new("shopify", "7001", a.EventId), missing, new("shopify", "7002", b.EventId)]), CancellationToken.None, "journey-message-1");
+        var outcome = await entry.HandleAsync(new JourneyEventsMessage([new("shopify", "7001", a.EventId), missing, new("shopify", "7002", b.EventId)]), p.Runtime, CancellationToken.None);
 
         Assert.Equal((2, 1), (outcome.Processed, outcome.Missing));
         Assert.NotNull(await p.Profiles.GetAsync(a.Customer, CancellationToken.None));
@@ -159,8 +159,8 @@ public class GroupCommitTests
         var (p, a, b, entry) = await TwoSignupsStoredByABatchAsync();
         var message = new JourneyEventsMessage([new("shopify", "7001", a.EventId), new("shopify", "7002", b.EventId)]);
 
-        await entry.HandleAsync(message, CancellationToken.None, "journey-message-1");
-        await entry.HandleAsync(message, CancellationToken.None, "journey-message-1"); // the queue redelivers it
+        await entry.HandleAsync(message, p.Runtime, CancellationToken.None);
+        await entry.HandleAsync(message, p.Runtime, CancellationToken.None); // the queue redelivers it
         foreach (var text in await TakeAllAsync(p, "delivery-email"))
         {
             await p.DeliveryHandler.HandleAsync(JsonSerializer.Deserialize<DeliveryMessage>(text, NudgeJson.Options)!, CancellationToken.None);

@@ -29,7 +29,7 @@ public sealed class Pipeline
         Deliveries = new TableDeliveryLog(clients.Tables, names);
         Queue = new StorageWorkQueue(clients.Queues, names, Clock);
         Settings = new PipelineSettings(Seoul, rules);
-        Runner = new JourneyRunner(Instances, Queue, Clock);
+        Starter = new JourneyStarter(Instances, Clock);
         ProfileUpdater = new ProfileUpdater(Profiles);
         Sender = new CountingSink();
         DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock);
@@ -38,9 +38,10 @@ public sealed class Pipeline
         var recentSends = new RecentSends(Instances, Settings, Clock);
         Segments = new SegmentLibrary(new TableSegmentStore(clients.Tables, names));
         ConsentLedger = new TableConsentLedger(clients.Tables, names);
-        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Runner, Library, Instances, recentSends, Segments, Settings, Clock, ConsentLedger);
-        TimerHandler = new JourneyTimerHandler(Queue, Profiles, Instances, Runner, Library, recentSends, Settings, Clock);
-        Schedules = new ScheduledEntryHandler(Profiles, Instances, Runner, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
+        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Starter, Library, Instances, recentSends, Segments, Settings, Clock, ConsentLedger);
+        Effects = new InstanceEffects(Instances, Profiles, Queue, recentSends, Library, Settings);
+        Runtime = new InMemoryJourneyRuntime(Effects, Clock);
+        Schedules = new ScheduledEntryHandler(Profiles, Instances, Starter, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
     }
 
     public ScheduledEntryHandler Schedules { get; }
@@ -50,7 +51,10 @@ public sealed class Pipeline
     public JourneyLibrary Library { get; }
     public JourneyEventHandler EventHandler { get; }
     public TableConsentLedger ConsentLedger { get; }
-    public JourneyTimerHandler TimerHandler { get; }
+    public InstanceEffects Effects { get; }
+
+    /// <summary>The journey runtime the handlers hand runs to: in memory, timers fired by <see cref="InMemoryJourneyRuntime.FireDueTimersAsync"/>.</summary>
+    public InMemoryJourneyRuntime Runtime { get; }
 
     public StorageClients Clients { get; }
     public StorageNames Names { get; }
@@ -62,7 +66,7 @@ public sealed class Pipeline
     public TableDeliveryLog Deliveries { get; }
     public StorageWorkQueue Queue { get; }
     public PipelineSettings Settings { get; }
-    public JourneyRunner Runner { get; }
+    public JourneyStarter Starter { get; }
     public ProfileUpdater ProfileUpdater { get; }
     public CountingSink Sender { get; }
     public DeliveryHandler DeliveryHandler { get; }
@@ -132,7 +136,7 @@ public sealed class Pipeline
         Contact = new ContactFacts(email, "+821012345678", "Minji", new MarketingConsent(true, smsConsent, false), updatedAt ?? Morning),
     };
 
-    public CustomerContext Context(CustomerProfile? profile) => CustomerContexts.For(profile, JourneyCatalog.Welcome, Seoul, trigger: null);
+    public CustomerContext Context(CustomerProfile? profile) => CustomerContexts.For(profile, Seoul);
 }
 
 /// <summary>The local sink's behaviour (always delivers) with a count of calls, to prove nothing is sent twice.</summary>

@@ -31,11 +31,11 @@ public class ScheduledEntryTests
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("2"), CancellationToken.None);
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("3") with { Contact = Pipeline.Signup("3").Contact! with { Consent = MarketingConsent.None } }, CancellationToken.None);
 
-        var firstSeen = await p.Schedules.RunDueAsync(Monday, CancellationToken.None);
+        var firstSeen = await p.Schedules.RunDueAsync(Monday, p.Runtime, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(7));
-        var atOccurrence = await p.Schedules.RunDueAsync(Monday, CancellationToken.None);
-        var sameOccurrenceAgain = await p.Schedules.EnterAsync(WeeklyDigest with { Version = 1 }, NextMonday10, CancellationToken.None);
-        var later = await p.Schedules.RunDueAsync(Monday, CancellationToken.None);
+        var atOccurrence = await p.Schedules.RunDueAsync(Monday, p.Runtime, CancellationToken.None);
+        var sameOccurrenceAgain = await p.Schedules.EnterAsync(WeeklyDigest with { Version = 1 }, NextMonday10, p.Runtime, CancellationToken.None);
+        var later = await p.Schedules.RunDueAsync(Monday, p.Runtime, CancellationToken.None);
 
         Assert.Equal((0, 2, 0, 0), (firstSeen, atOccurrence, sameOccurrenceAgain, later));
         Assert.Single(await p.DecidedSendsAsync(new CustomerKey("shopify", "1")));
@@ -54,9 +54,9 @@ public class ScheduledEntryTests
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("1"), CancellationToken.None);
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("2"), CancellationToken.None);
         var busy = new CustomerKey("shopify", "1");
-        Assert.Equal(RunOutcome.Started, await p.Runner.StartAsync(JourneyCatalog.Welcome, busy, p.Context(null), null, CancellationToken.None));
+        Assert.Equal(RunOutcome.Started, await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, busy, p.Context(null), null, CancellationToken.None));
 
-        var entered = await p.Schedules.EnterAsync(adDigest, NextMonday10, CancellationToken.None);
+        var entered = await p.Schedules.EnterAsync(adDigest, NextMonday10, p.Runtime, CancellationToken.None);
 
         Assert.Equal(1, entered);
         Assert.Null(await p.Instances.GetAsync(busy, "weekly-digest", CancellationToken.None));
@@ -70,11 +70,11 @@ public class ScheduledEntryTests
         var customer = new CustomerKey("shopify", "5");
         var trigger = new EntryTrigger("order-1", null, new Dictionary<string, string>());
 
-        var first = await p.Runner.StartAsync(JourneyCatalog.PostPurchase, customer, p.Context(null), trigger, CancellationToken.None);
+        var first = await p.Starter.StartAsync(p.Runtime, JourneyCatalog.PostPurchase, customer, p.Context(null), trigger, CancellationToken.None);
         p.Time.Advance(TimeSpan.FromDays(4));
-        await p.Runner.ApplyAsync(customer, "post-purchase", at => new TimerFired(at, 1), p.Context(null), CancellationToken.None);
-        var redelivered = await p.Runner.StartAsync(JourneyCatalog.PostPurchase, customer, p.Context(null), trigger, CancellationToken.None);
-        var nextOrder = await p.Runner.StartAsync(JourneyCatalog.PostPurchase, customer, p.Context(null), trigger with { EventId = "order-2" }, CancellationToken.None);
+        await p.Runtime.FireDueTimersAsync();
+        var redelivered = await p.Starter.StartAsync(p.Runtime, JourneyCatalog.PostPurchase, customer, p.Context(null), trigger, CancellationToken.None);
+        var nextOrder = await p.Starter.StartAsync(p.Runtime, JourneyCatalog.PostPurchase, customer, p.Context(null), trigger with { EventId = "order-2" }, CancellationToken.None);
 
         Assert.Equal((RunOutcome.Started, RunOutcome.AlreadyExists, RunOutcome.Started), (first, redelivered, nextOrder));
         Assert.Equal(3, (await p.DecidedSendsAsync(customer)).Count); // thanks, cross-sell, thanks

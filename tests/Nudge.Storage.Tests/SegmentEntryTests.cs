@@ -34,10 +34,10 @@ public class SegmentEntryTests
             await p.Events.TryAddAsync(evt, CancellationToken.None);
         }
 
-        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), p.Runtime, CancellationToken.None);
         var afterSignup = await p.Instances.GetAsync(Customer, "buyer-welcome", CancellationToken.None);
-        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", "shopify-order-1"), CancellationToken.None);
-        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", "shopify-order-2"), CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", "shopify-order-1"), p.Runtime, CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", "shopify-order-2"), p.Runtime, CancellationToken.None);
 
         Assert.Null(afterSignup);
         var buyerMessages = (await p.DecidedSendsAsync(Customer)).Where(d => d.JourneyId == "buyer-welcome");

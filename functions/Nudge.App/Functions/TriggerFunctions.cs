@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Nudge.App.Journeys;
 using Nudge.Core;
 using Nudge.Core.Pipeline;
 using Nudge.Storage;
@@ -24,28 +26,21 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
     }
 
     [Function("JourneyEvents")]
-    public async Task JourneyEventsAsync([QueueTrigger(StorageNames.JourneyEventsQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
+    public async Task JourneyEventsAsync(
+        [QueueTrigger(StorageNames.JourneyEventsQueue, Connection = Storage)] QueueMessage message, [DurableClient] DurableTaskClient journeys, CancellationToken ct)
     {
-        var text = message.Body.ToString();
-        if (NamesSeveralEvents(text))
+        var runtime = new DurableJourneyRuntime(journeys);
+        if (NamesSeveralEvents(message.Body.ToString()))
         {
             var several = Parse<JourneyEventsMessage>(message);
-            var result = await Handler<JourneyEventsEntry>().HandleAsync(several, ct, message.MessageId);
+            var result = await Handler<JourneyEventsEntry>().HandleAsync(several, runtime, ct);
             LogEvents(logger, several.Events.Count, result.Processed, result.Missing);
             return;
         }
 
         var single = Parse<JourneyEventMessage>(message);
-        var outcome = await Handler<JourneyEventHandler>().HandleAsync(single, ct, message.MessageId);
+        var outcome = await Handler<JourneyEventHandler>().HandleAsync(single, runtime, ct);
         LogEvent(logger, single.EventId, outcome);
-    }
-
-    [Function("JourneyTimers")]
-    public async Task JourneyTimersAsync([QueueTrigger(StorageNames.JourneyTimersQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
-    {
-        var timer = Parse<JourneyTimerMessage>(message);
-        var outcome = await Handler<JourneyTimerHandler>().HandleAsync(timer, ct, message.MessageId);
-        LogTimer(logger, timer.JourneyId, timer.Sequence, outcome);
     }
 
     [Function("EmailSender")]
@@ -61,10 +56,11 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
         DeliverAsync(message, ct);
 
     [Function("PrivacyRequests")]
-    public async Task PrivacyRequestsAsync([QueueTrigger(StorageNames.PrivacyRequestsQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
+    public async Task PrivacyRequestsAsync(
+        [QueueTrigger(StorageNames.PrivacyRequestsQueue, Connection = Storage)] QueueMessage message, [DurableClient] DurableTaskClient journeys, CancellationToken ct)
     {
         var request = Parse<Core.Ingest.PrivacyRequest>(message);
-        var record = await Handler<PrivacyHandler>().HandleAsync(request, ct);
+        var record = await Handler<PrivacyHandler>().HandleAsync(request, new DurableJourneyRuntime(journeys), ct);
         LogPrivacy(logger, request.Kind, request.RequestId, record.Customers, record.Events);
     }
 
@@ -78,9 +74,9 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
 
     /// <summary>Every minute: journeys with a schedule entry enter the customers due.</summary>
     [Function("ScheduledEntries")]
-    public async Task ScheduledEntriesAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken ct)
+    public async Task ScheduledEntriesAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient journeys, CancellationToken ct)
     {
-        var entered = await Handler<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, ct);
+        var entered = await Handler<ScheduledEntryHandler>().RunDueAsync(LastOccurrence, new DurableJourneyRuntime(journeys), ct);
         if (entered > 0)
         {
             LogScheduled(logger, entered);
@@ -150,9 +146,6 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest batch {BatchId}: {Deliveries} deliveries, {Dispatched} events handed to the journeys")]
     private static partial void LogIngestBatch(ILogger logger, string batchId, int deliveries, int dispatched);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Journey timer {JourneyId}#{Sequence}: {Outcome}")]
-    private static partial void LogTimer(ILogger logger, string journeyId, int sequence, TimerHandling outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: {Outcome}")]
     private static partial void LogDelivery(ILogger logger, string deliveryId, DeliveryHandling outcome);

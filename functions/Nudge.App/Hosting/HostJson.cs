@@ -14,7 +14,7 @@ public sealed record QueueHostSettings(TimeSpan MaxPollingInterval, TimeSpan Vis
 /// The settings of host.json that the local run needs: the HTTP route prefix and the queue trigger settings. Read
 /// from the app's own output folder, so what runs locally is configured by exactly what ships.
 /// </summary>
-public sealed record HostJson(string RoutePrefix, QueueHostSettings Queues)
+public sealed record HostJson(string RoutePrefix, QueueHostSettings Queues, TaskHubSettings DurableTask)
 {
     public static HostJson Load(string scriptRoot)
     {
@@ -30,7 +30,16 @@ public sealed record HostJson(string RoutePrefix, QueueHostSettings Queues)
             ? prefix.GetString() ?? "api"
             : "api";
         var queues = extensions.ValueKind == JsonValueKind.Object && extensions.TryGetProperty("queues", out var q) ? ReadQueues(q) : QueueHostSettings.Defaults;
-        return new HostJson(routePrefix, queues);
+        var durable = extensions.ValueKind == JsonValueKind.Object && extensions.TryGetProperty("durableTask", out var d) && d.TryGetProperty("storageProvider", out var provider)
+            ? provider
+            : default;
+        var taskHub = new TaskHubSettings(
+            TaskHubSettings.DefaultHubName,
+            durable.ValueKind == JsonValueKind.Object && durable.TryGetProperty("partitionCount", out var partitions) ? partitions.GetInt32() : 4,
+            durable.ValueKind == JsonValueKind.Object && durable.TryGetProperty("maxQueuePollingInterval", out var polling)
+                ? TimeSpan.Parse(polling.GetString()!, CultureInfo.InvariantCulture)
+                : TimeSpan.FromSeconds(30));
+        return new HostJson(routePrefix, queues, taskHub);
     }
 
     private static QueueHostSettings ReadQueues(JsonElement queues)

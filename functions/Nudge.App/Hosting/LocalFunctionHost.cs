@@ -37,10 +37,16 @@ public static class LocalFunctionHost
         await using var scope = services.CreateAsyncScope();
         await FunctionInvoker.InvokeAsync(function, scope.ServiceProvider, (ParameterInfo p, out object? value) =>
         {
-            value = p == function.TriggerParameter ? trigger : cancellationToken;
+            value = p == function.TriggerParameter ? trigger
+                : IsDurableClient(p) ? services.GetRequiredService<LocalTaskHub>().Client
+                : cancellationToken;
             return true;
         });
     }
+
+    /// <summary>A <c>[DurableClient] DurableTaskClient</c> parameter: bound to the local task hub's client.</summary>
+    public static bool IsDurableClient(ParameterInfo parameter) =>
+        parameter.ParameterType == typeof(Microsoft.DurableTask.Client.DurableTaskClient) && parameter.GetCustomAttribute<DurableClientAttribute>() is not null;
 
     private static bool CanBindHttp(HttpFunction function, ParameterInfo parameter) =>
         parameter.ParameterType == typeof(HttpRequest) || parameter.ParameterType == typeof(HttpContext) || parameter.ParameterType == typeof(CancellationToken)
@@ -99,7 +105,7 @@ public sealed partial class LocalTriggerDriver(
         bool Runs(FunctionEntry f) => only is null || only.Contains(f.Name, StringComparer.Ordinal);
         foreach (var function in catalog.Queues.Concat<FunctionEntry>(catalog.Timers))
         {
-            FunctionInvoker.EnsureBindable(function, p => p.ParameterType == typeof(CancellationToken) || p == function.TriggerParameter);
+            FunctionInvoker.EnsureBindable(function, p => p.ParameterType == typeof(CancellationToken) || p == function.TriggerParameter || LocalFunctionHost.IsDurableClient(p));
         }
 
         var loops = catalog.Queues.Where(Runs).Select(f => PollQueueAsync(f, stoppingToken))

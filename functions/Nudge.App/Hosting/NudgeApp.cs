@@ -31,8 +31,12 @@ public static class NudgeApp
         await AddNudgeAsync(builder.Services, builder.Configuration, underFunctionsHost: false, storageObserver, cancellationToken);
         var host = HostJson.Load(AppContext.BaseDirectory);
         builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton(TaskHubSettingsFrom(builder.Configuration, host));
+        builder.Services.AddSingleton<LocalTaskHub>();
         if (builder.Configuration.GetValue<bool?>($"{NudgeOptions.Section}:{nameof(NudgeOptions.LocalTriggers)}") ?? true)
         {
+            // The task hub first: a queue function may hand work to the journeys as soon as it runs.
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalTaskHub>());
             builder.Services.AddHostedService<LocalTriggerDriver>();
         }
 
@@ -130,9 +134,9 @@ public static class NudgeApp
         services.AddSingleton<IngestBatchHandler>();
         services.AddSingleton<JourneyEventsEntry>();
         services.AddSingleton<ProfileUpdater>();
-        services.AddSingleton<JourneyRunner>();
+        services.AddSingleton<JourneyStarter>();
+        services.AddSingleton<InstanceEffects>();
         services.AddSingleton<JourneyEventHandler>();
-        services.AddSingleton<JourneyTimerHandler>();
         services.AddSingleton<DeliveryHandler>();
         services.AddSingleton<DispatchSweepHandler>();
         services.AddSingleton<PrivacyHandler>();
@@ -147,6 +151,17 @@ public static class NudgeApp
         services.AddSingleton<ReconcileHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);
+    }
+
+    /// <summary>
+    /// The task hub: named by <c>NUDGE_TASK_HUB</c> (as host.json's <c>hubName</c> reads it in Azure), with the storage prefix
+    /// in its name so apps sharing one account (the tests) keep apart; partitions and polling from host.json.
+    /// </summary>
+    private static TaskHubSettings TaskHubSettingsFrom(IConfiguration configuration, HostJson host)
+    {
+        var name = configuration[TaskHubSettings.HubNameSetting] is { Length: > 0 } set ? set : TaskHubSettings.DefaultHubName;
+        var prefix = new string((configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.Prefix)}"] ?? "").Where(char.IsAsciiLetterOrDigit).ToArray());
+        return host.DurableTask with { HubName = name + prefix };
     }
 
     /// <summary>The shops from <c>Shops__N__*</c>, validated at start, with <c>Shopify__WebhookSecret</c> as the one-shop default.</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using Nudge.Core.Customers;
 
 namespace Nudge.Core.Journeys;
 
@@ -19,31 +21,35 @@ public sealed record EventArrived(DateTimeOffset At, string EventType, string Ev
 }
 
 /// <summary>
-/// What the interpreter may know of the customer when it decides: their time zone, night consent, whether the
-/// goal was reached before the start, facts for conditions (<c>profile.*</c>, <c>segment.*</c>), the shop's
-/// cross-journey rules and the customer's recent sends (for frequency caps).
+/// What the interpreter may know of the customer when it decides: their time zone, night consent, the latest time of
+/// each event type they had (goals and waits judged from the profile, <see cref="Goals"/>), facts for conditions
+/// (<c>profile.*</c>, <c>segment.*</c>), the shop's cross-journey rules and the customer's recent sends (for frequency caps).
+/// Plain data, so a runtime can carry it in an orchestration's input or an event.
 /// </summary>
 public sealed record CustomerContext(
-    TimeZoneInfo TimeZone, bool NightConsent, bool GoalReachedBeforeStart, IReadOnlyDictionary<string, string>? Facts = null,
-    CrossJourneyRules? Rules = null, IReadOnlyList<RecentSend>? RecentSends = null)
+    [property: JsonConverter(typeof(TimeZoneIdJsonConverter))] TimeZoneInfo TimeZone, bool NightConsent, EventTimes? LatestEvents = null,
+    IReadOnlyDictionary<string, string>? Facts = null, CrossJourneyRules? Rules = null, IReadOnlyList<RecentSend>? RecentSends = null)
 {
+    [JsonIgnore]
     public IReadOnlyDictionary<string, string> CustomerFacts => Facts ?? new Dictionary<string, string>();
 
-    /// <summary>
-    /// The profile shows an order after this instance's entry that the instance never received (it arrived while the
-    /// instance was being started): a journey that an order ends ends at its next step.
-    /// </summary>
-    public bool OrderedSinceEntry { get; init; }
+    [JsonIgnore]
+    public EventTimes LastEvents => LatestEvents ?? EventTimes.None;
 
-    /// <summary>
-    /// The profile shows the event the instance's first wait awaits after the entry, and the instance never received
-    /// it (it arrived while the instance was being started): the wait takes its event branch instead of timing out.
-    /// </summary>
-    public bool AwaitedSinceEntry { get; init; }
-
+    [JsonIgnore]
     public CrossJourneyRules CrossJourney => Rules ?? CrossJourneyRules.None;
 
+    [JsonIgnore]
     public IReadOnlyList<RecentSend> Sends => RecentSends ?? [];
+}
+
+/// <summary>A time zone as its IANA id.</summary>
+public sealed class TimeZoneIdJsonConverter : JsonConverter<TimeZoneInfo>
+{
+    public override TimeZoneInfo Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        TimeZoneInfo.FindSystemTimeZoneById(reader.GetString() ?? throw new JsonException("A time zone id is required."));
+
+    public override void Write(Utf8JsonWriter writer, TimeZoneInfo value, JsonSerializerOptions options) => writer.WriteStringValue(value.Id);
 }
 
 /// <summary>A side effect the durable shell must carry out. Ids are deterministic so carrying one out twice is harmless.</summary>

@@ -38,6 +38,14 @@ public static class JourneyInterpreter
         };
     }
 
+    /// <summary>
+    /// Whether an event of this type can change a running instance of the journey: a goal's event, or the event (or the
+    /// reset) a wait-for-event step waits for. Only such events are handed to running instances.
+    /// </summary>
+    public static bool Awaits(JourneyDefinition definition, string eventType) =>
+        definition.ExitOn.Any(r => r.Event == eventType)
+        || definition.Steps.OfType<WaitForEventStep>().Any(w => w.Event == eventType || w.ResetOn == eventType);
+
     /// <summary>Why a journey may not start for this customer now under the shop's cross-journey rules; null if it may.</summary>
     public static string? RefusedEntry(JourneyDefinition definition, CustomerContext context, int activeMarketingJourneys) =>
         definition.IsMarketing && context.CrossJourney.MaxConcurrentMarketingJourneys > 0 && activeMarketingJourneys >= context.CrossJourney.MaxConcurrentMarketingJourneys
@@ -46,8 +54,18 @@ public static class JourneyInterpreter
 
     public static JourneyDecision Start(JourneyDefinition definition, CustomerKey customer, DateTimeOffset at, CustomerContext context, EntryTrigger? trigger = null, int entry = 1)
     {
+        var instance = Entering(definition, customer, at, trigger, entry);
+        return Begin(instance, at, context);
+    }
+
+    /// <summary>
+    /// The instance <see cref="Start"/> would begin with, before its first decision: what a runtime records at once
+    /// (so events find it) while the first decision is still to be made.
+    /// </summary>
+    public static JourneyInstance Entering(JourneyDefinition definition, CustomerKey customer, DateTimeOffset at, EntryTrigger? trigger = null, int entry = 1)
+    {
         trigger ??= EntryTrigger.None;
-        var instance = new JourneyInstance
+        return new JourneyInstance
         {
             InstanceId = InstanceIdFor(definition.Id, customer, trigger.BusinessKey, entry),
             Customer = customer,
@@ -59,13 +77,17 @@ public static class JourneyInterpreter
             TriggerFacts = trigger.Facts,
             CurrentStep = definition.Steps.Count > 0 ? definition.Steps[0].Id : null,
         }.Log(at, trigger.EventId is null ? "entered" : $"entered on {trigger.EventId}");
+    }
 
-        if (context.GoalReachedBeforeStart)
+    /// <summary>The first decision of an instance <see cref="Entering"/> made: its first steps, or its end if the goal was reached before.</summary>
+    public static JourneyDecision Begin(JourneyInstance entering, DateTimeOffset at, CustomerContext context)
+    {
+        if (Goals.ReachedBeforeStart(entering, context.LastEvents) is { } goal)
         {
-            return Ended(End(instance, InstanceStatus.Exited, at, "goal reached before start"), []);
+            return Ended(End(entering, InstanceStatus.Exited, at, $"goal reached before start ({goal.Event})"), []);
         }
 
-        return Advance(instance, at, context, []);
+        return Advance(entering, at, context, []);
     }
 
     public static JourneyDecision Apply(JourneyInstance instance, JourneyInput input, CustomerContext context)
@@ -80,22 +102,17 @@ public static class JourneyInterpreter
             EventArrived arrived => OnEvent(instance, arrived, context),
             JourneyArchived archived => Ended(End(instance, InstanceStatus.Exited, archived.At, "journey archived"), []),
             TimerFired fired when fired.Sequence == instance.TimerSequence && instance.WaitingUntil is { } until && fired.At >= until =>
-                OnTimer(instance with { WaitingUntil = null }, fired.At, context),
+                OnTimer(instance, fired.At, context),
             _ => JourneyDecision.Unchanged(instance),
         };
     }
 
     private static JourneyDecision OnEvent(JourneyInstance instance, EventArrived arrived, CustomerContext context)
     {
-        foreach (var rule in instance.Definition.ExitOn)
+        if (Goals.MetBy(instance, arrived, Facts(instance, context, arrived)) is not null)
         {
-            if (rule.Event == arrived.EventType
-                && (!rule.MatchBusinessKey || arrived.BusinessKey == instance.BusinessKey)
-                && (rule.Filter is null || rule.Filter.Evaluate(Facts(instance, context, arrived))))
-            {
-                var converted = instance with { Converted = true };
-                return Ended(End(converted, InstanceStatus.Exited, arrived.At, $"goal: {arrived.EventType}"), []);
-            }
+            var converted = instance with { Converted = true };
+            return Ended(End(converted, InstanceStatus.Exited, arrived.At, $"goal: {arrived.EventType}"), []);
         }
 
         if (instance.HeldOut || Current(instance) is not WaitForEventStep wait)
@@ -120,12 +137,18 @@ public static class JourneyInterpreter
         return JourneyDecision.Unchanged(instance);
     }
 
-    private static JourneyDecision OnTimer(JourneyInstance instance, DateTimeOffset at, CustomerContext context)
+    /// <summary>
+    /// The timer of the instance's wait fired. An event handled while the instance was being started never reached it:
+    /// what the customer's latest event times show since the entry counts here (a goal, or the event the instance's
+    /// first wait awaits), where it can be judged without the event itself (<see cref="Goals"/>).
+    /// </summary>
+    private static JourneyDecision OnTimer(JourneyInstance waiting, DateTimeOffset at, CustomerContext context)
     {
-        if (context.OrderedSinceEntry && instance.Definition.ExitOn.Any(r => r.Event == EventTypes.OrderPlaced))
+        var instance = waiting with { WaitingUntil = null };
+        if (Goals.SeenSinceEntry(instance, context.LastEvents) is { } goal)
         {
             var converted = instance with { Converted = true };
-            return Ended(End(converted, InstanceStatus.Exited, at, $"goal: {EventTypes.OrderPlaced} (found in the profile)"), []);
+            return Ended(End(converted, InstanceStatus.Exited, at, $"goal: {goal.Event} (found in the profile)"), []);
         }
 
         if (instance.HeldOut)
@@ -136,7 +159,7 @@ public static class JourneyInterpreter
         var step = Current(instance);
         var resumed = step switch
         {
-            WaitForEventStep wait when context.AwaitedSinceEntry => instance.Log(at, $"{wait.Event} found in the profile") with { CurrentStep = wait.OnEvent },
+            WaitForEventStep wait when AwaitedSinceEntry(waiting, wait, context.LastEvents) => instance.Log(at, $"{wait.Event} found in the profile") with { CurrentStep = wait.OnEvent },
             WaitForEventStep wait => instance.Log(at, "timed out") with { CurrentStep = wait.OnTimeout },
             SendStep => instance, // a send deferred by quiet hours is tried again
             _ => instance with { CurrentStep = NextOf(instance.Definition, step!) },
@@ -296,6 +319,17 @@ public static class JourneyInterpreter
 
     private static JourneyInstance End(JourneyInstance instance, InstanceStatus status, DateTimeOffset at, string reason) =>
         instance.Log(at, reason) with { Status = status, EndedAt = at, EndReason = reason, WaitingUntil = null };
+
+    /// <summary>
+    /// Whether the wait the instance began with awaits an event (any, not filtered or keyed: those need the event
+    /// itself) that the customer had after the entry: it was handled while the instance was being started. A wait
+    /// begun later is reached by every event handled after it began.
+    /// </summary>
+    private static bool AwaitedSinceEntry(JourneyInstance waiting, WaitForEventStep wait, EventTimes lastEvents) =>
+        wait is { Filter: null, MatchBusinessKey: false }
+        && waiting.WaitingUntil - wait.Timeout == waiting.StartedAt
+        && lastEvents.TryGet(wait.Event, out var last)
+        && last > Goals.EnteredAt(waiting);
 
     /// <summary>The step the instance is at; null once it ran off the end.</summary>
     public static JourneyStep? Current(JourneyInstance instance) =>

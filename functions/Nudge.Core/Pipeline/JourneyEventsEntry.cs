@@ -5,14 +5,13 @@ public sealed record JourneyEventsOutcome(int Processed, int Missing);
 
 /// <summary>
 /// The entry of the journey-events queue for the several-event shape (ingest's batches): each event goes through
-/// <see cref="JourneyEventHandler"/> on its own, unchanged, with the queue message id, so the journeys tell a
-/// redelivered message's events from new ones. One event's failure does not stop the others; the message then fails
-/// as a whole and is redelivered, where the events already handled are recognized as redeliveries and the failed
-/// ones are tried again (in the end, with the message, in the poison queue).
+/// <see cref="JourneyEventHandler"/> on its own, unchanged. One event's failure does not stop the others; the message then fails
+/// as a whole and is redelivered, where the events already handled change nothing again (an entry is recognized by its
+/// event, a goal or wait already met is met) and the failed ones are tried again (in the end, with the message, in the poison queue).
 /// </summary>
 public sealed class JourneyEventsEntry(JourneyEventHandler perEvent)
 {
-    public async Task<JourneyEventsOutcome> HandleAsync(JourneyEventsMessage message, CancellationToken cancellationToken, string? messageId = null)
+    public async Task<JourneyEventsOutcome> HandleAsync(JourneyEventsMessage message, IJourneyRuntime runtime, CancellationToken cancellationToken)
     {
         var processed = 0;
         var missing = 0;
@@ -21,7 +20,7 @@ public sealed class JourneyEventsEntry(JourneyEventHandler perEvent)
         {
             try
             {
-                if (await perEvent.HandleAsync(message.Replayed ? reference with { Replayed = true } : reference, cancellationToken, messageId) == EventHandling.Processed)
+                if (await perEvent.HandleAsync(reference, runtime, cancellationToken) == EventHandling.Processed)
                 {
                     processed++;
                 }

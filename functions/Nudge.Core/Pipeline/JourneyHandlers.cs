@@ -24,11 +24,11 @@ public enum EventHandling
 /// events) and starts the journeys it enters.
 /// </summary>
 public sealed class JourneyEventHandler(
-    IEventStore events, ProfileUpdater profiles, JourneyRunner runner, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
+    IEventStore events, ProfileUpdater profiles, JourneyStarter starter, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
     SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Consent.IConsentLedger? consentLedger = null)
 {
-    /// <param name="messageId">The queue message's id, so a redelivery finishes what a stopped handler left undone.</param>
-    public async Task<EventHandling> HandleAsync(JourneyEventMessage message, CancellationToken cancellationToken, string? messageId = null)
+    /// <param name="runtime">Where the instances run: the event goes to the running ones that wait for it, and the journeys it enters start there.</param>
+    public async Task<EventHandling> HandleAsync(JourneyEventMessage message, IJourneyRuntime runtime, CancellationToken cancellationToken)
     {
         var evt = await events.GetAsync(message.Customer, message.EventId, cancellationToken);
         if (evt is null)
@@ -36,8 +36,6 @@ public sealed class JourneyEventHandler(
             return EventHandling.EventMissing;
         }
 
-        // One queue message may carry several events: the writer of an outbox is the message and the event in it.
-        var writer = messageId is null ? null : $"{messageId}/{evt.EventId}";
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
         await RecordConsentChangesAsync(evt, before, profile, cancellationToken);
         var allSegments = await segments.AllAsync(cancellationToken);
@@ -71,12 +69,11 @@ public sealed class JourneyEventHandler(
             sends = recentSends.Of(latest.Values, clock.GetUtcNow());
         }
 
-        foreach (var instance in running)
+        var context = WithSegments(CustomerContexts.For(profile, settings, sends), membersAfter);
+        foreach (var instance in running.Where(i => JourneyInterpreter.Awaits(i.Definition, evt.Type)))
         {
-            var context = WithSegments(CustomerContexts.For(profile, instance.Definition, settings, evt, sends), membersAfter);
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
-            await runner.ApplyAsync(evt.Customer, instance.Slot, at => new EventArrived(at, evt.Type, evt.EventId, key, eventFacts), context, cancellationToken,
-                writer: writer, saved: Saved, replayed: message.Replayed);
+            await runtime.RaiseAsync(instance.InstanceId, new JourneyNews(evt.Type, evt.EventId, key, eventFacts, context), cancellationToken);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
@@ -90,7 +87,6 @@ public sealed class JourneyEventHandler(
                 continue;
             }
 
-            var context = WithSegments(CustomerContexts.For(profile, journey, settings, evt, sends), membersAfter);
             var facts = CustomerFacts.Merge(context.CustomerFacts, eventFacts);
             if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts))
             {
@@ -109,7 +105,7 @@ public sealed class JourneyEventHandler(
             }
 
             var knownAbsent = !occupiedSlots.Contains(JourneyInstance.SlotFor(journey.Id, key));
-            if (await runner.StartAsync(journey, evt.Customer, context, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, writer, Saved, message.Replayed) == RunOutcome.Started
+            if (await starter.StartAsync(runtime, journey, evt.Customer, context with { RecentSends = sends }, new EntryTrigger(evt.EventId, key, eventFacts), cancellationToken, knownAbsent, Saved) == RunOutcome.Started
                 && journey.IsMarketing)
             {
                 activeMarketing++;
@@ -180,48 +176,6 @@ public sealed class SegmentLibrary(ISegmentStore store)
     }
 }
 
-public enum TimerHandling
-{
-    Fired,
-
-    /// <summary>Not due yet (a chained long delay, or early visibility): rescheduled.</summary>
-    Rescheduled,
-}
-
-/// <summary>Delivers a durable timer to its instance once its virtual due time has come.</summary>
-public sealed class JourneyTimerHandler(
-    IWorkQueue queue, IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, IJourneyCatalog catalog, RecentSends recentSends, PipelineSettings settings, TimeProvider clock)
-{
-    /// <param name="messageId">The queue message's id: a stale timer is dropped unless it is the redelivery of the one
-    /// whose handling stopped half-way.</param>
-    public async Task<TimerHandling> HandleAsync(JourneyTimerMessage message, CancellationToken cancellationToken, string? messageId = null)
-    {
-        if (clock.GetUtcNow() < message.DueAt)
-        {
-            await queue.EnqueueTimerAsync(message, cancellationToken);
-            return TimerHandling.Rescheduled;
-        }
-
-        var stored = await instances.GetAsync(message.Customer, message.InstanceSlot, cancellationToken);
-        if (stored is null || !JourneyRunner.Concerns(stored.Value, message.Sequence, messageId, message.Replayed))
-        {
-            return TimerHandling.Fired; // a stale or duplicate timer: nothing to read further, nothing to do
-        }
-
-        var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
-        var sends = await recentSends.ForAsync(message.Customer, cancellationToken);
-        var context = CustomerContexts.For(profile, stored.Value.Instance.Definition, settings, trigger: null, sends) with
-        {
-            OrderedSinceEntry = CustomerContexts.OrderedSinceEntry(profile, stored.Value.Instance),
-            AwaitedSinceEntry = CustomerContexts.AwaitedSinceEntry(profile, stored.Value.Instance),
-        };
-        var archived = await catalog.StatusAsync(message.JourneyId, cancellationToken) == JourneyStatus.Archived;
-        await runner.ApplyAsync(message.Customer, message.InstanceSlot,
-            at => archived ? new JourneyArchived(at) : new TimerFired(at, message.Sequence), context, cancellationToken, loaded: stored, writer: messageId, replayed: message.Replayed);
-        return TimerHandling.Fired;
-    }
-}
-
 /// <summary>Reads and writes profiles under optimistic concurrency.</summary>
 public sealed class ProfileUpdater(IProfileStore profiles)
 {
@@ -264,43 +218,11 @@ public sealed class ProfileUpdater(IProfileStore profiles)
 
 public static class CustomerContexts
 {
-    public static CustomerContext For(CustomerProfile? profile, JourneyDefinition journey, PipelineSettings settings, CustomerEvent? trigger, IReadOnlyList<RecentSend>? sends = null) =>
-        For(profile, journey, settings.DefaultTimeZone, trigger) with { Rules = settings.CrossJourney, RecentSends = sends };
+    public static CustomerContext For(CustomerProfile? profile, PipelineSettings settings, IReadOnlyList<RecentSend>? sends = null) =>
+        For(profile, settings.DefaultTimeZone) with { Rules = settings.CrossJourney, RecentSends = sends };
 
-    public static CustomerContext For(CustomerProfile? profile, JourneyDefinition journey, TimeZoneInfo defaultZone, CustomerEvent? trigger)
-    {
-        // An order before the start reaches the goal of a journey that an order ends; for a journey that an
-        // order starts, only a later order than the triggering one does.
-        var endsOnOrder = journey.ExitOn.Any(r => r.Event == EventTypes.OrderPlaced);
-        var goalReached = endsOnOrder && profile is not null && (trigger?.Type == EventTypes.OrderPlaced
-            ? profile.LastOrderAt > trigger.OccurredAt
-            : profile.HasOrdered);
-        return new CustomerContext(ZoneOf(profile, defaultZone), profile?.Consent.NightAds ?? false, goalReached, CustomerFacts.OfProfile(profile));
-    }
-
-    /// <summary>
-    /// Whether the profile's last order is later than the event that started the instance (the order may have been
-    /// handled while the instance was being started, and so never reached it).
-    /// </summary>
-    public static bool OrderedSinceEntry(CustomerProfile? profile, JourneyInstance instance) =>
-        profile?.LastOrderAt is { } lastOrder && lastOrder > EnteredAt(instance);
-
-    /// <summary>
-    /// Whether the instance waits, since its start, for an event (any, not filtered or keyed: those need the event
-    /// itself) that the profile shows after the entry: it was handled while the instance was being started. Source
-    /// times on both sides, as for orders; a wait begun later is reached by every event handled after it began.
-    /// </summary>
-    public static bool AwaitedSinceEntry(CustomerProfile? profile, JourneyInstance instance) =>
-        profile is not null
-        && JourneyInterpreter.Current(instance) is WaitForEventStep { Filter: null, MatchBusinessKey: false } wait
-        && instance.WaitingUntil - wait.Timeout == instance.StartedAt
-        && profile.LastEventAt.TryGet(wait.Event, out var last)
-        && last > EnteredAt(instance);
-
-    /// <summary>When the entry event happened (source time), or the start for an entry without one.</summary>
-    private static DateTimeOffset EnteredAt(JourneyInstance instance) =>
-        instance.TriggerFacts.TryGetValue("event.occurredAt", out var text)
-        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var entered) ? entered : instance.StartedAt;
+    public static CustomerContext For(CustomerProfile? profile, TimeZoneInfo defaultZone) =>
+        new(ZoneOf(profile, defaultZone), profile?.Consent.NightAds ?? false, profile?.LastEventAt, CustomerFacts.OfProfile(profile));
 
     /// <summary>The customer's own time zone when known and valid, else the shop's default.</summary>
     public static TimeZoneInfo ZoneOf(CustomerProfile? profile, TimeZoneInfo defaultZone) =>

@@ -5,12 +5,10 @@ using Nudge.Core.Events;
 namespace Nudge.Core.Pipeline;
 
 /// <summary>
-/// Queue message shapes are wire contracts: add fields, never rename. <c>Replayed</c> (on the journey messages) marks
-/// a dead letter an operator moved back from the poison queue: it arrives under a new queue message id, so it cannot
-/// be recognized as the writer of the outbox its first attempts saved, and may finish any unsettled outbox it meets.
+/// Queue message shapes are wire contracts: add fields, never rename. (A <c>replayed</c> flag that replays of older
+/// versions added is ignored: a replayed journey message is handled like any redelivery.)
 /// </summary>
-public sealed record JourneyEventMessage(
-    string Platform, string CustomerId, string EventId, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Replayed = false)
+public sealed record JourneyEventMessage(string Platform, string CustomerId, string EventId)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
 }
@@ -20,8 +18,7 @@ public sealed record JourneyEventMessage(
 /// storage operation). Each reference is handled on its own, exactly as if it had come as a
 /// <see cref="JourneyEventMessage"/>, which stays a valid message on the same queue.
 /// </summary>
-public sealed record JourneyEventsMessage(
-    IReadOnlyList<JourneyEventMessage> Events, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Replayed = false);
+public sealed record JourneyEventsMessage(IReadOnlyList<JourneyEventMessage> Events);
 
 /// <summary>One accepted delivery as the intake keeps it until it is materialized: the mapped event and the body as received.</summary>
 public sealed record IntakeEntry(string DeliveryId, CustomerEvent Event, byte[] RawBody);
@@ -71,16 +68,6 @@ public sealed record IngestBatchMessage(string BatchId, string EntriesGzip)
         return System.Text.Json.JsonSerializer.Deserialize<IReadOnlyList<IntakeEntry>>(gzip, NudgeJson.Options)
             ?? throw new InvalidDataException($"Ingest batch {BatchId} has no entries.");
     }
-}
-
-/// <summary>A durable timer for one instance. <see cref="Slot"/> is set for instances keyed by a business key.</summary>
-public sealed record JourneyTimerMessage(
-    string Platform, string CustomerId, string JourneyId, int Sequence, DateTimeOffset DueAt, string? Slot = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Replayed = false)
-{
-    public CustomerKey Customer => new(Platform, CustomerId);
-
-    public string InstanceSlot => Slot ?? JourneyId;
 }
 
 /// <summary>

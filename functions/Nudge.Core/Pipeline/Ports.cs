@@ -98,20 +98,19 @@ public interface IScheduleCursor
     Task SetAsync(string journeyId, DateTimeOffset through, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// A journey instance and the commands of its last decision (its outbox), which may or may not have been carried out
-/// yet. <paramref name="WrittenBy"/>: the queue message whose handling decided them, so its redelivery (after a
-/// crash) knows to carry them out again; null when unknown, and then the outbox is cleared once carried out.
-/// </summary>
-public sealed record StoredInstance(JourneyInstance Instance, IReadOnlyList<JourneyCommand> Outbox, string? WrittenBy = null);
-
 public interface IJourneyInstanceStore
 {
     /// <summary>The instance in a slot: the journey id, or journey id + business key (<see cref="JourneyInstance.Slot"/>).</summary>
-    Task<Versioned<StoredInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken);
+    Task<Versioned<JourneyInstance>?> GetAsync(CustomerKey customer, string slot, CancellationToken cancellationToken);
 
-    /// <summary>Inserts or replaces under optimistic concurrency; returns the new version, or null on a lost race.</summary>
-    Task<string?> TrySaveAsync(StoredInstance instance, string? expectedVersion, CancellationToken cancellationToken);
+    /// <summary>Inserts (no version) or replaces under optimistic concurrency; returns the new version, or null on a lost race.</summary>
+    Task<string?> TrySaveAsync(JourneyInstance instance, string? expectedVersion, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the instance's row with its newer state if the row is still there; false if it is gone (the customer
+    /// was erased), so a late writer never brings an erased customer back.
+    /// </summary>
+    Task<bool> ReplaceIfPresentAsync(JourneyInstance instance, CancellationToken cancellationToken);
 
     IAsyncEnumerable<JourneyInstance> ListForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
@@ -238,8 +237,6 @@ public interface IWorkQueue
     /// <summary>Hands several events to the journeys in one message.</summary>
     Task EnqueueEventsAsync(JourneyEventsMessage message, CancellationToken cancellationToken);
 
-    /// <summary>Schedules <paramref name="message"/> to become visible at its virtual due time (or at the longest delay the queue allows).</summary>
-    Task EnqueueTimerAsync(JourneyTimerMessage message, CancellationToken cancellationToken);
 
     /// <summary>Queues a delivery, visible at once or from <paramref name="notBefore"/> (virtual time) on.</summary>
     Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken);

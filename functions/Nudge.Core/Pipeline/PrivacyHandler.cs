@@ -56,7 +56,8 @@ public sealed class PrivacyHandler(
         return existing is null ? IngestOutcome.Accepted : IngestOutcome.Duplicate;
     }
 
-    public async Task<PrivacyAuditRecord> HandleAsync(PrivacyRequest request, CancellationToken cancellationToken)
+    /// <param name="runtime">Where the customers' journey instances run: their runs are ended and deleted first, so none writes again.</param>
+    public async Task<PrivacyAuditRecord> HandleAsync(PrivacyRequest request, IJourneyRuntime runtime, CancellationToken cancellationToken)
     {
         var record = await audit.GetAsync(request.Platform, request.ShopDomain, request.RequestId, cancellationToken)
             ?? Received(request, clock.GetUtcNow());
@@ -80,6 +81,11 @@ public sealed class PrivacyHandler(
 
         foreach (var customer in customers)
         {
+            await foreach (var instance in instances.ListForCustomerAsync(customer, cancellationToken))
+            {
+                await runtime.EraseAsync(instance.InstanceId, cancellationToken);
+            }
+
             foreach (var delivery in await deliveries.ListForCustomerAsync(customer, cancellationToken))
             {
                 await deliveryEvents.DeleteForDeliveryAsync(delivery.DeliveryId, cancellationToken);

@@ -8,7 +8,7 @@ namespace Nudge.Core.Pipeline;
 /// schedule. The occurrence is the entry's trigger id, so running the same occurrence again enters no one twice.
 /// </summary>
 public sealed class ScheduledEntryHandler(
-    IProfileStore profiles, IJourneyInstanceStore instances, JourneyRunner runner, RecentSends recentSends, IJourneyCatalog catalog, IScheduleCursor cursor,
+    IProfileStore profiles, IJourneyInstanceStore instances, JourneyStarter starter, RecentSends recentSends, IJourneyCatalog catalog, IScheduleCursor cursor,
     SegmentLibrary segments, PipelineSettings settings, TimeProvider clock)
 {
     /// <summary>The last occurrence of an NCRONTAB schedule after <c>from</c> and at or before <c>to</c>, in a zone; null if none.</summary>
@@ -19,7 +19,7 @@ public sealed class ScheduledEntryHandler(
     /// occurrences collapse into one: nobody gets a backlog of the same message). A journey is first seen, not
     /// backfilled: its schedule counts from the first run after it is published.
     /// </summary>
-    public async Task<int> RunDueAsync(LastOccurrence lastOccurrence, CancellationToken cancellationToken)
+    public async Task<int> RunDueAsync(LastOccurrence lastOccurrence, IJourneyRuntime runtime, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var entered = 0;
@@ -33,7 +33,7 @@ public sealed class ScheduledEntryHandler(
             if (await cursor.GetAsync(journey.Id, cancellationToken) is { } from
                 && lastOccurrence(schedule, from, now, settings.DefaultTimeZone) is { } due)
             {
-                entered += await EnterAsync(journey, due, cancellationToken);
+                entered += await EnterAsync(journey, due, runtime, cancellationToken);
             }
 
             await cursor.SetAsync(journey.Id, now, cancellationToken);
@@ -42,7 +42,7 @@ public sealed class ScheduledEntryHandler(
         return entered;
     }
 
-    public async Task<int> EnterAsync(JourneyDefinition journey, DateTimeOffset occurrence, CancellationToken cancellationToken)
+    public async Task<int> EnterAsync(JourneyDefinition journey, DateTimeOffset occurrence, IJourneyRuntime runtime, CancellationToken cancellationToken)
     {
         var trigger = new EntryTrigger(
             $"schedule:{journey.Id}:{occurrence.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}",
@@ -54,7 +54,7 @@ public sealed class ScheduledEntryHandler(
         await foreach (var profile in profiles.ListAsync(cancellationToken))
         {
             // The filter reads profile facts only: most customers of a scan are ruled out before any other read.
-            var context = CustomerContexts.For(profile, journey, settings, trigger: null);
+            var context = CustomerContexts.For(profile, settings);
             context = context with { Facts = CustomerFacts.Merge(context.CustomerFacts, SegmentLibrary.Memberships(allSegments, profile)) };
             if (journey.Entry.Filter is { } filter && !filter.Evaluate(context.CustomerFacts))
             {
@@ -73,7 +73,7 @@ public sealed class ScheduledEntryHandler(
                 }
             }
 
-            if (await runner.StartAsync(journey, profile.Key, context, trigger, cancellationToken) == RunOutcome.Started)
+            if (await starter.StartAsync(runtime, journey, profile.Key, context, trigger, cancellationToken) == RunOutcome.Started)
             {
                 entered++;
             }

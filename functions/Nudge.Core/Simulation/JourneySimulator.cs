@@ -140,7 +140,7 @@ public static class JourneySimulator
         }
 
         var sent = new List<RecentSend>();
-        var context = new CustomerContext(zone, profile.Consent.NightAds, false, Pipeline.CustomerFacts.OfProfile(profile), rules, sent);
+        var context = new CustomerContext(zone, profile.Consent.NightAds, null, Pipeline.CustomerFacts.OfProfile(profile), rules, sent);
         var horizon = scenario.Start.AddDays(scenario.Days);
         var entryAt = scenario.Start.AddSeconds(random.Next(86_400));
         var timeline = Timeline(scenario, random, entryAt, horizon);

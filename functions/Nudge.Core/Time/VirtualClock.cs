@@ -23,6 +23,10 @@ public sealed record ClockAnchor(DateTimeOffset RealAt, DateTimeOffset VirtualAt
     public DateTimeOffset VirtualAt(DateTimeOffset real) =>
         VirtualAtAnchor + TimeSpan.FromTicks((long)((real - RealAt).Ticks * Speed));
 
+    /// <summary>The real time at which virtual time reaches <paramref name="virtualAt"/> (never a tick early).</summary>
+    public DateTimeOffset RealAtVirtual(DateTimeOffset virtualAt) =>
+        RealAt + TimeSpan.FromTicks((long)Math.Ceiling((virtualAt - VirtualAtAnchor).Ticks / Speed));
+
     /// <summary>The anchor to use from <paramref name="realNow"/> at <paramref name="speed"/>: keeps virtual time continuous.</summary>
     public static ClockAnchor Continue(ClockAnchor? stored, DateTimeOffset realNow, double speed)
     {

@@ -10,7 +10,7 @@ public class InterpreterBenchmarks
 {
     private const int Customers = 1_000;
     private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
-    private static readonly CustomerContext Context = new(Seoul, false, false);
+    private static readonly CustomerContext Context = new(Seoul, false);
     private static readonly DateTimeOffset Start = new(2026, 1, 5, 1, 0, 0, TimeSpan.Zero);
     private CustomerKey[] _customers = [];
 

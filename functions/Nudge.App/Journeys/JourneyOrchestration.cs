@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Nudge.Core;
+using Nudge.Core.Journeys;
+using Nudge.Core.Pipeline;
+using Nudge.Core.Time;
+
+namespace Nudge.App.Journeys;
+
+/// <summary>The input of a journey orchestration: the instance's state, the sends still to carry out, whether its row holds that state.</summary>
+public sealed record JourneyOrchestrationInput(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends, bool RowSaved);
+
+/// <summary>What one carry-out activity does: save the instance's row (unless it holds this state) and enqueue the sends.</summary>
+public sealed record CarryOutOrder(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends, bool RowSaved);
+
+/// <summary>
+/// Each journey instance is one durable orchestration. It replays the pure <see cref="JourneyInterpreter"/>, which
+/// decides everything; the orchestration only waits and carries out: a wait is a durable timer raced with the events
+/// the instance is told about (goals, wait-for-event), a decision's sends and its row are one activity, and when a
+/// timer fires an activity reads the customer as they are now. Every input and output is JSON text in Nudge's own
+/// format, so the Functions host's serializer and the local one read them alike.
+/// Names are wire contracts: running orchestrations are found by them after an upgrade.
+/// </summary>
+public sealed class JourneyOrchestration(VirtualClock clock)
+{
+    public const string Name = "Journey";
+    public const string NewsEvent = "news";
+    public const string ContextActivity = "JourneyContext";
+    public const string CarryOutActivity = "JourneyCarryOut";
+
+    /// <summary>Rounds an instance goes through before it continues as new, so its history stays small however long it lives.</summary>
+    public const int RoundsPerGeneration = 16;
+
+    /// <summary>The longest single durable timer: a longer wait is several (the storage queues hold a message at most 7 days).</summary>
+    public static readonly TimeSpan LongestTimer = TimeSpan.FromDays(6);
+
+    [Function(Name)]
+    public async Task<string> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        var input = Read<JourneyOrchestrationInput>(context.GetInput<string>());
+        var (instance, sends, rowSaved) = (input.Instance, input.Sends, input.RowSaved);
+        for (var round = 1; ; round++)
+        {
+            if (sends.Count > 0 || !rowSaved)
+            {
+                if (!await context.CallActivityAsync<bool>(CarryOutActivity, Write(new CarryOutOrder(instance, sends, rowSaved))))
+                {
+                    return "erased";
+                }
+            }
+
+            if (instance.IsEnded || instance.WaitingUntil is not { } until)
+            {
+                return instance.EndReason ?? instance.Status.ToString();
+            }
+
+            if (round > RoundsPerGeneration)
+            {
+                context.ContinueAsNew(Write(new JourneyOrchestrationInput(instance, [], RowSaved: true)));
+                return "continued";
+            }
+
+            using var other = new CancellationTokenSource();
+            var timer = WaitUntilAsync(context, until, other.Token);
+            var news = context.WaitForExternalEvent<string>(NewsEvent, other.Token);
+            var first = await Task.WhenAny(timer, news);
+            other.Cancel();
+
+            JourneyDecision decision;
+            if (first == news)
+            {
+                var told = Read<JourneyNews>(await news);
+                decision = JourneyInterpreter.Apply(instance, told.At(Now(context)), told.Context);
+            }
+            else
+            {
+                var now = Read<InstanceContext>(await context.CallActivityAsync<string>(ContextActivity, Write(instance)));
+                var at = Max(Now(context), until);
+                decision = JourneyInterpreter.Apply(instance, now.Archived ? new JourneyArchived(at) : new TimerFired(at, instance.TimerSequence), now.Customer);
+            }
+
+            (instance, sends, rowSaved) = decision.Changed
+                ? (decision.Instance, decision.Commands.OfType<SendMessage>().ToList(), false)
+                : (instance, [], true);
+        }
+    }
+
+    /// <summary>Virtual time as of the orchestration's own replay-safe clock.</summary>
+    private DateTimeOffset Now(TaskOrchestrationContext context) => clock.Anchor.VirtualAt(new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero));
+
+    private async Task WaitUntilAsync(TaskOrchestrationContext context, DateTimeOffset virtualDue, CancellationToken cancellationToken)
+    {
+        var due = clock.Anchor.RealAtVirtual(virtualDue).UtcDateTime;
+        while (context.CurrentUtcDateTime < due)
+        {
+            var next = due - context.CurrentUtcDateTime > LongestTimer ? context.CurrentUtcDateTime + LongestTimer : due;
+            await context.CreateTimer(next, cancellationToken);
+        }
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    public static string Write<T>(T value) => JsonSerializer.Serialize(value, NudgeJson.Options);
+
+    public static T Read<T>(string? text) =>
+        JsonSerializer.Deserialize<T>(text ?? throw new InvalidDataException($"No {typeof(T).Name}."), NudgeJson.Options)
+        ?? throw new InvalidDataException($"Empty {typeof(T).Name}.");
+}
+
+/// <summary>The journey orchestration's activities: thin adapters over <see cref="InstanceEffects"/>.</summary>
+public sealed class JourneyActivities(InstanceEffects effects)
+{
+    [Function(JourneyOrchestration.ContextActivity)]
+    public async Task<string> ContextAsync([ActivityTrigger] string instance, CancellationToken cancellationToken) =>
+        JourneyOrchestration.Write(await effects.ContextAsync(JourneyOrchestration.Read<JourneyInstance>(instance), cancellationToken));
+
+    [Function(JourneyOrchestration.CarryOutActivity)]
+    public Task<bool> CarryOutAsync([ActivityTrigger] string order, CancellationToken cancellationToken)
+    {
+        var carryOut = JourneyOrchestration.Read<CarryOutOrder>(order);
+        return effects.CarryOutAsync(carryOut.Instance, carryOut.Sends, carryOut.RowSaved, cancellationToken);
+    }
+}

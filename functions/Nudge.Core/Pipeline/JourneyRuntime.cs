@@ -1,0 +1,147 @@
+using Nudge.Core.Customers;
+using Nudge.Core.Journeys;
+
+namespace Nudge.Core.Pipeline;
+
+public enum RunOutcome
+{
+    Started,
+    AlreadyExists,
+}
+
+/// <summary>
+/// An instance to run: its state after its first decision (made where the entry was decided, so caps hold across the
+/// journeys one event starts) and the sends of that decision, still to be carried out.
+/// </summary>
+public sealed record JourneyRun(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends);
+
+/// <summary>
+/// An event for a running instance, with the customer as its sender saw them (<see cref="Context"/>). The runtime
+/// stamps the time when the instance takes it.
+/// </summary>
+public sealed record JourneyNews(string EventType, string EventId, string? BusinessKey, IReadOnlyDictionary<string, string> Facts, CustomerContext Context)
+{
+    public EventArrived At(DateTimeOffset at) => new(at, EventType, EventId, BusinessKey, Facts);
+}
+
+/// <summary>
+/// Where journey instances run: each instance is one durable run that waits for its timers and for the events it is
+/// told about, and decides with the pure <see cref="JourneyInterpreter"/>. A run is identified by its instance id.
+/// </summary>
+public interface IJourneyRuntime
+{
+    /// <summary>Starts the instance's run; a run with its id that exists already is left alone (a repeated start is a no-op).</summary>
+    Task StartAsync(JourneyRun run, CancellationToken cancellationToken);
+
+    /// <summary>Tells a running instance about an event; an instance that has ended ignores it.</summary>
+    Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken);
+
+    /// <summary>Ends the instance's run at once and deletes what the runtime keeps of it (an erasure).</summary>
+    Task EraseAsync(string instanceId, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Starts journey instances: decides the entry and the first step, claims the instance's slot with that state (so
+/// every event after the claim finds the instance, and a concurrent start loses), then hands the run to the runtime.
+/// </summary>
+public sealed class JourneyStarter(IJourneyInstanceStore instances, TimeProvider clock)
+{
+    private const int MaxAttempts = 10;
+
+    /// <param name="knownAbsent">The caller just listed the customer's instances and this slot was empty: skip the read
+    /// (the insert still fails on a race, and the retry reads).</param>
+    /// <param name="saved">Told the instance as saved, so the caller's next decision sees its sends.</param>
+    public async Task<RunOutcome> StartAsync(
+        IJourneyRuntime runtime, JourneyDefinition definition, CustomerKey customer, CustomerContext context, EntryTrigger? trigger, CancellationToken cancellationToken,
+        bool knownAbsent = false, Action<JourneyInstance>? saved = null)
+    {
+        var slot = JourneyInstance.SlotFor(definition.Id, trigger?.BusinessKey);
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var existing = attempt == 0 && knownAbsent ? null : await instances.GetAsync(customer, slot, cancellationToken);
+            var now = clock.GetUtcNow();
+            // The same trigger (a redelivered event, a repeated schedule run) never enters twice, whatever the re-entry
+            // policy; its first handling may have stopped between the claim and the hand-over, which a repeated start
+            // completes (the runtime ignores it otherwise).
+            if (trigger?.EventId is { } triggerId && existing?.Value.EntryEventId == triggerId)
+            {
+                if (!existing.Value.IsEnded)
+                {
+                    var started = existing.Value;
+                    var first = JourneyInterpreter.Begin(
+                        JourneyInterpreter.Entering(started.Definition, customer, started.StartedAt, trigger, started.Entry), started.StartedAt, context);
+                    await runtime.StartAsync(new JourneyRun(started, SendsOf(first)), cancellationToken);
+                }
+
+                return RunOutcome.AlreadyExists;
+            }
+
+            if (!JourneyInterpreter.MayEnter(definition, existing?.Value, now))
+            {
+                return RunOutcome.AlreadyExists;
+            }
+
+            var entering = JourneyInterpreter.Entering(definition, customer, now, trigger, (existing?.Value.Entry ?? 0) + 1) with
+            {
+                // A re-entry takes the slot over: the sends of the entry before still count against caps.
+                RecentSends = existing is null ? [] : [.. FrequencyCaps.StillCounting(existing.Value.RecentSends, now)],
+            };
+            var decision = JourneyInterpreter.Begin(entering, now, context);
+            if (await instances.TrySaveAsync(decision.Instance, existing?.Version, cancellationToken) is null)
+            {
+                continue;
+            }
+
+            saved?.Invoke(decision.Instance);
+            await runtime.StartAsync(new JourneyRun(decision.Instance, SendsOf(decision)), cancellationToken);
+            return RunOutcome.Started;
+        }
+
+        throw new ConcurrencyException($"Could not start journey '{definition.Id}' after {MaxAttempts} attempts.");
+    }
+
+    private static List<SendMessage> SendsOf(JourneyDecision decision) => decision.Commands.OfType<SendMessage>().ToList();
+}
+
+/// <summary>Optimistic concurrency kept losing; the transport's retry will try again later.</summary>
+public sealed class ConcurrencyException(string message) : Exception(message);
+
+/// <summary>What a running instance reads when its timer fires: the customer now, and whether its journey was archived.</summary>
+public sealed record InstanceContext(CustomerContext Customer, bool Archived);
+
+/// <summary>
+/// The side effects of a running instance, each safe to repeat: what it needs to know when its timer fires, and
+/// carrying out a decision (the sends, by their deterministic delivery ids, and the instance's row that events,
+/// caps and marketers read).
+/// </summary>
+public sealed class InstanceEffects(
+    IJourneyInstanceStore instances, IProfileStore profiles, IWorkQueue queue, RecentSends recentSends, IJourneyCatalog catalog, PipelineSettings settings)
+{
+    public async Task<InstanceContext> ContextAsync(JourneyInstance instance, CancellationToken cancellationToken)
+    {
+        var profile = (await profiles.GetAsync(instance.Customer, cancellationToken))?.Value;
+        var sends = await recentSends.ForAsync(instance.Customer, cancellationToken);
+        var archived = await catalog.StatusAsync(instance.Definition.Id, cancellationToken) == JourneyStatus.Archived;
+        return new InstanceContext(CustomerContexts.For(profile, settings, sends), archived);
+    }
+
+    /// <param name="rowSaved">The row already holds this state (the starter saved it): only the sends remain.</param>
+    /// <returns>False if the instance's row is gone (its customer was erased): nothing is sent then.</returns>
+    public async Task<bool> CarryOutAsync(JourneyInstance instance, IReadOnlyList<SendMessage> sends, bool rowSaved, CancellationToken cancellationToken)
+    {
+        if (!rowSaved && !await instances.ReplaceIfPresentAsync(instance, cancellationToken))
+        {
+            return false;
+        }
+
+        foreach (var send in sends)
+        {
+            // The order rides in the message; the worker's claim writes the delivery row (caps count the send from the
+            // instance's own record of it).
+            var order = new DeliveryOrder(instance.Definition.Id, send.StepIndex, send.Channel, send.Template, send.Class, send.ScheduledFor);
+            await queue.EnqueueDeliveryAsync(send.Channel, new DeliveryMessage(instance.Customer.Platform, instance.Customer.CustomerId, send.DeliveryId, order), notBefore: null, cancellationToken);
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,79 @@
+using Nudge.Core.Journeys;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.Testing;
+
+/// <summary>
+/// The journey runtime in memory, for fast handler tests: each run decides with the same interpreter and carries out
+/// with the same <see cref="InstanceEffects"/> as the journey orchestration, at once, in the caller's flow; timers
+/// fire when a test moves its clock and calls <see cref="FireDueTimersAsync"/>. The contract suite in
+/// Nudge.App.Tests holds it and the durable runtime to the same behaviour.
+/// </summary>
+public sealed class InMemoryJourneyRuntime(InstanceEffects effects, TimeProvider clock) : IJourneyRuntime
+{
+    private readonly Dictionary<string, JourneyInstance> _runs = new(StringComparer.Ordinal);
+
+    /// <summary>Every run by instance id, as its last decision left it.</summary>
+    public IReadOnlyDictionary<string, JourneyInstance> Runs => _runs;
+
+    public int Starts { get; private set; }
+
+    public async Task StartAsync(JourneyRun run, CancellationToken cancellationToken)
+    {
+        if (_runs.ContainsKey(run.Instance.InstanceId))
+        {
+            return;
+        }
+
+        Starts++;
+        _runs[run.Instance.InstanceId] = run.Instance;
+        if (!await effects.CarryOutAsync(run.Instance, run.Sends, rowSaved: true, cancellationToken))
+        {
+            _runs.Remove(run.Instance.InstanceId);
+        }
+    }
+
+    public async Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken)
+    {
+        if (_runs.TryGetValue(instanceId, out var instance) && !instance.IsEnded)
+        {
+            await SettleAsync(JourneyInterpreter.Apply(instance, news.At(clock.GetUtcNow()), news.Context), cancellationToken);
+        }
+    }
+
+    public Task EraseAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        _runs.Remove(instanceId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Fires every timer due by the clock, as the durable timers would: each run reads the customer as they are now.</summary>
+    public async Task<int> FireDueTimersAsync(CancellationToken cancellationToken = default)
+    {
+        var fired = 0;
+        var now = clock.GetUtcNow();
+        foreach (var instance in _runs.Values.Where(i => !i.IsEnded && i.WaitingUntil <= now).ToList())
+        {
+            var context = await effects.ContextAsync(instance, cancellationToken);
+            var input = context.Archived ? new JourneyArchived(now) : (JourneyInput)new TimerFired(now, instance.TimerSequence);
+            await SettleAsync(JourneyInterpreter.Apply(instance, input, context.Customer), cancellationToken);
+            fired++;
+        }
+
+        return fired;
+    }
+
+    private async Task SettleAsync(JourneyDecision decision, CancellationToken cancellationToken)
+    {
+        if (!decision.Changed)
+        {
+            return;
+        }
+
+        _runs[decision.Instance.InstanceId] = decision.Instance;
+        if (!await effects.CarryOutAsync(decision.Instance, decision.Commands.OfType<SendMessage>().ToList(), rowSaved: false, cancellationToken))
+        {
+            _runs.Remove(decision.Instance.InstanceId);
+        }
+    }
+}
