@@ -8,7 +8,7 @@
 #   4. azure.yaml has the keys azd requires (name, services.<svc>.host/project/language),
 #   5. every trigger/binding connection named in functions/Nudge.App/Functions/*/function.json
 #      (read from source, so no build is needed) is produced by the function app's
-#      settings in the compiled ARM template, the worker runtime is `custom`, and the
+#      settings in the compiled ARM template, the runtime is dotnet-isolated 10.0, and the
 #      settings hold no keys, no connection strings and no local-only switches.
 # Prints one summary line; exits non-zero on any failure.
 #
@@ -397,7 +397,7 @@ else:
         problem("the appsettings resource's properties are an expression this check cannot read; "
                 "pass a literal object of settings (keys must be visible in the compiled template)")
 
-runtime_name = None
+runtime_name = runtime_version = None
 if function_sites:
     site, parameter_values, path = function_sites[0]
     site_props = site.get("properties", {})
@@ -408,20 +408,23 @@ if function_sites:
         config = parameter_values.get(match.group(1)) if match else None
     if isinstance(config, dict):
         runtime = config.get("runtime") or {}
-        runtime_name = runtime.get("name") if isinstance(runtime, dict) else None
+        if isinstance(runtime, dict):
+            runtime_name, runtime_version = runtime.get("name"), runtime.get("version")
 
+# Nudge.App is a .NET 10 isolated-worker app (Microsoft.Azure.Functions.Worker).
+EXPECTED_RUNTIME = ("dotnet-isolated", "10.0")
 worker_setting = settings.get("FUNCTIONS_WORKER_RUNTIME")
 if runtime_name is not None:
-    if runtime_name != "custom":
-        problem(f"functionAppConfig.runtime.name is '{runtime_name}', expected 'custom'")
+    if (runtime_name, runtime_version) != EXPECTED_RUNTIME:
+        problem(f"functionAppConfig.runtime is {runtime_name!r} {runtime_version!r}, "
+                f"expected {EXPECTED_RUNTIME[0]!r} {EXPECTED_RUNTIME[1]!r}")
     if worker_setting is not None:
         problem("FUNCTIONS_WORKER_RUNTIME is set as an app setting on a Flex Consumption app; "
                 "Flex takes the runtime from functionAppConfig.runtime and rejects the setting")
-    worker_runtime = runtime_name
+    worker_runtime = f"{runtime_name} {runtime_version}"
 else:
-    if worker_setting != "custom":
-        problem(f"FUNCTIONS_WORKER_RUNTIME must be 'custom', found {worker_setting!r}")
-    worker_runtime = worker_setting
+    problem("the function app declares no functionAppConfig.runtime (Flex Consumption needs it)")
+    worker_runtime = "none"
 
 # Settings the app reads in Azure (see docs/deployment.md).
 required_settings = [
@@ -435,6 +438,8 @@ required_settings = [
     "Shopify__WebhookSecret",
     "Nudge__MarketerApiKey",
     "Nudge__DefaultTimeZone",
+    # The Durable Functions task hub (host.json: extensions.durableTask.hubName).
+    "NUDGE_TASK_HUB",
     "Nudge__Email__AcsEndpoint",
     "Nudge__Email__SenderAddress",
     # With an email provider configured the channel settings are required at start-up.
@@ -461,6 +466,7 @@ forbidden_settings = {
     "SCM_DO_BUILD_DURING_DEPLOYMENT": "deprecated on Flex Consumption",
     "ENABLE_ORYX_BUILD": "deprecated on Flex Consumption",
     "APPINSIGHTS_INSTRUMENTATIONKEY": "key-based telemetry; local auth is off",
+    "FUNCTIONS_CUSTOMHANDLER_PORT": "a custom handler's port, set by the host; the isolated worker has none",
 }
 for name, why in forbidden_settings.items():
     if name in settings:
