@@ -5,7 +5,8 @@
 #   2. `bicep build` and `bicep lint` of infra/main.bicep: any warning or error fails,
 #   3. infra/main.parameters.json names only parameters main.bicep declares and
 #      covers every parameter without a default,
-#   4. azure.yaml has the keys azd requires (name, services.<svc>.host/project/language),
+#   4. azure.yaml has the keys azd requires (name, services.<svc>.host/project/language), and a
+#      .NET service's project folder holds one project file,
 #   5. every trigger/binding connection named in functions/Nudge.App/Functions/*/function.json
 #      (read from source, so no build is needed) is produced by the function app's
 #      settings in the compiled ARM template, the runtime is dotnet-isolated 10.0, and the
@@ -263,6 +264,7 @@ except ValueError as error:
     azure_yaml = None
     problem(f"azure.yaml: {error}")
 
+function_projects = []  # .NET projects azure.yaml deploys to a function app
 known_hosts = {"appservice", "containerapp", "function", "springapp", "staticwebapp", "aks"}
 known_languages = {"dotnet", "csharp", "fsharp", "py", "python", "js", "ts", "java", "go", "golang", "docker", "custom"}
 if isinstance(azure_yaml, dict):
@@ -292,6 +294,15 @@ if isinstance(azure_yaml, dict):
             problem(f"{where}.language '{language}' is not one azd knows")
         if language == "custom" and not config.get("dist"):
             problem(f"{where}: language 'custom' needs 'dist'")
+        if language in ("dotnet", "csharp", "fsharp") and project:
+            # azd publishes the one project file it finds in the folder (or the file named).
+            project_path = os.path.join(repo_root, project)
+            project_files = [project_path] if os.path.isfile(project_path) else \
+                glob.glob(os.path.join(project_path, "*.??proj"))
+            if len(project_files) != 1:
+                problem(f"{where}.project '{project}' must hold exactly one .NET project file, found {len(project_files)}")
+            elif host == "function":
+                function_projects.append(project_files[0])
         if host == "function" and ("image" in config or "docker" in config):
             problem(f"{where}: host 'function' takes no image/docker")
     hook_sets = [("azure.yaml: hooks", azure_yaml.get("hooks"), repo_root)]
