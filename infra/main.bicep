@@ -1,5 +1,6 @@
 // Nudge on Azure: one `azd up` creates a resource group with
-//   - a Flex Consumption function app that runs Nudge.App as a custom handler,
+//   - a Flex Consumption function app that runs Nudge.App as a .NET 10 isolated worker,
+//     its journeys as Durable Functions orchestrations in the storage account,
 //   - a storage account (blob, queue, table) with shared-key access off,
 //   - Log Analytics + Application Insights with local auth off,
 //   - Communication Services + Email Communication Service + Azure-managed domain,
@@ -30,6 +31,13 @@ param communicationDataLocation string = 'Korea'
 
 @description('IANA time zone the journeys use when a shop sets none (Nudge__DefaultTimeZone).')
 param defaultTimeZone string = 'Asia/Seoul'
+
+// Durable Functions takes 3-45 letters and digits starting with a letter. Bicep has no
+// pattern check: it checks the length, scripts/check-infra.sh the defaults' characters.
+@minLength(3)
+@maxLength(45)
+@description('Durable Functions task hub the journeys run in (NUDGE_TASK_HUB, read by host.json): 3-45 letters and digits, starting with a letter. Its tables (<hub>Instances, <hub>History) and queues live in the app\'s storage account; a new name starts with no journeys.')
+param taskHubName string = 'NudgeJourneys'
 
 @secure()
 @description('Shopify webhook signing secret (the app\'s client secret). Stored in Key Vault as shopify-webhook-secret.')
@@ -320,16 +328,17 @@ module functionApp 'app/function-app.bicep' = {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
       }
-      // Custom handler: the Functions host starts host.json's
-      // customHandler.description.defaultExecutablePath (Nudge.App).
-      // On Flex Consumption this replaces the FUNCTIONS_WORKER_RUNTIME setting.
+      // The isolated worker (Microsoft.Azure.Functions.Worker) on .NET 10. On Flex
+      // Consumption this replaces the FUNCTIONS_WORKER_RUNTIME setting.
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
     // Identity-based settings only. The same names work against Azurite
     // locally, where AzureWebJobsStorage is a connection string instead.
+    // AzureWebJobsStorage serves the host, the queue triggers, Durable Functions'
+    // task hub and Nudge.Storage alike.
     appSettingsKeyValuePairs: {
       AzureWebJobsStorage__blobServiceUri: storage.outputs.serviceEndpoints.blob
       AzureWebJobsStorage__queueServiceUri: storage.outputs.serviceEndpoints.queue
@@ -341,6 +350,8 @@ module functionApp 'app/function-app.bicep' = {
       Shopify__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[secretNames.shopifyWebhookSecret]})'
       Nudge__MarketerApiKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[secretNames.marketerApiKey]})'
       Nudge__DefaultTimeZone: defaultTimeZone
+      // host.json: extensions.durableTask.hubName = %NUDGE_TASK_HUB%.
+      NUDGE_TASK_HUB: taskHubName
       Nudge__Email__AcsEndpoint: communication.outputs.endpoint
       Nudge__Email__SenderAddress: 'DoNotReply@${communication.outputs.senderDomain}'
       Nudge__Channels__SenderName: senderName
@@ -390,3 +401,4 @@ output AZURE_COMMUNICATION_SERVICE_NAME string = communication.outputs.name
 output NUDGE_EMAIL_ACS_ENDPOINT string = communication.outputs.endpoint
 output NUDGE_EMAIL_SENDER_ADDRESS string = 'DoNotReply@${communication.outputs.senderDomain}'
 output NUDGE_DEFAULT_TIME_ZONE string = defaultTimeZone
+output NUDGE_TASK_HUB string = taskHubName

@@ -5,12 +5,19 @@
 #   2. `bicep build` and `bicep lint` of infra/main.bicep: any warning or error fails,
 #   3. infra/main.parameters.json names only parameters main.bicep declares and
 #      covers every parameter without a default,
-#   4. azure.yaml has the keys azd requires (name, services.<svc>.host/project/language),
-#   5. every trigger/binding connection named in functions/Nudge.App/Functions/*/function.json
-#      (read from source, so no build is needed) is produced by the function app's
-#      settings in the compiled ARM template, the worker runtime is `custom`, and the
-#      settings hold no keys, no connection strings and no local-only switches.
-# Prints one summary line; exits non-zero on any failure.
+#   4. azure.yaml has the keys azd requires (name, services.<svc>.host/project/language), and a
+#      .NET service's project folder holds one project file,
+#   5. the function app in the compiled ARM template: runtime dotnet-isolated 10.0 (Flex Consumption's
+#      functionAppConfig.runtime, no FUNCTIONS_WORKER_RUNTIME setting), the settings the app reads,
+#      no keys, connection strings or local-only switches in them, the six role assignments,
+#   6. the app against those settings, read from source so no build is needed: every Connection
+#      (or, for storage, the default AzureWebJobsStorage) and %Setting% named in a trigger/binding
+#      attribute in the function app's C# files and in host.json is an app setting; Durable
+#      Functions' task hub connection has blob, queue and table; the task hub name (NUDGE_TASK_HUB)
+#      is 3-45 letters and digits starting with a letter; once Nudge.App references the Worker SDK,
+#      host.json has no customHandler or extensionBundle and no function.json is left.
+# Prints one summary line (and a note while Nudge.App is still a custom handler); exits
+# non-zero on any failure.
 #
 # Environment: BICEP_VERSION (default 0.49.2), BICEP (path to an existing bicep binary).
 set -euo pipefail
@@ -263,6 +270,7 @@ except ValueError as error:
     azure_yaml = None
     problem(f"azure.yaml: {error}")
 
+function_projects = []  # .NET projects azure.yaml deploys to a function app
 known_hosts = {"appservice", "containerapp", "function", "springapp", "staticwebapp", "aks"}
 known_languages = {"dotnet", "csharp", "fsharp", "py", "python", "js", "ts", "java", "go", "golang", "docker", "custom"}
 if isinstance(azure_yaml, dict):
@@ -292,6 +300,15 @@ if isinstance(azure_yaml, dict):
             problem(f"{where}.language '{language}' is not one azd knows")
         if language == "custom" and not config.get("dist"):
             problem(f"{where}: language 'custom' needs 'dist'")
+        if language in ("dotnet", "csharp", "fsharp") and project:
+            # azd publishes the one project file it finds in the folder (or the file named).
+            project_path = os.path.join(repo_root, project)
+            project_files = [project_path] if os.path.isfile(project_path) else \
+                glob.glob(os.path.join(project_path, "*.??proj"))
+            if len(project_files) != 1:
+                problem(f"{where}.project '{project}' must hold exactly one .NET project file, found {len(project_files)}")
+            elif host == "function":
+                function_projects.append(project_files[0])
         if host == "function" and ("image" in config or "docker" in config):
             problem(f"{where}: host 'function' takes no image/docker")
     hook_sets = [("azure.yaml: hooks", azure_yaml.get("hooks"), repo_root)]
@@ -397,7 +414,7 @@ else:
         problem("the appsettings resource's properties are an expression this check cannot read; "
                 "pass a literal object of settings (keys must be visible in the compiled template)")
 
-runtime_name = None
+runtime_name = runtime_version = None
 if function_sites:
     site, parameter_values, path = function_sites[0]
     site_props = site.get("properties", {})
@@ -408,20 +425,23 @@ if function_sites:
         config = parameter_values.get(match.group(1)) if match else None
     if isinstance(config, dict):
         runtime = config.get("runtime") or {}
-        runtime_name = runtime.get("name") if isinstance(runtime, dict) else None
+        if isinstance(runtime, dict):
+            runtime_name, runtime_version = runtime.get("name"), runtime.get("version")
 
+# Nudge.App is a .NET 10 isolated-worker app (Microsoft.Azure.Functions.Worker).
+EXPECTED_RUNTIME = ("dotnet-isolated", "10.0")
 worker_setting = settings.get("FUNCTIONS_WORKER_RUNTIME")
 if runtime_name is not None:
-    if runtime_name != "custom":
-        problem(f"functionAppConfig.runtime.name is '{runtime_name}', expected 'custom'")
+    if (runtime_name, runtime_version) != EXPECTED_RUNTIME:
+        problem(f"functionAppConfig.runtime is {runtime_name!r} {runtime_version!r}, "
+                f"expected {EXPECTED_RUNTIME[0]!r} {EXPECTED_RUNTIME[1]!r}")
     if worker_setting is not None:
         problem("FUNCTIONS_WORKER_RUNTIME is set as an app setting on a Flex Consumption app; "
                 "Flex takes the runtime from functionAppConfig.runtime and rejects the setting")
-    worker_runtime = runtime_name
+    worker_runtime = f"{runtime_name} {runtime_version}"
 else:
-    if worker_setting != "custom":
-        problem(f"FUNCTIONS_WORKER_RUNTIME must be 'custom', found {worker_setting!r}")
-    worker_runtime = worker_setting
+    problem("the function app declares no functionAppConfig.runtime (Flex Consumption needs it)")
+    worker_runtime = "none"
 
 # Settings the app reads in Azure (see docs/deployment.md).
 required_settings = [
@@ -435,6 +455,8 @@ required_settings = [
     "Shopify__WebhookSecret",
     "Nudge__MarketerApiKey",
     "Nudge__DefaultTimeZone",
+    # The Durable Functions task hub (host.json: extensions.durableTask.hubName).
+    "NUDGE_TASK_HUB",
     "Nudge__Email__AcsEndpoint",
     "Nudge__Email__SenderAddress",
     # With an email provider configured the channel settings are required at start-up.
@@ -461,6 +483,7 @@ forbidden_settings = {
     "SCM_DO_BUILD_DURING_DEPLOYMENT": "deprecated on Flex Consumption",
     "ENABLE_ORYX_BUILD": "deprecated on Flex Consumption",
     "APPINSIGHTS_INSTRUMENTATIONKEY": "key-based telemetry; local auth is off",
+    "FUNCTIONS_CUSTOMHANDLER_PORT": "a custom handler's port, set by the host; the isolated worker has none",
 }
 for name, why in forbidden_settings.items():
     if name in settings:
@@ -482,45 +505,335 @@ for name, value in settings.items():
 if re.search(r"listKeys\(|listkeys\(", json.dumps(template)):
     problem("the template calls listKeys(); no keys may flow into the deployment")
 
-# ------------------------------------------------------------------ function.json connections
+# ------------------------------------------------------------------ the app's bindings: C# attributes and host.json
+# The Worker SDK writes functions.metadata from the [Function] methods' attributes at build time;
+# reading the attributes from source checks the same names without a build.
 SERVICE_SUFFIX = {"queue": "queueServiceUri", "blob": "blobServiceUri", "table": "tableServiceUri"}
-STORAGE_BINDINGS = {"queuetrigger": "queue", "queue": "queue", "blobtrigger": "blob", "blob": "blob", "table": "table"}
+# Storage attributes without a Connection use AzureWebJobsStorage.
+STORAGE_ATTRIBUTES = {
+    "QueueTrigger": "queue", "QueueOutput": "queue",
+    "BlobTrigger": "blob", "BlobInput": "blob", "BlobOutput": "blob",
+    "TableInput": "table", "TableOutput": "table",
+}
+DURABLE_ATTRIBUTES = {"OrchestrationTrigger", "ActivityTrigger", "EntityTrigger", "DurableClient"}
+KNOWN_BINDING_ATTRIBUTES = set(STORAGE_ATTRIBUTES) | DURABLE_ATTRIBUTES | {
+    "HttpTrigger", "TimerTrigger", "ServiceBusTrigger", "ServiceBusOutput", "EventHubTrigger", "EventHubOutput",
+    "EventGridTrigger", "EventGridOutput", "CosmosDBTrigger", "CosmosDBInput", "CosmosDBOutput",
+}
+TASK_HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,44}")  # Durable Functions' rule for task hub names
+PLACEHOLDER = re.compile(r"%([^%]+)%")  # app settings the host substitutes into binding properties
 
-function_files = sorted(glob.glob(os.path.join(repo_root, "functions", "Nudge.App", "Functions", "*", "function.json")))
-if not function_files:
-    problem("no functions/Nudge.App/Functions/*/function.json found")
-connections_checked = set()
-for path in function_files:
-    rel = os.path.relpath(path, repo_root)
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            spec = json.load(f)
-    except (OSError, ValueError) as error:
-        problem(f"{rel}: not valid JSON ({error})")
-        continue
-    for binding in spec.get("bindings", []):
-        binding_type = str(binding.get("type", "")).lower()
-        service = STORAGE_BINDINGS.get(binding_type)
-        connection = binding.get("connection")
-        if connection is None and service:
-            connection = "AzureWebJobsStorage"  # the host's default for storage bindings
+
+def literal_end(text, i):
+    """Index just past the C# literal that starts at i: a string (regular, verbatim @, raw
+    triple-quoted) or a char."""
+    if text.startswith('"""', i):
+        j = text.find('"""', i + 3)
+        return len(text) if j < 0 else j + 3
+    if text.startswith('@"', i):
+        j = i + 2
+        while j < len(text):
+            if text.startswith('""', j):
+                j += 2
+            elif text[j] == '"':
+                return j + 1
+            else:
+                j += 1
+        return j
+    quote, j = text[i], i + 1
+    while j < len(text) and text[j] != quote and text[j] != "\n":
+        j += 2 if text[j] == "\\" else 1
+    return j + 1
+
+
+def is_literal_start(text, i):
+    return text[i] in "\"'" or text.startswith('@"', i)
+
+
+def strip_csharp_comments(text):
+    """The source with comments blanked out and literals kept, so that a commented-out
+    attribute is not read and '//' inside a string is not taken for a comment."""
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = len(text) if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            out.append(" " + "\n" * text.count("\n", i, len(text) if j < 0 else j))  # keeps line numbers
+            i = len(text) if j < 0 else j + 2
+        elif is_literal_start(text, i):
+            j = literal_end(text, i)
+            out.append(text[i:j])
+            i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def mask_literals(text):
+    """The text with every literal's content replaced by spaces (same length, so offsets hold):
+    an attribute written inside a string is not read as one."""
+    out, i = [], 0
+    while i < len(text):
+        if is_literal_start(text, i):
+            j = literal_end(text, i)
+            out.append(text[i] + " " * (j - i - 2) + text[j - 1] if j - i >= 2 else text[i:j])
+            i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def argument_list(text, start):
+    """The arguments between the '(' just before `start` and the parenthesis that closes it,
+    split on their top-level commas."""
+    parts, current, depth, i = [], [], 1, start
+    while i < len(text):
+        if is_literal_start(text, i):
+            j = literal_end(text, i)
+            current.append(text[i:j])
+            i = j
+            continue
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                break
+        if ch == "," and depth == 1:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    last = "".join(current).strip()
+    return parts + ([last] if last else [])
+
+
+TOKEN = re.compile(r'@"(?:[^"]|"")*"|"(?:[^"\\\n]|\\.)*"|nameof\(\s*[\w.]+\s*\)|[\w.]+|\S')
+ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+
+
+def evaluate(expression, constants, depth=0):
+    """The string a C# constant expression stands for: literals, nameof(X), const string fields
+    (by their simple name) and '+' of those; None when it is anything else (an enum value, say).
+    Attribute arguments are compile-time constants, so this covers what a binding can name."""
+    tokens = TOKEN.findall(expression.strip())
+    if depth > 8 or not tokens or len(tokens) % 2 == 0 or any(t != "+" for t in tokens[1::2]):
+        return None
+    values = []
+    for token in tokens[::2]:
+        if token.startswith('@"'):
+            values.append(token[2:-1].replace('""', '"'))
+        elif token.startswith('"'):
+            values.append(re.sub(r"\\(.)", lambda m: ESCAPES.get(m.group(1), m.group(0)), token[1:-1]))
+        elif token.startswith("nameof("):
+            values.append(token[7:-1].strip().split(".")[-1])
+        elif re.fullmatch(r"[A-Za-z_][\w.]*", token) and token.split(".")[-1] in constants:
+            value = evaluate(constants[token.split(".")[-1]], constants, depth + 1)
+            if value is None:
+                return None
+            values.append(value)
+        else:
+            return None
+    return "".join(values)
+
+
+def connection_settings(connection, services):
+    """App settings any one of which makes `connection` usable for the given storage services:
+    a connection string, an account name, or (identity-based) each service's URI."""
+    options = [[connection], [f"{connection}__accountName"], [f"{connection}__serviceUri"]]
+    options.append([f"{connection}__{SERVICE_SUFFIX[s]}" for s in services])
+    return options
+
+
+def connection_defined(connection, services):
+    return any(all(name in settings for name in option) for option in connection_settings(connection, services))
+
+
+task_hub_settings_checked = set()
+
+
+def check_task_hub_setting(setting, where):
+    """The setting's value must be a valid task hub name; when it is a main.bicep parameter,
+    its length limits, its default and the default main.parameters.json gives are checked."""
+    if setting in task_hub_settings_checked or setting not in settings:
+        return None  # checked already, or reported as a missing setting
+    task_hub_settings_checked.add(setting)
+    value = settings.get(setting)
+    match = PARAM_REF.match(value) if isinstance(value, str) else None
+    if not match:
+        if not isinstance(value, str) or not TASK_HUB_NAME.fullmatch(value):
+            problem(f"{where}: app setting '{setting}' ({value!r}) is not a task hub name "
+                    "(3-45 letters and digits, starting with a letter)")
+        return value
+    name = match.group(1)
+    spec = declared.get(name, {})
+    if spec.get("minLength", 0) < 3 or spec.get("maxLength", 10**6) > 45:
+        problem(f"main.bicep parameter '{name}' (task hub, {setting}) needs @minLength(3) and @maxLength(45)")
+    defaults = [("main.bicep default", spec.get("defaultValue"))]
+    mapped = str((parameters_file.get(name) or {}).get("value", ""))
+    azd_default = re.fullmatch(r"\$\{\w+=([^}]*)\}", mapped)
+    if azd_default:
+        defaults.append(("main.parameters.json default", azd_default.group(1)))
+    for label, default in defaults:
+        if default is not None and not (isinstance(default, str) and TASK_HUB_NAME.fullmatch(default)):
+            problem(f"{label} of '{name}' ({default!r}) is not a task hub name "
+                    "(3-45 letters and digits, starting with a letter)")
+    return spec.get("defaultValue")
+
+
+app_project = os.path.normpath(function_projects[0] if function_projects else os.path.join(
+    repo_root, "functions", "Nudge.App", "Nudge.App.csproj"))
+app_dir = os.path.dirname(app_project)
+app_rel = os.path.relpath(app_dir, repo_root)
+try:
+    with open(app_project, encoding="utf-8-sig") as f:
+        isolated_worker = re.search(r'<PackageReference\s+Include="Microsoft\.Azure\.Functions\.Worker\.Sdk"',
+                                    f.read()) is not None
+except OSError:
+    isolated_worker = False
+    problem(f"{os.path.relpath(app_project, repo_root)} (the function app's project) is missing")
+
+
+def source_files(root, suffix):
+    """Files under root, build output (bin, obj) and hidden folders left out."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in ("bin", "obj") and not d.startswith(".")]
+        yield from (os.path.join(folder, f) for f in files if f.endswith(suffix))
+
+
+# Constants may live in any of the app's projects (queue names in Nudge.Storage, say).
+sources = {}
+for path in source_files(os.path.join(repo_root, "functions"), ".cs"):
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        sources[path] = strip_csharp_comments(f.read())
+constants, ambiguous = {}, set()
+for text in sources.values():
+    for name, expression in re.findall(r"\bconst\s+string\s+(\w+)\s*=\s*([^;]+);", text):
+        if name in constants and constants[name] != expression.strip():
+            ambiguous.add(name)
+        constants[name] = expression.strip()
+for name in ambiguous:
+    constants.pop(name)
+
+# "[QueueTrigger(", "[return: QueueOutput(", ", Microsoft.Azure.Functions.Worker.BlobInput(", "[DurableClient]" ...
+ATTRIBUTE_START = re.compile(
+    r"(?:\[\s*(?:\w+\s*:)?|,)\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*?)(?:Attribute)?\s*(?:(\()|(?=[\],]))")
+connections_checked, settings_named, durable_used = set(), set(), False
+attribute_count = 0
+app_sources = [p for p in sources if os.path.commonpath([p, app_dir]) == app_dir]
+for path in sorted(app_sources):
+    text, rel = sources[path], os.path.relpath(path, repo_root)
+    for match in ATTRIBUTE_START.finditer(mask_literals(text)):
+        name = match.group(1)
+        opens_bracket = match.group(0).lstrip().startswith("[")
+        if not (name in KNOWN_BINDING_ATTRIBUTES
+                or opens_bracket and name[0].isupper() and name.endswith(("Trigger", "Input", "Output"))):
+            continue  # after a comma only known names: "f(a, ReadInput(b))" is a call, not an attribute
+        arguments = argument_list(text, match.end()) if match.group(2) else []
+        attribute_count += 1
+        durable_used |= name in DURABLE_ATTRIBUTES
+        line = text.count("\n", 0, match.start()) + 1
+        where = f"{rel}:{line} [{name}]"
+        connection, connection_unreadable = None, False
+        for argument in arguments:
+            named = re.match(r"^(\w+)\s*=(?!=)\s*(.*)$", argument, re.S)
+            key, expression = (named.group(1), named.group(2)) if named else (None, argument)
+            value = evaluate(expression, constants)
+            if key == "Connection":
+                connection, connection_unreadable = value, value is None
+                if connection_unreadable:
+                    problem(f"{where}: Connection = {expression.strip()} cannot be read from source; "
+                            "use a string literal or a const string")
+            if value is None:
+                continue
+            for setting in PLACEHOLDER.findall(value):
+                settings_named.add(setting)
+                if setting not in settings:
+                    problem(f"{where}: '%{setting}%' needs app setting '{setting}', which the Bicep does not set")
+        service = STORAGE_ATTRIBUTES.get(name)
+        if service and not connection and not connection_unreadable:
+            connection = "AzureWebJobsStorage"  # also what an empty Connection means
         if connection:
             connections_checked.add(connection)
-            candidates = [connection, f"{connection}__serviceUri", f"{connection}__accountName"]
-            if service:
-                candidates.append(f"{connection}__{SERVICE_SUFFIX[service]}")
-            else:
-                candidates += [f"{connection}__{suffix}" for suffix in SERVICE_SUFFIX.values()]
-                candidates.append(f"{connection}__fullyQualifiedNamespace")
-            if not any(c in settings for c in candidates):
-                problem(f"{rel}: binding '{binding.get('name')}' ({binding.get('type')}) uses connection "
-                        f"'{connection}', but the app settings define none of {candidates}")
-        # %Name% expressions are resolved from app settings by the host.
-        for key, value in binding.items():
-            if isinstance(value, str):
-                for setting in re.findall(r"%([^%]+)%", value):
-                    if setting not in settings:
-                        problem(f"{rel}: binding '{binding.get('name')}' property '{key}' needs app setting '{setting}'")
+            storage_services = [service] if service else list(SERVICE_SUFFIX)
+            if not connection_defined(connection, storage_services) and not (
+                    not service and f"{connection}__fullyQualifiedNamespace" in settings):
+                problem(f"{where}: connection '{connection}' is defined by no app setting; expected one of "
+                        f"{[' + '.join(o) for o in connection_settings(connection, storage_services)]}")
+
+# host.json: %Name% anywhere is an app setting; the Durable Functions task hub needs blobs, queues and tables.
+host_path = os.path.join(repo_root, "host.json")
+host_placeholders, task_hub_default = set(), None
+try:
+    with open(host_path, encoding="utf-8-sig") as f:
+        host = json.load(f)
+except (OSError, ValueError) as error:
+    host = {}
+    problem(f"host.json cannot be read ({error})")
+
+
+def strings_in(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from strings_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings_in(value)
+
+
+for value in strings_in(host):
+    for setting in PLACEHOLDER.findall(value):
+        host_placeholders.add(setting)
+        if setting not in settings:
+            problem(f"host.json: '%{setting}%' needs app setting '{setting}', which the Bicep does not set")
+
+durable = ((host.get("extensions") or {}).get("durableTask") if isinstance(host, dict) else None) or {}
+if durable or durable_used:
+    provider = durable.get("storageProvider") or {}
+    connection = provider.get("connectionName") or provider.get("connectionStringName") or "AzureWebJobsStorage"
+    connections_checked.add(connection)
+    if not connection_defined(connection, list(SERVICE_SUFFIX)):
+        problem(f"Durable Functions' task hub connection '{connection}' is defined by no app setting; expected one of "
+                f"{[' + '.join(o) for o in connection_settings(connection, list(SERVICE_SUFFIX))]}")
+    hub = durable.get("hubName")
+    if isinstance(hub, str) and PLACEHOLDER.fullmatch(hub):
+        task_hub_default = check_task_hub_setting(PLACEHOLDER.fullmatch(hub).group(1), "host.json hubName")
+    elif isinstance(hub, str) and not TASK_HUB_NAME.fullmatch(hub):
+        problem(f"host.json: durableTask.hubName '{hub}' is not a task hub name (3-45 letters and digits, starting with a letter)")
+    elif hub is None:
+        problem("host.json: durableTask.hubName is not set; the task hub name must come from NUDGE_TASK_HUB")
+task_hub_default = check_task_hub_setting("NUDGE_TASK_HUB", "NUDGE_TASK_HUB") or task_hub_default
+
+# What the runtime expects of the app. Before Nudge.App references the Worker SDK it is still
+# the custom handler: that is reported, not failed, so the infrastructure can move first.
+function_json_files = sorted(p for p in source_files(app_dir, "function.json") if os.path.basename(p) == "function.json")
+custom_handler = isinstance(host, dict) and "customHandler" in host
+if isolated_worker:
+    app_model = "isolated worker"
+    if custom_handler:
+        problem("host.json declares a customHandler; the isolated worker takes none")
+    if isinstance(host, dict) and "extensionBundle" in host:
+        problem("host.json declares an extensionBundle; the isolated worker brings its extensions "
+                "(.azurefunctions, built by the Worker SDK)")
+    for path in function_json_files:
+        problem(f"{os.path.relpath(path, repo_root)}: the Worker SDK generates functions.metadata; "
+                "a function.json is not read")
+    if not attribute_count:
+        problem(f"no binding attributes found in {app_rel}/**/*.cs")
+else:
+    app_model = "custom handler, not yet on the isolated worker"
+    print(f"check-infra: note: {os.path.relpath(app_project, repo_root)} does not reference "
+          f"Microsoft.Azure.Functions.Worker.Sdk ({len(function_json_files)} function.json, "
+          f"host.json customHandler {'present' if custom_handler else 'absent'}); the template deploys "
+          f"{EXPECTED_RUNTIME[0]} {EXPECTED_RUNTIME[1]}")
 
 # The host itself needs blob storage (keys, timer and singleton locks) even without storage bindings.
 if not any(s in settings for s in ("AzureWebJobsStorage", "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__accountName")):
@@ -553,8 +866,10 @@ status = "OK" if not total else f"FAILED — {total} problem(s)"
 bicep_state = "build+lint clean" if not bicep_problems else f"{bicep_problems} build/lint failure(s)"
 print(
     f"check-infra: {status} — {bicep_reported}: {bicep_state}; azure.yaml {len(services)} service(s); "
-    f"{len(function_files)} function.json, connections checked {sorted(connections_checked)}; "
-    f"runtime {worker_runtime}; {len(settings)} app settings",
+    f"app ({app_model}): {len(app_sources)} C# files, {attribute_count} binding attributes, "
+    f"connections checked {sorted(connections_checked)}, settings named {sorted(settings_named | host_placeholders)}; "
+    f"runtime {worker_runtime}; task hub setting NUDGE_TASK_HUB (default {task_hub_default}); "
+    f"{len(settings)} app settings",
     file=sys.stderr if total else sys.stdout,
 )
 sys.exit(1 if total else 0)

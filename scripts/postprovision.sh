@@ -13,6 +13,10 @@
 # Entra identity (no __credential setting means DefaultAzureCredential), which
 # needs the same data roles the app's identity has (see docs/deployment.md).
 # Secrets stay in Key Vault. Run by hand with: azd hooks run postprovision
+#
+# The local task hub is the deployed one's name plus "Local": a local run against
+# the same storage account must not take the deployed app's journey work items
+# (Durable Functions task hubs sharing an account are told apart by name only).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +37,7 @@ required=(
   NUDGE_EMAIL_ACS_ENDPOINT
   NUDGE_EMAIL_SENDER_ADDRESS
   NUDGE_DEFAULT_TIME_ZONE
+  NUDGE_TASK_HUB
 )
 missing=()
 for name in "${required[@]}"; do
@@ -56,6 +61,9 @@ case "$target" in
     ;;
 esac
 
+# 40 + 5 characters stays within the 45 a task hub name may have.
+local_task_hub="${NUDGE_TASK_HUB:0:40}Local"
+
 json_string() {
   local value="$1"
   value="${value//\\/\\\\}"
@@ -70,11 +78,12 @@ tmp="$target.tmp.$$"
   echo '{'
   echo '  "IsEncrypted": false,'
   echo '  "Values": {'
-  echo "    \"FUNCTIONS_WORKER_RUNTIME\": \"custom\","
+  echo "    \"FUNCTIONS_WORKER_RUNTIME\": \"dotnet-isolated\","
   echo "    \"AzureWebJobsStorage__blobServiceUri\": $(json_string "$AZURE_STORAGE_BLOB_ENDPOINT"),"
   echo "    \"AzureWebJobsStorage__queueServiceUri\": $(json_string "$AZURE_STORAGE_QUEUE_ENDPOINT"),"
   echo "    \"AzureWebJobsStorage__tableServiceUri\": $(json_string "$AZURE_STORAGE_TABLE_ENDPOINT"),"
   echo "    \"APPLICATIONINSIGHTS_CONNECTION_STRING\": $(json_string "$APPLICATIONINSIGHTS_CONNECTION_STRING"),"
+  echo "    \"NUDGE_TASK_HUB\": $(json_string "$local_task_hub"),"
   echo "    \"Nudge__DefaultTimeZone\": $(json_string "$NUDGE_DEFAULT_TIME_ZONE"),"
   echo "    \"Nudge__Email__AcsEndpoint\": $(json_string "$NUDGE_EMAIL_ACS_ENDPOINT"),"
   echo "    \"Nudge__Email__SenderAddress\": $(json_string "$NUDGE_EMAIL_SENDER_ADDRESS")"

@@ -1,5 +1,5 @@
-// The Nudge function app: a Linux function app that runs the ASP.NET Core
-// executable as a custom handler, signs in as one user-assigned identity, and
+// The Nudge function app: a Linux function app that runs the .NET isolated
+// worker (runtime in functionAppConfig), signs in as one user-assigned identity, and
 // takes every setting from `appSettings` (no connection strings, no keys),
 // keeping the settings an operator added beside the template.
 // Parameters and outputs follow the Azure Verified Modules shape

@@ -1,6 +1,6 @@
 // App Service plan for the function app. The default is the Flex Consumption
-// plan (FC1): Linux, scale to zero, billed per execution, and it runs custom
-// handlers (functionAppConfig.runtime.name = 'custom').
+// plan (FC1): Linux, scale to zero, billed per execution; the app declares its
+// runtime itself (functionAppConfig.runtime, here dotnet-isolated 10.0).
 // Parameters and outputs follow the Azure Verified Modules shape
 // (avm/res/web/serverfarm).
 

@@ -1,8 +1,12 @@
 // Least-privilege role assignments for the app's user-assigned identity, each
 // scoped to the single resource it needs (never the resource group):
 //   storage account     Storage Blob Data Owner        host keys, leases, deployment package, raw payloads
-//                       Storage Queue Data Contributor queue triggers, journey timers, delivery queues
-//                       Storage Table Data Contributor profiles, events, journeys, delivery log
+//                       Storage Queue Data Contributor queue triggers, delivery queues
+//                       Storage Table Data Contributor profiles, events, delivery log
+//     The storage account is the one AzureWebJobsStorage names, and Durable Functions keeps
+//     its task hub there (Azure Storage backend), signing in with the same identity, so the
+//     journeys need all three as well: blobs for its partition leases and large messages,
+//     queues for its control and work-item queues, tables for <hub>Instances and <hub>History.
 //   App Insights        Monitoring Metrics Publisher   telemetry with local auth off
 //   Key Vault           Key Vault Secrets User         Key Vault references in app settings
 //   Communication Svcs  Communication and Email Service Owner
