@@ -53,8 +53,9 @@ public sealed class LocalDurableTaskClient(AzureStorageOrchestrationService serv
 
     public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
+        // The backend answers a purged instance with an empty state rather than none.
         var states = await service.GetOrchestrationStateAsync(instanceId, allExecutions: false);
-        return states is { Count: > 0 } ? ToMetadata(states[0], getInputsAndOutputs) : null;
+        return states is [{ OrchestrationInstance: not null } state, ..] ? ToMetadata(state, getInputsAndOutputs) : null;
     }
 
     public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
