@@ -54,7 +54,7 @@ public abstract class JourneyRuntimeContract : IAsyncLifetime
 
     private Task<JourneyInstance?> RowAsync() => Task.Run(async () => (await Instances.GetAsync(Customer, "welcome", CancellationToken.None))?.Value);
 
-    private async Task<int> QueuedAsync(string channel) =>
+    protected async Task<int> QueuedAsync(string channel) =>
         (await TestStorage.Clients().Queues.GetQueueClient(_app.Names.DeliveryQueue(channel)).GetPropertiesAsync()).Value.ApproximateMessagesCount;
 
     private Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, string what) =>
@@ -162,6 +162,43 @@ public sealed class DurableJourneyRuntimeContractTests : JourneyRuntimeContract
 
     protected override async Task ErasedAsync(string instanceId) =>
         Assert.Null(await Hub.Client.GetInstanceAsync(OrchestrationIds.For(instanceId)));
+
+    /// <summary>Waits for an order up to five days; each checkout change restarts the wait; then a note.</summary>
+    private static readonly JourneyDefinition PatientNudge = new()
+    {
+        Id = "patient-nudge", Version = 1, Name = "Patient nudge", Entry = JourneyEntry.OnEvent(EventTypes.CheckoutStarted),
+        Steps =
+        [
+            new WaitForEventStep { Id = "idle", Event = EventTypes.OrderPlaced, ResetOn = EventTypes.CheckoutUpdated, Timeout = TimeSpan.FromDays(5), OnEvent = "end", OnTimeout = "note" },
+            new SendStep { Id = "note", Channel = ChannelNames.Sms, Template = "note", Class = MessageClass.Informational },
+            new ExitStep { Id = "end" },
+        ],
+    };
+
+    [Fact]
+    public async Task AnInstanceTakingMoreRoundsThanAGeneration_ContinuesAsNewWithItsState_AndFinishes()
+    {
+        var customer = new CustomerKey("shopify", "7002");
+        var context = CustomerContexts.For(null, TimeZoneInfo.Utc);
+        Assert.Equal(RunOutcome.Started, await Starter.StartAsync(Runtime, PatientNudge, customer, context, null, CancellationToken.None));
+        var instanceId = JourneyInterpreter.InstanceIdFor(PatientNudge.Id, customer);
+        var changes = JourneyOrchestration.RoundsPerGeneration + 4;
+        for (var i = 0; i < changes; i++)
+        {
+            await Runtime.RaiseAsync(instanceId, new JourneyNews(EventTypes.CheckoutUpdated, $"change-{i}", null, new Dictionary<string, string>(), context), CancellationToken.None);
+        }
+
+        var done = await Hub.Client.WaitForInstanceCompletionAsync(OrchestrationIds.For(instanceId), getInputsAndOutputs: true, new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token);
+
+        Assert.Equal("exit step", done.ReadOutputAs<string>()); // the note went out, then the journey's exit
+        Assert.Equal(1, await QueuedAsync(ChannelNames.Sms));
+        // The last generation began from the state the earlier ones left: its input already holds restarts.
+        var input = JourneyOrchestration.Read<JourneyOrchestrationInput>(done.ReadInputAs<string>());
+        Assert.Contains(input.Instance.History, h => h.What.Contains("restarted the wait", StringComparison.Ordinal));
+        var row = (await App.Services.GetRequiredService<IJourneyInstanceStore>().GetAsync(customer, PatientNudge.Id, CancellationToken.None))!.Value;
+        Assert.Equal(changes, row.History.Count(h => h.What.Contains("restarted the wait", StringComparison.Ordinal)));
+        Assert.Equal(InstanceStatus.Exited, row.Status);
+    }
 }
 
 /// <summary>The in-memory runtime of the handler tests, on the same stores, with a fake clock moved by hand.</summary>
