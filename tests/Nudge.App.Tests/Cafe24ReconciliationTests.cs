@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Nudge.Core.Customers;
+using Nudge.Core.Events;
 using Nudge.Storage;
 using Nudge.Testing;
 
@@ -181,7 +182,10 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, (await RunReconcileAsync()).StatusCode);
 
-        var lost = await TestStorage.EventuallyAsync(() => ProfileAsync("lost01"), p => p?.HasOrdered == true, TimeSpan.FromSeconds(20), "lost join and order filled");
+        // The signup and the order are separate journey messages, handled concurrently and in either order: wait until
+        // the profile has folded both (an order folded first makes HasOrdered true before the member's contact is in).
+        var lost = await TestStorage.EventuallyAsync(() => ProfileAsync("lost01"),
+            p => p is not null && p.HasOrdered && p.LastEventAt.TryGet(EventTypes.CustomerSignedUp, out _), TimeSpan.FromSeconds(20), "lost join and order filled");
         Assert.Equal(("lost@example.com", true), (lost!.Email, lost.SignedUpAt is not null));
         for (var i = 1; i <= 5; i++)
         {
