@@ -140,6 +140,11 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
             ["Shops:1:Domain"] = Uncredentialed,
             ["Shops:1:ApiKey"] = "cafe24-other-api-key-01",
             ["Shops:1:AdminApiUrl"] = $"{address}/{Uncredentialed}/api/v2",
+
+            // The tests run Reconcile themselves. The app's own Reconcile timer (every quarter hour of the wall clock)
+            // would otherwise fire beside a test's run now and then, and two runs at once make what the tests count
+            // nondeterministic (a second run's update probe reads a profile the first run's signup has not reached yet).
+            ["Nudge:LocalTriggerFunctions"] = "IngestBatches,JourneyEvents",
         };
         _app = await NudgeTestApp.StartAsync(settings: _settings, configure: builder => builder.Logging.AddProvider(_logs));
     }
