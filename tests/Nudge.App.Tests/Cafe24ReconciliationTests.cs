@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Nudge.Core.Customers;
+using Nudge.Core.Events;
 using Nudge.Storage;
 using Nudge.Testing;
 
@@ -139,6 +140,11 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
             ["Shops:1:Domain"] = Uncredentialed,
             ["Shops:1:ApiKey"] = "cafe24-other-api-key-01",
             ["Shops:1:AdminApiUrl"] = $"{address}/{Uncredentialed}/api/v2",
+
+            // The tests run Reconcile themselves. The app's own Reconcile timer (every quarter hour of the wall clock)
+            // would otherwise fire beside a test's run now and then, and two runs at once make what the tests count
+            // nondeterministic (a second run's update probe reads a profile the first run's signup has not reached yet).
+            ["Nudge:LocalTriggerFunctions"] = "IngestBatches,JourneyEvents",
         };
         _app = await NudgeTestApp.StartAsync(settings: _settings, configure: builder => builder.Logging.AddProvider(_logs));
     }
@@ -181,7 +187,10 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
 
         await RunReconcileAsync();
 
-        var lost = await TestStorage.EventuallyAsync(() => ProfileAsync("lost01"), p => p?.HasOrdered == true, TimeSpan.FromSeconds(20), "lost join and order filled");
+        // The signup and the order are separate journey messages, handled concurrently and in either order: wait until
+        // the profile has folded both (an order folded first makes HasOrdered true before the member's contact is in).
+        var lost = await TestStorage.EventuallyAsync(() => ProfileAsync("lost01"),
+            p => p is not null && p.HasOrdered && p.LastEventAt.TryGet(EventTypes.CustomerSignedUp, out _), TimeSpan.FromSeconds(20), "lost join and order filled");
         Assert.Equal(("lost@example.com", true), (lost!.Email, lost.SignedUpAt is not null));
         for (var i = 1; i <= 5; i++)
         {
