@@ -207,7 +207,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
         var eventsBefore = await EventCountAsync();
         await ForgetCursorsAsync(); // the second run reads the same window again
         await RunReconcileAsync();
-        await Task.Delay(TimeSpan.FromSeconds(2)); // anything a second run handed over would be stored by now
+        await _app.WaitForQueuesToDrainAsync(deliveries: false); // anything a second run handed over is stored by now
         Assert.Equal(eventsBefore, await EventCountAsync());
         Assert.Equal(1, _refreshes); // the minted token is reused while it is valid
     }
@@ -223,7 +223,7 @@ public sealed class Cafe24ReconciliationTests : IAsyncLifetime
             Assert.NotNull(await TestStorage.EventuallyAsync(() => ProfileAsync($"crowd{i}"), p => p is not null, TimeSpan.FromSeconds(20), $"crowd{i} within the offsets"));
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(2)); // anything more the run handed over would be stored by now
+        await _app.WaitForQueuesToDrainAsync(deliveries: false); // anything more the run handed over is stored by now
         for (var i = reachable + 1; i <= CrowdSize; i++)
         {
             Assert.Null(await ProfileAsync($"crowd{i}"));

@@ -15,8 +15,11 @@ namespace Nudge.App.Tests;
 /// </summary>
 public sealed class CrashRecoveryTests : IAsyncLifetime
 {
-    /// <summary>Two virtual days in 20 real seconds: the restart (and the task hub's partition leases lapsing) falls mid-wait.</summary>
-    private const double ClockSpeed = 8640;
+    /// <summary>
+    /// Two virtual days in 40 real seconds: the restart falls mid-wait, and so does the moment the messages the killed
+    /// process held come back (their 15-second leases lapse) and the task hub's partitions are taken over.
+    /// </summary>
+    private const double ClockSpeed = 2 * 86400 / 40.0;
 
     private readonly string _prefix = TestStorage.NewPrefix();
     private ProviderStubs _stubs = null!;
@@ -37,8 +40,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await first.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id))).StatusCode);
         }
 
-        // Coupons are going out: the journeys are running (the day-2 timers wait), and the orders arrive.
-        await TestStorage.EventuallyAsync(() => Task.FromResult(_stubs.AcceptedOn("email").Count()), n => n >= 1, TimeSpan.FromSeconds(60), "a first coupon");
+        // The coupons are out and the day-2 timers wait (an order handled before its customer's welcome started would
+        // rightly start none): now the orders arrive, and the process dies before all of them are handled.
+        await TestStorage.EventuallyAsync(() => Task.FromResult(_stubs.AcceptedOn("email").Count()), n => n == signups.Count, TimeSpan.FromSeconds(60), "every coupon");
         foreach (var id in ordered)
         {
             Assert.Equal(HttpStatusCode.OK, (await first.PostWebhookAsync("orders/create", NudgeTestApp.Order(id * 10, id))).StatusCode);
@@ -50,8 +54,18 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         foreach (var id in signups)
         {
             var expected = ordered.Contains(id) ? 1 : 2;
-            var rows = await TestStorage.EventuallyAsync(() => second.DeliveriesAsync(id),
-                r => r.Count == expected && r.All(d => d.Status == "sent"), TimeSpan.FromSeconds(180), $"customer {id}'s deliveries after the restart");
+            List<DeliveryRow> rows = [];
+            try
+            {
+                rows = await TestStorage.EventuallyAsync(() => second.DeliveriesAsync(id),
+                    r => r.Count == expected && r.All(d => d.Status == "sent"), TimeSpan.FromSeconds(180), $"customer {id}'s {expected} deliveries after the restart");
+            }
+            catch (TimeoutException e)
+            {
+                var seen = string.Join(", ", (await second.DeliveriesAsync(id)).Select(r => $"{r.Template} {r.Status}"));
+                throw new TimeoutException($"{e.Message} Seen: [{seen}]; journeys: {await second.JourneysAsync(id)}", e);
+            }
+
             Assert.Equal(expected == 2 ? ["welcome-coupon", "welcome-day2"] : ["welcome-coupon"], rows.Select(r => r.Template));
         }
 
@@ -79,6 +93,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         ["NUDGE_CLOCK_SPEED"] = ClockSpeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Nudge__Email__ConnectionString"] = _stubs.AcsConnectionString,
         ["Nudge__Email__SenderAddress"] = "DoNotReply@shop.example",
+        ["Nudge__Email__RateLimits"] = "100/1s",
         ["Nudge__Sms__Provider"] = "solapi",
         ["Nudge__Solapi__BaseUrl"] = _stubs.BaseAddress.ToString(),
         ["Nudge__Solapi__ApiKey"] = ProviderStubs.SolapiKey,
@@ -95,6 +110,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     /// <summary>The app's executable in a process of its own, as <c>scripts/run-local.sh</c> starts it.</summary>
     private sealed class AppProcess : IAsyncDisposable
     {
+        private static readonly object LogGate = new();
+
         private readonly Process _process;
         private readonly HttpClient _client;
 
@@ -119,8 +136,10 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             }
 
             var process = Process.Start(start)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
+            // The app's own log, kept for a failing run to show (warnings and errors only, by its settings).
+            var log = Path.Combine(Path.GetTempPath(), $"nudge-crash-test-{port}.log");
+            process.OutputDataReceived += (_, line) => { if (line.Data is { } text) { lock (LogGate) { File.AppendAllText(log, text + "\n"); } } };
+            process.ErrorDataReceived += (_, line) => { if (line.Data is { } text) { lock (LogGate) { File.AppendAllText(log, text + "\n"); } } };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));

@@ -119,7 +119,7 @@ public class IngestSourcesTests : IAsyncLifetime
         await WaitForProfileAsync("shopify", "3010", p => p?.Email == "new@example.com");
         await AssertStatusAsync(await SendAsync(Shopify(ShopA, SecretA, "customers/update", Update("old@example.com", "2026-11-24T09:00:00Z"))), HttpStatusCode.OK, "accepted");
         await WaitForProfileAsync("shopify", "3010", p => p?.LastSeenAt == DateTimeOffset.Parse("2026-11-24T12:00:00Z") && p.ContactUpdatedAt == DateTimeOffset.Parse("2026-11-24T12:00:00Z"));
-        await Task.Delay(500);
+        await _app.WaitForQueuesToDrainAsync();
 
         Assert.Equal("new@example.com", (await ProfileAsync("shopify", "3010"))!.Email);
     }

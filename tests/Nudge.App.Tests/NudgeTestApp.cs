@@ -61,6 +61,25 @@ public sealed class NudgeTestApp : IAsyncDisposable
         return new NudgeTestApp(app, prefix, new Uri(address));
     }
 
+    /// <summary>
+    /// Waits until every pipeline and delivery queue of this app is empty, messages in flight included: what a test
+    /// asserts did not happen had its chance to (instead of a fixed sleep). Journeys waiting for timers are not work
+    /// in flight; a test that needs one to be done waits for its instance to end.
+    /// </summary>
+    /// <param name="deliveries">Also the delivery queues (off for an app whose tests run no delivery workers).</param>
+    public Task WaitForQueuesToDrainAsync(bool deliveries = true, double seconds = 60)
+    {
+        var queues = StorageNames.PipelineQueues.Select(Names.Queue).Concat(deliveries ? Core.Delivery.ChannelNames.All.Select(Names.DeliveryQueue) : [])
+            .Select(name => TestStorage.Clients().Queues.GetQueueClient(name)).ToList();
+        return TestStorage.EventuallyAsync(
+            async () =>
+            {
+                var counts = await Task.WhenAll(queues.Select(async q => (await q.ExistsAsync()).Value ? (await q.GetPropertiesAsync()).Value.ApproximateMessagesCount : 0));
+                return counts.Sum();
+            },
+            left => left == 0, TimeSpan.FromSeconds(seconds), "the app's queues to drain");
+    }
+
     /// <summary>Runs a queue or timer function once with the given trigger value, as the Functions host would invoke it.</summary>
     public Task InvokeAsync(string functionName, object trigger) =>
         LocalFunctionHost.InvokeTriggerAsync(_app.Services, FunctionCatalog.Default.Functions.Single(f => f.Name == functionName), trigger, CancellationToken.None);

@@ -80,7 +80,7 @@ public class PipelineReplayTests : IAsyncLifetime
         await _app.WaitForDeliveriesAsync("8502", d => d.Any(r => r.Template == "welcome-coupon" && r.Status != "queued"), "the replayed event's welcome coupon");
         await TestStorage.EventuallyAsync(async () => await CountAsync(StorageNames.IngestBatchesQueue) + await CountAsync(StorageNames.JourneyEventsQueue),
             n => n == 0, TimeSpan.FromSeconds(20), "the replayed messages to be processed");
-        await Task.Delay(500);
+        await _app.WaitForQueuesToDrainAsync();
         Assert.Single(await _app.DeliveriesAsync("8501"), r => r.Template == "welcome-coupon");
         Assert.Single(await _app.DeliveriesAsync("8502"), r => r.Template == "welcome-coupon");
         var rows = TestStorage.Clients().Tables.GetTableClient(_app.Names.Events);

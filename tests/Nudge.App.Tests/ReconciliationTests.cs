@@ -89,7 +89,9 @@ public sealed class ReconciliationTests : IAsyncLifetime
 
         await RunReconcileAsync();
 
-        var lost = await TestStorage.EventuallyAsync(() => ProfileAsync(4001), p => p?.HasOrdered == true, TimeSpan.FromSeconds(20), "lost signup and order filled");
+        // The signup and the order are handled concurrently, in either order: wait until both are folded.
+        var lost = await TestStorage.EventuallyAsync(() => ProfileAsync(4001),
+            p => p is not null && p.HasOrdered && p.LastEventAt.TryGet(Core.Events.EventTypes.CustomerSignedUp, out _), TimeSpan.FromSeconds(20), "lost signup and order filled");
         Assert.Equal("lost@example.com", lost!.Email);
         var changed = await TestStorage.EventuallyAsync(() => ProfileAsync(4003), p => p is not null, TimeSpan.FromSeconds(20), "lost update filled");
         Assert.Equal(("changed@example.com", (DateTimeOffset?)null), (changed!.Email, changed.SignedUpAt)); // an old customer's update is not a signup
@@ -199,6 +201,7 @@ public sealed class ReconcileShopFailureTests : IAsyncLifetime
             ["Shops:1:WebhookSecret"] = "second-webhook-secret",
             ["Shops:1:AdminApiUrl"] = $"{address}/second/admin/api/2025-10",
             ["Shops:1:AdminAccessToken"] = "shpat_valid",
+            ["Nudge:LocalTriggerFunctions"] = "IngestBatches,JourneyEvents",
         }, configure: builder => builder.Logging.AddProvider(_logs));
     }
 
@@ -246,6 +249,9 @@ internal static class StubApi
             ["Shops:0:WebhookSecret"] = webhookSecret,
             ["Shops:0:AdminApiUrl"] = adminApiUrl,
             ["Shops:0:AdminAccessToken"] = adminAccessToken,
+            // The tests run Reconcile themselves: the app's own quarter-hourly timer firing beside a test's run would make
+            // two runs at once, and what the tests count nondeterministic.
+            ["Nudge:LocalTriggerFunctions"] = "IngestBatches,JourneyEvents,EmailSender,SmsSender,KakaoSender",
         });
 
     /// <summary>Runs the Reconcile timer function once, as the Functions host invokes it on its schedule.</summary>
@@ -300,7 +306,8 @@ public sealed class WooCommerceReconciliationTests : IAsyncLifetime
 
         var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
         var filled = await TestStorage.EventuallyAsync(() => profiles.GetAsync(new CustomerKey("woocommerce", "61"), CancellationToken.None),
-            p => p?.Value.HasOrdered == true, TimeSpan.FromSeconds(20), "lost WooCommerce signup and order");
+            p => p is { Value: { HasOrdered: true } profile } && profile.LastEventAt.TryGet(Core.Events.EventTypes.CustomerSignedUp, out _),
+            TimeSpan.FromSeconds(20), "lost WooCommerce signup and order");
         Assert.Equal("new@example.com", filled!.Value.Email);
         Assert.Null(await profiles.GetAsync(new CustomerKey("woocommerce", "60"), CancellationToken.None));
     }

@@ -55,7 +55,7 @@ public class WelcomeJourneyEndToEndTests
         var exited = await TestStorage.EventuallyAsync(
             () => instances.GetAsync(new CustomerKey("shopify", id.ToString()), "welcome", CancellationToken.None),
             i => i?.Value.IsEnded == true, TimeSpan.FromSeconds(10), "the order to end the journey");
-        await Task.Delay(TimeSpan.FromSeconds(6)); // past virtual day 2 and the next morning
+        await app.WaitForQueuesToDrainAsync(); // the ended instance sends nothing more; anything it sent before is through
 
         Assert.Equal(HttpStatusCode.OK, order.StatusCode);
         Assert.Equal("goal: order.placed", exited!.Value.EndReason);
@@ -72,7 +72,7 @@ public class WelcomeJourneyEndToEndTests
         var first = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id), webhookId);
         var second = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id), webhookId);
         await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon");
-        await Task.Delay(500);
+        await app.WaitForQueuesToDrainAsync();
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
         Assert.Equal("accepted", (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
@@ -89,7 +89,7 @@ public class WelcomeJourneyEndToEndTests
         await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
         await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 1 && r[0].Status == "sent", "coupon");
         var again = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
-        await Task.Delay(1000);
+        await app.WaitForQueuesToDrainAsync();
 
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Single(await app.DeliveriesAsync(id.ToString()));
@@ -110,7 +110,7 @@ public class WelcomeJourneyEndToEndTests
 
         await using var second = await NudgeTestApp.StartAsync(speed, prefix);
         var rows = await second.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 2 && r[1].Status == "sent", "day-2 SMS after restart");
-        await Task.Delay(1000);
+        await second.WaitForQueuesToDrainAsync();
 
         Assert.Equal(["email", "sms"], rows.Select(r => r.Channel));
         Assert.Equal(2, (await second.DeliveriesAsync(id.ToString())).Count);

@@ -96,8 +96,11 @@ public sealed partial class LocalTriggerDriver(
     IOptions<NudgeOptions> options,
     ILogger<LocalTriggerDriver> logger) : BackgroundService
 {
-    /// <summary>How long a message stays hidden while a function works on it.</summary>
-    private static readonly TimeSpan ProcessingLease = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How long a message stays hidden while a function works on it; renewed every third of it while the function runs,
+    /// as the host renews its leases. Short, so a message whose process died is taken again within seconds.
+    /// </summary>
+    private static readonly TimeSpan ProcessingLease = TimeSpan.FromSeconds(15);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -129,10 +132,22 @@ public sealed partial class LocalTriggerDriver(
 
     private async Task ProcessAsync(QueueFunction function, QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken stoppingToken)
     {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var receipt = new LeaseReceipt(message.PopReceipt);
+        var renewing = RenewLeaseAsync(queue, message.MessageId, receipt, done.Token);
         try
         {
-            await InvokeAsync(function, function.TriggerParameter.ParameterType == typeof(string) ? message.Body.ToString() : message, stoppingToken);
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+            try
+            {
+                await InvokeAsync(function, function.TriggerParameter.ParameterType == typeof(string) ? message.Body.ToString() : message, stoppingToken);
+            }
+            finally
+            {
+                await done.CancelAsync();
+                await renewing;
+            }
+
+            await queue.DeleteMessageAsync(message.MessageId, receipt.Current, CancellationToken.None);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -144,13 +159,41 @@ public sealed partial class LocalTriggerDriver(
             {
                 LogPoisoned(e, function.Name, message.MessageId, message.DequeueCount);
                 await poison.SendMessageAsync(message.Body.ToString(), TimeSpan.Zero, TimeSpan.FromSeconds(-1), CancellationToken.None);
-                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+                await queue.DeleteMessageAsync(message.MessageId, receipt.Current, CancellationToken.None);
             }
             else
             {
                 LogInvocationFailed(e, function.Name, message.MessageId, message.DequeueCount);
-                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: host.Queues.VisibilityTimeout, cancellationToken: CancellationToken.None);
+                await queue.UpdateMessageAsync(message.MessageId, receipt.Current, visibilityTimeout: host.Queues.VisibilityTimeout, cancellationToken: CancellationToken.None);
             }
+        }
+    }
+
+    /// <summary>The pop receipt of a message in flight: each renewal of its lease replaces it.</summary>
+    private sealed class LeaseReceipt(string popReceipt)
+    {
+        public string Current { get; set; } = popReceipt;
+    }
+
+    private async Task RenewLeaseAsync(QueueClient queue, string messageId, LeaseReceipt receipt, CancellationToken done)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(ProcessingLease / 3, done);
+                var renewed = await queue.UpdateMessageAsync(messageId, receipt.Current, visibilityTimeout: ProcessingLease, cancellationToken: done);
+                receipt.Current = renewed.Value.PopReceipt;
+            }
+        }
+        catch (OperationCanceledException) when (done.IsCancellationRequested)
+        {
+            // The function finished (or the app stops): the caller deletes or releases the message.
+        }
+        catch (Exception e)
+        {
+            // The function goes on; if its lease lapses meanwhile, the message may be taken again (redeliveries are safe).
+            LogLeaseRenewalFailed(e, messageId);
         }
     }
 
@@ -200,6 +243,9 @@ public sealed partial class LocalTriggerDriver(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Function} failed on message {MessageId} (attempt {DequeueCount}); it will be retried")]
     private partial void LogInvocationFailed(Exception exception, string function, string messageId, long dequeueCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing the lease of message {MessageId} failed")]
+    private partial void LogLeaseRenewalFailed(Exception exception, string messageId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Function} failed on message {MessageId} {DequeueCount} times; moved to the poison queue")]
     private partial void LogPoisoned(Exception exception, string function, string messageId, long dequeueCount);
