@@ -11,6 +11,8 @@ namespace Nudge.Storage;
 /// Work and durable timers on Storage queues. A timer is a message whose visibility delay is its due time
 /// converted to real time (the virtual clock's speed), capped at the queue's 7-day limit; the timer handler
 /// re-enqueues what is not due yet, which chains longer delays.
+/// A queue message carries no trace context of its own: the journey and delivery messages written here carry the
+/// current one (<see cref="PipelineTracing"/>) unless they bring their own, as HTTP instrumentation adds a header.
 /// </summary>
 public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue
 {
@@ -23,10 +25,15 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
     private readonly ConcurrentDictionary<string, QueueClient> _queues = new();
 
     public Task EnqueueEventAsync(JourneyEventMessage message, CancellationToken cancellationToken) =>
-        SendAsync(StorageNames.JourneyEventsQueue, message, TimeSpan.Zero, cancellationToken);
+        SendAsync(StorageNames.JourneyEventsQueue, message with { TraceParent = message.TraceParent ?? PipelineTracing.CurrentTraceParent() }, TimeSpan.Zero, cancellationToken);
 
-    public Task EnqueueEventsAsync(JourneyEventsMessage message, CancellationToken cancellationToken) =>
-        SendAsync(StorageNames.JourneyEventsQueue, message, TimeSpan.Zero, cancellationToken);
+    public Task EnqueueEventsAsync(JourneyEventsMessage message, CancellationToken cancellationToken)
+    {
+        var current = PipelineTracing.CurrentTraceParent();
+        var traced = message.Events.All(e => e.TraceParent is not null) ? message
+            : new JourneyEventsMessage(message.Events.Select(e => e with { TraceParent = e.TraceParent ?? current }).ToList());
+        return SendAsync(StorageNames.JourneyEventsQueue, traced, TimeSpan.Zero, cancellationToken);
+    }
 
     public Task AppendAsync(string batchMessageJson, CancellationToken cancellationToken) =>
         Queue(StorageNames.IngestBatchesQueue).SendMessageAsync(batchMessageJson, TimeSpan.Zero, NeverExpire, cancellationToken);
@@ -35,7 +42,7 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
         (await Queue(StorageNames.IngestBatchesQueue).GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount == 0;
 
     public Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
-        SendAsync(StorageNames.DeliveryQueuePrefix + channel, message, notBefore is { } at ? DelayUntil(at) : TimeSpan.Zero, cancellationToken);
+        SendAsync(StorageNames.DeliveryQueuePrefix + channel, message with { TraceParent = message.TraceParent ?? PipelineTracing.CurrentTraceParent() }, notBefore is { } at ? DelayUntil(at) : TimeSpan.Zero, cancellationToken);
 
     public Task EnqueuePriceDropAsync(PriceDropMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.PriceDropsQueue, message, TimeSpan.Zero, cancellationToken);

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Nudge.App.Hosting;
 using Nudge.App.Journeys;
 using Nudge.Core;
 using Nudge.Core.Pipeline;
@@ -11,17 +13,25 @@ namespace Nudge.App.Functions;
 
 /// <summary>
 /// The queue and timer functions: each parses its trigger's payload, calls one handler and logs the outcome. The
-/// queue message's id goes to the handlers that recognize a redelivery by it.
+/// queue message's id goes to the handlers that recognize a redelivery by it. The functions on the way from a webhook
+/// to its delivery continue the trace their message carries (<see cref="PipelineTracing"/>): the host starts each
+/// invocation in a trace of its own, and the processing span links to it.
 /// </summary>
 public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<TriggerFunctions> logger)
 {
     private const string Storage = "AzureWebJobsStorage";
+    private const string Process = "process ";
 
     [Function("IngestBatches")]
     public async Task IngestBatchesAsync([QueueTrigger(StorageNames.IngestBatchesQueue, Connection = Storage)] QueueMessage message, CancellationToken ct)
     {
         var batch = Parse<IngestBatchMessage>(message);
-        var result = await Handler<IngestBatchHandler>().HandleAsync(batch, ct);
+        var entries = batch.ReadEntries();
+        // The deliveries of many requests: one trace if they share one, else linked to each (their events continue
+        // their own traces in JourneyEvents).
+        using var span = StartProcessing(Process + StorageNames.IngestBatchesQueue, StorageNames.IngestBatchesQueue, message, entries.Select(e => e.TraceParent));
+        var result = await Handler<IngestBatchHandler>().HandleAsync(batch, entries, ct);
+        PipelineMetrics.IntakeBatchDeliveries.Record(result.Deliveries);
         LogIngestBatch(logger, batch.BatchId, result.Deliveries, result.Dispatched);
     }
 
@@ -33,27 +43,32 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
         if (NamesSeveralEvents(message.Body.ToString()))
         {
             var several = Parse<JourneyEventsMessage>(message);
+            using var batchSpan = StartProcessing(Process + StorageNames.JourneyEventsQueue, StorageNames.JourneyEventsQueue, message, several.Events.Select(e => e.TraceParent));
             var result = await Handler<JourneyEventsEntry>().HandleAsync(several, runtime, ct);
+            PipelineMetrics.CountJourneyEvents(result.Processed, result.Missing);
             LogEvents(logger, several.Events.Count, result.Processed, result.Missing);
             return;
         }
 
         var single = Parse<JourneyEventMessage>(message);
+        using var span = StartProcessing(Process + StorageNames.JourneyEventsQueue, StorageNames.JourneyEventsQueue, message, [single.TraceParent]);
         var outcome = await Handler<JourneyEventHandler>().HandleAsync(single, runtime, ct);
+        var processed = outcome == EventHandling.Processed ? 1 : 0;
+        PipelineMetrics.CountJourneyEvents(processed, missing: 1 - processed);
         LogEvent(logger, single.EventId, outcome);
     }
 
     [Function("EmailSender")]
     public Task EmailSenderAsync([QueueTrigger(StorageNames.DeliveryQueuePrefix + Core.Delivery.ChannelNames.Email, Connection = Storage)] QueueMessage message, CancellationToken ct) =>
-        DeliverAsync(message, ct);
+        DeliverAsync(Core.Delivery.ChannelNames.Email, message, ct);
 
     [Function("SmsSender")]
     public Task SmsSenderAsync([QueueTrigger(StorageNames.DeliveryQueuePrefix + Core.Delivery.ChannelNames.Sms, Connection = Storage)] QueueMessage message, CancellationToken ct) =>
-        DeliverAsync(message, ct);
+        DeliverAsync(Core.Delivery.ChannelNames.Sms, message, ct);
 
     [Function("KakaoSender")]
     public Task KakaoSenderAsync([QueueTrigger(StorageNames.DeliveryQueuePrefix + Core.Delivery.ChannelNames.Kakao, Connection = Storage)] QueueMessage message, CancellationToken ct) =>
-        DeliverAsync(message, ct);
+        DeliverAsync(Core.Delivery.ChannelNames.Kakao, message, ct);
 
     [Function("PrivacyRequests")]
     public async Task PrivacyRequestsAsync(
@@ -111,12 +126,30 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
         }
     }
 
-    private async Task DeliverAsync(QueueMessage queued, CancellationToken ct)
+    private async Task DeliverAsync(string channel, QueueMessage queued, CancellationToken ct)
     {
         var message = Parse<DeliveryMessage>(queued);
+        var queue = StorageNames.DeliveryQueuePrefix + channel;
+        using var span = StartProcessing(Process + queue, queue, queued, [message.TraceParent]);
+        span?.SetTag(PipelineTracing.DeliveryIdTag, message.DeliveryId);
+        span?.SetTag(PipelineTracing.TemplateTag, message.Order?.Template);
         var outcome = await Handler<DeliveryHandler>().HandleAsync(message, ct);
+        span?.SetTag(PipelineTracing.OutcomeTag, outcome.ToString());
+        PipelineMetrics.CountDelivery(channel, outcome);
         LogDelivery(logger, message.DeliveryId, outcome);
     }
+
+    /// <summary>
+    /// The span that processes one queue message, in the trace(s) its work came from. Its attributes name the queue and
+    /// message, never the content (customers' contact data stays out of telemetry, as out of the logs).
+    /// </summary>
+    private static Activity? StartProcessing(string spanName, string queue, QueueMessage message, IEnumerable<string?> traceParents) =>
+        PipelineTracing.StartContinuing(spanName, ActivityKind.Consumer, traceParents,
+        [
+            new("messaging.operation.type", "process"),
+            new("messaging.destination.name", queue),
+            new("messaging.message.id", message.MessageId),
+        ]);
 
     /// <summary>Handlers are resolved per function, so an invocation builds only what it uses.</summary>
     private T Handler<T>() where T : notnull => services.GetRequiredService<T>();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
@@ -64,6 +65,8 @@ public static partial class WebhookIntake
                 }
 
                 LogAccepted(logger, source, topic, deliveryId, outcome);
+                // The event id the answer names finds the request's trace, which goes on to the event's deliveries.
+                Activity.Current?.SetTag(PipelineTracing.EventIdTag, mapped.Event.EventId);
                 return Results.Json(new IntakeAnswer(StatusOf(outcome), mapped.Event.EventId), IntakeAnswerJson.Default.IntakeAnswer);
 
             case IngestParse.OrderScoped scoped:

@@ -69,10 +69,11 @@ public static class NudgeApp
         await services.GetRequiredService<SegmentLibrary>().SeedAsync(JourneyCatalog.PresetSegments, cancellationToken);
     }
 
-    /// <summary>Settings, storage, the virtual clock, stores, handlers and channels: everything both hosts share.</summary>
+    /// <summary>Telemetry, settings, storage, the virtual clock, stores, handlers and channels: everything both hosts share.</summary>
     private static async Task AddNudgeAsync(
         IServiceCollection services, IConfiguration configuration, bool underFunctionsHost, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver, CancellationToken cancellationToken)
     {
+        NudgeTelemetry.Add(services, configuration, underFunctionsHost);
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();

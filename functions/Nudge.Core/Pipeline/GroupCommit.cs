@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Nudge.Core.Events;
 
@@ -42,7 +43,8 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
     /// </summary>
     public async Task<IngestOutcome> AcceptAsync(CustomerEvent evt, string deliveryId, ReadOnlyMemory<byte> rawBody, CancellationToken cancellationToken)
     {
-        var json = JsonSerializer.Serialize(new IntakeEntry(deliveryId, evt, rawBody.ToArray()), NudgeJson.Options);
+        var traceParent = PipelineTracing.CurrentTraceParent();
+        var json = JsonSerializer.Serialize(new IntakeEntry(deliveryId, evt, rawBody.ToArray(), traceParent), NudgeJson.Options);
         if (json.Length > IngestBatchMessage.MaxEntryChars)
         {
             return await ingest.AcceptAsync(evt, deliveryId, rawBody, cancellationToken); // too large for a batch: the direct path
@@ -63,7 +65,7 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
         // Order and product-interest lookups must find what was just acknowledged, before the batch is processed.
         await ingest.RememberIndexesAsync(evt, cancellationToken);
 
-        var pending = new Pending(evt.EventId, json, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(evt.EventId, json, traceParent, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var lead = false;
         lock (_gate)
         {
@@ -124,6 +126,9 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
 
     private async Task WriteWhilePendingAsync()
     {
+        // The writer serves every request that waits while it runs, not the one that started it: its writes belong to
+        // the traces of the deliveries each holds (WriteAsync), not to that request's.
+        Activity.Current = null;
         while (true)
         {
             List<Pending> batch;
@@ -154,6 +159,7 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
             return;
         }
 
+        using var send = PipelineTracing.StartContinuing("intake write", ActivityKind.Producer, batch.ConvertAll(p => p.TraceParent));
         try
         {
             await intake.AppendAsync(message, CancellationToken.None);
@@ -166,6 +172,7 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
                 batch.ForEach(p => Forget(p.EventId, p.Durable.Task)); // so the source's retry is written anew
             }
 
+            send?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
             var failure = new IntakeUnavailableException(e);
             batch.ForEach(p => p.Durable.TrySetException(failure));
         }
@@ -205,7 +212,7 @@ public sealed class GroupCommit(IIntakeQueue intake, IngestHandler ingest, TimeP
         }
     }
 
-    private sealed record Pending(string EventId, string Json, TaskCompletionSource Durable);
+    private sealed record Pending(string EventId, string Json, string? TraceParent, TaskCompletionSource Durable);
 }
 
 /// <summary>One delivery handed to <see cref="GroupCommit.AcceptAllAsync"/>.</summary>
@@ -231,13 +238,16 @@ public sealed class IngestBatchHandler(IEventStore events, IWorkQueue queue)
 
     private readonly SemaphoreSlim _claims = new(MaxClaimsInFlight);
 
-    public async Task<IngestBatchResult> HandleAsync(IngestBatchMessage batch, CancellationToken cancellationToken)
+    public Task<IngestBatchResult> HandleAsync(IngestBatchMessage batch, CancellationToken cancellationToken) =>
+        HandleAsync(batch, batch.ReadEntries(), cancellationToken);
+
+    /// <param name="entries">The batch's entries, read by the caller already (it continues their traces).</param>
+    public async Task<IngestBatchResult> HandleAsync(IngestBatchMessage batch, IReadOnlyList<IntakeEntry> entries, CancellationToken cancellationToken)
     {
-        var entries = batch.ReadEntries();
         var distinct = entries.DistinctBy(e => e.Event.EventId, StringComparer.Ordinal).ToList();
         var claimed = await Task.WhenAll(distinct.Select(e => ClaimAsync(e, batch.BatchId, cancellationToken)));
         var owned = distinct.Where((_, i) => claimed[i])
-            .Select(e => new JourneyEventMessage(e.Event.Customer.Platform, e.Event.Customer.CustomerId, e.Event.EventId))
+            .Select(e => new JourneyEventMessage(e.Event.Customer.Platform, e.Event.Customer.CustomerId, e.Event.EventId, e.TraceParent))
             .ToList();
         if (owned.Count > 0)
         {

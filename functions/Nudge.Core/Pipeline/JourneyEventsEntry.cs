@@ -18,6 +18,9 @@ public sealed class JourneyEventsEntry(JourneyEventHandler perEvent)
         var failures = new List<Exception>();
         foreach (var reference in message.Events)
         {
+            // Each event continues the trace of the delivery that brought it (the message serves several).
+            using var span = PipelineTracing.StartContinuing(
+                "journey event", System.Diagnostics.ActivityKind.Internal, [reference.TraceParent], [new(PipelineTracing.EventIdTag, reference.EventId)]);
             try
             {
                 if (await perEvent.HandleAsync(reference, runtime, cancellationToken) == EventHandling.Processed)
@@ -31,6 +34,7 @@ public sealed class JourneyEventsEntry(JourneyEventHandler perEvent)
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
                 failures.Add(new InvalidOperationException($"Journey event {reference.EventId} failed.", e));
             }
         }

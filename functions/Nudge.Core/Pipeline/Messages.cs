@@ -8,7 +8,10 @@ namespace Nudge.Core.Pipeline;
 /// Queue message shapes are wire contracts: add fields, never rename. (A <c>replayed</c> flag that replays of older
 /// versions added is ignored: a replayed journey message is handled like any redelivery.)
 /// </summary>
-public sealed record JourneyEventMessage(string Platform, string CustomerId, string EventId)
+/// <param name="TraceParent">The W3C trace context the event was accepted in (see <see cref="PipelineTracing"/>); absent in older messages.</param>
+public sealed record JourneyEventMessage(
+    string Platform, string CustomerId, string EventId,
+    [property: JsonPropertyName(PipelineTracing.TraceParentProperty), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
 }
@@ -21,7 +24,10 @@ public sealed record JourneyEventMessage(string Platform, string CustomerId, str
 public sealed record JourneyEventsMessage(IReadOnlyList<JourneyEventMessage> Events);
 
 /// <summary>One accepted delivery as the intake keeps it until it is materialized: the mapped event and the body as received.</summary>
-public sealed record IntakeEntry(string DeliveryId, CustomerEvent Event, byte[] RawBody);
+/// <param name="TraceParent">The W3C trace context of the request that delivered it: a batch holds the deliveries of many requests.</param>
+public sealed record IntakeEntry(
+    string DeliveryId, CustomerEvent Event, byte[] RawBody,
+    [property: JsonPropertyName(PipelineTracing.TraceParentProperty), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null);
 
 /// <summary>
 /// ingest-batches: deliveries acknowledged together after this one message was written (group commit). The batch id
@@ -73,8 +79,11 @@ public sealed record IngestBatchMessage(string BatchId, string EntriesGzip)
 /// <summary>
 /// One message to deliver. <paramref name="Order"/> carries what the journey decided, so the worker needs no row
 /// before it claims one; without it (older messages, notices) the worker reads the queued row under the id.
+/// <paramref name="TraceParent"/> is the W3C trace context the send was decided in (see <see cref="PipelineTracing"/>).
 /// </summary>
-public sealed record DeliveryMessage(string Platform, string CustomerId, string DeliveryId, DeliveryOrder? Order = null)
+public sealed record DeliveryMessage(
+    string Platform, string CustomerId, string DeliveryId, DeliveryOrder? Order = null,
+    [property: JsonPropertyName(PipelineTracing.TraceParentProperty), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null)
 {
     public CustomerKey Customer => new(Platform, CustomerId);
 
