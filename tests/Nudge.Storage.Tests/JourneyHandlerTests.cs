@@ -203,6 +203,31 @@ public class JourneyHandlerTests
         Assert.Empty(await p.DecidedSendsAsync(Customer));
     }
 
+    /// <summary>Publishing a new version changes no running instance: it goes on with the definition it started with.</summary>
+    [Fact]
+    public async Task RunningInstance_KeepsItsVersion_WhenANewOneIsPublished_NewEntriesTakeTheNew()
+    {
+        var p = await Pipeline.CreateAsync();
+        var first = Pipeline.Signup("7001");
+        var second = Pipeline.Signup("7002");
+        await p.Events.TryAddAsync(first, CancellationToken.None);
+        await p.Events.TryAddAsync(second, CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", first.EventId), p.Runtime, CancellationToken.None);
+
+        var dayTwo = (SendStep)JourneyCatalog.Welcome.Steps[2];
+        var v2 = JourneyCatalog.Welcome with { Steps = [.. JourneyCatalog.Welcome.Steps.Take(2), dayTwo with { Template = "welcome-day2-v2" }] };
+        Assert.IsType<JourneyResult.Ok>(await p.Library.SaveDraftAsync(v2, CancellationToken.None));
+        Assert.IsType<JourneyResult.Ok>(await p.Library.PublishAsync("welcome", CancellationToken.None));
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7002", second.EventId), p.Runtime, CancellationToken.None);
+        p.Time.Advance(TimeSpan.FromDays(2));
+        await p.Runtime.FireDueTimersAsync();
+
+        Assert.Equal("welcome-day2", (await p.DecidedSendsAsync(Customer)).Single(o => o.Channel == ChannelNames.Sms).Template);
+        Assert.Equal("welcome-day2-v2", (await p.DecidedSendsAsync(new CustomerKey("shopify", "7002"))).Single(o => o.Channel == ChannelNames.Sms).Template);
+        Assert.Equal((1, 2), ((await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value.Definition.Version,
+            (await p.Instances.GetAsync(new CustomerKey("shopify", "7002"), "welcome", CancellationToken.None))!.Value.Definition.Version));
+    }
+
     [Fact]
     public async Task JourneyEventHandler_EventTheInstanceDoesNotAwait_WritesNothingAndSendsNothing()
     {

@@ -13,7 +13,8 @@ namespace Nudge.App.Functions;
 
 /// <summary>
 /// The queue and timer functions: each parses its trigger's payload, calls one handler and logs the outcome. The
-/// queue message's id goes to the handlers that recognize a redelivery by it. The functions on the way from a webhook
+/// functions that start or tell journeys get the host's durable client (<c>[DurableClient]</c>) and hand the handler
+/// the journey runtime over it. The functions on the way from a webhook
 /// to its delivery continue the trace their message carries (<see cref="PipelineTracing"/>): the host starts each
 /// invocation in a trace of its own, and the processing span links to it.
 /// </summary>
