@@ -21,6 +21,8 @@ public static class NudgeApp
         string[] args, Action<WebApplicationBuilder>? configure = null, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // The task hub reports every poll and lease at Information: the console would show little else.
+        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
         configure?.Invoke(builder);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
