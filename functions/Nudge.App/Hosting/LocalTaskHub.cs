@@ -37,8 +37,7 @@ public sealed partial class LocalTaskHub : IHostedService, IAsyncDisposable
 
     public LocalTaskHub(FunctionCatalog catalog, StorageClients storage, TaskHubSettings settings, VirtualClock clock, IServiceProvider services, ILoggerFactory loggers)
     {
-        // With a fast virtual clock, polling backs off to about a virtual minute at most, as the queue triggers do.
-        var polling = TimeSpan.FromTicks(Math.Clamp(clock.ToRealDelay(TimeSpan.FromMinutes(1)).Ticks, TimeSpan.FromMilliseconds(100).Ticks, settings.MaxQueuePollingInterval.Ticks));
+        var polling = LocalFunctionHost.PollingCap(clock, settings.MaxQueuePollingInterval, TimeSpan.FromMilliseconds(100));
         _service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = settings.HubName,
