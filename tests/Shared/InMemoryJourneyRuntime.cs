@@ -5,7 +5,8 @@ namespace Nudge.Testing;
 
 /// <summary>
 /// The journey runtime in memory, for fast handler tests: each run decides with the same interpreter and carries out
-/// with the same <see cref="InstanceEffects"/> as the journey orchestration, at once, in the caller's flow; timers
+/// with the same <see cref="InstanceEffects"/> as the journey orchestration, at once, in the caller's flow (not thread
+/// safe: handler tests start runs one at a time, concurrent starts race for the row before they get here); timers
 /// fire when a test moves its clock and calls <see cref="FireDueTimersAsync"/>. The contract suite in
 /// Nudge.App.Tests holds it and the durable runtime to the same behaviour.
 /// </summary>
@@ -18,19 +19,15 @@ public sealed class InMemoryJourneyRuntime(InstanceEffects effects, TimeProvider
 
     public int Starts { get; private set; }
 
-    public async Task StartAsync(JourneyRun run, CancellationToken cancellationToken)
+    public Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken)
     {
-        if (_runs.ContainsKey(run.Instance.InstanceId))
+        if (!_runs.TryAdd(started.InstanceId, started))
         {
-            return;
+            return Task.FromResult(false);
         }
 
         Starts++;
-        _runs[run.Instance.InstanceId] = run.Instance;
-        if (!await effects.CarryOutAsync(run.Instance, run.Sends, rowSaved: true, cancellationToken))
-        {
-            _runs.Remove(run.Instance.InstanceId);
-        }
+        return Task.FromResult(true);
     }
 
     public async Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken)
@@ -71,7 +68,7 @@ public sealed class InMemoryJourneyRuntime(InstanceEffects effects, TimeProvider
         }
 
         _runs[decision.Instance.InstanceId] = decision.Instance;
-        if (!await effects.CarryOutAsync(decision.Instance, decision.Commands.OfType<SendMessage>().ToList(), rowSaved: false, cancellationToken))
+        if (!await effects.CarryOutAsync(decision.Instance, JourneyStarter.SendsOf(decision), rowSaved: false, cancellationToken))
         {
             _runs.Remove(decision.Instance.InstanceId);
         }

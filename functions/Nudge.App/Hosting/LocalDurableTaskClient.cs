@@ -21,6 +21,7 @@ public sealed class LocalDurableTaskClient(AzureStorageOrchestrationService serv
 {
     private static readonly Microsoft.DurableTask.DataConverter Converter = Microsoft.DurableTask.Converters.JsonDataConverter.Default;
     private static readonly TimeSpan PollingInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly CoreStatus[] NotFinished = [CoreStatus.Pending, CoreStatus.Running, CoreStatus.Suspended];
 
     public override async Task<string> ScheduleNewOrchestrationInstanceAsync(
         TaskName orchestratorName, object? input = null, StartOrchestrationOptions? options = null, CancellationToken cancellation = default)
@@ -34,7 +35,9 @@ public sealed class LocalDurableTaskClient(AzureStorageOrchestrationService serv
             ScheduledStartTime = options?.StartAt?.UtcDateTime,
             ParentTraceContext = Activity.Current is { Id: { } id } activity ? new DurableTask.Core.Tracing.DistributedTraceContext(id, activity.TraceStateString) : null,
         };
-        var dedupe = options?.DedupeStatuses?.Select(s => Enum.Parse<CoreStatus>(s, ignoreCase: true)).ToArray();
+        // Without statuses of its own, a start is refused while an instance with the id is not finished, as the
+        // Functions host refuses it.
+        var dedupe = options?.DedupeStatuses?.Select(s => Enum.Parse<CoreStatus>(s, ignoreCase: true)).ToArray() ?? NotFinished;
         await service.CreateTaskOrchestrationAsync(new TaskMessage { OrchestrationInstance = instance, Event = started }, dedupe);
         return instance.InstanceId;
     }

@@ -43,6 +43,11 @@ public sealed partial class LocalTaskHub : IHostedService, IAsyncDisposable
             TaskHubName = settings.HubName,
             PartitionCount = settings.PartitionCount,
             MaxQueuePollingInterval = polling,
+            // Work a killed process had taken comes back after these; the dispatchers renew them for longer work.
+            ControlQueueVisibilityTimeout = InFlightLease,
+            WorkItemQueueVisibilityTimeout = InFlightLease,
+            // A start refused for an existing instance says so (the default is to drop it silently), as in the Functions host.
+            ThrowExceptionOnInvalidDedupeStatus = true,
             StorageAccountClientProvider = ProviderFor(storage.Account ?? throw new InvalidOperationException("The local task hub needs the storage account's settings.")),
             LoggerFactory = loggers,
         });
@@ -63,6 +68,9 @@ public sealed partial class LocalTaskHub : IHostedService, IAsyncDisposable
                 () => shims.CreateActivity(new TaskName(activity.Name), new ActivityFunction(activity, services))));
         }
     }
+
+    /// <summary>How long messages the task hub is working on stay hidden (the backend's default is 5 minutes).</summary>
+    private static readonly TimeSpan InFlightLease = TimeSpan.FromSeconds(30);
 
     public DurableTaskClient Client { get; }
 
@@ -94,8 +102,8 @@ public sealed partial class LocalTaskHub : IHostedService, IAsyncDisposable
         await _worker.StartAsync();
     }
 
-    /// <summary>Stops taking work and gives up the partitions at once, so a restarted app takes them over without waiting for leases to lapse.</summary>
-    public Task StopAsync(CancellationToken cancellationToken) => _worker.StopAsync(isForced: true);
+    /// <summary>Stops taking work, lets the work in hand finish and gives up the partitions, so a restarted app goes on at once.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => _worker.StopAsync(isForced: false);
 
     public async ValueTask DisposeAsync()
     {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 
 namespace Nudge.App.Journeys;
@@ -16,14 +17,14 @@ public sealed class DurableJourneyRuntime(DurableTaskClient client) : IJourneyRu
     /// <summary>How long an erasure waits for a terminated run to stop before it deletes its history.</summary>
     private static readonly TimeSpan TerminationWait = TimeSpan.FromSeconds(60);
 
-    public async Task StartAsync(JourneyRun run, CancellationToken cancellationToken)
+    public async Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken)
     {
-        var id = OrchestrationIds.For(run.Instance.InstanceId);
+        var id = OrchestrationIds.For(started.InstanceId);
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(
-                JourneyOrchestration.Name, JourneyOrchestration.Write(new JourneyOrchestrationInput(run.Instance, run.Sends, RowSaved: true)),
-                new StartOrchestrationOptions(id), cancellationToken);
+                JourneyOrchestration.Name, JourneyOrchestration.Write(started), new StartOrchestrationOptions(id), cancellationToken);
+            return true;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -33,6 +34,8 @@ public sealed class DurableJourneyRuntime(DurableTaskClient client) : IJourneyRu
             {
                 throw;
             }
+
+            return false;
         }
     }
 

@@ -8,18 +8,16 @@ using Nudge.Core.Time;
 
 namespace Nudge.App.Journeys;
 
-/// <summary>The input of a journey orchestration: the instance's state, the sends still to carry out, whether its row holds that state.</summary>
-public sealed record JourneyOrchestrationInput(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends, bool RowSaved);
-
-/// <summary>What one carry-out activity does: save the instance's row (unless it holds this state) and enqueue the sends.</summary>
-public sealed record CarryOutOrder(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends, bool RowSaved);
+/// <summary>What one carry-out activity does: save the instance's new state in its row and enqueue the decision's sends.</summary>
+public sealed record CarryOutOrder(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends);
 
 /// <summary>
 /// Each journey instance is one durable orchestration. It replays the pure <see cref="JourneyInterpreter"/>, which
 /// decides everything; the orchestration only waits and carries out: a wait is a durable timer raced with the events
 /// the instance is told about (goals, wait-for-event), a decision's sends and its row are one activity, and when a
-/// timer fires an activity reads the customer as they are now. Every input and output is JSON text in Nudge's own
-/// format, so the Functions host's serializer and the local one read them alike.
+/// timer fires an activity reads the customer as they are now. Its input is the instance as its first decision (made
+/// and carried out by <see cref="JourneyStarter"/>) or its previous generation left it. Every input and output is
+/// JSON text in Nudge's own format, so the Functions host's serializer and the local one read them alike.
 /// Names are wire contracts: running orchestrations are found by them after an upgrade.
 /// </summary>
 public sealed class JourneyOrchestration(VirtualClock clock)
@@ -38,18 +36,9 @@ public sealed class JourneyOrchestration(VirtualClock clock)
     [Function(Name)]
     public async Task<string> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
     {
-        var input = Read<JourneyOrchestrationInput>(context.GetInput<string>());
-        var (instance, sends, rowSaved) = (input.Instance, input.Sends, input.RowSaved);
+        var instance = Read<JourneyInstance>(context.GetInput<string>());
         for (var round = 1; ; round++)
         {
-            if (sends.Count > 0 || !rowSaved)
-            {
-                if (!await context.CallActivityAsync<bool>(CarryOutActivity, Write(new CarryOutOrder(instance, sends, rowSaved))))
-                {
-                    return "erased";
-                }
-            }
-
             if (instance.IsEnded || instance.WaitingUntil is not { } until)
             {
                 return instance.EndReason ?? instance.Status.ToString();
@@ -57,7 +46,7 @@ public sealed class JourneyOrchestration(VirtualClock clock)
 
             if (round > RoundsPerGeneration)
             {
-                context.ContinueAsNew(Write(new JourneyOrchestrationInput(instance, [], RowSaved: true)));
+                context.ContinueAsNew(Write(instance));
                 return "continued";
             }
 
@@ -80,9 +69,17 @@ public sealed class JourneyOrchestration(VirtualClock clock)
                 decision = JourneyInterpreter.Apply(instance, now.Archived ? new JourneyArchived(at) : new TimerFired(at, instance.TimerSequence), now.Customer);
             }
 
-            (instance, sends, rowSaved) = decision.Changed
-                ? (decision.Instance, decision.Commands.OfType<SendMessage>().ToList(), false)
-                : (instance, [], true);
+            if (!decision.Changed)
+            {
+                continue;
+            }
+
+            if (!await context.CallActivityAsync<bool>(CarryOutActivity, Write(new CarryOutOrder(decision.Instance, JourneyStarter.SendsOf(decision)))))
+            {
+                return "erased";
+            }
+
+            instance = decision.Instance;
         }
     }
 
@@ -119,6 +116,6 @@ public sealed class JourneyActivities(InstanceEffects effects)
     public Task<bool> CarryOutAsync([ActivityTrigger] string order, CancellationToken cancellationToken)
     {
         var carryOut = JourneyOrchestration.Read<CarryOutOrder>(order);
-        return effects.CarryOutAsync(carryOut.Instance, carryOut.Sends, carryOut.RowSaved, cancellationToken);
+        return effects.CarryOutAsync(carryOut.Instance, carryOut.Sends, rowSaved: false, cancellationToken);
     }
 }

@@ -10,12 +10,6 @@ public enum RunOutcome
 }
 
 /// <summary>
-/// An instance to run: its state after its first decision (made where the entry was decided, so caps hold across the
-/// journeys one event starts) and the sends of that decision, still to be carried out.
-/// </summary>
-public sealed record JourneyRun(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends);
-
-/// <summary>
 /// An event for a running instance, with the customer as its sender saw them (<see cref="Context"/>). The runtime
 /// stamps the time when the instance takes it.
 /// </summary>
@@ -30,8 +24,13 @@ public sealed record JourneyNews(string EventType, string EventId, string? Busin
 /// </summary>
 public interface IJourneyRuntime
 {
-    /// <summary>Starts the instance's run; a run with its id that exists already is left alone (a repeated start is a no-op).</summary>
-    Task StartAsync(JourneyRun run, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts the run of an instance whose first decision is made (by the starter, where the entry was decided, so
+    /// caps hold across the journeys one event starts): the run goes on from there. A run with its id that exists
+    /// already is left alone (a repeated start is a no-op).
+    /// </summary>
+    /// <returns>Whether this call started the run (false: it existed).</returns>
+    Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken);
 
     /// <summary>Tells a running instance about an event; an instance that has ended ignores it.</summary>
     Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken);
@@ -42,9 +41,10 @@ public interface IJourneyRuntime
 
 /// <summary>
 /// Starts journey instances: decides the entry and the first step, claims the instance's slot with that state (so
-/// every event after the claim finds the instance, and a concurrent start loses), then hands the run to the runtime.
+/// every event after the claim finds the instance, and a concurrent start loses), carries out the first sends, then
+/// hands the run to the runtime.
 /// </summary>
-public sealed class JourneyStarter(IJourneyInstanceStore instances, TimeProvider clock)
+public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffects effects, TimeProvider clock)
 {
     private const int MaxAttempts = 10;
 
@@ -61,16 +61,16 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, TimeProvider
             var existing = attempt == 0 && knownAbsent ? null : await instances.GetAsync(customer, slot, cancellationToken);
             var now = clock.GetUtcNow();
             // The same trigger (a redelivered event, a repeated schedule run) never enters twice, whatever the re-entry
-            // policy; its first handling may have stopped between the claim and the hand-over, which a repeated start
-            // completes (the runtime ignores it otherwise).
+            // policy. Its first handling may have stopped between the claim and the hand-over: then the run starts
+            // now, and the first sends go out again (by their delivery ids: copies of a send that did go are dropped).
             if (trigger?.EventId is { } triggerId && existing?.Value.EntryEventId == triggerId)
             {
-                if (!existing.Value.IsEnded)
+                var started = existing.Value;
+                if (!started.IsEnded && await runtime.StartAsync(started, cancellationToken))
                 {
-                    var started = existing.Value;
                     var first = JourneyInterpreter.Begin(
                         JourneyInterpreter.Entering(started.Definition, customer, started.StartedAt, trigger, started.Entry), started.StartedAt, context);
-                    await runtime.StartAsync(new JourneyRun(started, SendsOf(first)), cancellationToken);
+                    await effects.CarryOutAsync(started, SendsOf(first), rowSaved: true, cancellationToken);
                 }
 
                 return RunOutcome.AlreadyExists;
@@ -93,14 +93,15 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, TimeProvider
             }
 
             saved?.Invoke(decision.Instance);
-            await runtime.StartAsync(new JourneyRun(decision.Instance, SendsOf(decision)), cancellationToken);
+            await effects.CarryOutAsync(decision.Instance, SendsOf(decision), rowSaved: true, cancellationToken);
+            await runtime.StartAsync(decision.Instance, cancellationToken);
             return RunOutcome.Started;
         }
 
         throw new ConcurrencyException($"Could not start journey '{definition.Id}' after {MaxAttempts} attempts.");
     }
 
-    private static List<SendMessage> SendsOf(JourneyDecision decision) => decision.Commands.OfType<SendMessage>().ToList();
+    public static List<SendMessage> SendsOf(JourneyDecision decision) => decision.Commands.OfType<SendMessage>().ToList();
 }
 
 /// <summary>Optimistic concurrency kept losing; the transport's retry will try again later.</summary>
@@ -125,7 +126,7 @@ public sealed class InstanceEffects(
         return new InstanceContext(CustomerContexts.For(profile, settings, sends), archived);
     }
 
-    /// <param name="rowSaved">The row already holds this state (the starter saved it): only the sends remain.</param>
+    /// <param name="rowSaved">The row already holds this state (the starter claimed it with it): only the sends remain.</param>
     /// <returns>False if the instance's row is gone (its customer was erased): nothing is sent then.</returns>
     public async Task<bool> CarryOutAsync(JourneyInstance instance, IReadOnlyList<SendMessage> sends, bool rowSaved, CancellationToken cancellationToken)
     {
