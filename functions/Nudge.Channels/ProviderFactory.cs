@@ -47,7 +47,11 @@ public sealed class ProviderFactory(IRateLimitStore rateLimits, TimeProvider clo
         }
 
         var pipeline = HttpPipelineBuilder.Build(new AcsClientOptions(CallTimeout));
-        return new SolapiProvider(pipeline, new SolapiSettings(new Uri(o.BaseUrl), o.ApiKey, o.ApiSecret, o.SenderNumber, o.KakaoChannelId), clock);
+        return new SolapiProvider(pipeline, new SolapiSettings(new Uri(o.BaseUrl), o.ApiKey, o.ApiSecret, o.SenderNumber, o.KakaoChannelId)
+        {
+            NotOnKakaoCodes = o.NotOnKakao,
+            InvalidNumberCodes = o.InvalidNumbers,
+        }, clock);
     }
 
     private AcsSmsProvider AcsSms(AcsSmsOptions o)

@@ -99,6 +99,28 @@ public sealed class SolapiOptions
     public string? KakaoChannelId { get; set; }
 
     public string RateLimits { get; set; } = "50/1s";
+
+    /// <summary>
+    /// Comma-separated status codes meaning "not reachable on Kakao" (not a channel friend, no KakaoTalk user): the
+    /// message falls back to SMS/LMS. The defaults are not confirmed against Solapi's published list (see README).
+    /// </summary>
+    public string NotOnKakaoCodes { get; set; } = "3104,3105,3106";
+
+    /// <summary>Comma-separated status codes meaning the number does not exist or is not in service: it is suppressed.</summary>
+    public string InvalidNumberCodes { get; set; } = "3059,3060";
+
+    public IReadOnlySet<string> NotOnKakao => Codes(NotOnKakaoCodes);
+
+    public IReadOnlySet<string> InvalidNumbers => Codes(InvalidNumberCodes);
+
+    /// <summary>What a status code in a Solapi message report means for the delivery (4000: delivered to the handset).</summary>
+    public Core.Pipeline.DeliveryReport ReportFor(string code) =>
+        code == "4000" ? Core.Pipeline.DeliveryReport.Delivered
+        : InvalidNumbers.Contains(code) ? Core.Pipeline.DeliveryReport.Bounced
+        : NotOnKakao.Contains(code) ? Core.Pipeline.DeliveryReport.NotOnKakao
+        : Core.Pipeline.DeliveryReport.NotDelivered;
+
+    private static HashSet<string> Codes(string list) => list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>ACS SMS (section <c>Nudge:AcsSms</c>).</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Azure.Core.Pipeline;
 using Nudge.Channels.Providers;
 using Nudge.Core.Delivery;
@@ -18,9 +19,13 @@ public class ProviderClientTests : IAsyncLifetime
         new(AcsClientOptions.Build(new AcsClientOptions(TimeSpan.FromSeconds(10)), null, ProviderStubs.AcsAccessKey, TimeProvider.System),
             _stubs.BaseAddress, "DoNotReply@shop.example", "2023-03-31", TimeSpan.FromSeconds(10), TimeProvider.System);
 
-    private SolapiProvider Solapi(string key = ProviderStubs.SolapiKey) =>
+    private SolapiProvider Solapi(string key = ProviderStubs.SolapiKey, SolapiOptions? codes = null) =>
         new(HttpPipelineBuilder.Build(new AcsClientOptions(TimeSpan.FromSeconds(10))),
-            new SolapiSettings(_stubs.BaseAddress, key, ProviderStubs.SolapiSecret, "02-1234-5678", "KA01PF0000000000"), TimeProvider.System);
+            new SolapiSettings(_stubs.BaseAddress, key, ProviderStubs.SolapiSecret, "02-1234-5678", "KA01PF0000000000")
+            {
+                NotOnKakaoCodes = (codes ?? new SolapiOptions()).NotOnKakao,
+                InvalidNumberCodes = (codes ?? new SolapiOptions()).InvalidNumbers,
+            }, TimeProvider.System);
 
     private AcsSmsProvider AcsSms() =>
         new(AcsClientOptions.Build(new AcsClientOptions(TimeSpan.FromSeconds(10)), null, ProviderStubs.AcsAccessKey, TimeProvider.System),
@@ -111,6 +116,27 @@ public class ProviderClientTests : IAsyncLifetime
 
         Assert.Equal(ProviderStatus.Transient, result.Status);
         Assert.Equal(1, _stubs.AuthFailures);
+    }
+
+    /// <summary>The status codes are settings (not confirmed against Solapi's list): what they name is what counts.</summary>
+    [Fact]
+    public async Task Solapi_StatusCodesFromSettings_DecideSendResultsAndReports()
+    {
+        var options = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Nudge:Solapi:NotOnKakaoCodes"] = "3199, 3105",
+            ["Nudge:Solapi:InvalidNumberCodes"] = "3104",
+        }).Build().GetSection(SolapiOptions.Section).Get<SolapiOptions>()!;
+        _stubs.NotOnKakao["01099990001"] = true; // the stub answers 3104 for it
+        var request = new KakaoRequest("d-4", "01099990001", MessageKinds.AlimTalk, "주문 접수", "TPL_ORDER_1", new Dictionary<string, string>());
+
+        var result = await Solapi(codes: options).SendAsync(request, CancellationToken.None);
+
+        Assert.NotEqual(ProviderStatus.NotOnKakao, result.Status); // 3104 is no longer "not on Kakao" here
+        Assert.Equal(
+            [Nudge.Core.Pipeline.DeliveryReport.NotOnKakao, Nudge.Core.Pipeline.DeliveryReport.NotOnKakao, Nudge.Core.Pipeline.DeliveryReport.Bounced, Nudge.Core.Pipeline.DeliveryReport.NotDelivered, Nudge.Core.Pipeline.DeliveryReport.Delivered],
+            new[] { "3199", "3105", "3104", "3106", "4000" }.Select(options.ReportFor));
+        Assert.Equal(Nudge.Core.Pipeline.DeliveryReport.NotOnKakao, new SolapiOptions().ReportFor("3106")); // the defaults
     }
 
     [Fact]

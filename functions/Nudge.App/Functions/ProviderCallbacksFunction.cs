@@ -14,7 +14,7 @@ namespace Nudge.App.Functions;
 /// takes Solapi's message reports. Our delivery id is found in what we sent: the email Operation-Id, the SMS tag,
 /// Solapi's customFields.
 /// </summary>
-public sealed partial class ProviderCallbacksFunction(IOptions<ChannelOptions> options, DeliveryReportHandler reports, ILogger<DeliveryReportHandler> logger)
+public sealed partial class ProviderCallbacksFunction(IOptions<ChannelOptions> options, IOptions<SolapiOptions> solapi, DeliveryReportHandler reports, ILogger<DeliveryReportHandler> logger)
 {
     public const int MaxBodyBytes = 1024 * 1024;
 
@@ -77,11 +77,7 @@ public sealed partial class ProviderCallbacksFunction(IOptions<ChannelOptions> o
                 continue;
             }
 
-            // 4000: delivered to the handset; the number does not exist; Kakao cannot reach the customer; else not delivered.
-            var report = code == "4000" ? DeliveryReport.Delivered
-                : Nudge.Channels.Providers.SolapiSettings.DefaultInvalidNumberCodes.Contains(code) ? DeliveryReport.Bounced
-                : Nudge.Channels.Providers.SolapiSettings.DefaultNotOnKakaoCodes.Contains(code) ? DeliveryReport.NotOnKakao
-                : DeliveryReport.NotDelivered;
+            var report = solapi.Value.ReportFor(code);
             var outcome = await reports.ApplyAsync(deliveryId, report, $"solapi {code}", cancellationToken);
             LogReport(logger, deliveryId, report, outcome);
         }

@@ -136,13 +136,8 @@ public sealed class SolapiProvider(HttpPipeline pipeline, SolapiSettings setting
 public sealed record SolapiSettings(Uri BaseUrl, string ApiKey, string ApiSecret, string SenderNumber, string? KakaoChannelId)
 {
     /// <summary>Status codes meaning "not reachable on Kakao" (not a channel friend, no KakaoTalk user): fall back to SMS.</summary>
-    public IReadOnlySet<string> NotOnKakaoCodes { get; init; } = DefaultNotOnKakaoCodes;
+    public IReadOnlySet<string> NotOnKakaoCodes { get; init; } = new SolapiOptions().NotOnKakao;
 
     /// <summary>Status codes meaning the number does not exist or is not in service: suppress it.</summary>
-    public IReadOnlySet<string> InvalidNumberCodes { get; init; } = DefaultInvalidNumberCodes;
-
-    /// <summary>Not confirmed against Solapi's published code list (see README): replace through settings if they differ.</summary>
-    public static readonly IReadOnlySet<string> DefaultNotOnKakaoCodes = new HashSet<string> { "3104", "3105", "3106" };
-
-    public static readonly IReadOnlySet<string> DefaultInvalidNumberCodes = new HashSet<string> { "3059", "3060" };
+    public IReadOnlySet<string> InvalidNumberCodes { get; init; } = new SolapiOptions().InvalidNumbers;
 }
