@@ -45,8 +45,8 @@ public static class JourneyRun
     /// <param name="ToLastCompletion">First start (signup) → last orchestration completed.</param>
     /// <param name="ToLastMessage">Journeys only: first signup → last message sent by a delivery worker.</param>
     private sealed record Measured(
-        int Instances, TimeSpan ToLastCompletion, TimeSpan? ToLastMessage, IReadOnlyDictionary<StorageRequestKind, int> Requests, double BenchCpuSeconds, double? AzuriteCpuSeconds,
-        IReadOnlyDictionary<string, int> HistoryEvents);
+        int Instances, TimeSpan ToLastCompletion, TimeSpan? ToLastMessage, IReadOnlyDictionary<StorageRequestKind, int> Requests, IReadOnlyDictionary<StorageRequestKind, long> Bytes,
+        double BenchCpuSeconds, double? AzuriteCpuSeconds, IReadOnlyDictionary<string, int> HistoryEvents);
 
     public static async Task RunAsync(string connectionString, int journeys, int clockSpeed, int startHour, bool bareFirst, TextWriter output)
     {
@@ -110,8 +110,8 @@ public static class JourneyRun
             var (completed, lastCompleted) = await CompletedAsync(instancesTable);
             return (completed >= instances, $"{completed}/{instances} completed", lastCompleted);
         });
-        var requests = counter.Snapshot();
-        var measured = new Measured(instances, last - first, null, requests, BenchCpuSeconds() - cpu, AzuriteCpuSeconds(azurite) - azuriteCpu,
+        var (requests, bytes) = (counter.Snapshot(), counter.BytesSnapshot());
+        var measured = new Measured(instances, last - first, null, requests, bytes, BenchCpuSeconds() - cpu, AzuriteCpuSeconds(azurite) - azuriteCpu,
             await HistoryEventsAsync(new TableClient(connectionString, settings.HubName + "History")));
         await hub.StopAsync(CancellationToken.None);
         return measured;
@@ -180,8 +180,8 @@ public static class JourneyRun
             (var sent, lastMessage) = await SentAsync(deliveries);
             return (sent >= journeys * 2, $"{completed}/{journeys} orchestrations completed, {sent}/{journeys * 2} messages sent", lastCompleted);
         });
-        var requests = counter.Snapshot();
-        var measured = new Measured(journeys, lastJourney - first, lastMessage - first, requests, BenchCpuSeconds() - cpu, AzuriteCpuSeconds(azurite) - azuriteCpu,
+        var (requests, bytes) = (counter.Snapshot(), counter.BytesSnapshot());
+        var measured = new Measured(journeys, lastJourney - first, lastMessage - first, requests, bytes, BenchCpuSeconds() - cpu, AzuriteCpuSeconds(azurite) - azuriteCpu,
             await HistoryEventsAsync(new TableClient(connectionString, hub + "History")));
         await app.StopAsync();
         return (measured, hub);
@@ -281,6 +281,7 @@ public static class JourneyRun
         output.WriteLine($"storage ops per orch.     {(double)bareWork / bare.Instances:F2}  (+ {(double)bareIdle / bare.Instances:F2} empty receives: idle polls)");
         output.WriteLine($"CPU per orchestration     bench process {bare.BenchCpuSeconds * 1000 / bare.Instances:F1} ms{AzuriteCpu(bare)}");
         output.WriteLine($"history per orchestration {History(bare)}");
+        output.WriteLine($"bodies per orchestration  {bare.Bytes.Sum(b => b.Value) / 1024.0 / bare.Instances:F1} KiB sent and received");
         WriteByResource(output, bare, r => r.Resource.StartsWith(BareHubName, StringComparison.OrdinalIgnoreCase) ? "task hub" : "other");
 
         var sides = welcome.Requests.GroupBy(r => SideOf(r.Key, journeyHub)).ToDictionary(g => g.Key, g => g.Where(r => !r.Key.EmptyReceive).Sum(r => r.Value));
@@ -308,6 +309,7 @@ public static class JourneyRun
         output.WriteLine($"whole pipeline            {PerJourney(pipelineWork):F2} per journey  (+ {PerJourney(pipelineIdle):F2} empty receives)");
         output.WriteLine($"CPU per journey           bench process {welcome.BenchCpuSeconds * 1000 / welcome.Instances:F1} ms{AzuriteCpu(welcome)}");
         output.WriteLine($"history per journey       {History(welcome)}");
+        output.WriteLine($"bodies per journey        {welcome.Bytes.Where(b => SideOf(b.Key, journeyHub) == JourneySide).Sum(b => b.Value) / 1024.0 / welcome.Instances:F1} KiB sent and received by the journey runtime, {welcome.Bytes.Sum(b => b.Value) / 1024.0 / welcome.Instances:F1} KiB by the whole pipeline");
         WriteByResource(output, welcome, r => SideOf(r, journeyHub));
 
         var opsRatio = PerJourney(journeyWork) / ((double)bareWork / bare.Instances);

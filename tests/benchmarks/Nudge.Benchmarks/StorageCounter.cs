@@ -25,6 +25,7 @@ public sealed partial class StorageCounter
     public const string NoFunction = "(no function)";
 
     private readonly Dictionary<StorageRequestKind, int> _counts = new();
+    private readonly Dictionary<StorageRequestKind, long> _bytes = new();
     private readonly (string Authority, string Service)[] _services;
 
     public StorageCounter(Uri blobService, Uri queueService, Uri tableService)
@@ -43,6 +44,7 @@ public sealed partial class StorageCounter
         lock (_counts)
         {
             _counts.Clear();
+            _bytes.Clear();
         }
     }
 
@@ -51,6 +53,15 @@ public sealed partial class StorageCounter
         lock (_counts)
         {
             return new Dictionary<StorageRequestKind, int>(_counts);
+        }
+    }
+
+    /// <summary>Request and response bodies, in bytes, by kind: what the emulator parses and writes besides the request count.</summary>
+    public IReadOnlyDictionary<StorageRequestKind, long> BytesSnapshot()
+    {
+        lock (_counts)
+        {
+            return new Dictionary<StorageRequestKind, long>(_bytes);
         }
     }
 
@@ -78,9 +89,12 @@ public sealed partial class StorageCounter
             && !uri.Query.Contains("peekonly", StringComparison.OrdinalIgnoreCase);
         var empty = receive && !message.Response.Content.ToString().Contains("<QueueMessage>", StringComparison.Ordinal);
         var kind = new StorageRequestKind(Stage(), service, message.Request.Method.ToString(), resource, empty);
+        var bytes = (message.Request.Content is { } sent && sent.TryComputeLength(out var length) ? length : 0)
+            + (message.Response.ContentStream is { CanSeek: true } received ? received.Length : 0);
         lock (_counts)
         {
             _counts[kind] = _counts.GetValueOrDefault(kind) + 1;
+            _bytes[kind] = _bytes.GetValueOrDefault(kind) + bytes;
         }
     }
 
