@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
-# Usage: scripts/bench.sh [interpreter|ingest|simulate|shell|all]
+# Usage: scripts/bench.sh [interpreter|ingest|simulate|journeys|all]
+#   journeys: JOURNEYS (default 1000), CLOCK_SPEED (default 8640), START_HOUR (KST, default 9) override the run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,12 +18,19 @@ fi
 if [[ "$what" == simulate || "$what" == all ]]; then
   $bench simulate 1000000
 fi
-if [[ "$what" == shell || "$what" == all ]]; then
-  data="$(mktemp -d /tmp/nudge-bench-azurite.XXXXXX)"
+if [[ "$what" == journeys || "$what" == all ]]; then
+  # Welcome journeys through the whole app against a bare orchestration of the same shape, one after the other in one
+  # process, in both orders (the second side runs on an emulator holding the first one's data, with a warm JIT); a fresh
+  # Azurite for each order.
+  journeys="${JOURNEYS:-1000}" speed="${CLOCK_SPEED:-8640}" hour="${START_HOUR:-9}"
   scripts/azurite.sh install
-  pid="$(scripts/azurite.sh start "$data" 10400 10401 10402)"
-  trap 'scripts/azurite.sh stop "$pid"; rm -rf "$data"' EXIT
-  # 200 welcome journeys at the README's clock speed, starting at 09:00 and at 20:00 KST (day-2 SMS in quiet hours).
-  $bench shell "$(scripts/azurite.sh connection-string 10400 10401 10402)" 200 8640 9
-  $bench shell "$(scripts/azurite.sh connection-string 10400 10401 10402)" 200 8640 20
+  for order in bare-first journeys-first; do
+    data="$(mktemp -d /tmp/nudge-bench-azurite.XXXXXX)"
+    pid="$(scripts/azurite.sh start "$data" 10400 10401 10402)"
+    trap 'scripts/azurite.sh stop "$pid"; rm -rf "$data"' EXIT
+    AZURITE_PID="$pid" $bench journeys "$(scripts/azurite.sh connection-string 10400 10401 10402)" "$journeys" "$speed" "$hour" "$order"
+    scripts/azurite.sh stop "$pid"
+    rm -rf "$data"
+    trap - EXIT
+  done
 fi

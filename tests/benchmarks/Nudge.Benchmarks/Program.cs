@@ -5,7 +5,9 @@ using Nudge.Benchmarks;
 //   Nudge.Benchmarks interpreter           BenchmarkDotNet: welcome journey per customer vs a counting loop
 //   Nudge.Benchmarks ingest                BenchmarkDotNet: a webhook request's own work vs parsing its body
 //   Nudge.Benchmarks simulate [customers]  1M customers × 30 virtual days vs a counting baseline
-//   Nudge.Benchmarks shell <connection> [journeys] [clock speed] [start hour KST]   durable shell on Azurite: journeys/s, storage ops per journey
+//   Nudge.Benchmarks journeys <connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]
+//                                          journeys on Azurite against a bare orchestration of the same shape:
+//                                          storage ops per instance, instances/s (set AZURITE_PID for the emulator's CPU)
 switch (args.FirstOrDefault())
 {
     case "interpreter":
@@ -17,11 +19,12 @@ switch (args.FirstOrDefault())
     case "simulate":
         SimulationRun.Run(args.Length > 1 ? int.Parse(args[1]) : 1_000_000, Console.Out);
         break;
-    case "shell":
-        await ShellRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 200, args.Length > 3 ? int.Parse(args[3]) : 8640, args.Length > 4 ? int.Parse(args[4]) : 9, Console.Out);
+    case "journeys":
+        await JourneyRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 1000, args.Length > 3 ? int.Parse(args[3]) : 8640, args.Length > 4 ? int.Parse(args[4]) : 9,
+            bareFirst: args.Length <= 5 || args[5] != "journeys-first", Console.Out);
         break;
     default:
-        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | shell <storage-connection> [journeys] [clock speed] [start hour KST]");
+        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]");
         return 2;
 }
 
