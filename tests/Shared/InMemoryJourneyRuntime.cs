@@ -51,7 +51,7 @@ public sealed class InMemoryJourneyRuntime(InstanceEffects effects, TimeProvider
         var now = clock.GetUtcNow();
         foreach (var instance in _runs.Values.Where(i => !i.IsEnded && i.WaitingUntil <= now).ToList())
         {
-            var context = await effects.ContextAsync(instance, cancellationToken);
+            var context = await effects.ContextAsync(instance.Customer, instance.Definition.Id, cancellationToken);
             var input = context.Archived ? new JourneyArchived(now) : (JourneyInput)new TimerFired(now, instance.TimerSequence);
             await SettleAsync(JourneyInterpreter.Apply(instance, input, context.Customer), cancellationToken);
             fired++;

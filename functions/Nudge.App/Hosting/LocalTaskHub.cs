@@ -70,7 +70,7 @@ public sealed partial class LocalTaskHub : IHostedService, IAsyncDisposable
     }
 
     /// <summary>How long messages the task hub is working on stay hidden (the backend's default is 5 minutes).</summary>
-    private static readonly TimeSpan InFlightLease = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan InFlightLease = TimeSpan.FromSeconds(10);
 
     public DurableTaskClient Client { get; }
 

@@ -2,11 +2,15 @@ using System.Text.Json;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Nudge.Core;
+using Nudge.Core.Customers;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
 using Nudge.Core.Time;
 
 namespace Nudge.App.Journeys;
+
+/// <summary>What the context activity reads the customer for: who, in which journey (not the whole instance: activity inputs are kept in the history).</summary>
+public sealed record ContextRequest(CustomerKey Customer, string JourneyId);
 
 /// <summary>What one carry-out activity does: save the instance's new state in its row and enqueue the decision's sends.</summary>
 public sealed record CarryOutOrder(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends);
@@ -64,7 +68,7 @@ public sealed class JourneyOrchestration(VirtualClock clock)
             }
             else
             {
-                var now = Read<InstanceContext>(await context.CallActivityAsync<string>(ContextActivity, Write(instance)));
+                var now = Read<InstanceContext>(await context.CallActivityAsync<string>(ContextActivity, Write(new ContextRequest(instance.Customer, instance.Definition.Id))));
                 var at = Max(Now(context), until);
                 decision = JourneyInterpreter.Apply(instance, now.Archived ? new JourneyArchived(at) : new TimerFired(at, instance.TimerSequence), now.Customer);
             }
@@ -86,14 +90,22 @@ public sealed class JourneyOrchestration(VirtualClock clock)
     /// <summary>Virtual time as of the orchestration's own replay-safe clock.</summary>
     private DateTimeOffset Now(TaskOrchestrationContext context) => clock.Anchor.VirtualAt(new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero));
 
+    /// <summary>
+    /// One durable timer to the due time, or several of at most <see cref="LongestTimer"/>. The segments are counted
+    /// from when the wait began, not from the clock after each timer: the backend may deliver a timer a moment before
+    /// its time, and a loop on the clock would then set a new timer for the remaining moment, again and again.
+    /// </summary>
     private async Task WaitUntilAsync(TaskOrchestrationContext context, DateTimeOffset virtualDue, CancellationToken cancellationToken)
     {
         var due = clock.Anchor.RealAtVirtual(virtualDue).UtcDateTime;
-        while (context.CurrentUtcDateTime < due)
+        var at = context.CurrentUtcDateTime;
+        while (due - at > LongestTimer)
         {
-            var next = due - context.CurrentUtcDateTime > LongestTimer ? context.CurrentUtcDateTime + LongestTimer : due;
-            await context.CreateTimer(next, cancellationToken);
+            at += LongestTimer;
+            await context.CreateTimer(at, cancellationToken);
         }
+
+        await context.CreateTimer(due, cancellationToken);
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
@@ -109,8 +121,11 @@ public sealed class JourneyOrchestration(VirtualClock clock)
 public sealed class JourneyActivities(InstanceEffects effects)
 {
     [Function(JourneyOrchestration.ContextActivity)]
-    public async Task<string> ContextAsync([ActivityTrigger] string instance, CancellationToken cancellationToken) =>
-        JourneyOrchestration.Write(await effects.ContextAsync(JourneyOrchestration.Read<JourneyInstance>(instance), cancellationToken));
+    public async Task<string> ContextAsync([ActivityTrigger] string request, CancellationToken cancellationToken)
+    {
+        var (customer, journeyId) = JourneyOrchestration.Read<ContextRequest>(request);
+        return JourneyOrchestration.Write(await effects.ContextAsync(customer, journeyId, cancellationToken));
+    }
 
     [Function(JourneyOrchestration.CarryOutActivity)]
     public Task<bool> CarryOutAsync([ActivityTrigger] string order, CancellationToken cancellationToken)

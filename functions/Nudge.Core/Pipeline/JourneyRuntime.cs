@@ -118,11 +118,11 @@ public sealed record InstanceContext(CustomerContext Customer, bool Archived);
 public sealed class InstanceEffects(
     IJourneyInstanceStore instances, IProfileStore profiles, IWorkQueue queue, RecentSends recentSends, IJourneyCatalog catalog, PipelineSettings settings)
 {
-    public async Task<InstanceContext> ContextAsync(JourneyInstance instance, CancellationToken cancellationToken)
+    public async Task<InstanceContext> ContextAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken)
     {
-        var profile = (await profiles.GetAsync(instance.Customer, cancellationToken))?.Value;
-        var sends = await recentSends.ForAsync(instance.Customer, cancellationToken);
-        var archived = await catalog.StatusAsync(instance.Definition.Id, cancellationToken) == JourneyStatus.Archived;
+        var profile = (await profiles.GetAsync(customer, cancellationToken))?.Value;
+        var sends = await recentSends.ForAsync(customer, cancellationToken);
+        var archived = await catalog.StatusAsync(journeyId, cancellationToken) == JourneyStatus.Archived;
         return new InstanceContext(CustomerContexts.For(profile, settings, sends), archived);
     }
 
