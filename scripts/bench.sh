@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
 # Usage: scripts/bench.sh [interpreter|ingest|simulate|journeys|all]
-#   journeys: JOURNEYS (default 1000), CLOCK_SPEED (default 8640), START_HOUR (KST, default 9) override the run.
+#   journeys: JOURNEYS (default 1000), CLOCK_SPEED (default 8640), START_HOUR (KST, default 9), ORDERS (default
+#   "bare-first journeys-first") override the run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -24,7 +25,7 @@ if [[ "$what" == journeys || "$what" == all ]]; then
   # Azurite for each order.
   journeys="${JOURNEYS:-1000}" speed="${CLOCK_SPEED:-8640}" hour="${START_HOUR:-9}"
   scripts/azurite.sh install
-  for order in bare-first journeys-first; do
+  for order in ${ORDERS:-bare-first journeys-first}; do
     data="$(mktemp -d /tmp/nudge-bench-azurite.XXXXXX)"
     pid="$(scripts/azurite.sh start "$data" 10400 10401 10402)"
     trap 'scripts/azurite.sh stop "$pid"; rm -rf "$data"' EXIT

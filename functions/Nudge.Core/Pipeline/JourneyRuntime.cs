@@ -94,7 +94,12 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
 
             saved?.Invoke(decision.Instance);
             await effects.CarryOutAsync(decision.Instance, SendsOf(decision), rowSaved: true, cancellationToken);
-            await runtime.StartAsync(decision.Instance, cancellationToken);
+            if (!decision.Instance.IsEnded)
+            {
+                // An instance its first decision ended (a goal reached before, sends only) needs no run.
+                await runtime.StartAsync(decision.Instance, cancellationToken);
+            }
+
             return RunOutcome.Started;
         }
 
