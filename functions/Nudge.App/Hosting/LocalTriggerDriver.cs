@@ -113,7 +113,9 @@ public sealed partial class LocalTriggerDriver(
             while (true)
             {
                 await Task.Delay(ProcessingLease / 3, done);
-                var renewed = await queue.UpdateMessageAsync(messageId, receipt.Current, visibilityTimeout: ProcessingLease, cancellationToken: done);
+                // Not cancelled once sent: a renewal cut off after the queue took it would leave a pop receipt that no
+                // longer matches, and the delete after the function would fail.
+                var renewed = await queue.UpdateMessageAsync(messageId, receipt.Current, visibilityTimeout: ProcessingLease, cancellationToken: CancellationToken.None);
                 receipt.Current = renewed.Value.PopReceipt;
             }
         }
