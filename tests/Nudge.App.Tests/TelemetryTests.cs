@@ -36,9 +36,11 @@ public sealed class TelemetryTests(ITestOutputHelper output)
         var response = await app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(id));
         var eventId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventId").GetString();
         var rows = await app.WaitForDeliveriesAsync(id.ToString(), r => r.Count == 2 && r.All(d => d.Status == "sent"), "the coupon and the day-2 SMS", seconds: 60);
-        // A sender's span ends just after its delivery row says sent.
+        // A sender's span ends just after its delivery row says sent. A delivery may be processed more than once (a
+        // copy of its message, a deferral): the span that sent it is the one that counts.
         var sent = await TestStorage.EventuallyAsync(
-            () => Task.FromResult(rows.Select(row => spans.Snapshot().SingleOrDefault(s => s.OperationName == $"process delivery-{row.Channel}" && Tag(s, PipelineTracing.DeliveryIdTag) == row.DeliveryId)).ToList()),
+            () => Task.FromResult(rows.Select(row => spans.Snapshot().SingleOrDefault(s => s.OperationName == $"process delivery-{row.Channel}"
+                && Tag(s, PipelineTracing.DeliveryIdTag) == row.DeliveryId && Tag(s, PipelineTracing.OutcomeTag) == nameof(DeliveryHandling.Sent))).ToList()),
             found => found.All(s => s is not null), TimeSpan.FromSeconds(10), "the spans of the sends");
 
         var webhook = spans.Snapshot().Single(s => s.Kind == ActivityKind.Server && Tag(s, PipelineTracing.EventIdTag) == eventId);
