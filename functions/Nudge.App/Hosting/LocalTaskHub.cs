@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Reflection;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
-using DurableTask.Core.History;
-using DurableTask.Core.Query;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -12,7 +9,6 @@ using Microsoft.DurableTask.Worker;
 using Microsoft.DurableTask.Worker.Shims;
 using Nudge.Core.Time;
 using Nudge.Storage;
-using CoreStatus = DurableTask.Core.OrchestrationStatus;
 
 namespace Nudge.App.Hosting;
 
