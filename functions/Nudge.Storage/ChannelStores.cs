@@ -184,32 +184,24 @@ public sealed class StorageDeadLetters(QueueServiceClient service, StorageNames 
 public sealed class TableRateLimitStore(TableServiceClient service, StorageNames names) : IRateLimitStore
 {
     private const string RowKey = "next";
-    private const int MaxAttempts = 50;
     private readonly TableClient _table = service.GetTableClient(names.RateLimits);
 
-    public async Task<RateReservation> ReserveAsync(string bucket, TimeSpan interval, int count, DateTimeOffset now, TimeSpan maxWait, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+    public Task<RateReservation> ReserveAsync(string bucket, TimeSpan interval, int count, DateTimeOffset now, TimeSpan maxWait, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync($"Rate bucket '{bucket}'", async _ =>
         {
             var entity = await Tables.GetOrNullAsync(_table, bucket, RowKey, cancellationToken);
             var nextFree = entity?.GetInt64("NextFreeTicks") is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : (DateTimeOffset?)null;
             var (reservation, newNextFree) = Core.Delivery.RateSchedule.Reserve(nextFree, interval, count, now, maxWait);
             if (!reservation.Granted)
             {
-                return reservation;
+                return Attempt.Done(reservation);
             }
 
             var updated = new TableEntity(bucket, RowKey) { ["NextFreeTicks"] = newNextFree.UtcTicks };
-            if (await Tables.TryWriteAsync(_table, updated, entity?.ETag.ToString(), cancellationToken) is not null)
-            {
-                return reservation;
-            }
-
-            await Task.Delay(Random.Shared.Next(1, 5 + attempt * 2), cancellationToken);
-        }
-
-        throw new ConcurrencyException($"Rate bucket '{bucket}' stayed contended for {MaxAttempts} attempts.");
-    }
+            return await Tables.TryWriteAsync(_table, updated, entity?.ETag.ToString(), cancellationToken) is not null
+                ? Attempt.Done(reservation)
+                : Attempt.Lost;
+        }, cancellationToken);
 }
 
 /// <summary>The consent ledger: append-only, one partition per customer, row key = time + medium (never overwritten).</summary>

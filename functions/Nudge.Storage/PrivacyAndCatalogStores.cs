@@ -1,3 +1,4 @@
+using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Nudge.Core.Ingest;
@@ -33,7 +34,6 @@ public sealed class TablePrivacyAuditLog(TableServiceClient service, StorageName
 /// <summary>One row per variant under its shop: the latest price by the source's updated time.</summary>
 public sealed class TableCatalogStore(TableServiceClient service, StorageNames names) : ICatalogStore
 {
-    private const int MaxAttempts = 5;
     private readonly TableClient _table = service.GetTableClient(names.Catalog);
 
     public async Task<IReadOnlyList<PriceDrop>> ApplyAsync(CatalogUpdate update, CancellationToken cancellationToken)
@@ -42,37 +42,41 @@ public sealed class TableCatalogStore(TableServiceClient service, StorageNames n
         var partition = TablePrivacyAuditLog.ShopKey(update.Platform, update.ShopDomain);
         foreach (var variant in update.Variants)
         {
-            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            if (await ApplyAsync(update, variant, partition, cancellationToken) is { } drop)
             {
-                var current = await Tables.GetOrNullAsync(_table, partition, TableKey.Escape(variant.VariantId), cancellationToken);
-                if (current?.GetDateTimeOffset("UpdatedAt") is { } stored && stored >= update.UpdatedAt)
-                {
-                    break; // an older or repeated delivery: the newer price stays
-                }
-
-                var entity = new TableEntity(partition, TableKey.Escape(variant.VariantId))
-                {
-                    ["ProductId"] = update.ProductId,
-                    ["Price"] = variant.Price.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["CompareAtPrice"] = variant.CompareAtPrice?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["UpdatedAt"] = update.UpdatedAt,
-                };
-                if (await Tables.TryWriteAsync(_table, entity, current?.ETag.ToString(), cancellationToken) is null)
-                {
-                    continue; // lost a race: read again
-                }
-
-                if (current?.GetString("Price") is { } old && decimal.Parse(old, System.Globalization.CultureInfo.InvariantCulture) is var oldPrice && variant.Price < oldPrice)
-                {
-                    drops.Add(new PriceDrop(update.ProductId, variant.VariantId, oldPrice, variant.Price));
-                }
-
-                break;
+                drops.Add(drop);
             }
         }
 
         return drops;
     }
+
+    /// <summary>The variant's price from this update unless a newer one is stored; the drop it makes, if any.</summary>
+    private Task<PriceDrop?> ApplyAsync(CatalogUpdate update, VariantPrice variant, string partition, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync<PriceDrop?>("The catalog's price", async _ =>
+        {
+            var current = await Tables.GetOrNullAsync(_table, partition, TableKey.Escape(variant.VariantId), cancellationToken);
+            if (current?.GetDateTimeOffset("UpdatedAt") is { } stored && stored >= update.UpdatedAt)
+            {
+                return Attempt.Done<PriceDrop?>(null); // an older or repeated delivery: the newer price stays
+            }
+
+            var entity = new TableEntity(partition, TableKey.Escape(variant.VariantId))
+            {
+                ["ProductId"] = update.ProductId,
+                ["Price"] = variant.Price.ToString(CultureInfo.InvariantCulture),
+                ["CompareAtPrice"] = variant.CompareAtPrice?.ToString(CultureInfo.InvariantCulture),
+                ["UpdatedAt"] = update.UpdatedAt,
+            };
+            if (await Tables.TryWriteAsync(_table, entity, current?.ETag.ToString(), cancellationToken) is null)
+            {
+                return Attempt.Lost;
+            }
+
+            return Attempt.Done(current?.GetString("Price") is { } old && decimal.Parse(old, CultureInfo.InvariantCulture) is var oldPrice && variant.Price < oldPrice
+                ? new PriceDrop(update.ProductId, variant.VariantId, oldPrice, variant.Price)
+                : (PriceDrop?)null);
+        }, cancellationToken);
 }
 
 /// <summary>Order id → customer, one row per order under its shop (erased with the customer).</summary>

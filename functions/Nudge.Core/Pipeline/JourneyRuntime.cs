@@ -46,8 +46,6 @@ public interface IJourneyRuntime
 /// </summary>
 public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffects effects, TimeProvider clock)
 {
-    private const int MaxAttempts = 10;
-
     /// <param name="knownAbsent">The caller just listed the customer's instances and this slot was empty: skip the read
     /// (the insert still fails on a race, and the retry reads).</param>
     /// <param name="saved">Told the instance as saved, so the caller's next decision sees its sends.</param>
@@ -56,7 +54,7 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
         bool knownAbsent = false, Action<JourneyInstance>? saved = null)
     {
         var slot = JourneyInstance.SlotFor(definition.Id, trigger?.BusinessKey);
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        return await OptimisticConcurrency.RetryAsync($"The start of journey '{definition.Id}'", async attempt =>
         {
             var existing = attempt == 0 && knownAbsent ? null : await instances.GetAsync(customer, slot, cancellationToken);
             var now = clock.GetUtcNow();
@@ -73,12 +71,12 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
                     await effects.CarryOutAsync(started, SendsOf(first), rowSaved: true, cancellationToken);
                 }
 
-                return RunOutcome.AlreadyExists;
+                return Attempt.Done(RunOutcome.AlreadyExists);
             }
 
             if (!JourneyInterpreter.MayEnter(definition, existing?.Value, now))
             {
-                return RunOutcome.AlreadyExists;
+                return Attempt.Done(RunOutcome.AlreadyExists);
             }
 
             var entering = JourneyInterpreter.Entering(definition, customer, now, trigger, (existing?.Value.Entry ?? 0) + 1) with
@@ -89,7 +87,7 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
             var decision = JourneyInterpreter.Begin(entering, now, context);
             if (await instances.TrySaveAsync(decision.Instance, existing?.Version, cancellationToken) is null)
             {
-                continue;
+                return Attempt.Lost;
             }
 
             saved?.Invoke(decision.Instance);
@@ -100,17 +98,12 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
                 await runtime.StartAsync(decision.Instance, cancellationToken);
             }
 
-            return RunOutcome.Started;
-        }
-
-        throw new ConcurrencyException($"Could not start journey '{definition.Id}' after {MaxAttempts} attempts.");
+            return Attempt.Done(RunOutcome.Started);
+        }, cancellationToken);
     }
 
     public static List<SendMessage> SendsOf(JourneyDecision decision) => decision.Commands.OfType<SendMessage>().ToList();
 }
-
-/// <summary>Optimistic concurrency kept losing; the transport's retry will try again later.</summary>
-public sealed class ConcurrencyException(string message) : Exception(message);
 
 /// <summary>What a running instance reads when its timer fires: the customer now, and whether its journey was archived.</summary>
 public sealed record InstanceContext(CustomerContext Customer, bool Archived);
