@@ -2,7 +2,6 @@ using System.Globalization;
 using Nudge.Core.Compliance;
 using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
-using Nudge.Core.Events;
 
 namespace Nudge.Core.Journeys;
 
