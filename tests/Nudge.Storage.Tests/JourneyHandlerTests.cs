@@ -68,7 +68,7 @@ public class JourneyHandlerTests
     {
         public Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
 
-        public Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
+        public Task RaiseAsync(JourneyInstance instance, JourneyNews news, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
 
         public Task EraseAsync(string instanceId, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
     }

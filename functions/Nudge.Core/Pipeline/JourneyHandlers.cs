@@ -73,7 +73,7 @@ public sealed class JourneyEventHandler(
         foreach (var instance in running.Where(i => JourneyInterpreter.Awaits(i.Definition, evt.Type)))
         {
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
-            await runtime.RaiseAsync(instance.InstanceId, new JourneyNews(evt.Type, evt.EventId, key, eventFacts, context), cancellationToken);
+            await runtime.RaiseAsync(instance, new JourneyNews(evt.Type, evt.EventId, key, eventFacts, context), cancellationToken);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.

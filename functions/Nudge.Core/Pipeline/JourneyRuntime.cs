@@ -32,8 +32,13 @@ public interface IJourneyRuntime
     /// <returns>Whether this call started the run (false: it existed).</returns>
     Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken);
 
-    /// <summary>Tells a running instance about an event; an instance that has ended ignores it.</summary>
-    Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken);
+    /// <summary>
+    /// Tells a running instance about an event; an instance that has ended ignores it. An instance whose row is
+    /// claimed but whose run has not started yet (its starter is between the claim and the hand-over, or stopped
+    /// there and awaits redelivery) is started here from <paramref name="instance"/>, its row as read, with the news
+    /// as its first input: an event is never lost to that window.
+    /// </summary>
+    Task RaiseAsync(JourneyInstance instance, JourneyNews news, CancellationToken cancellationToken);
 
     /// <summary>Ends the instance's run at once and deletes what the runtime keeps of it (an erasure).</summary>
     Task EraseAsync(string instanceId, CancellationToken cancellationToken);
@@ -60,15 +65,17 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
             var now = clock.GetUtcNow();
             // The same trigger (a redelivered event, a repeated schedule run) never enters twice, whatever the re-entry
             // policy. Its first handling may have stopped between the claim and the hand-over: then the run starts
-            // now, and the first sends go out again (by their delivery ids: copies of a send that did go are dropped).
+            // now (unless an event for it started it meanwhile), and the first sends go out again (by their delivery
+            // ids: copies of a send that did go are dropped).
             if (trigger?.EventId is { } triggerId && existing?.Value.EntryEventId == triggerId)
             {
                 var started = existing.Value;
-                if (!started.IsEnded && await runtime.StartAsync(started, cancellationToken))
+                if (!started.IsEnded)
                 {
                     var first = JourneyInterpreter.Begin(
                         JourneyInterpreter.Entering(started.Definition, customer, started.StartedAt, trigger, started.Entry), started.StartedAt, context);
                     await effects.CarryOutAsync(started, SendsOf(first), rowSaved: true, cancellationToken);
+                    await runtime.StartAsync(started, cancellationToken);
                 }
 
                 return Attempt.Done(RunOutcome.AlreadyExists);
