@@ -109,7 +109,7 @@ public sealed class NudgeTestApp : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<List<DeliveryRow>>())!;
     }
 
-    public Task<List<DeliveryRow>> WaitForDeliveriesAsync(string customerId, Func<List<DeliveryRow>, bool> condition, string what, double seconds = 20) =>
+    public Task<List<DeliveryRow>> WaitForDeliveriesAsync(string customerId, Func<List<DeliveryRow>, bool> condition, string what, double seconds = 60) =>
         TestStorage.EventuallyAsync(() => DeliveriesAsync(customerId), condition, TimeSpan.FromSeconds(seconds), what);
 
     public async ValueTask DisposeAsync()

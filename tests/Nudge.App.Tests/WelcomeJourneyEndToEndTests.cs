@@ -38,7 +38,9 @@ public class WelcomeJourneyEndToEndTests
         // Day 2 or later, never at night in Seoul. The upper bound is loose on purpose: at this clock speed a second
         // of delay is 4 virtual hours, and the suite's parallel tests have stalled a timer for seconds.
         Assert.InRange(gap, TimeSpan.FromDays(2), TimeSpan.FromDays(7));
-        var local = TimeZoneInfo.ConvertTime(rows[1].SentAt!.Value, TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul")).TimeOfDay;
+        // The journey's decision of when to send, not the provider's answer: between the send-time check and the
+        // recorded SentAt, a stalled tenth of a second is 24 virtual minutes at this speed.
+        var local = TimeZoneInfo.ConvertTime(rows[1].ScheduledFor, TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul")).TimeOfDay;
         Assert.InRange(local, TimeSpan.FromHours(8), TimeSpan.FromHours(21));
     }
 
@@ -58,7 +60,9 @@ public class WelcomeJourneyEndToEndTests
         await app.WaitForQueuesToDrainAsync(); // the ended instance sends nothing more; anything it sent before is through
 
         Assert.Equal(HttpStatusCode.OK, order.StatusCode);
-        Assert.Equal("goal: order.placed", exited!.Value.EndReason);
+        // The order ends it as it arrives, or, when a loaded machine holds it past the day-2 timer (5 real seconds
+        // after the signup), the timer finds it in the profile: the goal either way, and no SMS.
+        Assert.StartsWith("goal: order.placed", exited!.Value.EndReason);
         Assert.Equal(["email"], (await app.DeliveriesAsync(id.ToString())).Select(r => r.Channel));
     }
 
