@@ -46,6 +46,19 @@ public static partial class BoundedLiquid
             return false;
         }
 
+        // Fluid builds a range's every item before a loop's first step: (1..100000000) would allocate gigabytes.
+        foreach (System.Text.RegularExpressions.Match tag in LiquidTag().Matches(source))
+        {
+            foreach (System.Text.RegularExpressions.Match range in RangeLiteral().Matches(tag.Value))
+            {
+                if (!long.TryParse(range.Groups[1].Value, out var from) || !long.TryParse(range.Groups[2].Value, out var to) || Math.Abs(to - from) >= MaxItems)
+                {
+                    error = $"a range must have whole-number bounds at most {MaxItems} apart";
+                    return false;
+                }
+            }
+        }
+
         if (!Parser.TryParse(source, out var parsed, out error))
         {
             return false;
@@ -54,6 +67,12 @@ public static partial class BoundedLiquid
         template = parsed;
         return true;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{[{%].*?[}%]\}", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex LiquidTag();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\(\s*([^()]*?)\s*\.\.\s*([^()]*?)\s*\)")]
+    private static partial System.Text.RegularExpressions.Regex RangeLiteral();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\{%-?\s*(capture|endcapture)\b")]
     private static partial System.Text.RegularExpressions.Regex CaptureTag();
