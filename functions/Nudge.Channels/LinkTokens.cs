@@ -48,7 +48,7 @@ public sealed class LinkTokens(IOptions<ChannelOptions> options)
     {
         var dot = token.IndexOf('.');
         if (dot <= 0 || !TryDecode(token[..dot], out var payload) || !TryDecode(token[(dot + 1)..], out var mac)
-            || !CryptographicOperations.FixedTimeEquals(mac, Mac(payload)))
+            || !Core.SecretComparison.Matches(mac, Mac(payload)))
         {
             return null;
         }

@@ -89,15 +89,35 @@ public class HttpContractTests : IAsyncLifetime
     [Theory]
     [InlineData("{not json")]
     [InlineData("[1,2,3]")]
-    [InlineData("{\"email\":\"no-id@example.com\",\"created_at\":\"2026-11-24T10:00:00Z\"}")]
-    [InlineData("{\"id\":1006}")]
-    [InlineData("{\"id\":1006,\"created_at\":\"yesterday\"}")]
-    public async Task Webhook_InvalidCustomerPayload_Is400AndStoresNothing(string body)
+    public async Task Webhook_BodyThatIsNoJsonObject_Is400AndStoresNothing(string body)
     {
         var response = await _app.PostWebhookAsync("customers/create", body);
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest);
         await AssertNothingStoredAsync(1006);
+    }
+
+    [Fact]
+    public async Task Webhook_SignedCustomerWithoutAnId_IsAcknowledgedWithTheReasonAndStoresNothing()
+    {
+        var response = await _app.PostWebhookAsync("customers/create", "{\"email\":\"no-id@example.com\",\"created_at\":\"2026-11-24T10:00:00Z\"}");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Contains("cannot be mapped", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reason").GetString());
+        await AssertNothingStoredAsync(1006);
+    }
+
+    [Theory]
+    [InlineData("{\"id\":1016}")]
+    [InlineData("{\"id\":1016,\"created_at\":\"yesterday\"}")]
+    public async Task Webhook_SignedCustomerWithoutAUsableTime_IsAcceptedDatedByItsReceipt_AndSaysSo(string body)
+    {
+        var response = await _app.PostWebhookAsync("customers/create", body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("accepted", answer.GetProperty("status").GetString());
+        Assert.Contains("'created_at' missing", answer.GetProperty("degraded")[0].GetString());
     }
 
     [Fact]

@@ -111,6 +111,26 @@ public class JourneysApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JourneyPastItsDocumentedLimits_Is400WithTheLimit()
+    {
+        var steps = string.Join(",", Enumerable.Range(0, 101).Select(i => $$"""{"type":"wait","id":"w{{i}}","duration":"P1D"}"""));
+        var goals = string.Join(",", Enumerable.Range(0, 21).Select(_ => """{"event":"order.placed"}"""));
+        var deep = string.Concat(Enumerable.Repeat("""{"not":""", 18)) + """{"fact":"profile.hasOrdered","op":"eq","value":"true"}""" + new string('}', 18);
+
+        foreach (var (body, limit) in new[]
+        {
+            ($$"""{"id":"big","entry":{"event":"customer.signed_up"},"steps":[{{steps}}]}""", "at most 100 steps"),
+            ($$"""{"id":"big","entry":{"event":"customer.signed_up"},"exitOn":[{{goals}}],"steps":[{"type":"exit","id":"e"}]}""", "at most 20 goals"),
+            ($$"""{"id":"big","entry":{"event":"customer.signed_up","filter":{{deep}}},"steps":[{"type":"exit","id":"e"}]}""", "16 levels at most"),
+        })
+        {
+            var response = await SendAsync(HttpMethod.Post, "/api/journeys", body);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains(limit, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task Validate_ReportsWithoutSaving()
     {
         var result = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/journeys/validate", Draft));
@@ -227,6 +247,7 @@ public class SimulationApiTests : IAsyncLifetime
     [Theory]
     [InlineData("welcome", """{"scenario":{"customers":0}}""", HttpStatusCode.BadRequest)]
     [InlineData("welcome", """{"scenario":{"customers":300000}}""", HttpStatusCode.BadRequest)]
+    [InlineData("welcome", """{"scenario":{"customers":100000,"days":61}}""", HttpStatusCode.BadRequest)]
     [InlineData("welcome", "{oops", HttpStatusCode.BadRequest)]
     [InlineData("no-such-journey", "{}", HttpStatusCode.NotFound)]
     [InlineData("welcome", """{"useDraft":true}""", HttpStatusCode.NotFound)]

@@ -24,6 +24,34 @@ public class TemplatePreviewTests : IAsyncLifetime
         return await _app.Client.SendAsync(request);
     }
 
+    [Theory]
+    [InlineData("{% for i in (1..100000000) %}x{% endfor %}", "range")]
+    [InlineData("{% assign n = 100000000 %}{% for i in (1..n) %}x{% endfor %}", "range")]
+    [InlineData("{% for i in (1..9000) %}{% for j in (1..9000) %}{% endfor %}{% endfor %}", "statements")]
+    [InlineData("{% assign s = 'xxxxxxxxxxxxxxxx' %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s }}", "too large")]
+    [InlineData("{% assign a = '1,2' | split: ',' %}{% for i in (1..40) %}{% assign a = a | concat: a %}{% endfor %}{{ a | size }}", "items")]
+    [InlineData("{% for i in (1..5000) %}0123456789012345678901234567890123456789{% endfor %}", "output")]
+    [InlineData("{% capture s %}x{% endcapture %}{{ s }}", "capture")]
+    public async Task Preview_TemplatePastTheRenderingBounds_Is400QuicklyWithTheReason(string text, string reason)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await PreviewAsync(new { channel = "email", @class = "transactional", text, subject = "s" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+        Assert.True(detail.Contains(reason), detail);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"answered after {watch.Elapsed}"); // unbounded, the first would run for minutes
+    }
+
+    [Fact]
+    public async Task Preview_LoopWithinTheBounds_Renders()
+    {
+        using var response = await PreviewAsync(new { channel = "email", @class = "transactional", text = "{% for i in (1..100) %}{{ i }} {% endfor %}", subject = "s" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("100", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("text").GetString());
+    }
+
     [Fact]
     public async Task Preview_SmsAd_ReturnsLabelledSmsWithEucKrBytes()
     {

@@ -27,6 +27,44 @@ public class ProfileFoldTests
     private static ContactFacts Contact(string email, bool sms, int minutes) => new(email, null, null, new MarketingConsent(true, sms, false), T0.AddMinutes(minutes));
 
     [Fact]
+    public void Apply_ConsentOfOneMedium_ChangesThatMediumOnly()
+    {
+        var known = ProfileUpdates.Apply(null, Event(EventTypes.CustomerSignedUp, 0, "e1", Contact("a@example.com", sms: true, 0)));
+
+        var emailWithdrawn = ProfileUpdates.Apply(known, Event(EventTypes.CustomerUpdated, 5, "e2",
+            new ContactFacts(null, null, null, new MarketingConsent(false, false, false), T0.AddMinutes(5), [Consent.ConsentMedia.Email])));
+
+        Assert.Equal(new MarketingConsent(false, true, false), emailWithdrawn.Consent);
+        Assert.Equal("a@example.com", emailWithdrawn.Email);
+    }
+
+    [Fact]
+    public void Apply_ContactWithoutConsentOrAddresses_ErasesNothing()
+    {
+        var known = ProfileUpdates.Apply(null, Event(EventTypes.CustomerSignedUp, 0, "e1", Contact("a@example.com", sms: true, 0)));
+
+        // What a Shopify app without protected-customer-data access receives: blank email, phone and name, no consent.
+        var blank = Ingest.ShopifyWebhook.Parse("customers/update", "s.myshopify.com", "d",
+            """{"id":7001,"email":"","phone":"","first_name":"  ","updated_at":"2026-11-24T10:05:00Z"}"""u8);
+        var after = ProfileUpdates.Apply(known, Assert.IsType<Ingest.IngestParse.Mapped>(blank).Event);
+
+        Assert.Equal(("a@example.com", new MarketingConsent(true, true, false)), (after.Email, after.Consent));
+        Assert.Equal(T0.AddMinutes(5), after.ContactUpdatedAt);
+    }
+
+    [Fact]
+    public void SecretComparison_MatchesOnlyTheSameNonEmptySecret()
+    {
+        Assert.True(SecretComparison.Matches("key-0001", "key-0001"));
+        Assert.False(SecretComparison.Matches("key-0001", "key-0002"));
+        Assert.False(SecretComparison.Matches("key-0001", "key-00011"));
+        Assert.False(SecretComparison.Matches("", ""));
+        Assert.False(SecretComparison.Matches(null, "key"));
+        Assert.False(SecretComparison.Matches([1, 2], [1, 2, 3]));
+        Assert.True(SecretComparison.Matches([1, 2, 3], [1, 2, 3]));
+    }
+
+    [Fact]
     public void Apply_OlderCustomerUpdateAfterNewer_KeepsNewerContactAndConsent()
     {
         var newer = Event(EventTypes.CustomerUpdated, 10, "u2", Contact("new@example.com", sms: false, 10));

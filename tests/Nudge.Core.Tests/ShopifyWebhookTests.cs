@@ -51,12 +51,41 @@ public class ShopifyWebhookTests
     [Theory]
     [InlineData("customers/create", """{"id":-5,"created_at":"2026-11-24T10:00:00Z"}""")]
     [InlineData("customers/create", """{"id":"a/b","created_at":"2026-11-24T10:00:00Z"}""")]
-    [InlineData("customers/create", """{"id":1,"created_at":12}""")]
     [InlineData("orders/create", """{"id":1,"created_at":"2026-11-24T10:00:00Z","customer":{"name":"x"}}""")]
     [InlineData("orders/create", """{"created_at":"2026-11-24T10:00:00Z","customer":{"id":1}}""")]
-    public void Parse_MissingOrMalformedFields_IsInvalid(string topic, string body)
+    public void Parse_NothingToAttribute_IsAcknowledgedNotMapped(string topic, string body)
     {
-        Assert.IsType<IngestParse.Invalid>(Parse(topic, body));
+        // A signed delivery is never refused for its shape: it is acknowledged with the reason.
+        Assert.IsType<IngestParse.Ignored>(Parse(topic, body));
+    }
+
+    [Theory]
+    [InlineData("""{"id":1,"created_at":12}""")]
+    [InlineData("""{"id":1,"created_at":null,"updated_at":null}""")]
+    [InlineData("""{"id":1}""")]
+    public void Parse_TimeMissing_IsDatedByTheTriggerTimeThenTheReceiptTime_AndSaysSo(string body)
+    {
+        var received = DateTimeOffset.Parse("2026-11-24T10:00:05Z");
+        var triggered = DateTimeOffset.Parse("2026-11-24T09:59:00Z");
+
+        var byTrigger = Assert.IsType<IngestParse.Mapped>(ShopifyWebhook.Parse("customers/create", "s.myshopify.com", "d", Encoding.UTF8.GetBytes(body), null, new DeliveryTimes(received, triggered))).Event;
+        var byReceipt = Assert.IsType<IngestParse.Mapped>(ShopifyWebhook.Parse("customers/create", "s.myshopify.com", "d", Encoding.UTF8.GetBytes(body), null, new DeliveryTimes(received))).Event;
+
+        Assert.Equal((triggered, triggered), (byTrigger.OccurredAt, byTrigger.Contact!.UpdatedAt));
+        Assert.Equal(received, byReceipt.OccurredAt);
+        Assert.Contains(byTrigger.Degraded!, note => note.Contains("'created_at' missing: dated by the delivery's trigger time"));
+        Assert.Contains(byReceipt.Degraded!, note => note.Contains("received"));
+        Assert.IsType<IngestParse.Ignored>(Parse("customers/create", body)); // no delivery time to fall back on
+    }
+
+    [Theory]
+    [InlineData("2023-03-29T18:00:27.877041743Z", "2023-03-29T18:00:27.8770417Z")]
+    [InlineData("2026-11-24T10:00:00+09:00", "2026-11-24T01:00:00Z")]
+    [InlineData("yesterday", null)]
+    [InlineData("", null)]
+    public void TriggeredAt_ReadsShopifysNineFractionalDigits(string header, string? expected)
+    {
+        Assert.Equal(expected is null ? null : DateTimeOffset.Parse(expected), ShopifyWebhook.TriggeredAt(header));
     }
 
     [Property(MaxTest = 500)]

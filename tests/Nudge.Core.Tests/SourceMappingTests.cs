@@ -49,7 +49,7 @@ public class SourceMappingTests
 
         Assert.Equal(("99", EventTypes.OrderRefunded, "99"), (parse.OrderId, parse.Event.Type, parse.Event.SubjectId));
         Assert.Equal(new Money(12500.50m, "KRW"), parse.Event.Value);
-        Assert.IsType<IngestParse.Invalid>(ShopifyWebhook.Parse("refunds/create", Shop, "d", """{"id":801,"created_at":"2026-11-25T10:00:00Z"}"""u8));
+        Assert.IsType<IngestParse.Ignored>(ShopifyWebhook.Parse("refunds/create", Shop, "d", """{"id":801,"created_at":"2026-11-25T10:00:00Z"}"""u8));
     }
 
     [Theory]
@@ -95,9 +95,12 @@ public class SourceMappingTests
     }
 
     [Fact]
-    public void Shopify_PrivacyRequestForAnotherShop_IsInvalid()
+    public void Shopify_PrivacyRequestNamingAnotherShopDomain_ActsForTheShopWhoseSecretSignedIt()
     {
-        Assert.IsType<IngestParse.Invalid>(ShopifyWebhook.Parse("shop/redact", Shop, "d", """{"shop_id":1,"shop_domain":"other.myshopify.com"}"""u8));
+        // Shopify's own sample carries "{shop}.myshopify.com" there; the signed header is what identifies the shop.
+        var request = As<IngestParse.Privacy>(ShopifyWebhook.Parse("shop/redact", Shop, "d", """{"shop_id":1,"shop_domain":"other.myshopify.com"}"""u8)).Request;
+
+        Assert.Equal((PrivacyRequestKind.RedactShop, Shop), (request.Kind, request.ShopDomain));
     }
 
     [Fact]
@@ -159,10 +162,10 @@ public class SourceMappingTests
     public void Cafe24_OrderPointsAndUnknownEvents_Map()
     {
         var order = As<IngestParse.Mapped>(Cafe24Webhook.Parse("m", "t", """{"event_no":90023,"resource":{"mall_id":"m","member_id":"u1","order_id":"20261124-0000001","order_date":"2026-11-24T10:00:00+09:00","payment_amount":"45000.00"}}"""u8, Cafe24Webhook.DefaultEvents)).Event;
-        var points = As<IngestParse.Mapped>(Cafe24Webhook.Parse("m", "t", """{"event_no":90098,"resource":{"mall_id":"m","member_id":"u1","updated_date":"2026-11-24T10:00:00+09:00","available_points":"1200"}}"""u8, Cafe24Webhook.DefaultEvents)).Event;
+        var points = As<IngestParse.Mapped>(Cafe24Webhook.Parse("m", "t", """{"event_no":90148,"resource":{"mall_id":"m","member_id":"u1","issue_datetime":"2026-11-24 10:00:00","avail_mileage":1200}}"""u8, Cafe24Webhook.DefaultEvents)).Event;
 
         Assert.Equal((EventTypes.OrderPlaced, new Money(45000m, "KRW"), "20261124-0000001"), (order.Type, order.Value, order.SubjectId));
-        Assert.Equal((EventTypes.PointsChanged, 1200L), (points.Type, points.PointsBalance));
+        Assert.Equal((EventTypes.PointsChanged, 1200L, DateTimeOffset.Parse("2026-11-24T10:00:00+09:00")), (points.Type, points.PointsBalance, points.OccurredAt));
         Assert.IsType<IngestParse.Ignored>(Cafe24Webhook.Parse("m", "t", """{"event_no":1,"resource":{"mall_id":"m"}}"""u8, Cafe24Webhook.DefaultEvents));
     }
 

@@ -1,6 +1,4 @@
 using Microsoft.Azure.Functions.Worker;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Nudge.App.Hosting;
 using Nudge.Core.Ingest;
@@ -12,7 +10,7 @@ namespace Nudge.App.Functions;
 /// <c>POST /api/webhooks/cafe24</c>: find the mall by <c>resource.mall_id</c>, verify the request by the configured
 /// scheme (<see cref="Cafe24Options.Verification"/>), map <c>event_no</c> and make the event durable.
 /// </summary>
-public sealed class Cafe24WebhookFunction(ShopRegistry shops, IOptions<Cafe24Options> options, ILogger<IngestHandler> logger)
+public sealed class Cafe24WebhookFunction(ShopRegistry shops, IOptions<Cafe24Options> options, TimeProvider clock, ILogger<IngestHandler> logger)
 {
     private const string Source = "Cafe24";
 
@@ -27,7 +25,7 @@ public sealed class Cafe24WebhookFunction(ShopRegistry shops, IOptions<Cafe24Opt
 
         if (Cafe24Webhook.MallIdOf(body.Span) is not { } mallId)
         {
-            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", "The body must be a JSON object naming 'resource.mall_id'.");
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", "The body must be a JSON object naming its mall ('resource.mall_id' or 'mall_id').");
         }
 
         var settings = options.Value;
@@ -42,7 +40,7 @@ public sealed class Cafe24WebhookFunction(ShopRegistry shops, IOptions<Cafe24Opt
         }
 
         var deliveryId = Cafe24Webhook.DeliveryIdOf(request.Headers[settings.DeliveryIdHeader], body.Span);
-        var parse = Cafe24Webhook.Parse(mallId, deliveryId, body.Span, settings.EventMap());
+        var parse = Cafe24Webhook.Parse(mallId, deliveryId, body.Span, settings.EventMap(), new DeliveryTimes(clock.GetUtcNow()));
         return await WebhookIntake.CompleteAsync(request, parse, Source, "webhook", deliveryId, body, logger, cancellationToken);
     }
 
@@ -53,9 +51,6 @@ public sealed class Cafe24WebhookFunction(ShopRegistry shops, IOptions<Cafe24Opt
             return shop.IsSigned(body, request.Headers[settings.SignatureHeader]);
         }
 
-        var presented = request.Headers[settings.ApiKeyHeader].ToString();
-        var expected = shop.ApiKey ?? shop.WebhookSecret;
-        return presented.Length > 0 && expected is not null
-            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+        return Core.SecretComparison.Matches(request.Headers[settings.ApiKeyHeader].ToString(), shop.ApiKey ?? shop.WebhookSecret);
     }
 }

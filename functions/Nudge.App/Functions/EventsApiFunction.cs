@@ -1,6 +1,4 @@
 using Microsoft.Azure.Functions.Worker;
-using System.Security.Cryptography;
-using System.Text;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
 
@@ -103,8 +101,7 @@ public sealed class EventsApiFunction(ShopRegistry shops, GroupCommit intake, IL
         }
 
         var signed = source.IsSigned(body.Span, request.Headers["X-Nudge-Signature"]);
-        var keyed = source.ApiKey is { } key && request.Headers["x-api-key"].ToString() is { Length: > 0 } presented
-            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        var keyed = Http.HasApiKey(request, source.ApiKey);
         return signed || keyed ? (body, source, null) : (body, null, WebhookIntake.BadSignature(logger, Source, "X-Nudge-Signature (or x-api-key)"));
     }
 }

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Nudge.App.Functions;
 
@@ -84,11 +82,7 @@ public static class Http
             ? null
             : Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
 
-    /// <summary>Constant-time comparison of a presented API key with the configured one.</summary>
-    public static bool HasApiKey(HttpRequest request, string expected)
-    {
-        var presented = request.Headers["x-api-key"].ToString();
-        return presented.Length > 0
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected));
-    }
+    /// <summary>Whether the request's x-api-key is <paramref name="expected"/> (<see cref="Core.SecretComparison"/>).</summary>
+    public static bool HasApiKey(HttpRequest request, string? expected) =>
+        Core.SecretComparison.Matches(request.Headers["x-api-key"].ToString(), expected);
 }

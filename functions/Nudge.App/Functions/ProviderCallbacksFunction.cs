@@ -1,6 +1,4 @@
 using Microsoft.Azure.Functions.Worker;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Nudge.Channels;
@@ -96,8 +94,7 @@ public sealed partial class ProviderCallbacksFunction(IOptions<ChannelOptions> o
 
     private static async Task<JsonElement?> ReadAsync(HttpRequest request, ChannelOptions options)
     {
-        var key = request.Query["key"].ToString();
-        if (key.Length == 0 || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(options.CallbackKey)))
+        if (!Core.SecretComparison.Matches(request.Query["key"].ToString(), options.CallbackKey))
         {
             return null;
         }
@@ -116,7 +113,7 @@ public sealed partial class ProviderCallbacksFunction(IOptions<ChannelOptions> o
     private static IResult Unauthorized() => Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "The callback URL's key is missing or wrong.");
 
     private static string? Str(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? Core.Ingest.JsonFields.TextOf(value) : null;
 
     /// <summary>The email Operation-Id we sent is the delivery id as a GUID.</summary>
     private static string? FromGuid(string? messageId) => Guid.TryParse(messageId, out var guid) ? guid.ToString("N") : null;

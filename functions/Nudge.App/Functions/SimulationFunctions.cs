@@ -14,6 +14,9 @@ public static class SimulationFunctions
     /// <summary>Over HTTP a simulation must answer within seconds; the command line takes up to 5 million.</summary>
     public const int MaxCustomersOverHttp = 200_000;
 
+    /// <summary>Customers times days one HTTP simulation may cover (e.g. 200,000 customers for 30 days): the work it takes grows with both.</summary>
+    public const long MaxCustomerDaysOverHttp = 6_000_000;
+
     public sealed record SimulateRequest
     {
         public SimulationScenario Scenario { get; init; } = new();
@@ -44,6 +47,10 @@ public static class SimulationFunctions
         if (scenario.Customers > MaxCustomersOverHttp)
         {
             errors.Add($"customers must be at most {MaxCustomersOverHttp} over HTTP; use 'Nudge.App simulate' for more");
+        }
+        else if ((long)scenario.Customers * scenario.Days > MaxCustomerDaysOverHttp)
+        {
+            errors.Add($"customers × days must be at most {MaxCustomerDaysOverHttp:N0} over HTTP; use 'Nudge.App simulate' for more");
         }
 
         if (simulate?.Population is not ("synthetic" or "stored"))

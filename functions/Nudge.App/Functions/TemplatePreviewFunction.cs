@@ -71,7 +71,7 @@ public sealed class TemplatePreviewFunction(IOptions<NudgeOptions> nudge, IOptio
         var (html, htmlError) = preview.Html is null ? (null, null) : builder.RenderSample(preview.Html);
         if ((textError ?? subjectError ?? htmlError) is { } liquidError)
         {
-            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid template", $"The Liquid template does not parse: {liquidError}");
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid template", liquidError);
         }
 
         var composition = MessageComposer.Compose(new MessageDraft(preview.Channel, messageClass, text!, subject, html), channels.Value.Identity,

@@ -65,9 +65,14 @@ public static partial class WebhookIntake
                 }
 
                 LogAccepted(logger, source, topic, deliveryId, outcome);
+                if (mapped.Event.Degraded is { Count: > 0 } degraded)
+                {
+                    LogDegraded(logger, source, topic, deliveryId, string.Join("; ", degraded));
+                }
+
                 // The event id the answer names finds the request's trace, which goes on to the event's deliveries.
                 Activity.Current?.SetTag(PipelineTracing.EventIdTag, mapped.Event.EventId);
-                return Results.Json(new IntakeAnswer(StatusOf(outcome), mapped.Event.EventId), IntakeAnswerJson.Default.IntakeAnswer);
+                return Results.Json(new IntakeAnswer(StatusOf(outcome), mapped.Event.EventId, mapped.Event.Degraded), IntakeAnswerJson.Default.IntakeAnswer);
 
             case IngestParse.OrderScoped scoped:
                 var evt = scoped.Event;
@@ -112,12 +117,19 @@ public static partial class WebhookIntake
     [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId}: {Outcome}")]
     private static partial void LogAccepted(ILogger logger, string source, string topic, string deliveryId, IngestOutcome outcome);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Source} {Topic} {DeliveryId} accepted, degraded: {Degraded}")]
+    private static partial void LogDegraded(ILogger logger, string source, string topic, string deliveryId, string degraded);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "{Source} {Topic} {DeliveryId}: {Variants} variant prices, {Drops} price drops")]
     private static partial void LogCatalog(ILogger logger, string source, string topic, string deliveryId, int variants, int drops);
 }
 
-/// <summary>The answer to an accepted (or duplicate) delivery: <c>{"status": "accepted", "eventId": "..."}</c>.</summary>
-public sealed record IntakeAnswer(string Status, string EventId);
+/// <summary>
+/// The answer to an accepted (or duplicate) delivery: <c>{"status": "accepted", "eventId": "..."}</c>, with
+/// <c>degraded</c> listing what the delivery lacked and how it was filled in, when anything was.
+/// </summary>
+public sealed record IntakeAnswer(string Status, string EventId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Degraded = null);
 
 /// <summary>The hottest response of the app, serialized by generated code rather than by reflection.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

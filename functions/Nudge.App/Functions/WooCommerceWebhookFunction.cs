@@ -9,7 +9,7 @@ namespace Nudge.App.Functions;
 /// <c>X-WC-Webhook-Source</c>, verify <c>X-WC-Webhook-Signature</c> (base64 HMAC-SHA256 of the raw body with the
 /// webhook's secret), then map <c>X-WC-Webhook-Topic</c> and make the event durable.
 /// </summary>
-public sealed class WooCommerceWebhookFunction(ShopRegistry shops, ILogger<IngestHandler> logger)
+public sealed class WooCommerceWebhookFunction(ShopRegistry shops, TimeProvider clock, ILogger<IngestHandler> logger)
 {
     private const string Source = "WooCommerce";
 
@@ -49,6 +49,6 @@ public sealed class WooCommerceWebhookFunction(ShopRegistry shops, ILogger<Inges
             return Http.Problem(StatusCodes.Status400BadRequest, "Missing or malformed headers", "X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required.");
         }
 
-        return await WebhookIntake.CompleteAsync(request, WooCommerceWebhook.Parse(topic, shop, deliveryId, body.Span), Source, topic, deliveryId, body, logger, cancellationToken);
+        return await WebhookIntake.CompleteAsync(request, WooCommerceWebhook.Parse(topic, shop, deliveryId, body.Span, new DeliveryTimes(clock.GetUtcNow())), Source, topic, deliveryId, body, logger, cancellationToken);
     }
 }

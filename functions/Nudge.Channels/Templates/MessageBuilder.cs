@@ -19,8 +19,6 @@ public sealed record BuildResult(BuiltMessage? Message, string? Rejection);
 /// </summary>
 public sealed class MessageBuilder(ITemplateStore templates, LinkTokens links, IOptions<ChannelOptions> options)
 {
-    private static readonly FluidParser Parser = new();
-    private static readonly TemplateOptions FluidOptions = new();
     private readonly ConcurrentDictionary<string, IFluidTemplate> _parsed = new();
 
     public BuildResult Build(OutboundMessage outbound)
@@ -40,30 +38,37 @@ public sealed class MessageBuilder(ITemplateStore templates, LinkTokens links, I
         var unsubscribe = links.UnsubscribeUrl(new UnsubscribeToken(customer, outbound.Channel, outbound.DeliveryId));
         var variables = Variables(outbound.Recipient, options.Value.SenderName, unsubscribe,
             template.Links.ToDictionary(l => l.Key, l => links.ClickUrl(new ClickToken(customer, outbound.DeliveryId, l.Key))));
-        var draft = new MessageDraft(
-            outbound.Channel,
-            outbound.Class,
-            Render(template.Name + "#text", template.Text, variables, NullEncoder.Default),
-            template.Subject is null ? null : Render(template.Name + "#subject", template.Subject, variables, NullEncoder.Default),
-            template.Html is null ? null : Render(template.Name + "#html", template.Html, variables, HtmlEncoder.Default));
+        var (text, textError) = Render(template.Name + "#text", template.Text, variables, NullEncoder.Default);
+        var (subject, subjectError) = template.Subject is null ? (null, null) : Render(template.Name + "#subject", template.Subject, variables, NullEncoder.Default);
+        var (html, htmlError) = template.Html is null ? (null, null) : Render(template.Name + "#html", template.Html, variables, HtmlEncoder.Default);
+        if ((textError ?? subjectError ?? htmlError) is { } bounds)
+        {
+            return new BuildResult(null, $"template '{template.Name}' cannot be rendered: {bounds}");
+        }
+
+        var draft = new MessageDraft(outbound.Channel, outbound.Class, text!, subject, html);
         var composition = MessageComposer.Compose(draft, options.Value.Identity, unsubscribe);
         return composition.Message is { } message
             ? new BuildResult(new BuiltMessage(message, unsubscribe, template.KakaoTemplateCode, Flatten(variables)), null)
             : new BuildResult(null, composition.Rejection);
     }
 
-    /// <summary>Renders free text (the preview's) with sample values; null and the parse error if it is not valid Liquid.</summary>
+    /// <summary>
+    /// Renders free text (the preview's) with sample values; null and why if it is not valid Liquid or exceeds the
+    /// rendering bounds (<see cref="BoundedLiquid"/>).
+    /// </summary>
     public (string? Text, string? Error) RenderSample(string source)
     {
-        if (!Parser.TryParse(source, out var template, out var error))
+        if (!BoundedLiquid.TryParse(source, out var template, out var error))
         {
-            return (null, error);
+            return (null, $"The Liquid template is refused: {error}.");
         }
 
         var sample = new CustomerProfile { Key = new CustomerKey("preview", "0"), FirstName = "민지" };
         var variables = Variables(sample, options.Value.SenderName, $"{options.Value.PublicBaseUrl.TrimEnd('/')}/api/unsubscribe?t=preview",
             new Dictionary<string, string>());
-        return (template.Render(Context(variables), NullEncoder.Default), null);
+        var (text, bounds) = BoundedLiquid.TryRender(template!, variables, NullEncoder.Default);
+        return (text, bounds is null ? null : $"The template exceeds the rendering bounds: {bounds}.");
     }
 
     private static Dictionary<string, object?> Variables(CustomerProfile profile, string shopName, string unsubscribeUrl, Dictionary<string, string> trackedLinks) => new()
@@ -74,21 +79,19 @@ public sealed class MessageBuilder(ITemplateStore templates, LinkTokens links, I
         ["unsubscribe_url"] = unsubscribeUrl,
     };
 
-    private string Render(string key, string source, Dictionary<string, object?> variables, TextEncoder encoder)
+    private (string? Text, string? Error) Render(string key, string source, Dictionary<string, object?> variables, TextEncoder encoder)
     {
-        var template = _parsed.GetOrAdd(key, _ => Parser.Parse(source));
-        return template.Render(Context(variables), encoder);
-    }
-
-    private static TemplateContext Context(Dictionary<string, object?> variables)
-    {
-        var context = new TemplateContext(FluidOptions);
-        foreach (var (name, value) in variables)
+        if (!_parsed.TryGetValue(key, out var template))
         {
-            context.SetValue(name, value);
+            if (!BoundedLiquid.TryParse(source, out template, out var error))
+            {
+                return (null, error);
+            }
+
+            _parsed[key] = template!;
         }
 
-        return context;
+        return BoundedLiquid.TryRender(template!, variables, encoder);
     }
 
     /// <summary>Kakao AlimTalk templates take flat <c>#{name}</c> variables.</summary>

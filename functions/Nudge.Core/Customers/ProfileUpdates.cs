@@ -22,7 +22,7 @@ public static class ProfileUpdates
                 Email = contact.Email ?? profile.Email,
                 Phone = contact.Phone ?? profile.Phone,
                 FirstName = contact.FirstName ?? profile.FirstName,
-                Consent = contact.Consent ?? profile.Consent,
+                Consent = contact.ConsentOver(profile.Consent) ?? profile.Consent,
                 ContactUpdatedAt = contact.UpdatedAt,
             };
         }

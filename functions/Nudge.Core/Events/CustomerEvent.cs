@@ -35,6 +35,13 @@ public sealed record CustomerEvent
     /// <summary>The customer's points balance after the event (points events only).</summary>
     public long? PointsBalance { get; init; }
 
+    /// <summary>
+    /// What the source's delivery lacked and how it was filled in (a missing timestamp taken from the delivery's
+    /// headers or its receipt, a shop domain that disagreed with the signed header): kept with the event for whoever
+    /// wonders later why it reads as it does.
+    /// </summary>
+    public IReadOnlyList<string>? Degraded { get; init; }
+
     /// <summary>Facts beyond the model, by name (a price drop's <c>dropPercent</c>, <c>oldPrice</c>, <c>newPrice</c>, <c>variantId</c>).</summary>
     public IReadOnlyDictionary<string, string>? Properties { get; init; }
 
@@ -54,7 +61,18 @@ public sealed record CustomerEvent
 /// Contact and consent facts as the source knew them at <see cref="UpdatedAt"/>. A null field is unknown to the
 /// source (not "erased"): it leaves the stored value alone.
 /// </summary>
-public sealed record ContactFacts(string? Email, string? Phone, string? FirstName, MarketingConsent? Consent, DateTimeOffset UpdatedAt);
+/// <param name="ConsentStated">The consent media (<c>email</c>, <c>sms</c>, <c>night</c>) <see cref="Consent"/> speaks
+/// for when the source stated only some (Shopify's consent topics carry one medium each); null: all of them.</param>
+public sealed record ContactFacts(string? Email, string? Phone, string? FirstName, MarketingConsent? Consent, DateTimeOffset UpdatedAt, IReadOnlyList<string>? ConsentStated = null)
+{
+    /// <summary>The stored consent with what this contact states laid over it.</summary>
+    public MarketingConsent? ConsentOver(MarketingConsent stored) => Consent is not { } stated ? null
+        : ConsentStated is not { } media ? stated
+        : new MarketingConsent(
+            media.Contains(Nudge.Core.Consent.ConsentMedia.Email) ? stated.Email : stored.Email,
+            media.Contains(Nudge.Core.Consent.ConsentMedia.Sms) ? stated.Sms : stored.Sms,
+            media.Contains(Nudge.Core.Consent.ConsentMedia.Night) ? stated.NightAds : stored.NightAds);
+}
 
 /// <summary>An amount of money: decimal, never floating point, with its ISO 4217 currency.</summary>
 public sealed record Money(decimal Amount, string Currency);
@@ -75,6 +93,9 @@ public static class EventTypes
     public const string OrderPaid = "order.paid";
     public const string OrderCancelled = "order.cancelled";
     public const string OrderRefunded = "order.refunded";
+
+    /// <summary>The order reached the customer (Cafe24's shipping status "delivered").</summary>
+    public const string OrderFulfilled = "order.fulfilled";
 
     /// <summary>A checkout was started; with <see cref="CheckoutUpdated"/> it is the abandoned-checkout signal.</summary>
     public const string CheckoutStarted = "checkout.started";

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Nudge.Core.Events;
 
 namespace Nudge.Core.Ingest;
@@ -42,3 +43,53 @@ public sealed record PrivacyRequest(PrivacyRequestKind Kind, string Platform, st
 public sealed record CatalogUpdate(string Platform, string ShopDomain, string ProductId, DateTimeOffset UpdatedAt, IReadOnlyList<VariantPrice> Variants);
 
 public sealed record VariantPrice(string VariantId, decimal Price, decimal? CompareAtPrice);
+
+/// <summary>
+/// When a delivery arrived and when its source says it was triggered (Shopify's <c>X-Shopify-Triggered-At</c>): what
+/// a body without a time of its own is dated by. A retry resends the original body and trigger time, so a retried
+/// delivery never passes for newer than what followed it; the receipt time is the last resort.
+/// </summary>
+public sealed record DeliveryTimes(DateTimeOffset ReceivedAt, DateTimeOffset? TriggeredAt = null)
+{
+    /// <summary>The time to use for a missing <paramref name="field"/>, and the note that says so.</summary>
+    public (DateTimeOffset Time, string Note) Fallback(string field) => TriggeredAt is { } triggered
+        ? (triggered, $"'{field}' missing: dated by the delivery's trigger time")
+        : (ReceivedAt, $"'{field}' missing: dated by the time it was received");
+}
+
+/// <summary>
+/// Dates one delivery: a field's own timestamp when the body has one, else the delivery's times
+/// (<see cref="DeliveryTimes.Fallback"/>), noting each fallback as degraded for the event to carry.
+/// </summary>
+public sealed class DeliveryDating(DeliveryTimes? times, TimeSpan offsetIfNone = default)
+{
+    private readonly List<string> _degraded = [];
+
+    /// <summary>What was filled in, or null if nothing was.</summary>
+    public IReadOnlyList<string>? Degraded => _degraded.Count > 0 ? [.. _degraded] : null;
+
+    /// <summary>The first of <paramref name="fields"/> that holds a timestamp, else the delivery's own time (noted); null without either.</summary>
+    public DateTimeOffset? Time(JsonElement element, params string[] fields)
+    {
+        foreach (var field in fields)
+        {
+            if (JsonFields.TryGetTime(element, field, offsetIfNone, out var time))
+            {
+                return time;
+            }
+        }
+
+        if (times is null)
+        {
+            return null;
+        }
+
+        var (fallback, note) = times.Fallback(fields[0]);
+        if (!_degraded.Contains(note))
+        {
+            _degraded.Add(note);
+        }
+
+        return fallback;
+    }
+}

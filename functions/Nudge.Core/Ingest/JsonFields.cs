@@ -44,17 +44,33 @@ public static partial class JsonFields
     public static string IdOf(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Number when value.TryGetInt64(out var n) && n > 0 => n.ToString(CultureInfo.InvariantCulture),
-        JsonValueKind.String when IsValidId(value.GetString()) => value.GetString()!,
+        JsonValueKind.String when TextOf(value) is { } text && IsValidId(text) => text,
         _ => "",
     };
 
-    public static bool TryGetTime(JsonElement element, string name, out DateTimeOffset time)
+    public static bool TryGetTime(JsonElement element, string name, out DateTimeOffset time) =>
+        TryGetTime(element, name, TimeSpan.Zero, out time);
+
+    /// <summary>A timestamp; one written without an offset is read at <paramref name="offsetIfNone"/> (a source's local time).</summary>
+    public static bool TryGetTime(JsonElement element, string name, TimeSpan offsetIfNone, out DateTimeOffset time)
     {
         time = default;
-        return element.ValueKind == JsonValueKind.Object
-            && element.TryGetProperty(name, out var value)
-            && value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+        return GetString(element, name) is { } text && TryParseTime(text, offsetIfNone, out time);
+    }
+
+    /// <summary>An ISO 8601 (or similar) timestamp; without an offset it is read at <paramref name="offsetIfNone"/>.</summary>
+    public static bool TryParseTime(string? text, TimeSpan offsetIfNone, out DateTimeOffset time)
+    {
+        time = default;
+        if (text is null || !DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces | DateTimeStyles.RoundtripKind, out var parsed)
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces | DateTimeStyles.AssumeUniversal, out var withOffset))
+        {
+            return false;
+        }
+
+        // A year Nudge can carry in every store and timer (Azure Tables start at 1601); "0000-00-00" does not parse at all.
+        time = parsed.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(parsed, offsetIfNone) : withOffset;
+        return time.Year is >= 1700 and <= 9000;
     }
 
     /// <summary>The first of <paramref name="names"/> that holds a timestamp.</summary>
@@ -72,8 +88,26 @@ public static partial class JsonFields
         return false;
     }
 
+    /// <summary>A non-blank string field; blank (Shopify sends "" for what an app may not see) reads as absent.</summary>
     public static string? GetString(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            && TextOf(value) is { } s && !string.IsNullOrWhiteSpace(s) ? s : null;
+
+    /// <summary>
+    /// A JSON string's text, or null for one that holds no text: an escaped lone UTF-16 surrogate (<c>"\ud800"</c>) is
+    /// valid JSON but cannot become a string, and such a field reads as absent rather than failing the delivery.
+    /// </summary>
+    public static string? TextOf(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     public static JsonElement GetObject(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : default;
@@ -94,7 +128,7 @@ public static partial class JsonFields
         return value.ValueKind switch
         {
             JsonValueKind.Number when value.TryGetDecimal(out var d) => d,
-            JsonValueKind.String when decimal.TryParse(value.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var d) => d,
+            JsonValueKind.String when decimal.TryParse(TextOf(value), NumberStyles.Number, CultureInfo.InvariantCulture, out var d) => d,
             _ => null,
         };
     }

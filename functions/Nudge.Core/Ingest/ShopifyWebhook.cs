@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Nudge.Core.Consent;
 using Nudge.Core.Customers;
 using Nudge.Core.Events;
 using static Nudge.Core.Ingest.JsonFields;
@@ -6,7 +7,7 @@ using static Nudge.Core.Ingest.JsonFields;
 namespace Nudge.Core.Ingest;
 
 /// <summary>Maps Shopify webhook deliveries (topic header + JSON body) to internal events.</summary>
-public static class ShopifyWebhook
+public static partial class ShopifyWebhook
 {
     public const string Platform = "shopify";
 
@@ -14,6 +15,12 @@ public static class ShopifyWebhook
     {
         public const string CustomersCreate = "customers/create";
         public const string CustomersUpdate = "customers/update";
+
+        /// <summary>Email marketing consent changed (API 2025-01 on: no longer in the customer payload).</summary>
+        public const string CustomersEmailConsentUpdate = "customers_email_marketing_consent/update";
+
+        /// <summary>SMS marketing consent changed (API 2025-01 on: no longer in the customer payload).</summary>
+        public const string CustomersSmsConsentUpdate = "customers_marketing_consent/update";
         public const string OrdersCreate = "orders/create";
         public const string OrdersPaid = "orders/paid";
         public const string OrdersCancelled = "orders/cancelled";
@@ -33,6 +40,22 @@ public static class ShopifyWebhook
     public static string EventIdFor(string deliveryId) => $"{Platform}-{deliveryId}";
 
     /// <summary>
+    /// <c>X-Shopify-Triggered-At</c>: when Shopify triggered the delivery (the same on its retries), ISO 8601 with up to
+    /// nine fractional digits; null if absent or unreadable.
+    /// </summary>
+    public static DateTimeOffset? TriggeredAt(string? header)
+    {
+        if (string.IsNullOrWhiteSpace(header) || header.Length > 64)
+        {
+            return null;
+        }
+
+        // .NET reads at most seven fractional digits; Shopify sends nine.
+        var text = FractionBeyondTicks().Replace(header.Trim(), "$1");
+        return TryParseTime(text, TimeSpan.Zero, out var time) ? time : null;
+    }
+
+    /// <summary>
     /// The event id of a delivery that names its Shopify event (<c>X-Shopify-Event-Id</c>): the same on every delivery
     /// of one change, also on the copies a second subscription to the same topic delivers under other webhook ids, so
     /// those dedupe as Shopify advises. Type and subject are part of it because Shopify shares the header across all
@@ -41,12 +64,15 @@ public static class ShopifyWebhook
     public static string EventIdFor(string shopifyEventId, string type, string subjectId) => $"{Platform}-event-{shopifyEventId}-{type}-{subjectId}";
 
     /// <param name="shopifyEventId">The <c>X-Shopify-Event-Id</c> header, when sent (a valid id); otherwise the delivery id identifies the event.</param>
-    public static IngestParse Parse(string topic, string shopDomain, string deliveryId, ReadOnlySpan<byte> body, string? shopifyEventId = null)
+    /// <param name="times">When the delivery was triggered and received: what dates a body without a time of its own.</param>
+    public static IngestParse Parse(string topic, string shopDomain, string deliveryId, ReadOnlySpan<byte> body, string? shopifyEventId = null, DeliveryTimes? times = null)
     {
         Func<JsonElement, Context, IngestParse>? map = topic switch
         {
             Topics.CustomersCreate => (c, ctx) => Customer(c, ctx, EventTypes.CustomerSignedUp, "created_at"),
             Topics.CustomersUpdate => (c, ctx) => Customer(c, ctx, EventTypes.CustomerUpdated, "updated_at"),
+            Topics.CustomersEmailConsentUpdate => (c, ctx) => ConsentUpdate(c, ctx, "customer_id", "email_address", "email_marketing_consent", ConsentMedia.Email),
+            Topics.CustomersSmsConsentUpdate => (c, ctx) => ConsentUpdate(c, ctx, "id", "phone", "sms_marketing_consent", ConsentMedia.Sms),
             Topics.OrdersCreate => (o, ctx) => Order(o, ctx, EventTypes.OrderPlaced, "created_at"),
             Topics.OrdersPaid => (o, ctx) => Order(o, ctx, EventTypes.OrderPaid, "processed_at", "updated_at"),
             Topics.OrdersCancelled => (o, ctx) => Order(o, ctx, EventTypes.OrderCancelled, "cancelled_at", "updated_at"),
@@ -66,66 +92,116 @@ public static class ShopifyWebhook
         }
 
         using var document = ParseObject(body, out var error);
-        return document is null ? new IngestParse.Invalid(error!) : map(document.RootElement, new Context(topic, shopDomain, EventIdFor(deliveryId), shopifyEventId));
+        return document is null ? new IngestParse.Invalid(error!) : map(document.RootElement, new Context(topic, shopDomain, EventIdFor(deliveryId), shopifyEventId, times));
     }
 
     /// <param name="DeliveryEventId">The id derived from the delivery: privacy requests keep it as their request id.</param>
-    private sealed record Context(string Topic, string ShopDomain, string DeliveryEventId, string? ShopifyEventId)
+    private sealed record Context(string Topic, string ShopDomain, string DeliveryEventId, string? ShopifyEventId, DeliveryTimes? Times)
     {
+        private readonly DeliveryDating _dating = new(Times);
+
         public CustomerEvent Event(string customerId, string type, DateTimeOffset occurredAt, string subjectId) =>
             CustomerEvent.Of(ShopifyEventId is { } shopifyEvent ? EventIdFor(shopifyEvent, type, subjectId) : DeliveryEventId,
-                new CustomerKey(Platform, customerId), type, occurredAt, ShopDomain, subjectId);
+                new CustomerKey(Platform, customerId), type, occurredAt, ShopDomain, subjectId) with
+            {
+                Degraded = _dating.Degraded,
+            };
 
-        public IngestParse.Invalid Missing(string what) => new($"{Topic} needs {what}.");
+        /// <inheritdoc cref="DeliveryDating.Time"/>
+        public DateTimeOffset? Time(JsonElement element, params string[] fields) => _dating.Time(element, fields);
+
+        /// <summary>A signed delivery that names nothing Nudge can attribute: acknowledged (2xx) and logged with the reason, never refused.</summary>
+        public IngestParse.Ignored Unusable(string what) => new($"{Topic} without {what} cannot be mapped");
     }
 
     private static IngestParse Customer(JsonElement customer, Context ctx, string type, string timeField)
     {
         if (!TryGetId(customer, "id", out var customerId))
         {
-            return ctx.Missing("a numeric or string 'id'");
+            return ctx.Unusable("a numeric or string 'id'");
         }
 
-        if (!TryGetTime(customer, timeField, out var occurredAt))
+        if (ctx.Time(customer, timeField) is not { } occurredAt)
         {
-            return ctx.Missing($"'{timeField}' as an ISO 8601 timestamp");
+            return ctx.Unusable($"'{timeField}'");
         }
 
+        var contactAt = ctx.Time(customer, "updated_at") ?? occurredAt;
         return new IngestParse.Mapped(ctx.Event(customerId, type, occurredAt, customerId) with
         {
-            Contact = ContactOf(customer, TryGetTime(customer, "updated_at", out var u) ? u : occurredAt),
+            Contact = ContactOf(customer, contactAt),
         });
     }
 
-    /// <summary>Contact and consent as Shopify states them: consent is the <c>email_marketing_consent</c> / <c>sms_marketing_consent</c> state.</summary>
-    private static ContactFacts ContactOf(JsonElement customer, DateTimeOffset updatedAt) => new(
-        Email: GetString(customer, "email"),
-        Phone: GetString(customer, "phone") ?? GetString(GetObject(customer, "sms_marketing_consent"), "phone"),
-        FirstName: GetString(customer, "first_name"),
-        Consent: new MarketingConsent(
-            Email: IsSubscribed(customer, "email_marketing_consent"),
-            Sms: IsSubscribed(customer, "sms_marketing_consent"),
-            NightAds: false), // Shopify has no notion of the Korean night consent.
-        UpdatedAt: updatedAt);
+    /// <summary>
+    /// Contact and consent as Shopify states them: consent is the <c>email_marketing_consent</c> / <c>sms_marketing_consent</c>
+    /// state. Since API 2025-01 customer payloads carry neither (consent comes on its own topics), and an app without
+    /// access to protected customer data gets blank email, phone and name: what is absent or blank stays as stored.
+    /// </summary>
+    private static ContactFacts ContactOf(JsonElement customer, DateTimeOffset updatedAt)
+    {
+        var emailConsent = GetObject(customer, "email_marketing_consent");
+        var smsConsent = GetObject(customer, "sms_marketing_consent");
+        List<string> stated = [.. emailConsent.ValueKind == JsonValueKind.Object ? [ConsentMedia.Email] : Array.Empty<string>(),
+            .. smsConsent.ValueKind == JsonValueKind.Object ? [ConsentMedia.Sms] : Array.Empty<string>()];
+        return new ContactFacts(
+            Email: GetString(customer, "email"),
+            Phone: GetString(customer, "phone") ?? GetString(smsConsent, "phone"),
+            FirstName: GetString(customer, "first_name"),
+            // Shopify has no notion of the Korean night consent: it is never stated here.
+            Consent: stated.Count == 0 ? null : new MarketingConsent(Email: IsSubscribed(emailConsent), Sms: IsSubscribed(smsConsent), NightAds: false),
+            UpdatedAt: updatedAt,
+            ConsentStated: stated.Count == 0 ? null : stated);
+    }
 
-    private static bool IsSubscribed(JsonElement customer, string consentProperty) =>
-        GetString(GetObject(customer, consentProperty), "state") == "subscribed";
+    private static bool IsSubscribed(JsonElement consent) => GetString(consent, "state") == "subscribed";
+
+    /// <summary>
+    /// <c>customers_email_marketing_consent/update</c> and <c>customers_marketing_consent/update</c>: one medium's consent
+    /// (and its address). A state Shopify leaves null says nothing about the consent.
+    /// </summary>
+    private static IngestParse ConsentUpdate(JsonElement payload, Context ctx, string idField, string addressField, string consentField, string medium)
+    {
+        if (!TryGetId(payload, idField, out var customerId))
+        {
+            return ctx.Unusable($"a numeric '{idField}'");
+        }
+
+        var consent = GetObject(payload, consentField);
+        if (ctx.Time(consent, "consent_updated_at") is not { } at)
+        {
+            return ctx.Unusable("'consent_updated_at'");
+        }
+
+        var granted = GetString(consent, "state") is { } state ? state == "subscribed" : (bool?)null;
+        var address = GetString(payload, addressField);
+        return new IngestParse.Mapped(ctx.Event(customerId, EventTypes.CustomerUpdated, at, customerId) with
+        {
+            Contact = new ContactFacts(
+                Email: medium == ConsentMedia.Email ? address : null,
+                Phone: medium == ConsentMedia.Sms ? address : null,
+                FirstName: null,
+                Consent: granted is { } g ? new MarketingConsent(Email: g, Sms: g, NightAds: false) : null,
+                UpdatedAt: at,
+                ConsentStated: [medium]),
+        });
+    }
 
     private static IngestParse Order(JsonElement order, Context ctx, string type, params string[] timeFields)
     {
         if (!TryGetId(order, "id", out var orderId))
         {
-            return ctx.Missing("a numeric or string 'id'");
+            return ctx.Unusable("a numeric or string 'id'");
         }
 
-        if (!TryGetFirstTime(order, out var occurredAt, [.. timeFields, "created_at"]))
+        if (WithCustomer(order, ctx, out var customerId) is { } notAttributed)
         {
-            return ctx.Missing($"'{timeFields[0]}' or 'created_at' as an ISO 8601 timestamp");
+            return notAttributed;
         }
 
-        if (WithCustomer(order, ctx, out var customerId) is { } problem)
+        if (ctx.Time(order, [.. timeFields, "created_at"]) is not { } occurredAt)
         {
-            return problem;
+            return ctx.Unusable($"'{timeFields[0]}'");
         }
 
         var currency = GetString(order, "currency");
@@ -141,12 +217,12 @@ public static class ShopifyWebhook
     {
         if (!TryGetId(refund, "order_id", out var orderId))
         {
-            return ctx.Missing("a numeric 'order_id'");
+            return ctx.Unusable("a numeric 'order_id'");
         }
 
-        if (!TryGetFirstTime(refund, out var occurredAt, "processed_at", "created_at"))
+        if (ctx.Time(refund, "processed_at", "created_at") is not { } occurredAt)
         {
-            return ctx.Missing("'created_at' as an ISO 8601 timestamp");
+            return ctx.Unusable("'created_at'");
         }
 
         decimal amount = 0;
@@ -172,17 +248,17 @@ public static class ShopifyWebhook
         var checkoutId = TryGetId(checkout, "id", out var id) ? id : GetString(checkout, "token");
         if (checkoutId is null || !IsValidId(checkoutId))
         {
-            return ctx.Missing("an 'id' or 'token'");
+            return ctx.Unusable("an 'id' or 'token'");
         }
 
-        if (!TryGetFirstTime(checkout, out var occurredAt, timeField, "created_at"))
+        if (WithCustomer(checkout, ctx, out var customerId) is { } notAttributed)
         {
-            return ctx.Missing($"'{timeField}' as an ISO 8601 timestamp");
+            return notAttributed;
         }
 
-        if (WithCustomer(checkout, ctx, out var customerId) is { } problem)
+        if (ctx.Time(checkout, timeField, "created_at") is not { } occurredAt)
         {
-            return problem;
+            return ctx.Unusable($"'{timeField}'");
         }
 
         var currency = GetString(checkout, "currency") ?? GetString(checkout, "presentment_currency");
@@ -200,17 +276,17 @@ public static class ShopifyWebhook
         var cartId = GetString(cart, "token") ?? (TryGetId(cart, "id", out var id) ? id : null);
         if (cartId is null || !IsValidId(cartId))
         {
-            return ctx.Missing("a 'token' or 'id'");
-        }
-
-        if (!TryGetFirstTime(cart, out var occurredAt, "updated_at", "created_at"))
-        {
-            return ctx.Missing("'updated_at' as an ISO 8601 timestamp");
+            return ctx.Unusable("a 'token' or 'id'");
         }
 
         if (!TryGetId(GetObject(cart, "customer"), "id", out var customerId))
         {
             return new IngestParse.Ignored("cart without a customer (attributed through its checkout instead)");
+        }
+
+        if (ctx.Time(cart, "updated_at", "created_at") is not { } occurredAt)
+        {
+            return ctx.Unusable("'updated_at'");
         }
 
         var currency = GetString(cart, "currency");
@@ -224,12 +300,12 @@ public static class ShopifyWebhook
     {
         if (!TryGetId(product, "id", out var productId))
         {
-            return ctx.Missing("a numeric or string 'id'");
+            return ctx.Unusable("a numeric or string 'id'");
         }
 
-        if (!TryGetTime(product, "updated_at", out var updatedAt))
+        if (ctx.Time(product, "updated_at", "created_at") is not { } updatedAt)
         {
-            return ctx.Missing("'updated_at' as an ISO 8601 timestamp");
+            return ctx.Unusable("'updated_at'");
         }
 
         var variants = new List<VariantPrice>();
@@ -246,30 +322,24 @@ public static class ShopifyWebhook
 
     private static IngestParse Privacy(JsonElement payload, Context ctx, PrivacyRequestKind kind)
     {
-        var domain = GetString(payload, "shop_domain");
-        if (domain is not null && !string.Equals(domain, ctx.ShopDomain, StringComparison.OrdinalIgnoreCase))
-        {
-            return new IngestParse.Invalid($"{ctx.Topic}: 'shop_domain' does not match X-Shopify-Shop-Domain.");
-        }
-
+        // The shop is the one the signed header names (its secret signed the body); the body's 'shop_domain' is not
+        // trusted over it (Shopify's own sample carries a placeholder there).
         string? customerId = null;
         if (kind != PrivacyRequestKind.RedactShop && !TryGetId(GetObject(payload, "customer"), "id", out customerId))
         {
-            return ctx.Missing("'customer.id'");
+            return ctx.Unusable("'customer.id'");
         }
 
         return new IngestParse.Privacy(new PrivacyRequest(kind, Platform, ctx.ShopDomain, customerId, ctx.DeliveryEventId));
     }
 
-    /// <summary>Null and the customer's id when the payload names one; a guest is ignored, a malformed customer is invalid.</summary>
-    private static IngestParse? WithCustomer(JsonElement owner, Context ctx, out string customerId)
-    {
-        customerId = "";
-        if (!owner.TryGetProperty("customer", out var customer) || customer.ValueKind == JsonValueKind.Null)
-        {
-            return new IngestParse.Ignored("guest without a customer");
-        }
+    /// <summary>
+    /// Null and the customer's id when the payload names one. A guest (no customer, or one without an id) is
+    /// acknowledged and not attributed: journeys run for customers with an account, whose consent the shop recorded.
+    /// </summary>
+    private static IngestParse? WithCustomer(JsonElement owner, Context ctx, out string customerId) =>
+        TryGetId(GetObject(owner, "customer"), "id", out customerId) ? null : new IngestParse.Ignored("guest without a customer account");
 
-        return customer.ValueKind == JsonValueKind.Object && TryGetId(customer, "id", out customerId) ? null : ctx.Missing("'customer' with an 'id'");
-    }
+    [System.Text.RegularExpressions.GeneratedRegex(@"(\.\d{7})\d+")]
+    private static partial System.Text.RegularExpressions.Regex FractionBeyondTicks();
 }

@@ -28,6 +28,6 @@ public static class WebhookSignature
 
         Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(secret, body, expected);
-        return CryptographicOperations.FixedTimeEquals(expected, presented[..written]);
+        return SecretComparison.Matches(presented[..written], expected);
     }
 }

@@ -33,7 +33,8 @@ public static partial class WooCommerceWebhook
     /// <summary>WooCommerce delivery ids count per site, so the event id carries the site too.</summary>
     public static string EventIdFor(string shop, string deliveryId) => $"{Platform}-{shop}-{deliveryId}";
 
-    public static IngestParse Parse(string topic, string shop, string deliveryId, ReadOnlySpan<byte> body)
+    /// <param name="times">When the delivery was received: what dates a body without a time of its own.</param>
+    public static IngestParse Parse(string topic, string shop, string deliveryId, ReadOnlySpan<byte> body, DeliveryTimes? times = null)
     {
         if (topic is not (Topics.CustomerCreated or Topics.CustomerUpdated or Topics.OrderCreated or Topics.OrderUpdated or Topics.ProductUpdated))
         {
@@ -46,32 +47,66 @@ public static partial class WooCommerceWebhook
             return new IngestParse.Invalid(error!);
         }
 
-        var root = document.RootElement;
-        var eventId = EventIdFor(shop, deliveryId);
+        var ctx = new Context(topic, shop, EventIdFor(shop, deliveryId), times);
+        var root = Unwrapped(document.RootElement);
         return topic switch
         {
-            Topics.CustomerCreated => Customer(root, topic, shop, eventId, EventTypes.CustomerSignedUp, "date_created_gmt"),
-            Topics.CustomerUpdated => Customer(root, topic, shop, eventId, EventTypes.CustomerUpdated, "date_modified_gmt"),
-            Topics.ProductUpdated => Product(root, topic, shop),
-            _ => Order(root, topic, shop, eventId),
+            Topics.CustomerCreated => Customer(root, ctx, EventTypes.CustomerSignedUp, "date_created_gmt", "created_at"),
+            Topics.CustomerUpdated => Customer(root, ctx, EventTypes.CustomerUpdated, "date_modified_gmt", "updated_at", "last_update"),
+            Topics.ProductUpdated => Product(root, ctx),
+            _ => Order(root, ctx),
         };
     }
 
-    private static IngestParse Customer(JsonElement customer, string topic, string shop, string eventId, string type, string timeField)
+    /// <summary>
+    /// A webhook set to the legacy API version wraps its resource (<c>{"customer": {...}}</c>, <c>{"order": {...}}</c>,
+    /// <c>{"product": {...}}</c>); the REST API versions send the resource itself.
+    /// </summary>
+    private static JsonElement Unwrapped(JsonElement root)
+    {
+        foreach (var wrapper in (ReadOnlySpan<string>)["customer", "order", "product"])
+        {
+            if (!root.TryGetProperty("id", out _) && GetObject(root, wrapper) is { ValueKind: JsonValueKind.Object } inner)
+            {
+                return inner;
+            }
+        }
+
+        return root;
+    }
+
+    private sealed record Context(string Topic, string Shop, string EventId, DeliveryTimes? Times)
+    {
+        private readonly DeliveryDating _dating = new(Times);
+
+        public CustomerEvent Event(string customerId, string type, DateTimeOffset occurredAt, string subjectId) =>
+            CustomerEvent.Of(EventId, new CustomerKey(Platform, customerId), type, occurredAt, Shop, subjectId) with
+            {
+                Degraded = _dating.Degraded,
+            };
+
+        /// <summary>The REST API's GMT fields, then the legacy API's, else the receipt time (<see cref="DeliveryDating.Time"/>).</summary>
+        public DateTimeOffset? Time(JsonElement element, params string[] fields) => _dating.Time(element, fields);
+
+        public IngestParse.Ignored Unusable(string what) => new($"{Topic} without {what} cannot be mapped");
+    }
+
+    private static IngestParse Customer(JsonElement customer, Context ctx, string type, params string[] timeFields)
     {
         if (!TryGetId(customer, "id", out var customerId))
         {
-            return new IngestParse.Invalid($"{topic} needs a positive 'id'.");
+            // A deleted resource arrives as {"id": N} under its *.deleted topic; an unusable one here is acknowledged.
+            return ctx.Unusable("a positive 'id'");
         }
 
-        if (!TryGetFirstTime(customer, out var occurredAt, timeField, "date_created_gmt"))
+        if (ctx.Time(customer, timeFields) is not { } occurredAt)
         {
-            return new IngestParse.Invalid($"{topic} needs '{timeField}' as a timestamp.");
+            return ctx.Unusable($"'{timeFields[0]}'");
         }
 
-        var updatedAt = TryGetTime(customer, "date_modified_gmt", out var u) ? u : occurredAt;
-        var billing = GetObject(customer, "billing");
-        return new IngestParse.Mapped(CustomerEvent.Of(eventId, new CustomerKey(Platform, customerId), type, occurredAt, shop, customerId) with
+        var updatedAt = TryGetFirstTime(customer, out var u, "date_modified_gmt", "updated_at", "last_update") ? u : occurredAt;
+        var billing = BillingOf(customer);
+        return new IngestParse.Mapped(ctx.Event(customerId, type, occurredAt, customerId) with
         {
             Contact = new ContactFacts(
                 GetString(customer, "email") ?? GetString(billing, "email"),
@@ -82,21 +117,26 @@ public static partial class WooCommerceWebhook
         });
     }
 
-    private static IngestParse Order(JsonElement order, string topic, string shop, string eventId)
+    /// <summary>The REST API's <c>billing</c>, or the legacy API's <c>billing_address</c>.</summary>
+    private static JsonElement BillingOf(JsonElement resource) =>
+        GetObject(resource, "billing") is { ValueKind: JsonValueKind.Object } billing ? billing : GetObject(resource, "billing_address");
+
+    private static IngestParse Order(JsonElement order, Context ctx)
     {
         if (!TryGetId(order, "id", out var orderId))
         {
-            return new IngestParse.Invalid($"{topic} needs a positive 'id'.");
+            return ctx.Unusable("a positive 'id'");
         }
 
         var status = GetString(order, "status") ?? "";
-        var (type, timeFields) = topic == Topics.OrderCreated
-            ? (EventTypes.OrderPlaced, new[] { "date_created_gmt" })
+        var paid = TryGetTime(order, "date_paid_gmt", out _) || GetBoolean(GetObject(order, "payment_details"), "paid") == true;
+        var (type, timeFields) = ctx.Topic == Topics.OrderCreated
+            ? (EventTypes.OrderPlaced, new[] { "date_created_gmt", "created_at" })
             : status switch
             {
-                "processing" or "completed" when TryGetTime(order, "date_paid_gmt", out _) => (EventTypes.OrderPaid, new[] { "date_paid_gmt" }),
-                "cancelled" => (EventTypes.OrderCancelled, new[] { "date_modified_gmt" }),
-                "refunded" => (EventTypes.OrderRefunded, new[] { "date_modified_gmt" }),
+                "processing" or "completed" when paid => (EventTypes.OrderPaid, new[] { "date_paid_gmt", "completed_at", "updated_at", "date_modified_gmt" }),
+                "cancelled" => (EventTypes.OrderCancelled, new[] { "date_modified_gmt", "updated_at" }),
+                "refunded" => (EventTypes.OrderRefunded, new[] { "date_modified_gmt", "updated_at" }),
                 _ => ((string?)null, Array.Empty<string>()),
             };
         if (type is null)
@@ -104,24 +144,20 @@ public static partial class WooCommerceWebhook
             return new IngestParse.Ignored($"order status '{status}' is not used by any journey");
         }
 
-        if (!TryGetFirstTime(order, out var occurredAt, [.. timeFields, "date_created_gmt"]))
-        {
-            return new IngestParse.Invalid($"{topic} needs '{timeFields[0]}' as a timestamp.");
-        }
-
-        if (!order.TryGetProperty("customer_id", out var customerValue) || customerValue.ValueKind != JsonValueKind.Number)
-        {
-            return new IngestParse.Invalid($"{topic} needs a numeric 'customer_id'.");
-        }
-
-        var customerId = IdOf(customerValue);
+        // customer_id 0 is a guest checkout: acknowledged, not attributed (see the README's ingestion section).
+        var customerId = order.TryGetProperty("customer_id", out var customerValue) ? IdOf(customerValue) : "";
         if (customerId.Length == 0)
         {
-            return new IngestParse.Ignored("guest order without a customer");
+            return new IngestParse.Ignored("guest order without a customer account");
+        }
+
+        if (ctx.Time(order, timeFields) is not { } occurredAt)
+        {
+            return ctx.Unusable($"'{timeFields[0]}'");
         }
 
         var currency = GetString(order, "currency");
-        return new IngestParse.Mapped(CustomerEvent.Of(eventId, new CustomerKey(Platform, customerId), type, occurredAt, shop, orderId) with
+        return new IngestParse.Mapped(ctx.Event(customerId, type, occurredAt, orderId) with
         {
             Value = MoneyOf(order, "total", currency),
             Items = LineItems(order, "line_items", currency, variantName: "variation_id"),
@@ -129,22 +165,22 @@ public static partial class WooCommerceWebhook
     }
 
     /// <summary>A simple product is its own variant; a variable product's variations come as their own product.updated.</summary>
-    private static IngestParse Product(JsonElement product, string topic, string shop)
+    private static IngestParse Product(JsonElement product, Context ctx)
     {
         if (!TryGetId(product, "id", out var productId))
         {
-            return new IngestParse.Invalid($"{topic} needs a positive 'id'.");
+            return ctx.Unusable("a positive 'id'");
         }
 
-        if (!TryGetTime(product, "date_modified_gmt", out var updatedAt))
+        if (ctx.Time(product, "date_modified_gmt", "updated_at") is not { } updatedAt)
         {
-            return new IngestParse.Invalid($"{topic} needs 'date_modified_gmt' as a timestamp.");
+            return ctx.Unusable("'date_modified_gmt'");
         }
 
         var variants = GetDecimal(product, "price") is { } price
             ? new[] { new VariantPrice(productId, price, GetDecimal(product, "regular_price")) }
             : [];
-        return new IngestParse.Catalog(new CatalogUpdate(Platform, shop, productId, updatedAt, variants));
+        return new IngestParse.Catalog(new CatalogUpdate(Platform, ctx.Shop, productId, updatedAt, variants));
     }
 
     [GeneratedRegex("^webhook_id=[0-9]{1,20}$")]

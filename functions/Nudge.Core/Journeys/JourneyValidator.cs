@@ -11,6 +11,15 @@ public static partial class JourneyValidator
 {
     private static readonly TimeSpan MaxWait = TimeSpan.FromDays(730);
 
+    /// <summary>Steps one journey may have: every instance replays them, and the simulator runs them per customer per day.</summary>
+    public const int MaxSteps = 100;
+
+    /// <summary>Goals (<c>exitOn</c>) one journey may have: each is checked against every event of every instance.</summary>
+    public const int MaxExitRules = 20;
+
+    /// <summary>How deeply conditions (journeys' filters and branches, segments) may nest <c>all</c> / <c>any</c> / <c>not</c>.</summary>
+    public const int MaxConditionDepth = 16;
+
     public static (IReadOnlyList<ValidationIssue> Errors, IReadOnlyList<ValidationIssue> Warnings) Validate(JourneyDefinition definition)
     {
         var errors = new List<ValidationIssue>();
@@ -29,7 +38,12 @@ public static partial class JourneyValidator
 
         ValidateEntry(definition, Error);
         ValidateReentry(definition, Error);
-        for (var i = 0; i < definition.ExitOn.Count; i++)
+        if (definition.ExitOn.Count > MaxExitRules)
+        {
+            Error("exitOn", $"must be at most {MaxExitRules} goals");
+        }
+
+        for (var i = 0; i < definition.ExitOn.Count && i < MaxExitRules; i++)
         {
             var rule = definition.ExitOn[i];
             if (string.IsNullOrWhiteSpace(rule.Event))
@@ -124,6 +138,12 @@ public static partial class JourneyValidator
         if (definition.Steps is null || definition.Steps.Count == 0)
         {
             error("steps", "needs at least one step");
+            return;
+        }
+
+        if (definition.Steps.Count > MaxSteps)
+        {
+            error("steps", $"must be at most {MaxSteps} steps");
             return;
         }
 
@@ -369,9 +389,9 @@ public static partial class JourneyValidator
             return;
         }
 
-        if (depth > 16)
+        if (depth > MaxConditionDepth)
         {
-            error(path, "is nested too deeply (16 levels at most)");
+            error(path, $"is nested too deeply ({MaxConditionDepth} levels at most)");
             return;
         }
 
