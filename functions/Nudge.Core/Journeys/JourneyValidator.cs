@@ -50,6 +50,21 @@ public static partial class JourneyValidator
             Error("conversionWindow", "must be more than zero and at most 730 days");
         }
 
+        if (definition.Attribution is not { } attribution)
+        {
+            Error("attribution", "must be an object with afterClick and afterDelivery");
+        }
+        else
+        {
+            foreach (var (name, window) in new[] { ("afterClick", attribution.AfterClick), ("afterDelivery", attribution.AfterDelivery) })
+            {
+                if (window <= TimeSpan.Zero || window > MaxWait)
+                {
+                    Error($"attribution.{name}", "must be more than zero and at most 730 days");
+                }
+            }
+        }
+
         ValidateSteps(definition, Error, warnings);
         return (errors, warnings);
     }
