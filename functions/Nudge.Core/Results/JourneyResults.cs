@@ -53,7 +53,7 @@ public static class JourneyResults
             Revenue(counters, k => k.Measure == Measures.Converted),
             Steps(definition, counters), Variants(definition, counters), Holdout(counters),
             Days(counters),
-            $"a goal within {Iso(attribution.AfterClick)} of a click or {Iso(attribution.AfterDelivery)} of a message; held-out customers within {Iso(window)} of entry");
+            $"a goal within {Span(attribution.AfterClick)} of a click or {Span(attribution.AfterDelivery)} of a message; held-out customers within {Span(window)} of entry");
     }
 
     private static IReadOnlyList<StepResult> Steps(JourneyDefinition? definition, ResultCounters counters)
@@ -196,5 +196,10 @@ public static class JourneyResults
         return index < 0 ? int.MaxValue : index;
     }
 
-    private static string Iso(TimeSpan span) => System.Xml.XmlConvert.ToString(span);
+    private static string Span(TimeSpan span) =>
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? Plural((int)span.TotalDays, "day")
+        : span.TotalHours == Math.Floor(span.TotalHours) ? Plural((int)span.TotalHours, "hour")
+        : Plural((int)Math.Ceiling(span.TotalMinutes), "minute");
+
+    private static string Plural(int count, string unit) => count == 1 ? $"1 {unit}" : $"{count} {unit}s";
 }
