@@ -141,6 +141,13 @@ public sealed class TableResultsLedger(TableServiceClient service, StorageNames 
         return folded;
     }
 
+    /// <summary>
+    /// Replaces one shard's totals of one day (a backfill of results kept elsewhere; the benchmark seeds a large
+    /// journey's folded state with it). Not for counting: facts are counted through <see cref="RecordAsync"/>.
+    /// </summary>
+    public async Task ImportDayTotalsAsync(string journeyId, int shard, DateOnly day, ResultCounters totals, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(WriteTotals(Partition(journeyId, shard), day, totals.Between(day, day)), TableUpdateMode.Replace, cancellationToken);
+
     public static string Partition(string journeyId, int shard) => $"{TableKey.Escape(journeyId)}|{shard}";
 
     private static string PartitionOf(string journeyId, string factId) => Partition(journeyId, Convert.ToInt32(factId[..1], 16) % Shards);
