@@ -98,6 +98,8 @@ public class ResultsApiTests : IAsyncLifetime
     [InlineData("/api/journeys/welcome/results?from=2024-01-01&to=2026-12-01", HttpStatusCode.BadRequest)]
     [InlineData("/api/journeys/welcome/results?format=xml", HttpStatusCode.BadRequest)]
     [InlineData("/api/results?to=2026-02-30", HttpStatusCode.BadRequest)]
+    [InlineData("/api/results?to=0001-01-01", HttpStatusCode.BadRequest)]
+    [InlineData("/api/results?from=9999-12-31&to=9999-12-31", HttpStatusCode.BadRequest)]
     [InlineData("/api/journeys/no-such-journey/results", HttpStatusCode.NotFound)]
     public async Task BadQuery_IsAProblemNeverA5xx(string path, HttpStatusCode expected)
     {

@@ -105,8 +105,9 @@ public sealed class ResultsFunctions(IOptions<NudgeOptions> options, ResultsServ
         return (new ResultsQuery(from, to, format == "csv"), null);
     }
 
+    /// <summary>A day as yyyy-MM-dd, from 2000 to 2199 (so a range reaching back 30 days from it stays a valid date).</summary>
     private static bool TryDay(string text, out DateOnly day) =>
-        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day) && day.Year is >= 2000 and < 2200;
 
     public static string StepsCsv(JourneyResultsReport report)
     {

@@ -23,13 +23,13 @@ public sealed class ResultsService(IResultsLedger ledger, IJourneyDefinitionStor
     /// <summary>A journey's results, or null if there is no such journey.</summary>
     public async Task<JourneyResultsReport?> JourneyAsync(string journeyId, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        if (await journeys.GetHeadAsync(journeyId, cancellationToken) is not { } head)
-        {
-            return null;
-        }
-
-        var counters = await ledger.ReadAsync(journeyId, from, to, cancellationToken);
-        return JourneyResults.Build(await DefinitionOfAsync(head.Value, cancellationToken), journeyId, from, to, counters);
+        // The counters are read while the journey is looked up: a request waits for the slower of the two, not both.
+        var reading = ledger.ReadAsync(journeyId, from, to, cancellationToken);
+        var definition = journeys.GetHeadAsync(journeyId, cancellationToken) is var head && await head is { } found
+            ? (Found: true, Definition: await DefinitionOfAsync(found.Value, cancellationToken))
+            : (Found: false, Definition: null);
+        var counters = await reading;
+        return definition.Found ? JourneyResults.Build(definition.Definition, journeyId, from, to, counters) : null;
     }
 
     public async Task<ResultsOverview> OverviewAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)

@@ -130,7 +130,7 @@ public static class ResultsRun
 
                     foreach (var (step, channel) in new[] { (0, "email"), (2, "sms"), (4, "kakao") })
                     {
-                        var sent = customers + random.Next(0, 3);
+                        var sent = customers * 10 / 9 + random.Next(0, 3); // 3 sends per messaged customer and a resend for one in nine
                         Add(Measures.Sent, step, channel, group, sent);
                         Add(Measures.Delivered, step, channel, group, sent * 97 / 100);
                         delivered += sent;
