@@ -101,8 +101,11 @@ public class ResultsApiTests : IAsyncLifetime
     [InlineData("/api/results?to=0001-01-01", HttpStatusCode.BadRequest)]
     [InlineData("/api/results?from=9999-12-31&to=9999-12-31", HttpStatusCode.BadRequest)]
     [InlineData("/api/journeys/no-such-journey/results", HttpStatusCode.NotFound)]
+    [InlineData("/api/journeys/Not%20An%20Id%23%3F/results", HttpStatusCode.NotFound)]
+    [InlineData("/api/journeys/{long}/results", HttpStatusCode.NotFound)]
     public async Task BadQuery_IsAProblemNeverA5xx(string path, HttpStatusCode expected)
     {
+        path = path.Replace("{long}", new string('a', 2000), StringComparison.Ordinal);
         using var response = await GetAsync(path);
 
         Assert.Equal(expected, response.StatusCode);

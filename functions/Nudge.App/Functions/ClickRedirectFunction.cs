@@ -27,9 +27,10 @@ public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog delive
             return Http.Problem(StatusCodes.Status404NotFound, "Unknown link", "This link does not lead anywhere any more.");
         }
 
-        await events.RecordAsync(click.Customer, click.DeliveryId, "clicked", click.Link, cancellationToken);
-        // A delivery's clicks count once in its journey's results (a click report from the provider is the same fact).
+        // Counted first: the click happened when the request came, whatever fails after. A delivery's clicks count once
+        // in its journey's results (a click report from the provider is the same fact).
         await results.RecordAsync(Nudge.Core.Results.ResultFacts.OfDelivery(row!.Value, Nudge.Core.Results.Measures.Clicked, results.Now), cancellationToken);
+        await events.RecordAsync(click.Customer, click.DeliveryId, "clicked", click.Link, cancellationToken);
         return Results.Redirect(target);
     }
 }

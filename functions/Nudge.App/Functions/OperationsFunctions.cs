@@ -1,11 +1,11 @@
-using System.Text.Json;
-using System.Text.Json.Schema;
-using Nudge.Core;
 using System.ComponentModel;
 using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Schema;
 using Microsoft.Azure.Functions.Worker;
 using Nudge.App.Hosting;
+using Nudge.Core;
 using Nudge.Core.Time;
 
 namespace Nudge.App.Functions;

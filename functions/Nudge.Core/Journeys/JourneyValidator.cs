@@ -431,6 +431,9 @@ public static partial class JourneyValidator
         ValidateCondition(condition.Not, $"{path}.not", error, depth + 1);
     }
 
+    /// <summary>Whether a text can be a journey's id at all (a lookup by anything else finds nothing).</summary>
+    public static bool IsJourneyId(string id) => IdPattern().IsMatch(id);
+
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex IdPattern();
 

@@ -23,6 +23,11 @@ public sealed class ResultsService(IResultsLedger ledger, IJourneyDefinitionStor
     /// <summary>A journey's results, or null if there is no such journey.</summary>
     public async Task<JourneyResultsReport?> JourneyAsync(string journeyId, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
+        if (!JourneyValidator.IsJourneyId(journeyId))
+        {
+            return null; // no journey has such an id: nothing to look up (an over-long key would be the storage's 400)
+        }
+
         // The counters are read while the journey is looked up: a request waits for the slower of the two, not both.
         var reading = ledger.ReadAsync(journeyId, from, to, cancellationToken);
         var definition = journeys.GetHeadAsync(journeyId, cancellationToken) is var head && await head is { } found
