@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
-# Usage: scripts/bench.sh [interpreter|ingest|simulate|results|journeys|all]
-#   results: MESSAGES (default 2000) status changes per side.
+# Usage: scripts/bench.sh [interpreter|ingest|simulate|recommend|results|journeys|all]
+#   results: MESSAGES (default 2000) status changes per side, BENCH_AZURITE_PORT (default 10410) and the next two.
 #   journeys: JOURNEYS (default 1000), CLOCK_SPEED (default 8640), START_HOUR (KST, default 9), ORDERS (default
 #   "bare-first journeys-first") override the run.
 set -euo pipefail
@@ -19,6 +19,9 @@ if [[ "$what" == ingest || "$what" == all ]]; then
 fi
 if [[ "$what" == simulate || "$what" == all ]]; then
   $bench simulate 1000000
+fi
+if [[ "$what" == recommend || "$what" == all ]]; then
+  $bench recommend 20000 1000000
 fi
 if [[ "$what" == results || "$what" == all ]]; then
   # Journey results on a fresh Azurite: storage ops per status change with and without counters; a 1M-customer read.

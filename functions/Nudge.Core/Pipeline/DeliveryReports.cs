@@ -60,12 +60,12 @@ public sealed class DeliveryReportHandler(
             return await FallBackToSmsAsync(customer, deliveryId, detail, cancellationToken);
         }
 
-        for (var attempt = 0; attempt < 5; attempt++)
+        return await OptimisticConcurrency.RetryAsync($"The report on delivery {deliveryId}", async _ =>
         {
             var row = await deliveries.GetAsync(customer, deliveryId, cancellationToken);
             if (row is null)
             {
-                return ReportHandling.UnknownDelivery;
+                return Attempt.Done(ReportHandling.UnknownDelivery);
             }
 
             var record = row.Value;
@@ -82,16 +82,16 @@ public sealed class DeliveryReportHandler(
             var status = report == DeliveryReport.Bounced ? DeliveryStatus.Bounced
                 : record.Status is DeliveryStatus.Bounced ? record.Status
                 : DeliveryStatus.Delivered;
-            if (status == record.Status || await deliveries.TryUpdateAsync(record with { Status = status, Reason = detail ?? record.Reason }, row.Version, cancellationToken))
+            if (status != record.Status && !await deliveries.TryUpdateAsync(record with { Status = status, Reason = detail ?? record.Reason }, row.Version, cancellationToken))
             {
-                // Counted after the status is written; a repeated report (its sender retries until we answer) counts
-                // what a stop in between missed, and nothing twice.
-                await CountAsync(record, status == DeliveryStatus.Bounced ? Results.Measures.Bounced : Results.Measures.Delivered, cancellationToken);
-                return ReportHandling.Applied;
+                return Attempt.Lost;
             }
-        }
 
-        throw new ConcurrencyException($"Could not apply the report to delivery {deliveryId}.");
+            // Counted after the status is written; a repeated report (its sender retries until we answer) counts
+            // what a stop in between missed, and nothing twice.
+            await CountAsync(record, status == DeliveryStatus.Bounced ? Results.Measures.Bounced : Results.Measures.Delivered, cancellationToken);
+            return Attempt.Done(ReportHandling.Applied);
+        }, cancellationToken);
     }
 
     /// <summary>One report about one delivery counts once in its journey's results (one storage operation).</summary>
