@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
-# Usage: scripts/bench.sh [interpreter|ingest|simulate|recommend|journeys|all]
+# Usage: scripts/bench.sh [interpreter|ingest|simulate|recommend|results|journeys|all]
+#   results: MESSAGES (default 2000) status changes per side, BENCH_AZURITE_PORT (default 10410) and the next two.
 #   journeys: JOURNEYS (default 1000), CLOCK_SPEED (default 8640), START_HOUR (KST, default 9), ORDERS (default
 #   "bare-first journeys-first") override the run.
 set -euo pipefail
@@ -21,6 +22,18 @@ if [[ "$what" == simulate || "$what" == all ]]; then
 fi
 if [[ "$what" == recommend || "$what" == all ]]; then
   $bench recommend 20000 1000000
+fi
+if [[ "$what" == results || "$what" == all ]]; then
+  # Journey results on a fresh Azurite: storage ops per status change with and without counters; a 1M-customer read.
+  scripts/azurite.sh install
+  data="$(mktemp -d /tmp/nudge-bench-azurite.XXXXXX)"
+  port="${BENCH_AZURITE_PORT:-10410}"
+  pid="$(scripts/azurite.sh start "$data" "$port" $((port + 1)) $((port + 2)))"
+  trap 'scripts/azurite.sh stop "$pid"; rm -rf "$data"' EXIT
+  $bench results "$(scripts/azurite.sh connection-string "$port" $((port + 1)) $((port + 2)))" "${MESSAGES:-2000}"
+  scripts/azurite.sh stop "$pid"
+  rm -rf "$data"
+  trap - EXIT
 fi
 if [[ "$what" == journeys || "$what" == all ]]; then
   # Welcome journeys through the whole app against a bare orchestration of the same shape, one after the other in one

@@ -35,6 +35,7 @@ export AzureWebJobsStorage="${AzureWebJobsStorage:-$(scripts/azurite.sh connecti
 export Shopify__WebhookSecret="${Shopify__WebhookSecret:-local-shopify-webhook-secret}"
 export Nudge__MarketerApiKey="${Nudge__MarketerApiKey:-local-marketer-api-key-0001}"
 export Nudge__DefaultTimeZone="${Nudge__DefaultTimeZone:-Asia/Seoul}"
+export Nudge__Channels__CallbackKey="${Nudge__Channels__CallbackKey:-local-acs-callback-key-0001}"
 export NUDGE_CLOCK_SPEED="${NUDGE_CLOCK_SPEED:-1}"
 export DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}"
 
@@ -44,6 +45,7 @@ Development settings (never use these outside this machine):
   Shopify__WebhookSecret = $Shopify__WebhookSecret
   Nudge__MarketerApiKey  = $Nudge__MarketerApiKey
   Nudge__DefaultTimeZone = $Nudge__DefaultTimeZone
+  Nudge__Channels__CallbackKey = $Nudge__Channels__CallbackKey
   NUDGE_CLOCK_SPEED      = $NUDGE_CLOCK_SPEED
 Nudge on http://127.0.0.1:7071  (health: http://127.0.0.1:7071/api/health). Ctrl-C stops both.
 INFO

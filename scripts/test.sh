@@ -12,6 +12,12 @@ data="$(mktemp -d /tmp/nudge-test-azurite.XXXXXX)"
 results="$(mktemp -d /tmp/nudge-test-results.XXXXXX)"
 
 scripts/azurite.sh install
+# The marketer page's tests run it in a real headless browser: Debian's chromium (CI is a fresh Debian machine, as root).
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "Installing Debian's chromium for the page tests ..."
+  { apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; } > /tmp/nudge-chromium-install.log 2>&1 \
+    || echo "chromium could not be installed (see /tmp/nudge-chromium-install.log): the page tests will fail"
+fi
 azurite_pid="$(scripts/azurite.sh start "$data" "$blob_port" "$queue_port" "$table_port")"
 trap 'scripts/azurite.sh stop "$azurite_pid"; rm -rf "$data"' EXIT
 export NUDGE_TEST_STORAGE="$(scripts/azurite.sh connection-string "$blob_port" "$queue_port" "$table_port")"

@@ -34,11 +34,12 @@ public sealed class StorageNames(string prefix)
     public string Consents => Table("consentledger");
     public string RateLimits => Table("ratelimits");
     public string DeliveryEvents => Table("deliveryevents");
+    public string Results => Table("journeyresults");
 
     public IReadOnlyList<string> AllTables =>
     [
         Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest,
-        Suppressions, Consents, RateLimits, DeliveryEvents,
+        Suppressions, Consents, RateLimits, DeliveryEvents, Results,
     ];
 
     /// <summary>Table names allow letters and digits only.</summary>

@@ -32,14 +32,32 @@ public sealed class TableDeliveryEvents(TableServiceClient service, StorageNames
     public Task<int> DeleteForDeliveryAsync(string deliveryId, CancellationToken cancellationToken) =>
         Tables.DeletePartitionAsync(_events, deliveryId, cancellationToken);
 
-    public async Task<Core.Customers.CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken)
+    public async Task<Core.Customers.CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken) =>
+        (await FindDeliveryAsync(deliveryId, cancellationToken))?.Customer;
+
+    public async Task<DeliveryRecord?> FindDeliveryAsync(string deliveryId, CancellationToken cancellationToken)
     {
         // Provider reports carry only our delivery id: one query by row key across partitions.
-        await foreach (var e in _deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {deliveryId}"), select: ["Platform", "CustomerId"], cancellationToken: cancellationToken))
+        await foreach (var e in _deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {deliveryId}"), cancellationToken: cancellationToken))
         {
-            return new Core.Customers.CustomerKey(e.GetString("Platform"), e.GetString("CustomerId"));
+            return TableDeliveryLog.FromEntity(e);
         }
 
         return null;
+    }
+
+    public async Task<IReadOnlyList<DateTimeOffset>> ClickTimesAsync(string deliveryId, CancellationToken cancellationToken)
+    {
+        // Row keys begin with the ticks of when the event was recorded.
+        var clicks = new List<DateTimeOffset>();
+        await foreach (var e in _events.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {deliveryId} and Type eq {"clicked"}"), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            if (long.TryParse(e.RowKey.AsSpan(0, Math.Min(19, e.RowKey.Length)), out var ticks))
+            {
+                clicks.Add(new DateTimeOffset(ticks, TimeSpan.Zero));
+            }
+        }
+
+        return clicks;
     }
 }

@@ -59,9 +59,10 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         ["Provider"] = r.Provider,
         ["MaybeSentVia"] = r.MaybeSentVia,
         ["ClaimedUntil"] = r.ClaimedUntil,
+        ["Group"] = r.Group,
     };
 
-    private static DeliveryRecord FromEntity(TableEntity e) => new()
+    internal static DeliveryRecord FromEntity(TableEntity e) => new()
     {
         DeliveryId = e.RowKey,
         Customer = new CustomerKey(e.GetString("Platform"), e.GetString("CustomerId")),
@@ -80,5 +81,6 @@ public sealed class TableDeliveryLog(TableServiceClient service, StorageNames na
         Provider = e.GetString("Provider"),
         MaybeSentVia = e.GetString("MaybeSentVia"),
         ClaimedUntil = e.GetDateTimeOffset("ClaimedUntil"),
+        Group = e.GetString("Group"),
     };
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Nudge.Core.Consent;
 using Nudge.Core.Customers;
 using Nudge.Core.Pipeline;
@@ -139,6 +140,7 @@ public sealed class ChannelDeliveryEndToEndTests : IAsyncLifetime
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = _app.Client.BaseAddress };
 
         using var response = await client.GetAsync(Local(link));
+        using var again = await client.GetAsync(Local(link));
         using var forged = await client.GetAsync("/api/r/AAAA.BBBB");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -146,6 +148,9 @@ public sealed class ChannelDeliveryEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
         var events = await new TableDeliveryEvents(TestStorage.Clients().Tables, _app.Names, TimeProvider.System).ListAsync(coupon.DeliveryId, CancellationToken.None);
         Assert.Contains(("clicked", "shop"), events);
+        var results = _app.Services.GetRequiredService<Nudge.Core.Results.ResultsService>();
+        var welcome = await results.JourneyAsync("welcome", results.Today.AddDays(-1), results.Today, CancellationToken.None);
+        Assert.Equal(1, welcome!.Steps.Single(s => s.Step == "coupon").Clicked); // clicked twice, one delivery clicked
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Nudge.App.Functions;
 /// against the delivery and sends the browser on to the template's link. Only targets named in a template are
 /// reachable, so the endpoint is no open redirect.
 /// </summary>
-public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog deliveries, IDeliveryEvents events, ITemplateStore templates)
+public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog deliveries, IDeliveryEvents events, ITemplateStore templates, Nudge.Core.Results.ResultsRecorder results)
 {
     [Function("ClickRedirect")]
     public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "r/{token}")] HttpRequest request, string token, CancellationToken cancellationToken)
@@ -27,6 +27,9 @@ public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog delive
             return Http.Problem(StatusCodes.Status404NotFound, "Unknown link", "This link does not lead anywhere any more.");
         }
 
+        // Counted first: the click happened when the request came, whatever fails after. A delivery's clicks count once
+        // in its journey's results (a click report from the provider is the same fact).
+        await results.RecordAsync(Nudge.Core.Results.ResultFacts.OfDelivery(row!.Value, Nudge.Core.Results.Measures.Clicked, results.Now), cancellationToken);
         await events.RecordAsync(click.Customer, click.DeliveryId, "clicked", click.Link, cancellationToken);
         return Results.Redirect(target);
     }

@@ -1,8 +1,11 @@
 using System.ComponentModel;
 using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Schema;
 using Microsoft.Azure.Functions.Worker;
 using Nudge.App.Hosting;
+using Nudge.Core;
 using Nudge.Core.Time;
 
 namespace Nudge.App.Functions;
@@ -78,7 +81,7 @@ public static class OpenApiDocument
             ["operationId"] = function.Name,
             ["summary"] = function.Method.GetCustomAttribute<DescriptionAttribute>()?.Description ?? function.Name,
             ["tags"] = new JsonArray(function.Route.Split('/')[0]),
-            ["responses"] = new JsonObject { ["default"] = new JsonObject { ["description"] = "See the summary; errors are application/problem+json." } },
+            ["responses"] = Responses(function.Method.ReturnType),
         };
         if (parameters.Count > 0)
         {
@@ -86,5 +89,58 @@ public static class OpenApiDocument
         }
 
         return operation;
+    }
+
+    private static readonly JsonSerializerOptions SchemaOptions = SchemaOptionsOf(NudgeJson.Options);
+
+    private static JsonSerializerOptions SchemaOptionsOf(JsonSerializerOptions options)
+    {
+        var copy = new JsonSerializerOptions(options) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() };
+        copy.MakeReadOnly();
+        return copy;
+    }
+
+    /// <summary>
+    /// Responses from a function's typed result (<c>Results&lt;JsonHttpResult&lt;T&gt;, ContentHttpResult, ProblemHttpResult&gt;</c>):
+    /// the JSON body's schema, text bodies (CSV) and problem details; a function returning plain <c>IResult</c> gets the default.
+    /// </summary>
+    private static JsonObject Responses(Type returnType)
+    {
+        var type = returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>) ? returnType.GetGenericArguments()[0] : returnType;
+        var kinds = type.IsGenericType && type.Name.StartsWith("Results`", StringComparison.Ordinal) ? type.GetGenericArguments() : [type];
+        var ok = new JsonObject();
+        var responses = new JsonObject();
+        foreach (var kind in kinds)
+        {
+            if (kind.IsGenericType && kind.GetGenericTypeDefinition() is var generic
+                && (generic == typeof(Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<>) || generic == typeof(Microsoft.AspNetCore.Http.HttpResults.Ok<>)))
+            {
+                ok["application/json"] = new JsonObject { ["schema"] = JsonSchemaExporter.GetJsonSchemaAsNode(SchemaOptions, kind.GetGenericArguments()[0]) };
+            }
+            else if (kind == typeof(Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult))
+            {
+                ok["text/csv"] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "string" } };
+            }
+            else if (kind == typeof(Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult))
+            {
+                responses["4XX"] = new JsonObject
+                {
+                    ["description"] = "Problem details: a bad query (400), a missing or wrong x-api-key (401), an unknown resource (404).",
+                    ["content"] = new JsonObject { ["application/problem+json"] = new JsonObject { ["schema"] = JsonSchemaExporter.GetJsonSchemaAsNode(SchemaOptions, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails)) } },
+                };
+            }
+        }
+
+        if (ok.Count == 0 && responses.Count == 0)
+        {
+            return new JsonObject { ["default"] = new JsonObject { ["description"] = "See the summary; errors are application/problem+json." } };
+        }
+
+        if (ok.Count > 0)
+        {
+            responses["200"] = new JsonObject { ["description"] = "OK", ["content"] = ok };
+        }
+
+        return responses;
     }
 }

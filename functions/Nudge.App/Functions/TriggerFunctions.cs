@@ -116,6 +116,11 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
         }
     }
 
+    /// <summary>Every minute: journeys' recorded results are folded into their day totals (reads count unfolded ones too).</summary>
+    [Function("ResultsFold")]
+    public async Task ResultsFoldAsync([TimerTrigger("30 * * * * *")] TimerInfo timer, CancellationToken ct) =>
+        await Handler<Core.Results.ResultsService>().FoldAllAsync(ct);
+
     /// <summary>Every 5 minutes: events whose hand-over to the journeys was interrupted are handed over again.</summary>
     [Function("DispatchSweep")]
     public async Task DispatchSweepAsync([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken ct)

@@ -140,6 +140,10 @@ public static class NudgeApp
         services.AddSingleton<JourneyStarter>();
         services.AddSingleton<InstanceEffects>();
         services.AddSingleton<JourneyEventHandler>();
+        services.AddSingleton<Core.Results.IResultsLedger, TableResultsLedger>();
+        services.AddSingleton<Core.Results.ResultsRecorder>();
+        services.AddSingleton<Core.Results.ConversionRecorder>();
+        services.AddSingleton<Core.Results.ResultsService>();
         services.AddSingleton<DeliveryHandler>();
         services.AddSingleton<DispatchSweepHandler>();
         services.AddSingleton<PrivacyHandler>();

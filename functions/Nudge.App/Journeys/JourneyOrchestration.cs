@@ -19,7 +19,8 @@ public sealed record ContextRequest(CustomerKey Customer, string JourneyId);
 public sealed record JourneyRun(JourneyInstance Instance, JourneyNews? Pending = null);
 
 /// <summary>What one carry-out activity does: save the instance's new state in its row and enqueue the decision's sends.</summary>
-public sealed record CarryOutOrder(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends);
+/// <param name="Counted">What the decision counts in the journey's results (absent in orders of older runs).</param>
+public sealed record CarryOutOrder(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends, IReadOnlyList<Nudge.Core.Results.ResultFact>? Counted = null);
 
 /// <summary>
 /// Each journey instance is one durable orchestration. It replays the pure <see cref="JourneyInterpreter"/>, which
@@ -82,7 +83,7 @@ public sealed class JourneyOrchestration(VirtualClock clock)
                 continue;
             }
 
-            if (!await context.CallActivityAsync<bool>(CarryOutActivity, Write(new CarryOutOrder(decision.Instance, JourneyStarter.SendsOf(decision)))))
+            if (!await context.CallActivityAsync<bool>(CarryOutActivity, Write(new CarryOutOrder(decision.Instance, JourneyStarter.SendsOf(decision), Nudge.Core.Results.ResultFacts.OfDecision(instance, decision.Instance)))))
             {
                 return "erased";
             }
@@ -153,6 +154,6 @@ public sealed class JourneyActivities(InstanceEffects effects)
     public Task<bool> CarryOutAsync([ActivityTrigger] string order, CancellationToken cancellationToken)
     {
         var carryOut = JourneyOrchestration.Read<CarryOutOrder>(order);
-        return effects.CarryOutAsync(carryOut.Instance, carryOut.Sends, rowSaved: false, cancellationToken);
+        return effects.CarryOutAsync(carryOut.Instance, carryOut.Sends, rowSaved: false, cancellationToken, carryOut.Counted);
     }
 }

@@ -97,7 +97,7 @@ public enum WithdrawalOutcome
 /// Records a withdrawal: ledger entry, profile consent off (so every pending ad to that medium is suppressed at
 /// send time), and a transactional notice that confirms the change to the customer at once (well inside 14 days).
 /// </summary>
-public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles, IDeliveryLog deliveries, IWorkQueue queue, TimeProvider clock)
+public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles, IDeliveryLog deliveries, IWorkQueue queue, TimeProvider clock, Results.ResultsRecorder? results = null)
 {
     public const string NoticeJourney = "consent";
 
@@ -132,6 +132,12 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
         }, cancellationToken);
         if (outcome != WithdrawalOutcome.Withdrawn)
         {
+            if (outcome == WithdrawalOutcome.AlreadyWithdrawn)
+            {
+                // Asked again (or the first request stopped before counting): the message's unsubscribe counts once.
+                await CountAsync(customer, sourceDeliveryId, cancellationToken);
+            }
+
             return outcome;
         }
 
@@ -149,7 +155,17 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
             Class = MessageClass.Transactional, Status = DeliveryStatus.Queued, ScheduledFor = now,
         }, cancellationToken);
         await queue.EnqueueDeliveryAsync(noticeChannel, new DeliveryMessage(customer.Platform, customer.CustomerId, noticeId), null, cancellationToken);
+        await CountAsync(customer, sourceDeliveryId, cancellationToken);
         return WithdrawalOutcome.Withdrawn;
+    }
+
+    /// <summary>An unsubscribe from a journey's message counts in that journey's results, on the message's step.</summary>
+    private async Task CountAsync(CustomerKey customer, string sourceDeliveryId, CancellationToken cancellationToken)
+    {
+        if (results is not null && await deliveries.GetAsync(customer, sourceDeliveryId, cancellationToken) is { } row)
+        {
+            await results.RecordAsync(Results.ResultFacts.OfDelivery(row.Value, Results.Measures.Unsubscribed, clock.GetUtcNow()), cancellationToken);
+        }
     }
 
     private static DateTimeOffset Later(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;

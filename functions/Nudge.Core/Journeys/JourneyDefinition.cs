@@ -27,6 +27,9 @@ public sealed record JourneyDefinition
     [JsonConverter(typeof(IsoDurationConverter))]
     public TimeSpan ConversionWindow { get; init; } = TimeSpan.FromDays(30);
 
+    /// <summary>How long after a message or a click a goal counts as that message's conversion (results).</summary>
+    public AttributionWindows Attribution { get; init; } = AttributionWindows.Default;
+
     /// <summary>Steps in order; a step without <c>next</c> goes to the one after it, the last one completes.</summary>
     public required IReadOnlyList<JourneyStep> Steps { get; init; }
 
@@ -46,6 +49,21 @@ public sealed record JourneyDefinition
 
         return -1;
     }
+}
+
+/// <summary>
+/// A goal is a message's conversion when it happens within <see cref="AfterClick"/> of a click on it or
+/// <see cref="AfterDelivery"/> of its sending; a held-out customer's within the journey's conversion window after entry.
+/// </summary>
+public sealed record AttributionWindows
+{
+    public static AttributionWindows Default { get; } = new();
+
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public TimeSpan AfterClick { get; init; } = TimeSpan.FromDays(3);
+
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public TimeSpan AfterDelivery { get; init; } = TimeSpan.FromDays(1);
 }
 
 /// <summary>What starts an instance: an event (optionally filtered), entering a segment, or a schedule.</summary>

@@ -64,6 +64,21 @@ public static partial class JourneyValidator
             Error("conversionWindow", "must be more than zero and at most 730 days");
         }
 
+        if (definition.Attribution is not { } attribution)
+        {
+            Error("attribution", "must be an object with afterClick and afterDelivery");
+        }
+        else
+        {
+            foreach (var (name, window) in new[] { ("afterClick", attribution.AfterClick), ("afterDelivery", attribution.AfterDelivery) })
+            {
+                if (window <= TimeSpan.Zero || window > MaxWait)
+                {
+                    Error($"attribution.{name}", "must be more than zero and at most 730 days");
+                }
+            }
+        }
+
         ValidateSteps(definition, Error, warnings);
         return (errors, warnings);
     }
@@ -435,6 +450,9 @@ public static partial class JourneyValidator
 
         ValidateCondition(condition.Not, $"{path}.not", error, depth + 1);
     }
+
+    /// <summary>Whether a text can be a journey's id at all (a lookup by anything else finds nothing).</summary>
+    public static bool IsJourneyId(string id) => IdPattern().IsMatch(id);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex IdPattern();

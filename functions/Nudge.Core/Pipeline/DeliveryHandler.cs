@@ -64,7 +64,8 @@ public sealed class DeliveryHandler(
     TimeProvider clock,
     ISuppressionList? suppressions = null,
     IDeliveryDeadLetters? deadLetters = null,
-    DeliveryRetryPolicy? retryPolicy = null)
+    DeliveryRetryPolicy? retryPolicy = null,
+    Results.ResultsRecorder? results = null)
 {
     private readonly DeliveryRetryPolicy _retry = retryPolicy ?? DeliveryRetryPolicy.Default;
 
@@ -88,9 +89,14 @@ public sealed class DeliveryHandler(
             return DeliveryHandling.Unknown;
         }
 
-        return DeliveryStatus.IsFinal(row.Value.Status)
-            ? DeliveryHandling.AlreadyDone
-            : await HandleAsync(message, row.Value, row.Version, cancellationToken);
+        if (DeliveryStatus.IsFinal(row.Value.Status))
+        {
+            // The attempt that made it final may have stopped before counting it: count it from the row (once, by its id).
+            await CountAsync(row.Value, cancellationToken);
+            return DeliveryHandling.AlreadyDone;
+        }
+
+        return await HandleAsync(message, row.Value, row.Version, cancellationToken);
     }
 
     /// <param name="version">The stored row's version; null while the order has no row yet.</param>
@@ -220,6 +226,8 @@ public sealed class DeliveryHandler(
                 return DeliveryHandling.AlreadyDone;
             }
 
+            await CountAsync(dead, cancellationToken);
+
             if (deadLetters is not null)
             {
                 await deadLetters.AddAsync(claimed.Channel, message, cancellationToken);
@@ -255,6 +263,11 @@ public sealed class DeliveryHandler(
         }
 
         await queue.EnqueueDeliveryAsync(record.Channel, message, at, cancellationToken);
+        if (handling == DeliveryHandling.Deferred && results is not null)
+        {
+            await results.RecordAsync(Results.ResultFacts.OfDelivery(record, Results.Measures.Deferred, clock.GetUtcNow(), Results.Reasons.Category(record.Reason)), cancellationToken);
+        }
+
         return handling;
     }
 
@@ -262,11 +275,16 @@ public sealed class DeliveryHandler(
     {
         if (await deliveries.TryUpdateAsync(record, version, cancellationToken))
         {
+            await CountAsync(record, cancellationToken);
             return handling;
         }
 
         return await LostRaceAsync(message, version, cancellationToken);
     }
+
+    /// <summary>Counts the row's final status in the journey's results: one storage operation, nothing if counted before.</summary>
+    private Task CountAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
+        results is null ? Task.CompletedTask : results.RecordAsync(Results.ResultFacts.OfWorkerStatus(record, clock.GetUtcNow()), cancellationToken);
 }
 
 /// <summary>Suppression media: SMS and Kakao share the phone number.</summary>

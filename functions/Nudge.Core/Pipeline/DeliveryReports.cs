@@ -32,17 +32,25 @@ public enum ReportHandling
 /// every pending send to it at its send-time check. A Kakao message reported undeliverable to a customer Kakao
 /// cannot reach teaches the profile so, and goes out again as its SMS/LMS fallback (ad labels included), once.
 /// </summary>
-public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions, IWorkQueue queue)
+public sealed class DeliveryReportHandler(
+    IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions, IWorkQueue queue, Results.ResultsRecorder? results = null)
 {
     public async Task<ReportHandling> ApplyAsync(string deliveryId, DeliveryReport report, string? detail, CancellationToken cancellationToken)
     {
-        if (await events.FindCustomerAsync(deliveryId, cancellationToken) is not { } customer)
+        if (await events.FindDeliveryAsync(deliveryId, cancellationToken) is not { } found)
         {
             return ReportHandling.UnknownDelivery;
         }
 
+        var customer = found.Customer;
         await events.RecordAsync(customer, deliveryId, report.ToString().ToLowerInvariant(), detail, cancellationToken);
-        if (report is DeliveryReport.Opened or DeliveryReport.Clicked or DeliveryReport.NotDelivered)
+        if (report is DeliveryReport.Opened or DeliveryReport.Clicked)
+        {
+            await CountAsync(found, report == DeliveryReport.Opened ? Results.Measures.Opened : Results.Measures.Clicked, cancellationToken);
+            return ReportHandling.Applied;
+        }
+
+        if (report is DeliveryReport.NotDelivered)
         {
             return ReportHandling.Applied;
         }
@@ -74,11 +82,21 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
             var status = report == DeliveryReport.Bounced ? DeliveryStatus.Bounced
                 : record.Status is DeliveryStatus.Bounced ? record.Status
                 : DeliveryStatus.Delivered;
-            return status == record.Status || await deliveries.TryUpdateAsync(record with { Status = status, Reason = detail ?? record.Reason }, row.Version, cancellationToken)
-                ? Attempt.Done(ReportHandling.Applied)
-                : Attempt.Lost;
+            if (status != record.Status && !await deliveries.TryUpdateAsync(record with { Status = status, Reason = detail ?? record.Reason }, row.Version, cancellationToken))
+            {
+                return Attempt.Lost;
+            }
+
+            // Counted after the status is written; a repeated report (its sender retries until we answer) counts
+            // what a stop in between missed, and nothing twice.
+            await CountAsync(record, status == DeliveryStatus.Bounced ? Results.Measures.Bounced : Results.Measures.Delivered, cancellationToken);
+            return Attempt.Done(ReportHandling.Applied);
         }, cancellationToken);
     }
+
+    /// <summary>One report about one delivery counts once in its journey's results (one storage operation).</summary>
+    private Task CountAsync(DeliveryRecord record, string measure, CancellationToken cancellationToken) =>
+        results is null ? Task.CompletedTask : results.RecordAsync(Results.ResultFacts.OfDelivery(record, measure, results.Now), cancellationToken);
 
     private async Task<ReportHandling> FallBackToSmsAsync(Customers.CustomerKey customer, string deliveryId, string? detail, CancellationToken cancellationToken)
     {

@@ -25,7 +25,8 @@ public enum EventHandling
 /// </summary>
 public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyStarter starter, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
-    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Consent.IConsentLedger? consentLedger = null)
+    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Consent.IConsentLedger? consentLedger = null,
+    Results.ConversionRecorder? conversions = null)
 {
     /// <param name="runtime">Where the instances run: the event goes to the running ones that wait for it, and the journeys it enters start there.</param>
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, IJourneyRuntime runtime, CancellationToken cancellationToken)
@@ -58,6 +59,12 @@ public sealed class JourneyEventHandler(
             {
                 running.Add(instance);
             }
+        }
+
+        if (conversions is not null)
+        {
+            // Conversions count for ended instances too (a goal ends the instance it is news to): all that were listed.
+            await conversions.RecordAsync(listed, evt, eventFacts, cancellationToken);
         }
 
         // Every decision sees the sends of the ones before it in this handling, so caps hold across journeys.

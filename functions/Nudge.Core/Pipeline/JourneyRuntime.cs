@@ -49,7 +49,7 @@ public interface IJourneyRuntime
 /// every event after the claim finds the instance, and a concurrent start loses), carries out the first sends, then
 /// hands the run to the runtime.
 /// </summary>
-public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffects effects, TimeProvider clock)
+public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffects effects, TimeProvider clock, Results.ResultsRecorder? results = null)
 {
     /// <param name="knownAbsent">The caller just listed the customer's instances and this slot was empty: skip the read
     /// (the insert still fails on a race, and the retry reads).</param>
@@ -70,6 +70,8 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
             if (trigger?.EventId is { } triggerId && existing?.Value.EntryEventId == triggerId)
             {
                 var started = existing.Value;
+                // Its first handling may have stopped before counting the entry: count it now (once, by its id).
+                await CountEntryAsync(started, cancellationToken);
                 if (!started.IsEnded)
                 {
                     var first = JourneyInterpreter.Begin(
@@ -98,7 +100,9 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
             }
 
             saved?.Invoke(decision.Instance);
-            await effects.CarryOutAsync(decision.Instance, SendsOf(decision), rowSaved: true, cancellationToken);
+            await CountEntryAsync(decision.Instance, cancellationToken);
+            await effects.CarryOutAsync(decision.Instance, SendsOf(decision), rowSaved: true, cancellationToken,
+                [.. Results.ResultFacts.OfDecision(entering, decision.Instance).Where(f => f.Measure != Results.Measures.Assigned)]);
             if (!decision.Instance.IsEnded)
             {
                 // An instance its first decision ended (a goal reached before, sends only) needs no run.
@@ -110,6 +114,10 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
     }
 
     public static List<SendMessage> SendsOf(JourneyDecision decision) => decision.Commands.OfType<SendMessage>().ToList();
+
+    /// <summary>The entry counts in the journey's results under the group its first decision put it in.</summary>
+    private Task CountEntryAsync(JourneyInstance instance, CancellationToken cancellationToken) =>
+        results is null ? Task.CompletedTask : results.RecordAsync(Results.ResultFacts.Entered(instance), cancellationToken);
 }
 
 /// <summary>What a running instance reads when its timer fires: the customer now, and whether its journey was archived.</summary>
@@ -121,7 +129,8 @@ public sealed record InstanceContext(CustomerContext Customer, bool Archived);
 /// caps and marketers read).
 /// </summary>
 public sealed class InstanceEffects(
-    IJourneyInstanceStore instances, IProfileStore profiles, IWorkQueue queue, RecentSends recentSends, IJourneyCatalog catalog, PipelineSettings settings)
+    IJourneyInstanceStore instances, IProfileStore profiles, IWorkQueue queue, RecentSends recentSends, IJourneyCatalog catalog, PipelineSettings settings,
+    Results.ResultsRecorder? results = null)
 {
     public async Task<InstanceContext> ContextAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken)
     {
@@ -132,19 +141,27 @@ public sealed class InstanceEffects(
     }
 
     /// <param name="rowSaved">The row already holds this state (the starter claimed it with it): only the sends remain.</param>
+    /// <param name="counted">What the decision counts in the journey's results (<see cref="Results.ResultFacts.OfDecision"/>): recorded once each, by their ids.</param>
     /// <returns>False if the instance's row is gone (its customer was erased): nothing is sent then.</returns>
-    public async Task<bool> CarryOutAsync(JourneyInstance instance, IReadOnlyList<SendMessage> sends, bool rowSaved, CancellationToken cancellationToken)
+    public async Task<bool> CarryOutAsync(
+        JourneyInstance instance, IReadOnlyList<SendMessage> sends, bool rowSaved, CancellationToken cancellationToken, IReadOnlyList<Results.ResultFact>? counted = null)
     {
         if (!rowSaved && !await instances.ReplaceIfPresentAsync(instance, cancellationToken))
         {
             return false;
         }
 
+        if (results is not null && counted is { Count: > 0 })
+        {
+            await results.RecordAsync(counted, cancellationToken);
+        }
+
+        var group = Results.Groups.Of(instance);
         foreach (var send in sends)
         {
             // The order rides in the message; the worker's claim writes the delivery row (caps count the send from the
             // instance's own record of it).
-            var order = new DeliveryOrder(instance.Definition.Id, send.StepIndex, send.Channel, send.Template, send.Class, send.ScheduledFor);
+            var order = new DeliveryOrder(instance.Definition.Id, send.StepIndex, send.Channel, send.Template, send.Class, send.ScheduledFor, group.Length == 0 ? null : group);
             await queue.EnqueueDeliveryAsync(send.Channel, new DeliveryMessage(instance.Customer.Platform, instance.Customer.CustomerId, send.DeliveryId, order), notBefore: null, cancellationToken);
         }
 

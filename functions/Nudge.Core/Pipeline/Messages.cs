@@ -93,12 +93,16 @@ public sealed record DeliveryMessage(
         {
             DeliveryId = DeliveryId, Customer = Customer, JourneyId = order.JourneyId, StepIndex = order.StepIndex, Channel = order.Channel,
             Template = order.Template, Class = order.Class, Status = Delivery.DeliveryStatus.Queued, ScheduledFor = order.ScheduledFor,
+            Group = order.Group,
         }
         : null;
 }
 
 /// <summary>What a journey asked to send, carried in its delivery message.</summary>
-public sealed record DeliveryOrder(string JourneyId, int StepIndex, string Channel, string Template, Delivery.MessageClass Class, DateTimeOffset ScheduledFor);
+/// <param name="Group">The instance's A/B group when it was decided (see <see cref="Results.Groups"/>), for results; absent in older messages.</param>
+public sealed record DeliveryOrder(
+    string JourneyId, int StepIndex, string Channel, string Template, Delivery.MessageClass Class, DateTimeOffset ScheduledFor,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Group = null);
 
 /// <summary>One row of the delivery log: what a journey asked to send and what became of it.</summary>
 public sealed record DeliveryRecord
@@ -129,4 +133,7 @@ public sealed record DeliveryRecord
 
     /// <summary>A failed attempt may have sent it through this provider: retries go there only (see OutboundMessage).</summary>
     public string? MaybeSentVia { get; init; }
+
+    /// <summary>The instance's A/B group (results break sends down by it); null where there is none.</summary>
+    public string? Group { get; init; }
 }

@@ -359,6 +359,12 @@ public interface IDeliveryEvents
 
     Task<CustomerKey?> FindCustomerAsync(string deliveryId, CancellationToken cancellationToken);
 
+    /// <summary>The delivery's row, found by its id alone (a provider report names nothing else): the same one query.</summary>
+    Task<DeliveryRecord?> FindDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
+
+    /// <summary>When the delivery's links were clicked (for attributing a conversion to it).</summary>
+    Task<IReadOnlyList<DateTimeOffset>> ClickTimesAsync(string deliveryId, CancellationToken cancellationToken);
+
     /// <summary>Everything recorded after one delivery (reports, opens, clicks), on erasure; returns how many there were.</summary>
     Task<int> DeleteForDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
 }

@@ -9,6 +9,9 @@ using Nudge.Benchmarks;
 //   Nudge.Benchmarks journeys <connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]
 //                                          journeys on Azurite against a bare orchestration of the same shape:
 //                                          storage ops per instance, instances/s (set AZURITE_PID for the emulator's CPU)
+//   Nudge.Benchmarks results <connection> [messages]
+//                                          journey results: storage ops per status change with and without counters;
+//                                          reading 1M entered / 3M deliveries against scanning the delivery log
 switch (args.FirstOrDefault())
 {
     case "interpreter":
@@ -27,8 +30,11 @@ switch (args.FirstOrDefault())
         await JourneyRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 1000, args.Length > 3 ? int.Parse(args[3]) : 8640, args.Length > 4 ? int.Parse(args[4]) : 9,
             bareFirst: args.Length <= 5 || args[5] != "journeys-first", Console.Out);
         break;
+    case "results":
+        await ResultsRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 2000, Console.Out);
+        break;
     default:
-        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]");
+        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | results <storage-connection> [messages] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]");
         return 2;
 }
 
