@@ -32,7 +32,7 @@ public enum ReportHandling
 /// every pending send to it at its send-time check. A Kakao message reported undeliverable to a customer Kakao
 /// cannot reach teaches the profile so, and goes out again as its SMS/LMS fallback (ad labels included), once.
 /// </summary>
-public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions, IWorkQueue queue)
+public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions, IDeliveryQueue queue)
 {
     public async Task<ReportHandling> ApplyAsync(string deliveryId, DeliveryReport report, string? detail, CancellationToken cancellationToken)
     {
