@@ -11,7 +11,8 @@
 #      .NET service's project folder holds one project file,
 #   5. the function app in the compiled ARM template: runtime dotnet-isolated 10.0 (Flex Consumption's
 #      functionAppConfig.runtime, no FUNCTIONS_WORKER_RUNTIME setting), the settings the app reads,
-#      no keys, connection strings or local-only switches in them, the six role assignments,
+#      no keys, connection strings or local-only switches in them, the role assignments (six, and
+#      the two Service Bus data roles),
 #   6. the app against those settings, read from source so no build is needed, once per delivery
 #      transport with the settings that choice produces (the compiled template's expressions are
 #      evaluated where they need no Azure: parameters, variables, if, union, toObject ...): every Connection
