@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
-# Usage: scripts/bench.sh [interpreter|ingest|simulate|journeys|all]
+# Usage: scripts/bench.sh [interpreter|ingest|simulate|recommend|journeys|all]
 #   journeys: JOURNEYS (default 1000), CLOCK_SPEED (default 8640), START_HOUR (KST, default 9), ORDERS (default
 #   "bare-first journeys-first") override the run.
 set -euo pipefail
@@ -18,6 +18,9 @@ if [[ "$what" == ingest || "$what" == all ]]; then
 fi
 if [[ "$what" == simulate || "$what" == all ]]; then
   $bench simulate 1000000
+fi
+if [[ "$what" == recommend || "$what" == all ]]; then
+  $bench recommend 20000 1000000
 fi
 if [[ "$what" == journeys || "$what" == all ]]; then
   # Welcome journeys through the whole app against a bare orchestration of the same shape, one after the other in one

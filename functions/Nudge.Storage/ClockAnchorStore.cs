@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Nudge.Core.Pipeline;
 using Nudge.Core.Time;
 
 namespace Nudge.Storage;
@@ -8,9 +9,8 @@ public sealed class ClockAnchorStore(TableServiceClient service, StorageNames na
 {
     private readonly TableClient _table = service.GetTableClient(names.Settings);
 
-    public async Task<ClockAnchor> ContinueAsync(DateTimeOffset realNow, double speed, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 5; attempt++)
+    public Task<ClockAnchor> ContinueAsync(DateTimeOffset realNow, double speed, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync("The clock anchor", async _ =>
         {
             var entity = await Tables.GetOrNullAsync(_table, "clock", "anchor", cancellationToken);
             var stored = entity is null
@@ -19,7 +19,7 @@ public sealed class ClockAnchorStore(TableServiceClient service, StorageNames na
             var anchor = ClockAnchor.Continue(stored, realNow, speed);
             if (anchor == stored)
             {
-                return anchor;
+                return Attempt.Done(anchor);
             }
 
             var updated = new TableEntity("clock", "anchor")
@@ -28,12 +28,8 @@ public sealed class ClockAnchorStore(TableServiceClient service, StorageNames na
                 ["VirtualAt"] = anchor.VirtualAtAnchor,
                 ["Speed"] = anchor.Speed,
             };
-            if (await Tables.TryWriteAsync(_table, updated, entity?.ETag.ToString(), cancellationToken) is not null)
-            {
-                return anchor;
-            }
-        }
-
-        throw new InvalidOperationException("Could not persist the clock anchor: another instance keeps changing it.");
-    }
+            return await Tables.TryWriteAsync(_table, updated, entity?.ETag.ToString(), cancellationToken) is not null
+                ? Attempt.Done(anchor)
+                : Attempt.Lost;
+        }, cancellationToken);
 }

@@ -81,11 +81,52 @@ public sealed class JourneyOrchestrationTests : IAsyncLifetime
         await _host.Client.WaitForInstanceStartAsync(id);
         var order = new JourneyNews(EventTypes.OrderPlaced, "order-1", null, new Dictionary<string, string>(), CustomerContexts.For(null, TimeZoneInfo.Utc));
 
-        await new DurableJourneyRuntime(_host.Client).RaiseAsync(JourneyInterpreter.InstanceIdFor(WelcomeAnyHour.Id, Customer), order, CancellationToken.None);
+        await new DurableJourneyRuntime(_host.Client).RaiseAsync(await RowAsync(WelcomeAnyHour), order, CancellationToken.None);
         var done = await CompletionAsync(id);
 
         Assert.Equal("goal: order.placed", done.ReadOutputAs<string>());
         Assert.Equal((1, 0), (await QueuedAsync(ChannelNames.Email), await QueuedAsync(ChannelNames.Sms)));
+    }
+
+    [Fact]
+    public async Task Welcome_OrderBeforeTheRunIsHandedOver_StartsTheRunWithIt_EndsWithoutSms()
+    {
+        // The starter claimed the row and queued the coupon, and has not started the run yet, when the order comes.
+        var claimed = await ClaimAsync(WelcomeAnyHour);
+        var order = new JourneyNews(EventTypes.OrderPlaced, "order-1", null, new Dictionary<string, string>(), CustomerContexts.For(null, TimeZoneInfo.Utc));
+
+        await new DurableJourneyRuntime(_host.Client).RaiseAsync(claimed, order, CancellationToken.None);
+        var done = await CompletionAsync(OrchestrationIds.For(claimed.InstanceId));
+
+        Assert.Equal("goal: order.placed", done.ReadOutputAs<string>());
+        Assert.Equal(InstanceStatus.Exited, (await RowAsync(WelcomeAnyHour)).Status);
+        Assert.Equal(0, await QueuedAsync(ChannelNames.Sms));
+    }
+
+    [Fact]
+    public void RunInput_OfRunsStartedBeforeItHadPendingNews_ReadsAsTheirInstance()
+    {
+        var instance = JourneyInterpreter.Begin(
+            JourneyInterpreter.Entering(WelcomeAnyHour, Customer, DateTimeOffset.UnixEpoch, null, 1), DateTimeOffset.UnixEpoch, CustomerContexts.For(null, TimeZoneInfo.Utc)).Instance;
+
+        var bare = JourneyOrchestration.ReadRun(JourneyOrchestration.Write(instance));
+        var run = JourneyOrchestration.ReadRun(JourneyOrchestration.Write(new JourneyRun(instance)));
+
+        Assert.Equal(instance.InstanceId, bare.Instance.InstanceId);
+        Assert.Null(bare.Pending);
+        Assert.Equal(JourneyOrchestration.Write(bare), JourneyOrchestration.Write(run));
+    }
+
+    private async Task<JourneyInstance> RowAsync(JourneyDefinition journey) =>
+        (await _app.Services.GetRequiredService<IJourneyInstanceStore>().GetAsync(Customer, journey.Id, CancellationToken.None))!.Value;
+
+    /// <summary>What the starter does before it hands the instance over: the first decision saved in the row.</summary>
+    private async Task<JourneyInstance> ClaimAsync(JourneyDefinition journey)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var first = JourneyInterpreter.Begin(JourneyInterpreter.Entering(journey, Customer, now, null, 1), now, CustomerContexts.For(null, TimeZoneInfo.Utc)).Instance;
+        Assert.NotNull(await _app.Services.GetRequiredService<IJourneyInstanceStore>().TrySaveAsync(first, null, CancellationToken.None));
+        return first;
     }
 
     /// <summary>The welcome with its day-2 SMS informational, so the quiet hours of whatever hour day 2 falls at do not move it.</summary>

@@ -67,16 +67,25 @@ public abstract class JourneyRuntimeContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Start_CarriesOutTheFirstDecisionOnce_ARepeatedStartIsANoOp()
+    public async Task Start_CarriesOutTheFirstDecision_ARepeatedStartStartsNoSecondRun_AndItsSendsKeepTheirIds()
     {
         var started = await StartWelcomeAsync();
 
         await EventuallyAsync(() => QueuedAsync(ChannelNames.Email), n => n == 1, "the coupon to be queued");
-        await Runtime.StartAsync(started, CancellationToken.None);
+        Assert.False(await Runtime.StartAsync(started, CancellationToken.None));
+        // A redelivered signup queues the first sends again (its first handling may have stopped before them): by the
+        // same delivery id, which the delivery worker sends once.
         Assert.Equal(RunOutcome.AlreadyExists, await Starter.StartAsync(Runtime, JourneyCatalog.Welcome, Customer, Context, new EntryTrigger("signup-1", null, new Dictionary<string, string>()), CancellationToken.None));
 
-        Assert.Equal(1, await QueuedAsync(ChannelNames.Email));
+        Assert.Single((await QueuedDeliveryIdsAsync(ChannelNames.Email)).Distinct());
         Assert.Equal((InstanceStatus.Active, 1), ((await RowAsync())!.Status, (await RowAsync())!.TimerSequence));
+    }
+
+    private async Task<List<string>> QueuedDeliveryIdsAsync(string channel)
+    {
+        var queue = TestStorage.Clients().Queues.GetQueueClient(_app.Names.DeliveryQueue(channel));
+        var peeked = await queue.PeekMessagesAsync(maxMessages: 32);
+        return peeked.Value.Select(m => System.Text.Json.JsonDocument.Parse(m.Body.ToString()).RootElement.GetProperty("deliveryId").GetString()!).ToList();
     }
 
     [Fact]
@@ -98,7 +107,7 @@ public abstract class JourneyRuntimeContract : IAsyncLifetime
         var started = await StartWelcomeAsync();
         var order = new JourneyNews(EventTypes.OrderPlaced, "order-1", null, new Dictionary<string, string> { ["event.type"] = EventTypes.OrderPlaced }, Context);
 
-        await Runtime.RaiseAsync(started.InstanceId, order, CancellationToken.None);
+        await Runtime.RaiseAsync(started, order, CancellationToken.None);
         var ended = await EventuallyAsync(RowAsync, r => r!.IsEnded, "the order to end the welcome");
         await PassAsync(TimeSpan.FromDays(2.5));
 
@@ -107,12 +116,31 @@ public abstract class JourneyRuntimeContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Raise_OrderBeforeTheRunIsHandedOver_StartsTheRunWithIt_AndNoSmsFollows()
+    {
+        // The starter has claimed the row (its first decision made) and not yet started the run when the order comes.
+        var trigger = new EntryTrigger("signup-1", null, new Dictionary<string, string>());
+        var claimed = JourneyInterpreter.Begin(JourneyInterpreter.Entering(JourneyCatalog.Welcome, Customer, Now, trigger, 1), Now, Context).Instance;
+        Assert.NotNull(await Instances.TrySaveAsync(claimed, null, CancellationToken.None));
+        var order = new JourneyNews(EventTypes.OrderPlaced, "order-1", null, new Dictionary<string, string> { ["event.type"] = EventTypes.OrderPlaced }, Context);
+
+        await Runtime.RaiseAsync(claimed, order, CancellationToken.None);
+        var ended = await EventuallyAsync(RowAsync, r => r!.IsEnded, "the order to end the welcome");
+        // The starter's hand-over comes late (or its redelivery does): the run exists, the instance has ended.
+        Assert.Equal(RunOutcome.AlreadyExists, await Starter.StartAsync(Runtime, JourneyCatalog.Welcome, Customer, Context, trigger, CancellationToken.None));
+        await PassAsync(TimeSpan.FromDays(2.5));
+
+        Assert.Equal((InstanceStatus.Exited, "goal: order.placed"), (ended!.Status, ended.EndReason));
+        Assert.Equal((InstanceStatus.Exited, 0), ((await RowAsync())!.Status, await QueuedAsync(ChannelNames.Sms)));
+    }
+
+    [Fact]
     public async Task Raise_EventTheInstanceDoesNotMeet_LeavesItWaiting_TheTimerStillFires()
     {
         var started = await StartWelcomeAsync();
         var view = new JourneyNews(EventTypes.PageViewed, "view-1", null, new Dictionary<string, string>(), Context);
 
-        await Runtime.RaiseAsync(started.InstanceId, view, CancellationToken.None);
+        await Runtime.RaiseAsync(started, view, CancellationToken.None);
         await PassAsync(TimeSpan.FromDays(2.5));
         var done = await EventuallyAsync(RowAsync, r => r!.IsEnded, "the welcome to complete");
 
@@ -182,10 +210,11 @@ public sealed class DurableJourneyRuntimeContractTests : JourneyRuntimeContract
         var context = CustomerContexts.For(null, TimeZoneInfo.Utc);
         Assert.Equal(RunOutcome.Started, await Starter.StartAsync(Runtime, PatientNudge, customer, context, null, CancellationToken.None));
         var instanceId = JourneyInterpreter.InstanceIdFor(PatientNudge.Id, customer);
+        var started = (await App.Services.GetRequiredService<IJourneyInstanceStore>().GetAsync(customer, PatientNudge.Id, CancellationToken.None))!.Value;
         var changes = JourneyOrchestration.RoundsPerGeneration + 4;
         for (var i = 0; i < changes; i++)
         {
-            await Runtime.RaiseAsync(instanceId, new JourneyNews(EventTypes.CheckoutUpdated, $"change-{i}", null, new Dictionary<string, string>(), context), CancellationToken.None);
+            await Runtime.RaiseAsync(started, new JourneyNews(EventTypes.CheckoutUpdated, $"change-{i}", null, new Dictionary<string, string>(), context), CancellationToken.None);
         }
 
         var done = await Hub.Client.WaitForInstanceCompletionAsync(OrchestrationIds.For(instanceId), getInputsAndOutputs: true, new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token);
@@ -193,7 +222,7 @@ public sealed class DurableJourneyRuntimeContractTests : JourneyRuntimeContract
         Assert.Equal("exit step", done.ReadOutputAs<string>()); // the note went out, then the journey's exit
         Assert.Equal(1, await QueuedAsync(ChannelNames.Sms));
         // The last generation began from the state the earlier ones left: its input already holds restarts.
-        var input = JourneyOrchestration.Read<JourneyInstance>(done.ReadInputAs<string>());
+        var input = JourneyOrchestration.ReadRun(done.ReadInputAs<string>()).Instance;
         Assert.Contains(input.History, h => h.What.Contains("restarted the wait", StringComparison.Ordinal));
         var row = (await App.Services.GetRequiredService<IJourneyInstanceStore>().GetAsync(customer, PatientNudge.Id, CancellationToken.None))!.Value;
         Assert.Equal(changes, row.History.Count(h => h.What.Contains("restarted the wait", StringComparison.Ordinal)));

@@ -81,12 +81,32 @@ public class WelcomeJourneyTests
     }
 
     [Fact]
-    public void Start_CustomerWhoAlreadyOrdered_ExitsWithoutSending()
+    public void Start_OrderAfterTheSignupHandledBeforeTheStart_ExitsWithoutSending()
     {
-        var decision = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context with { LatestEvents = EventTimes.None.With(EventTypes.OrderPlaced, SignupAt.AddDays(-3)) });
+        var decision = JourneyInterpreter.Start(JourneyCatalog.Welcome, Customer, SignupAt, Context with { LatestEvents = EventTimes.None.With(EventTypes.OrderPlaced, SignupAt.AddMinutes(1)) });
 
         Assert.Empty(decision.Commands);
-        Assert.Equal(InstanceStatus.Exited, decision.Instance.Status);
+        Assert.Equal((InstanceStatus.Exited, "goal reached before start (order.placed)"), (decision.Instance.Status, decision.Instance.EndReason));
+    }
+
+    [Theory]
+    [InlineData("true", false)]
+    [InlineData("false", true)]
+    public void Entry_CustomerWhoOrderedBeforeSigningUp_GetsNoWelcome(string hasOrdered, bool enters)
+    {
+        Assert.Equal(enters, JourneyCatalog.Welcome.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["profile.hasOrdered"] = hasOrdered }));
+    }
+
+    [Fact]
+    public void AbandonedCheckout_RepeatCustomerWhoOrderedLastMonth_StartsAndWaitsForTheCart()
+    {
+        var checkoutAt = SignupAt.AddDays(40);
+        var lastMonth = Context with { LatestEvents = EventTimes.None.With(EventTypes.OrderPlaced, checkoutAt.AddDays(-30)) };
+
+        var decision = JourneyInterpreter.Start(JourneyCatalog.AbandonedCheckout, Customer, checkoutAt, lastMonth);
+
+        Assert.Equal(InstanceStatus.Active, decision.Instance.Status);
+        Assert.Equal(checkoutAt.AddDays(1), Assert.IsType<ScheduleTimer>(Assert.Single(decision.Commands)).DueAt);
     }
 
     [Fact]

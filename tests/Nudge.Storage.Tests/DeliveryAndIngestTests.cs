@@ -203,6 +203,23 @@ public class DeliveryAndIngestTests
         Assert.Equal(start.AddDays(2), new VirtualClock(TimeProvider.System, restarted).Anchor.VirtualAt(start.AddSeconds(20)));
         Assert.Equal(start.AddDays(2), slower.VirtualAtAnchor); // a speed change keeps virtual time continuous
     }
+
+    [Fact]
+    public async Task RateLimitStore_WorkersRacingForOneBucket_EachGetsSlotsOfItsOwn()
+    {
+        var p = await Pipeline.CreateAsync();
+        var store = new TableRateLimitStore(p.Clients.Tables, p.Names);
+        var interval = TimeSpan.FromSeconds(2);
+        var now = DateTimeOffset.Parse("2026-11-24T00:00:00Z");
+
+        // Twelve workers read the same next free slot; all but one lose each write and must read and decide again.
+        var reservations = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ =>
+            store.ReserveAsync("sms-racing", interval, 2, now, TimeSpan.FromHours(1), CancellationToken.None)));
+
+        Assert.All(reservations, r => Assert.True(r.Granted));
+        var slots = reservations.SelectMany(r => Enumerable.Range(0, r.Count).Select(i => r.FirstSlot + i * interval)).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, 24).Select(i => now + i * interval), slots);
+    }
 }
 
 public class StorageWorkQueueTests

@@ -68,7 +68,7 @@ public class JourneyHandlerTests
     {
         public Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
 
-        public Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
+        public Task RaiseAsync(JourneyInstance instance, JourneyNews news, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
 
         public Task EraseAsync(string instanceId, CancellationToken cancellationToken) => throw new OperationCanceledException("stopped");
     }
@@ -197,9 +197,33 @@ public class JourneyHandlerTests
         await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", order.EventId), p.Runtime, CancellationToken.None);
         await handler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), p.Runtime, CancellationToken.None);
 
-        var instance = (await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None))!.Value;
-        Assert.Equal(InstanceStatus.Exited, instance.Status);
+        Assert.Null(await p.Instances.GetAsync(Customer, "welcome", CancellationToken.None)); // the welcome's entry filter: never ordered
         Assert.Empty(await p.DecidedSendsAsync(Customer));
+    }
+
+    [Fact]
+    public async Task JourneyEventHandler_RepeatCustomerAbandonsACheckout_GetsTheOfferADayLater()
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Library.SeedAsync([JourneyCatalog.AbandonedCheckout], CancellationToken.None);
+        var order = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-order-1", Customer = Customer, Type = Core.Events.EventTypes.OrderPlaced, OccurredAt = Pipeline.Morning.AddDays(-30),
+        };
+        var checkout = new Core.Events.CustomerEvent
+        {
+            EventId = "shopify-checkout-1", Customer = Customer, Type = Core.Events.EventTypes.CheckoutStarted, OccurredAt = Pipeline.Morning, SubjectId = "checkout-1",
+        };
+        foreach (var evt in new[] { Pipeline.Signup("7001"), order, checkout })
+        {
+            await p.Events.TryAddAsync(evt, CancellationToken.None);
+            await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", evt.EventId), p.Runtime, CancellationToken.None);
+        }
+
+        p.Time.Advance(TimeSpan.FromDays(1.1));
+        await p.Runtime.FireDueTimersAsync();
+
+        Assert.Contains("abandoned-checkout-offer", (await p.DecidedSendsAsync(Customer)).Select(o => o.Template));
     }
 
     /// <summary>Publishing a new version changes no running instance: it goes on with the definition it started with.</summary>

@@ -30,9 +30,10 @@ public sealed class InMemoryJourneyRuntime(InstanceEffects effects, TimeProvider
         return Task.FromResult(true);
     }
 
-    public async Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken)
+    public async Task RaiseAsync(JourneyInstance claimed, JourneyNews news, CancellationToken cancellationToken)
     {
-        if (_runs.TryGetValue(instanceId, out var instance) && !instance.IsEnded)
+        await StartAsync(claimed, cancellationToken); // a run that is not there yet starts from the claimed row, with the news first
+        if (_runs[claimed.InstanceId] is { IsEnded: false } instance)
         {
             await SettleAsync(JourneyInterpreter.Apply(instance, news.At(clock.GetUtcNow()), news.Context), cancellationToken);
         }

@@ -17,13 +17,29 @@ public sealed class DurableJourneyRuntime(DurableTaskClient client) : IJourneyRu
     /// <summary>How long an erasure waits for a terminated run to stop before it deletes its history.</summary>
     private static readonly TimeSpan TerminationWait = TimeSpan.FromSeconds(60);
 
-    public async Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken)
+    public Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken) =>
+        StartAsync(new JourneyRun(started), cancellationToken);
+
+    public async Task RaiseAsync(JourneyInstance instance, JourneyNews news, CancellationToken cancellationToken)
     {
-        var id = OrchestrationIds.For(started.InstanceId);
+        var id = OrchestrationIds.For(instance.InstanceId);
+        // The backend drops an event for a run that does not exist (yet): such a run starts here, with the news. A
+        // run that exists by now gets the news as an event.
+        if (await client.GetInstanceAsync(id, cancellationToken) is null && await StartAsync(new JourneyRun(instance, news), cancellationToken))
+        {
+            return;
+        }
+
+        await client.RaiseEventAsync(id, JourneyOrchestration.NewsEvent, JourneyOrchestration.Write(news), cancellationToken);
+    }
+
+    private async Task<bool> StartAsync(JourneyRun run, CancellationToken cancellationToken)
+    {
+        var id = OrchestrationIds.For(run.Instance.InstanceId);
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(
-                JourneyOrchestration.Name, JourneyOrchestration.Write(started), new StartOrchestrationOptions(id), cancellationToken);
+                JourneyOrchestration.Name, JourneyOrchestration.Write(run), new StartOrchestrationOptions(id), cancellationToken);
             return true;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
@@ -38,9 +54,6 @@ public sealed class DurableJourneyRuntime(DurableTaskClient client) : IJourneyRu
             return false;
         }
     }
-
-    public Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken) =>
-        client.RaiseEventAsync(OrchestrationIds.For(instanceId), JourneyOrchestration.NewsEvent, JourneyOrchestration.Write(news), cancellationToken);
 
     public async Task EraseAsync(string instanceId, CancellationToken cancellationToken)
     {

@@ -12,6 +12,12 @@ namespace Nudge.App.Journeys;
 /// <summary>What the context activity reads the customer for: who, in which journey (not the whole instance: activity inputs are kept in the history).</summary>
 public sealed record ContextRequest(CustomerKey Customer, string JourneyId);
 
+/// <summary>
+/// A run's input: the instance as its row holds it, and news that came before the run existed (the first thing it
+/// decides on). Runs started before this record existed have the bare instance as their input; both read.
+/// </summary>
+public sealed record JourneyRun(JourneyInstance Instance, JourneyNews? Pending = null);
+
 /// <summary>What one carry-out activity does: save the instance's new state in its row and enqueue the decision's sends.</summary>
 public sealed record CarryOutOrder(JourneyInstance Instance, IReadOnlyList<SendMessage> Sends);
 
@@ -40,7 +46,7 @@ public sealed class JourneyOrchestration(VirtualClock clock)
     [Function(Name)]
     public async Task<string> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
     {
-        var instance = Read<JourneyInstance>(context.GetInput<string>());
+        var (instance, pending) = ReadRun(context.GetInput<string>());
         for (var round = 1; ; round++)
         {
             if (instance.IsEnded || instance.WaitingUntil is not { } until)
@@ -50,20 +56,18 @@ public sealed class JourneyOrchestration(VirtualClock clock)
 
             if (round > RoundsPerGeneration)
             {
-                context.ContinueAsNew(Write(instance));
+                context.ContinueAsNew(Write(new JourneyRun(instance)));
                 return "continued";
             }
 
-            using var other = new CancellationTokenSource();
-            var timer = WaitUntilAsync(context, until, other.Token);
-            var news = context.WaitForExternalEvent<string>(NewsEvent, other.Token);
-            var first = await Task.WhenAny(timer, news);
-            other.Cancel();
-
             JourneyDecision decision;
-            if (first == news)
+            if (pending is { } early)
             {
-                var told = Read<JourneyNews>(await news);
+                pending = null;
+                decision = JourneyInterpreter.Apply(instance, early.At(Now(context)), early.Context);
+            }
+            else if (await NextAsync(context, until) is { } told)
+            {
                 decision = JourneyInterpreter.Apply(instance, told.At(Now(context)), told.Context);
             }
             else
@@ -85,6 +89,24 @@ public sealed class JourneyOrchestration(VirtualClock clock)
 
             instance = decision.Instance;
         }
+    }
+
+    /// <summary>The news the instance is told before its timer fires, or null when the timer fires first.</summary>
+    private async Task<JourneyNews?> NextAsync(TaskOrchestrationContext context, DateTimeOffset until)
+    {
+        using var other = new CancellationTokenSource();
+        var timer = WaitUntilAsync(context, until, other.Token);
+        var news = context.WaitForExternalEvent<string>(NewsEvent, other.Token);
+        var first = await Task.WhenAny(timer, news);
+        other.Cancel();
+        return first == news ? Read<JourneyNews>(await news) : null;
+    }
+
+    /// <summary>A run's input: a <see cref="JourneyRun"/>, or the bare instance runs started before it had.</summary>
+    public static JourneyRun ReadRun(string? input)
+    {
+        using var document = JsonDocument.Parse(input ?? throw new InvalidDataException("No journey run."));
+        return document.RootElement.TryGetProperty("instance", out _) ? Read<JourneyRun>(input) : new JourneyRun(Read<JourneyInstance>(input));
     }
 
     /// <summary>Virtual time as of the orchestration's own replay-safe clock.</summary>

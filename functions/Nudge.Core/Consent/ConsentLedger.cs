@@ -103,12 +103,13 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
 
     public async Task<WithdrawalOutcome> WithdrawAsync(CustomerKey customer, string medium, string source, string sourceDeliveryId, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        var now = clock.GetUtcNow();
+        var outcome = await OptimisticConcurrency.RetryAsync("The consent withdrawal", async _ =>
         {
             var current = await profiles.GetAsync(customer, cancellationToken);
             if (current is null)
             {
-                return WithdrawalOutcome.UnknownCustomer;
+                return Attempt.Done(WithdrawalOutcome.UnknownCustomer);
             }
 
             var profile = current.Value;
@@ -121,34 +122,34 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
             };
             if (updated == consent)
             {
-                return WithdrawalOutcome.AlreadyWithdrawn;
+                return Attempt.Done(WithdrawalOutcome.AlreadyWithdrawn);
             }
 
-            var now = clock.GetUtcNow();
             // The withdrawal is the newest word on consent: an older shop update arriving later must not revive it.
-            if (!await profiles.TrySaveAsync(profile with { Consent = updated, ContactUpdatedAt = Later(profile.ContactUpdatedAt, now) }, current.Version, cancellationToken))
-            {
-                continue;
-            }
-
-            var noticeChannel = medium == ConsentMedia.Email ? ChannelNames.Email : ChannelNames.Sms;
-            var noticeId = DeliveryId.For($"{customer.Platform}/{customer.CustomerId}/consent/{sourceDeliveryId}", 0, 0);
-            await ledger.AppendAsync(new ConsentEntry
-            {
-                Customer = customer, Medium = medium, Granted = false, Source = source, At = now,
-                TextVersion = ConsentRules.UnsubscribeTextVersion, ConfirmationDeliveryId = noticeId,
-            }, cancellationToken);
-            await deliveries.AddQueuedAsync(new DeliveryRecord
-            {
-                DeliveryId = noticeId, Customer = customer, JourneyId = NoticeJourney, StepIndex = 0, Channel = noticeChannel,
-                Template = noticeChannel == ChannelNames.Email ? "consent-withdrawn-email" : "consent-withdrawn-sms",
-                Class = MessageClass.Transactional, Status = DeliveryStatus.Queued, ScheduledFor = now,
-            }, cancellationToken);
-            await queue.EnqueueDeliveryAsync(noticeChannel, new DeliveryMessage(customer.Platform, customer.CustomerId, noticeId), null, cancellationToken);
-            return WithdrawalOutcome.Withdrawn;
+            return await profiles.TrySaveAsync(profile with { Consent = updated, ContactUpdatedAt = Later(profile.ContactUpdatedAt, now) }, current.Version, cancellationToken)
+                ? Attempt.Done(WithdrawalOutcome.Withdrawn)
+                : Attempt.Lost;
+        }, cancellationToken);
+        if (outcome != WithdrawalOutcome.Withdrawn)
+        {
+            return outcome;
         }
 
-        throw new ConcurrencyException($"Could not record the withdrawal for {customer.Platform}/{customer.CustomerId}.");
+        var noticeChannel = medium == ConsentMedia.Email ? ChannelNames.Email : ChannelNames.Sms;
+        var noticeId = DeliveryId.For($"{customer.Platform}/{customer.CustomerId}/consent/{sourceDeliveryId}", 0, 0);
+        await ledger.AppendAsync(new ConsentEntry
+        {
+            Customer = customer, Medium = medium, Granted = false, Source = source, At = now,
+            TextVersion = ConsentRules.UnsubscribeTextVersion, ConfirmationDeliveryId = noticeId,
+        }, cancellationToken);
+        await deliveries.AddQueuedAsync(new DeliveryRecord
+        {
+            DeliveryId = noticeId, Customer = customer, JourneyId = NoticeJourney, StepIndex = 0, Channel = noticeChannel,
+            Template = noticeChannel == ChannelNames.Email ? "consent-withdrawn-email" : "consent-withdrawn-sms",
+            Class = MessageClass.Transactional, Status = DeliveryStatus.Queued, ScheduledFor = now,
+        }, cancellationToken);
+        await queue.EnqueueDeliveryAsync(noticeChannel, new DeliveryMessage(customer.Platform, customer.CustomerId, noticeId), null, cancellationToken);
+        return WithdrawalOutcome.Withdrawn;
     }
 
     private static DateTimeOffset Later(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;

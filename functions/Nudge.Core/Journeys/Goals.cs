@@ -4,10 +4,13 @@ using Nudge.Core.Customers;
 namespace Nudge.Core.Journeys;
 
 /// <summary>
-/// The one place that decides whether an instance reached its goal (<see cref="JourneyDefinition.ExitOn"/>). A rule
-/// with a filter or a business-key match is judged only on its event as it arrives, since only the event carries what
-/// the rule tests; a rule without either can also be judged from when the customer last had that event, which covers
-/// an event handled while the instance was being started (it never reached the instance).
+/// The one place that decides whether an instance reached its goal (<see cref="JourneyDefinition.ExitOn"/>): a goal
+/// is its event after the instance's entry event. A rule with a filter or a business-key match is judged only on its
+/// event as it arrives, since only the event carries what the rule tests; a rule without either can also be judged
+/// from when the customer last had that event, which covers an event handled while the instance was being started
+/// (it never reached the instance). An event before the entry is no goal reached: a repeat customer's abandoned
+/// checkout is still abandoned. A journey only for customers who never had it says so in its entry filter (the
+/// welcome's <c>profile.hasOrdered</c>).
 /// </summary>
 public static class Goals
 {
@@ -17,24 +20,11 @@ public static class Goals
             && (!rule.MatchBusinessKey || arrived.BusinessKey == instance.BusinessKey)
             && (rule.Filter is null || rule.Filter.Evaluate(facts)));
 
-    /// <summary>A rule the customer's latest events show met after the instance's entry.</summary>
+    /// <summary>A rule the customer's latest events show met after the instance's entry (at its start, at a timer).</summary>
     public static ExitRule? SeenSinceEntry(JourneyInstance instance, EventTimes lastEvents)
     {
         var entered = EnteredAt(instance);
         return Judged(instance.Definition).FirstOrDefault(rule => lastEvents.TryGet(rule.Event, out var at) && at > entered);
-    }
-
-    /// <summary>
-    /// A rule already met when the instance starts: the customer had its event before (a signup after an order starts
-    /// no welcome). For a journey that its goal's own event type starts (an order starting a post-purchase journey
-    /// that the next order ends), only a later event than the entry's counts.
-    /// </summary>
-    public static ExitRule? ReachedBeforeStart(JourneyInstance entering, EventTimes lastEvents)
-    {
-        var entryType = entering.TriggerFacts.GetValueOrDefault("event.type");
-        var entered = EnteredAt(entering);
-        return Judged(entering.Definition).FirstOrDefault(rule =>
-            lastEvents.TryGet(rule.Event, out var at) && (rule.Event != entryType || at > entered));
     }
 
     /// <summary>When the entry event happened (source time), or the start for an entry without one.</summary>

@@ -26,14 +26,14 @@ public static class JourneyCatalog
 
     private static WaitStep Wait(string id, TimeSpan duration) => new() { Id = id, Duration = duration };
 
-    /// <summary>Signup → coupon email now → SMS on day 2 unless they bought; an order ends it at once.</summary>
+    /// <summary>Signup → coupon email now → SMS on day 2 unless they bought; an order ends it at once. Not for a customer who ordered before signing up.</summary>
     public static JourneyDefinition Welcome { get; } = new()
     {
         Id = "welcome",
         Version = 1,
         Name = "Welcome coupon + day-2 SMS",
         Priority = 50,
-        Entry = JourneyEntry.OnEvent(EventTypes.CustomerSignedUp),
+        Entry = new JourneyEntry { Event = EventTypes.CustomerSignedUp, Filter = Condition.Is("profile.hasOrdered", "eq", "false") },
         ExitOn = [EventTypes.OrderPlaced],
         Steps =
         [

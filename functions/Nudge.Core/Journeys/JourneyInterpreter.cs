@@ -2,7 +2,6 @@ using System.Globalization;
 using Nudge.Core.Compliance;
 using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
-using Nudge.Core.Events;
 
 namespace Nudge.Core.Journeys;
 
@@ -79,10 +78,10 @@ public static class JourneyInterpreter
         }.Log(at, trigger.EventId is null ? "entered" : $"entered on {trigger.EventId}");
     }
 
-    /// <summary>The first decision of an instance <see cref="Entering"/> made: its first steps, or its end if the goal was reached before.</summary>
+    /// <summary>The first decision of an instance <see cref="Entering"/> made: its first steps, or its end if its goal came while it was being started.</summary>
     public static JourneyDecision Begin(JourneyInstance entering, DateTimeOffset at, CustomerContext context)
     {
-        if (Goals.ReachedBeforeStart(entering, context.LastEvents) is { } goal)
+        if (Goals.SeenSinceEntry(entering, context.LastEvents) is { } goal)
         {
             return Ended(End(entering, InstanceStatus.Exited, at, $"goal reached before start ({goal.Event})"), []);
         }

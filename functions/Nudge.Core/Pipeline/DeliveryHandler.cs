@@ -158,25 +158,20 @@ public sealed class DeliveryHandler(
     /// Provider results and reports teach the profile whether Kakao reaches the customer, so later sends skip a doomed
     /// attempt. False when there is no profile (erased meanwhile).
     /// </summary>
-    public static async Task<bool> LearnKakaoReachabilityAsync(IProfileStore profiles, CustomerKey customer, bool reachable, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 5; attempt++)
+    public static Task<bool> LearnKakaoReachabilityAsync(IProfileStore profiles, CustomerKey customer, bool reachable, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync("The profile's Kakao reachability", async _ =>
         {
             var current = await profiles.GetAsync(customer, cancellationToken);
             if (current is null)
             {
-                return false;
+                return Attempt.Done(false);
             }
 
-            if (current.Value.KakaoReachable == reachable
-                || await profiles.TrySaveAsync(current.Value with { KakaoReachable = reachable }, current.Version, cancellationToken))
-            {
-                return true;
-            }
-        }
-
-        return true; // kept losing to other writers of the profile: a later result teaches it again
-    }
+            return current.Value.KakaoReachable == reachable
+                || await profiles.TrySaveAsync(current.Value with { KakaoReachable = reachable }, current.Version, cancellationToken)
+                ? Attempt.Done(true)
+                : Attempt.Lost;
+        }, cancellationToken);
 
     /// <summary>Another worker wrote the row first: an insert that met a row lets the row decide (done, in progress, or resumable).</summary>
     private async Task<DeliveryHandling> LostRaceAsync(DeliveryMessage message, string? version, CancellationToken cancellationToken) =>

@@ -52,12 +52,12 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
             return await FallBackToSmsAsync(customer, deliveryId, detail, cancellationToken);
         }
 
-        for (var attempt = 0; attempt < 5; attempt++)
+        return await OptimisticConcurrency.RetryAsync($"The report on delivery {deliveryId}", async _ =>
         {
             var row = await deliveries.GetAsync(customer, deliveryId, cancellationToken);
             if (row is null)
             {
-                return ReportHandling.UnknownDelivery;
+                return Attempt.Done(ReportHandling.UnknownDelivery);
             }
 
             var record = row.Value;
@@ -74,13 +74,10 @@ public sealed class DeliveryReportHandler(IDeliveryLog deliveries, IDeliveryEven
             var status = report == DeliveryReport.Bounced ? DeliveryStatus.Bounced
                 : record.Status is DeliveryStatus.Bounced ? record.Status
                 : DeliveryStatus.Delivered;
-            if (status == record.Status || await deliveries.TryUpdateAsync(record with { Status = status, Reason = detail ?? record.Reason }, row.Version, cancellationToken))
-            {
-                return ReportHandling.Applied;
-            }
-        }
-
-        throw new ConcurrencyException($"Could not apply the report to delivery {deliveryId}.");
+            return status == record.Status || await deliveries.TryUpdateAsync(record with { Status = status, Reason = detail ?? record.Reason }, row.Version, cancellationToken)
+                ? Attempt.Done(ReportHandling.Applied)
+                : Attempt.Lost;
+        }, cancellationToken);
     }
 
     private async Task<ReportHandling> FallBackToSmsAsync(Customers.CustomerKey customer, string deliveryId, string? detail, CancellationToken cancellationToken)

@@ -73,7 +73,7 @@ public sealed class JourneyEventHandler(
         foreach (var instance in running.Where(i => JourneyInterpreter.Awaits(i.Definition, evt.Type)))
         {
             var key = CustomerFacts.BusinessKey(instance.Definition, eventFacts);
-            await runtime.RaiseAsync(instance.InstanceId, new JourneyNews(evt.Type, evt.EventId, key, eventFacts, context), cancellationToken);
+            await runtime.RaiseAsync(instance, new JourneyNews(evt.Type, evt.EventId, key, eventFacts, context), cancellationToken);
         }
 
         // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
@@ -179,8 +179,6 @@ public sealed class SegmentLibrary(ISegmentStore store)
 /// <summary>Reads and writes profiles under optimistic concurrency.</summary>
 public sealed class ProfileUpdater(IProfileStore profiles)
 {
-    private const int MaxAttempts = 10;
-
     public async Task<CustomerProfile> ApplyAsync(CustomerEvent evt, CancellationToken cancellationToken) =>
         (await ApplyWithPreviousAsync(evt, cancellationToken)).After;
 
@@ -197,22 +195,19 @@ public sealed class ProfileUpdater(IProfileStore profiles)
             }
         }
 
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        return await OptimisticConcurrency.RetryAsync<(CustomerProfile?, CustomerProfile)>("The profile", async _ =>
         {
             var current = await profiles.GetAsync(evt.Customer, cancellationToken);
             var updated = ProfileUpdates.Apply(current?.Value, evt);
             if (current is not null && updated == current.Value)
             {
-                return (current.Value, updated);
+                return Attempt.Done<(CustomerProfile?, CustomerProfile)>((current.Value, updated));
             }
 
-            if (await profiles.TrySaveAsync(updated, current?.Version, cancellationToken))
-            {
-                return (current?.Value, updated);
-            }
-        }
-
-        throw new ConcurrencyException($"Could not update the profile after {MaxAttempts} attempts.");
+            return await profiles.TrySaveAsync(updated, current?.Version, cancellationToken)
+                ? Attempt.Done<(CustomerProfile?, CustomerProfile)>((current?.Value, updated))
+                : Attempt.Lost;
+        }, cancellationToken);
     }
 }
 

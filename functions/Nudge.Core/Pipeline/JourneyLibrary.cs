@@ -24,7 +24,6 @@ public sealed class JourneyLibrary(IJourneyDefinitionStore store, IJourneyInstan
     /// <summary>How stale the pipeline's view of active journeys may be (a publish takes effect within this).</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
-    private const int MaxAttempts = 10;
     private readonly BriefCache<CachedCatalog> _cache = new(CacheFor);
 
     private sealed record CachedCatalog(IReadOnlyList<JourneyDefinition> Active, IReadOnlyDictionary<string, JourneyStatus> Statuses);
@@ -54,14 +53,13 @@ public sealed class JourneyLibrary(IJourneyDefinitionStore store, IJourneyInstan
         Invalidate();
     }
 
-    public async Task<JourneyResult> SaveDraftAsync(JourneyDefinition draft, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+    public Task<JourneyResult> SaveDraftAsync(JourneyDefinition draft, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync<JourneyResult>($"The draft of '{draft.Id}'", async _ =>
         {
             var current = await store.GetHeadAsync(draft.Id, cancellationToken);
             if (current?.Value.Status == JourneyStatus.Archived)
             {
-                return new JourneyResult.Conflict("The journey is archived; create a new one.");
+                return Attempt.Done<JourneyResult>(new JourneyResult.Conflict("The journey is archived; create a new one."));
             }
 
             var head = current?.Value ?? new JourneyHead { Id = draft.Id };
@@ -69,18 +67,14 @@ public sealed class JourneyLibrary(IJourneyDefinitionStore store, IJourneyInstan
             var (errors, _) = JourneyValidator.Validate(numbered);
             if (errors.Count > 0)
             {
-                return new JourneyResult.Invalid(errors);
+                return Attempt.Done<JourneyResult>(new JourneyResult.Invalid(errors));
             }
 
             var updated = head with { Draft = numbered, UpdatedAt = clock.GetUtcNow() };
-            if (await store.TrySaveHeadAsync(updated, current?.Version, cancellationToken))
-            {
-                return new JourneyResult.Ok(updated, numbered);
-            }
-        }
-
-        throw new ConcurrencyException($"Could not save the draft of '{draft.Id}'.");
-    }
+            return await store.TrySaveHeadAsync(updated, current?.Version, cancellationToken)
+                ? Attempt.Done<JourneyResult>(new JourneyResult.Ok(updated, numbered))
+                : Attempt.Lost;
+        }, cancellationToken);
 
     /// <summary>Freezes the draft as the next version and makes it the one new entries use; running instances keep theirs.</summary>
     public Task<JourneyResult> PublishAsync(string journeyId, CancellationToken cancellationToken) =>
@@ -145,37 +139,35 @@ public sealed class JourneyLibrary(IJourneyDefinitionStore store, IJourneyInstan
             return Task.FromResult<(JourneyHead?, JourneyResult?)>((head with { Status = to }, null));
         }, cancellationToken);
 
-    private async Task<JourneyResult> UpdateHeadAsync(string journeyId, Func<JourneyHead, Task<(JourneyHead? Updated, JourneyResult? Refusal)>> change, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+    private Task<JourneyResult> UpdateHeadAsync(string journeyId, Func<JourneyHead, Task<(JourneyHead? Updated, JourneyResult? Refusal)>> change, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync<JourneyResult>($"Journey '{journeyId}'", async _ =>
         {
             var current = await store.GetHeadAsync(journeyId, cancellationToken);
             if (current is null)
             {
-                return new JourneyResult.NotFound(journeyId);
+                return Attempt.Done<JourneyResult>(new JourneyResult.NotFound(journeyId));
             }
 
             var (updated, refusal) = await change(current.Value);
             if (refusal is not null)
             {
-                return refusal;
+                return Attempt.Done(refusal);
             }
 
             if (updated == current.Value)
             {
-                return new JourneyResult.Ok(updated, null);
+                return Attempt.Done<JourneyResult>(new JourneyResult.Ok(updated, null));
             }
 
             updated = updated! with { UpdatedAt = clock.GetUtcNow() };
-            if (await store.TrySaveHeadAsync(updated, current.Version, cancellationToken))
+            if (!await store.TrySaveHeadAsync(updated, current.Version, cancellationToken))
             {
-                Invalidate();
-                return new JourneyResult.Ok(updated, null);
+                return Attempt.Lost;
             }
-        }
 
-        throw new ConcurrencyException($"Could not update journey '{journeyId}'.");
-    }
+            Invalidate();
+            return Attempt.Done<JourneyResult>(new JourneyResult.Ok(updated, null));
+        }, cancellationToken);
 
     private void Invalidate() => _cache.Invalidate();
 

@@ -32,8 +32,13 @@ public interface IJourneyRuntime
     /// <returns>Whether this call started the run (false: it existed).</returns>
     Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken);
 
-    /// <summary>Tells a running instance about an event; an instance that has ended ignores it.</summary>
-    Task RaiseAsync(string instanceId, JourneyNews news, CancellationToken cancellationToken);
+    /// <summary>
+    /// Tells a running instance about an event; an instance that has ended ignores it. An instance whose row is
+    /// claimed but whose run has not started yet (its starter is between the claim and the hand-over, or stopped
+    /// there and awaits redelivery) is started here from <paramref name="instance"/>, its row as read, with the news
+    /// as its first input: an event is never lost to that window.
+    /// </summary>
+    Task RaiseAsync(JourneyInstance instance, JourneyNews news, CancellationToken cancellationToken);
 
     /// <summary>Ends the instance's run at once and deletes what the runtime keeps of it (an erasure).</summary>
     Task EraseAsync(string instanceId, CancellationToken cancellationToken);
@@ -46,8 +51,6 @@ public interface IJourneyRuntime
 /// </summary>
 public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffects effects, TimeProvider clock)
 {
-    private const int MaxAttempts = 10;
-
     /// <param name="knownAbsent">The caller just listed the customer's instances and this slot was empty: skip the read
     /// (the insert still fails on a race, and the retry reads).</param>
     /// <param name="saved">Told the instance as saved, so the caller's next decision sees its sends.</param>
@@ -56,29 +59,31 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
         bool knownAbsent = false, Action<JourneyInstance>? saved = null)
     {
         var slot = JourneyInstance.SlotFor(definition.Id, trigger?.BusinessKey);
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        return await OptimisticConcurrency.RetryAsync($"The start of journey '{definition.Id}'", async attempt =>
         {
             var existing = attempt == 0 && knownAbsent ? null : await instances.GetAsync(customer, slot, cancellationToken);
             var now = clock.GetUtcNow();
             // The same trigger (a redelivered event, a repeated schedule run) never enters twice, whatever the re-entry
             // policy. Its first handling may have stopped between the claim and the hand-over: then the run starts
-            // now, and the first sends go out again (by their delivery ids: copies of a send that did go are dropped).
+            // now (unless an event for it started it meanwhile), and the first sends go out again (by their delivery
+            // ids: copies of a send that did go are dropped).
             if (trigger?.EventId is { } triggerId && existing?.Value.EntryEventId == triggerId)
             {
                 var started = existing.Value;
-                if (!started.IsEnded && await runtime.StartAsync(started, cancellationToken))
+                if (!started.IsEnded)
                 {
                     var first = JourneyInterpreter.Begin(
                         JourneyInterpreter.Entering(started.Definition, customer, started.StartedAt, trigger, started.Entry), started.StartedAt, context);
                     await effects.CarryOutAsync(started, SendsOf(first), rowSaved: true, cancellationToken);
+                    await runtime.StartAsync(started, cancellationToken);
                 }
 
-                return RunOutcome.AlreadyExists;
+                return Attempt.Done(RunOutcome.AlreadyExists);
             }
 
             if (!JourneyInterpreter.MayEnter(definition, existing?.Value, now))
             {
-                return RunOutcome.AlreadyExists;
+                return Attempt.Done(RunOutcome.AlreadyExists);
             }
 
             var entering = JourneyInterpreter.Entering(definition, customer, now, trigger, (existing?.Value.Entry ?? 0) + 1) with
@@ -89,7 +94,7 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
             var decision = JourneyInterpreter.Begin(entering, now, context);
             if (await instances.TrySaveAsync(decision.Instance, existing?.Version, cancellationToken) is null)
             {
-                continue;
+                return Attempt.Lost;
             }
 
             saved?.Invoke(decision.Instance);
@@ -100,17 +105,12 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
                 await runtime.StartAsync(decision.Instance, cancellationToken);
             }
 
-            return RunOutcome.Started;
-        }
-
-        throw new ConcurrencyException($"Could not start journey '{definition.Id}' after {MaxAttempts} attempts.");
+            return Attempt.Done(RunOutcome.Started);
+        }, cancellationToken);
     }
 
     public static List<SendMessage> SendsOf(JourneyDecision decision) => decision.Commands.OfType<SendMessage>().ToList();
 }
-
-/// <summary>Optimistic concurrency kept losing; the transport's retry will try again later.</summary>
-public sealed class ConcurrencyException(string message) : Exception(message);
 
 /// <summary>What a running instance reads when its timer fires: the customer now, and whether its journey was archived.</summary>
 public sealed record InstanceContext(CustomerContext Customer, bool Archived);

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Nudge.Core.Customers;
 using Nudge.Core.Events;
 using Nudge.Core.Ingest;
 

@@ -5,6 +5,7 @@ using Nudge.Benchmarks;
 //   Nudge.Benchmarks interpreter           BenchmarkDotNet: welcome journey per customer vs a counting loop
 //   Nudge.Benchmarks ingest                BenchmarkDotNet: a webhook request's own work vs parsing its body
 //   Nudge.Benchmarks simulate [customers]  1M customers × 30 virtual days vs a counting baseline
+//   Nudge.Benchmarks recommend [customers] [events]  hit rate @5 on a synthetic shop vs most popular; graph learning time
 //   Nudge.Benchmarks journeys <connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]
 //                                          journeys on Azurite against a bare orchestration of the same shape:
 //                                          storage ops per instance, instances/s (set AZURITE_PID for the emulator's CPU)
@@ -18,6 +19,9 @@ switch (args.FirstOrDefault())
         break;
     case "simulate":
         SimulationRun.Run(args.Length > 1 ? int.Parse(args[1]) : 1_000_000, Console.Out);
+        break;
+    case "recommend":
+        RecommendationRun.Run(args.Length > 1 ? int.Parse(args[1]) : 20_000, args.Length > 2 ? int.Parse(args[2]) : 1_000_000, Console.Out);
         break;
     case "journeys":
         await JourneyRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 1000, args.Length > 3 ? int.Parse(args[3]) : 8640, args.Length > 4 ? int.Parse(args[4]) : 9,
