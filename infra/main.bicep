@@ -5,7 +5,9 @@
 //   - Log Analytics + Application Insights with local auth off,
 //   - Communication Services + Email Communication Service + Azure-managed domain,
 //   - a Key Vault for third-party secrets, read through Key Vault references,
-//   - one user-assigned managed identity holding least-privilege roles.
+//   - one user-assigned managed identity holding least-privilege roles,
+//   - with deliveryTransport = 'servicebus': a Service Bus namespace (Standard) with one
+//     delivery queue per channel, in place of the Storage delivery queues.
 // No connection strings or keys end up in app settings. See docs/deployment.md.
 
 targetScope = 'subscription'
@@ -117,6 +119,13 @@ param maximumInstanceCount int = 40
 ])
 param storageSkuName string = 'Standard_LRS'
 
+@description('What carries channel deliveries (Nudge__Delivery__Transport): storage = Storage queues in the app\'s account (the default, the local run\'s transport); servicebus = a Standard Service Bus namespace, one queue per channel, duplicate detection on the delivery id, scheduled messages, dead-letter queues. The other transport\'s sender functions are disabled. With servicebus, build the app with NUDGE_DELIVERY_TRANSPORT=servicebus as well (docs/deployment.md).')
+@allowed([
+  'storage'
+  'servicebus'
+])
+param deliveryTransport string = 'storage'
+
 @description('Turn on Key Vault purge protection (irreversible; keeps the vault name taken after deletion).')
 param keyVaultPurgeProtection bool = false
 
@@ -156,6 +165,9 @@ param communicationServiceName string = ''
 @description('Optional Email Communication Service name.')
 param emailServiceName string = ''
 
+@description('Optional Service Bus namespace name (deliveryTransport servicebus; 6-50 letters, digits and hyphens).')
+param serviceBusNamespaceName string = ''
+
 // ---------------------------------------------------------------- names
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -179,7 +191,27 @@ var names = {
     ? communicationServiceName
     : '${abbrs.communicationCommunicationServices}${resourceToken}'
   email: !empty(emailServiceName) ? emailServiceName : '${abbrs.communicationEmailServices}${resourceToken}'
+  serviceBus: !empty(serviceBusNamespaceName) ? serviceBusNamespaceName : '${abbrs.serviceBusNamespaces}nudge-${resourceToken}'
 }
+
+// Channel delivery: one queue per channel on either transport (the queue names are the app's
+// wire contract), and each transport's sender functions ([Function] names in Nudge.App).
+var useServiceBus = deliveryTransport == 'servicebus'
+var deliveryChannels = [
+  'email'
+  'sms'
+  'kakao'
+]
+var storageQueueSenders = [
+  'EmailSender'
+  'SmsSender'
+  'KakaoSender'
+]
+var serviceBusSenders = [
+  'EmailSenderServiceBus'
+  'SmsSenderServiceBus'
+  'KakaoSenderServiceBus'
+]
 
 // Flex Consumption pulls the app package from this blob container.
 var deploymentContainerName = toLower('app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}')
@@ -268,6 +300,17 @@ module communication 'app/communication.bicep' = {
   }
 }
 
+module serviceBus 'app/service-bus.bicep' = if (useServiceBus) {
+  name: 'service-bus'
+  scope: rg
+  params: {
+    name: names.serviceBus
+    location: location
+    tags: tags
+    queueNames: [for channel in deliveryChannels: 'delivery-${channel}']
+  }
+}
+
 module roleAssignments 'app/role-assignments.bicep' = {
   name: 'role-assignments'
   scope: rg
@@ -277,6 +320,7 @@ module roleAssignments 'app/role-assignments.bicep' = {
     applicationInsightsName: names.applicationInsights
     keyVaultName: names.keyVault
     communicationServiceName: names.communication
+    serviceBusNamespaceName: useServiceBus ? names.serviceBus : ''
   }
   // Passed by name (known before deployment), so the order is explicit.
   dependsOn: [
@@ -285,6 +329,7 @@ module roleAssignments 'app/role-assignments.bicep' = {
     monitoring
     keyVault
     communication
+    serviceBus
   ]
 }
 
@@ -362,7 +407,21 @@ module functionApp 'app/function-app.bicep' = {
       Nudge__Channels__PublicBaseUrl: publicBaseUrl
       // Empty unless a rotation of the Shopify client secret is under way: then the old secret, accepted beside the new one.
       Shopify__PreviousWebhookSecret: empty(shopifyPreviousWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris[?secretNames.shopifyPreviousWebhookSecret]})'
+      Nudge__Delivery__Transport: deliveryTransport
     }
+    // The transport's own settings, and the other transport's senders disabled, so one transport consumes:
+    // servicebus: the namespace (identity-based, as AzureWebJobsStorage) and the Storage queue senders off;
+    // storage: the Service Bus senders off (absent from a build without them, where the settings do nothing).
+    transportAppSettings: useServiceBus
+      ? union(
+          {
+            ServiceBusConnection__fullyQualifiedNamespace: serviceBus.?outputs.fullyQualifiedNamespace ?? ''
+            ServiceBusConnection__credential: 'managedidentity'
+            ServiceBusConnection__clientId: identity.outputs.clientId
+          },
+          toObject(storageQueueSenders, sender => 'AzureWebJobs.${sender}.Disabled', sender => 'true')
+        )
+      : toObject(serviceBusSenders, sender => 'AzureWebJobs.${sender}.Disabled', sender => 'true')
   }
   dependsOn: [
     // Key Vault references and identity-based storage need the roles in place
@@ -402,3 +461,5 @@ output NUDGE_EMAIL_ACS_ENDPOINT string = communication.outputs.endpoint
 output NUDGE_EMAIL_SENDER_ADDRESS string = 'DoNotReply@${communication.outputs.senderDomain}'
 output NUDGE_DEFAULT_TIME_ZONE string = defaultTimeZone
 output NUDGE_TASK_HUB string = taskHubName
+output NUDGE_DELIVERY_TRANSPORT string = deliveryTransport
+output AZURE_SERVICE_BUS_NAMESPACE string = useServiceBus ? names.serviceBus : ''

@@ -2,21 +2,29 @@
 # Checks the deployment definition without touching Azure:
 #   1. installs the Bicep CLI from the NuGet package Azure.Bicep.CommandLine.linux-x64
 #      into .tools/bicep (once; later runs reuse it),
-#   2. `bicep build` and `bicep lint` of infra/main.bicep: any warning or error fails,
+#   2. `bicep build` and `bicep lint` of infra/main.bicep: any warning or error fails; and for each
+#      delivery transport (deliveryTransport = storage | servicebus) a parameters file built
+#      (`bicep build-params`) and linted against it,
 #   3. infra/main.parameters.json names only parameters main.bicep declares and
 #      covers every parameter without a default,
 #   4. azure.yaml has the keys azd requires (name, services.<svc>.host/project/language), and a
 #      .NET service's project folder holds one project file,
 #   5. the function app in the compiled ARM template: runtime dotnet-isolated 10.0 (Flex Consumption's
 #      functionAppConfig.runtime, no FUNCTIONS_WORKER_RUNTIME setting), the settings the app reads,
-#      no keys, connection strings or local-only switches in them, the six role assignments,
-#   6. the app against those settings, read from source so no build is needed: every Connection
+#      no keys, connection strings or local-only switches in them, the role assignments (six, and
+#      the two Service Bus data roles),
+#   6. the app against those settings, read from source so no build is needed, once per delivery
+#      transport with the settings that choice produces (the compiled template's expressions are
+#      evaluated where they need no Azure: parameters, variables, if, union, toObject ...): every Connection
 #      (or, for storage, the default AzureWebJobsStorage) and %Setting% named in a trigger/binding
 #      attribute in the function app's C# files and in host.json is an app setting; Durable
 #      Functions' task hub connection has blob, queue and table; the task hub name (NUDGE_TASK_HUB)
 #      is 3-45 letters and digits starting with a letter; once Nudge.App references the Worker SDK,
-#      host.json has no customHandler or extensionBundle and no function.json is left.
-# Prints one summary line (and a note while Nudge.App is still a custom handler); exits
+#      host.json has no customHandler or extensionBundle and no function.json is left. A function
+#      disabled by AzureWebJobs.<name>.Disabled needs no settings; the other transport's channel
+#      senders must be disabled and the chosen one's not (Service Bus needs its identity-based
+#      ServiceBusConnection__* settings and the Data Sender/Receiver roles).
+# Prints one summary line per delivery transport (and a note while Nudge.App is still a custom handler); exits
 # non-zero on any failure.
 #
 # Environment: BICEP_VERSION (default 0.49.2), BICEP (path to an existing bicep binary).
@@ -130,8 +138,30 @@ if [[ ! -s "$template" ]]; then
   exit 1
 fi
 
+# Each delivery transport (main.bicep's deliveryTransport) is a parameters file of its own: built and linted
+# against the template (the choice must be an allowed value), and the app settings checked as that choice sets them.
+transport_choices=(storage servicebus)
+for choice in "${transport_choices[@]}"; do
+  cat >"$out_dir/$choice.bicepparam" <<EOF
+using '$(realpath --relative-to="$out_dir" "$repo_root/infra/main.bicep")'
+
+param environmentName = 'check'
+param location = 'koreacentral'
+param shopifyWebhookSecret = readEnvironmentVariable('CHECK_INFRA_UNSET', 'unused-secret')
+param marketerApiKey = readEnvironmentVariable('CHECK_INFRA_UNSET', 'unused-secret')
+param senderName = 'Nudge'
+param optOutNumber = '080-000-0000'
+param linkSecret = readEnvironmentVariable('CHECK_INFRA_UNSET', 'unused-secret')
+param callbackKey = readEnvironmentVariable('CHECK_INFRA_UNSET', 'unused-secret')
+param deliveryTransport = '$choice'
+EOF
+  run_bicep "build-params-$choice" build-params "$out_dir/$choice.bicepparam" --outfile "$out_dir/$choice.parameters.json"
+  run_bicep "lint-params-$choice" lint "$out_dir/$choice.bicepparam"
+done
+
 python_rc=0
-python3 - "$template" "$repo_root" "$bicep_reported" "$problems" <<'PY' || python_rc=$?
+check_settings() {
+python3 - "$template" "$repo_root" "$bicep_reported" "$problems" "$1" <<'PY'
 import glob
 import json
 import os
@@ -139,7 +169,7 @@ import re
 import sys
 
 template_path, repo_root, bicep_reported = sys.argv[1], sys.argv[2], sys.argv[3]
-bicep_problems = int(sys.argv[4])
+bicep_problems, choice = int(sys.argv[4]), sys.argv[5]
 problems = []
 
 
@@ -344,55 +374,239 @@ if isinstance(azure_yaml, dict):
 PARAM_REF = re.compile(r"^\[parameters\('([^']+)'\)\]$")
 
 
-def walk(template_node, parameter_values, path):
-    """Yields (resource, parameter_values, path) for every resource, descending into
-    nested deployments (modules) with the parameter values the parent passes in."""
+class Opaque(str):
+    """A value known only in Azure (a reference(), a resource id, ...): kept as its expression text, so the
+    checks on a setting's text (Key Vault references, keys) still read it."""
+
+
+def tokenize(text):
+    tokens, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch == "'":
+            j, out = i + 1, []
+            while j < len(text):
+                if text[j] == "'" and text[j + 1:j + 2] == "'":
+                    out.append("'")
+                    j += 2
+                elif text[j] == "'":
+                    break
+                else:
+                    out.append(text[j])
+                    j += 1
+            tokens.append(("str", "".join(out)))
+            i = j + 1
+        elif ch.isdigit() or (ch == "-" and text[i + 1:i + 2].isdigit()):
+            j = i + 1
+            while j < len(text) and text[j].isdigit():
+                j += 1
+            tokens.append(("num", int(text[i:j])))
+            i = j
+        elif ch.isalpha() or ch == "_":
+            j = i
+            while j < len(text) and (text[j].isalnum() or text[j] in "_"):
+                j += 1
+            tokens.append(("name", text[i:j]))
+            i = j
+        else:
+            tokens.append(("op", ch))
+            i += 1
+    return tokens
+
+
+def parse_expression(tokens, k=0):
+    """An ARM template expression as a tree: ('lit', v) | ('call', name, [args]) | ('prop', node, key) | ('index', node, node)."""
+    kind, value = tokens[k]
+    if kind in ("str", "num"):
+        node, k = ("lit", value), k + 1
+    elif kind == "name":
+        k += 1
+        args = []
+        if k < len(tokens) and tokens[k] == ("op", "("):
+            k += 1
+            while tokens[k] != ("op", ")"):
+                arg, k = parse_expression(tokens, k)
+                args.append(arg)
+                if tokens[k] == ("op", ","):
+                    k += 1
+            k += 1
+        node = ("call", value.lower(), args)
+    else:
+        raise ValueError(f"unexpected {value!r}")
+    while k < len(tokens) and tokens[k] in (("op", "."), ("op", "[")):
+        if tokens[k] == ("op", "."):
+            node, k = ("prop", node, tokens[k + 1][1]), k + 2
+        else:
+            index, k = parse_expression(tokens, k + 1)
+            node, k = ("index", node, index), k + 1
+    return node, k
+
+
+class Scope:
+    """What an expression may read: the template's parameters and variables (nested deployments have their own)."""
+
+    def __init__(self, parameters, variables):
+        self.parameters, self.variables, self.lambdas, self.evaluating = parameters, variables, {}, set()
+
+
+def evaluate_arm(text, scope):
+    """The value of an ARM expression string ("[...]") where it can be known without Azure; an Opaque otherwise."""
+    try:
+        node, k = parse_expression(tokenize(text[1:-1]))
+    except (ValueError, IndexError):
+        return Opaque(text)
+    return run(node, scope, text)
+
+
+def known(value):
+    return not isinstance(value, Opaque)
+
+
+def run(node, scope, text):
+    kind = node[0]
+    if kind == "lit":
+        return node[1]
+    if kind in ("prop", "index"):
+        base = run(node[1], scope, text)
+        key = node[2] if kind == "prop" else run(node[2], scope, text)
+        if isinstance(base, dict) and key in base:
+            return base[key]
+        if isinstance(base, list) and isinstance(key, int) and 0 <= key < len(base):
+            return base[key]
+        return Opaque(text)
+    name, args = node[1], node[2]
+    value = lambda i: run(args[i], scope, text)
+    if name == "if":
+        condition = value(0)
+        return value(1) if condition is True else value(2) if condition is False else Opaque(text)
+    if name == "parameters":
+        return scope.parameters.get(value(0), Opaque(text))
+    if name == "variables":
+        variable = value(0)
+        if variable in scope.evaluating or variable not in scope.variables:
+            return Opaque(text)  # a copy loop, say: known only in Azure here
+        scope.evaluating.add(variable)
+        try:
+            return deep_evaluate(scope.variables[variable], scope)
+        finally:
+            scope.evaluating.discard(variable)
+    if name == "lambdavariables":
+        return scope.lambdas.get(value(0), Opaque(text))
+    if name == "lambda":
+        return ("lambda", [run(a, scope, text) for a in args[:-1]], args[-1])
+    if name in ("true", "false", "null"):
+        return {"true": True, "false": False, "null": None}[name]
+    values = [value(i) for i in range(len(args))]
+    if name == "createobject":  # the keys must be known; a value may be known in Azure only
+        keys = values[0::2]
+        return {k: v for k, v in zip(keys, values[1::2])} if all(isinstance(k, str) and known(k) for k in keys) else Opaque(text)
+    if not all(known(v) for v in values) and name not in ("coalesce", "union", "createarray"):
+        return Opaque(text)
+    if name == "equals":
+        return values[0] == values[1]
+    if name == "not":
+        return not values[0]
+    if name == "and":
+        return all(values)
+    if name == "or":
+        return any(values)
+    if name == "empty":
+        return not values[0]
+    if name == "createarray":
+        return list(values)
+    if name == "union":
+        if all(isinstance(v, dict) for v in values if known(v)) and any(known(v) for v in values):
+            merged = {}
+            for v in values:
+                if isinstance(v, dict):
+                    merged.update(v)  # a part known only in Azure (the settings already on the app) adds nothing here
+            return merged
+        return Opaque(text)
+    if name == "coalesce":
+        for v in values:
+            if not known(v):
+                return Opaque(text)
+            if v is not None:
+                return v
+        return None
+    if name == "format":
+        return re.sub(r"\{(\d+)\}", lambda m: str(values[1 + int(m.group(1))]), values[0])
+    if name == "concat":
+        return sum(values, []) if all(isinstance(v, list) for v in values) else "".join(str(v) for v in values)
+    if name == "tolower":
+        return values[0].lower()
+    if name == "toobject":
+        items, key_fn = values[0], values[1]
+        value_fn = values[2] if len(values) > 2 else None
+
+        def call(fn, item):
+            inner = Scope(scope.parameters, scope.variables)
+            inner.lambdas, inner.evaluating = dict(scope.lambdas, **{fn[1][0]: item}), scope.evaluating
+            return run(fn[2], inner, text)
+
+        return {call(key_fn, item): (call(value_fn, item) if value_fn else item) for item in items}
+    return Opaque(text)  # reference(), resourceId(), subscription() ...: known in Azure only
+
+
+def deep_evaluate(value, scope):
+    if isinstance(value, Opaque):
+        return value  # evaluated already, where it was written
+    if isinstance(value, str) and value.startswith("[") and value.endswith("]") and not value.startswith("[["):
+        return evaluate_arm(value, scope)
+    if isinstance(value, dict):
+        return {k: deep_evaluate(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deep_evaluate(v, scope) for v in value]
+    return value
+
+
+def walk(template_node, scope, path):
+    """Yields (resource, scope, path) for every resource, descending into nested deployments (modules) with the
+    parameter values the parent passes in, evaluated in the parent's scope."""
     resources = template_node.get("resources", [])
     if isinstance(resources, dict):  # symbolic-name templates (languageVersion 2.0)
         resources = list(resources.values())
     for resource in resources:
-        yield resource, parameter_values, path
+        yield resource, scope, path
         if resource.get("type", "").lower() == "microsoft.resources/deployments":
             props = resource.get("properties", {})
             inner = props.get("template")
             if isinstance(inner, dict):
-                # Start from the module's own literal defaults, then apply what the parent passes.
-                passed = {
-                    key: spec["defaultValue"]
-                    for key, spec in (inner.get("parameters") or {}).items()
-                    if isinstance(spec, dict) and "defaultValue" in spec
-                    and not (isinstance(spec["defaultValue"], str) and spec["defaultValue"].startswith("["))
-                }
+                passed = {}
                 for key, spec in (props.get("parameters") or {}).items():
+                    spec = deep_evaluate(spec, scope) if isinstance(spec, str) else spec
                     if isinstance(spec, dict) and "value" in spec:
-                        passed[key] = resolve(spec["value"], parameter_values)  # a module passing its own parameter on
-                name = resource.get("name")
-                yield from walk(inner, passed, path + [str(name)])
+                        passed[key] = deep_evaluate(spec["value"], scope)
+                inner_scope = Scope(passed, inner.get("variables") or {})
+                for key, spec in (inner.get("parameters") or {}).items():
+                    if key not in passed and isinstance(spec, dict) and "defaultValue" in spec:
+                        passed[key] = deep_evaluate(spec["defaultValue"], inner_scope)  # a default may read the module's own
+                yield from walk(inner, inner_scope, path + [str(resource.get("name"))])
 
 
-UNION_OF_PARAMS = re.compile(r"^\[union\((parameters\('[^']+'\)(?:, *parameters\('[^']+'\))*)\)\]$")
+def resolve(value, scope):
+    return deep_evaluate(value, scope)
 
 
-def resolve(value, parameter_values):
-    if isinstance(value, str):
-        match = PARAM_REF.match(value)
-        if match and match.group(1) in parameter_values:
-            return parameter_values[match.group(1)]
-        # union(parameters('a'), parameters('b')): the literal objects merged, later ones winning; a parameter
-        # that is itself an expression (the settings already on the app, read with list()) adds nothing here.
-        union = UNION_OF_PARAMS.match(value)
-        if union:
-            merged = {}
-            for name in re.findall(r"parameters\('([^']+)'\)", union.group(1)):
-                part = parameter_values.get(name)
-                if isinstance(part, dict):
-                    merged.update(part)
-            return merged
-    return value
-
+# The top-level parameters: the transport choice this run checks, the other parameters at their literal defaults.
+top_parameters = {
+    name: spec["defaultValue"] for name, spec in declared.items()
+    if isinstance(spec, dict) and "defaultValue" in spec
+    and not (isinstance(spec["defaultValue"], str) and spec["defaultValue"].startswith("["))
+}
+transport_spec = declared.get("deliveryTransport") or {}
+transport_choices = transport_spec.get("allowedValues") or []
+if sorted(transport_choices) != ["servicebus", "storage"] or transport_spec.get("defaultValue") != "storage":
+    problem("main.bicep parameter 'deliveryTransport' must allow 'storage' (the default) and 'servicebus'")
+if choice not in transport_choices:
+    problem(f"deliveryTransport '{choice}' is not an allowed value of main.bicep's parameter")
+top_parameters["deliveryTransport"] = choice
+top_scope = Scope(top_parameters, template.get("variables") or {})
 
 sites, settings_blocks = [], []
-for resource, parameter_values, path in walk(template, {}, []):
+for resource, parameter_values, path in walk(template, top_scope, []):
     kind = resource.get("type", "").lower()
     if kind == "microsoft.web/sites":
         sites.append((resource, parameter_values, path))
@@ -422,7 +636,7 @@ if function_sites:
     if isinstance(config, str) and config.startswith("["):
         # e.g. [if(empty(parameters('x')), null(), parameters('x'))] – look the object up directly.
         match = re.search(r"parameters\('([^']+)'\)", config)
-        config = parameter_values.get(match.group(1)) if match else None
+        config = parameter_values.parameters.get(match.group(1)) if match else None
     if isinstance(config, dict):
         runtime = config.get("runtime") or {}
         if isinstance(runtime, dict):
@@ -496,7 +710,7 @@ for name, value in settings.items():
         problem(f"app setting '{name}' carries a key or connection string")
     if name != "APPLICATIONINSIGHTS_CONNECTION_STRING" and re.search(r"connectionstring", name, re.IGNORECASE):
         problem(f"app setting '{name}' looks like a connection string")
-    if secret_name.search(name.replace("__", "")) and "@Microsoft.KeyVault(" not in text:
+    if secret_name.search(name.replace("__", "")) and value != "" and "@Microsoft.KeyVault(" not in text:
         problem(f"app setting '{name}' looks secret but is not a Key Vault reference")
     if name.endswith("__credential") and value == "managedidentity":
         prefix = name[: -len("__credential")]
@@ -727,8 +941,18 @@ ATTRIBUTE_START = re.compile(
 connections_checked, settings_named, durable_used = set(), set(), False
 attribute_count = 0
 app_sources = [p for p in sources if os.path.commonpath([p, app_dir]) == app_dir]
+FUNCTION_NAME = re.compile(r"\[\s*Function\s*\(\s*([^)\]]+?)\s*\)")
+function_triggers = {}  # [Function] name -> (trigger attribute, the queue it names)
+
+
+def disabled(function_name):
+    """The Functions host skips a function whose AzureWebJobs.<name>.Disabled setting is true."""
+    return str(settings.get(f"AzureWebJobs.{function_name}.Disabled", "")).lower() in ("true", "1")
+
+
 for path in sorted(app_sources):
     text, rel = sources[path], os.path.relpath(path, repo_root)
+    declared_functions = [(m.start(), evaluate(m.group(1), constants)) for m in FUNCTION_NAME.finditer(text)]
     for match in ATTRIBUTE_START.finditer(mask_literals(text)):
         name = match.group(1)
         opens_bracket = match.group(0).lstrip().startswith("[")
@@ -740,6 +964,11 @@ for path in sorted(app_sources):
         durable_used |= name in DURABLE_ATTRIBUTES
         line = text.count("\n", 0, match.start()) + 1
         where = f"{rel}:{line} [{name}]"
+        function_name = next((f for start, f in reversed(declared_functions) if start < match.start()), None)
+        if function_name and name.endswith("Trigger") and arguments:
+            function_triggers[function_name] = (name, evaluate(arguments[0], constants))
+        if function_name and disabled(function_name):
+            continue  # a disabled function's bindings are never set up, so their settings may be absent
         connection, connection_unreadable = None, False
         for argument in arguments:
             named = re.match(r"^(\w+)\s*=(?!=)\s*(.*)$", argument, re.S)
@@ -839,6 +1068,28 @@ else:
 if not any(s in settings for s in ("AzureWebJobsStorage", "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__accountName")):
     problem("the Functions host storage (AzureWebJobsStorage__blobServiceUri) is not configured")
 
+# ------------------------------------------------------------------ delivery transport: one transport's senders run
+# The channel senders: Service Bus triggers, and Storage queue triggers on the delivery-<channel> queues. Under each
+# choice the other transport's senders must be disabled by setting, and the chosen one's must not be.
+service_bus_senders = sorted(f for f, (t, _) in function_triggers.items() if t == "ServiceBusTrigger")
+storage_senders = sorted(f for f, (t, q) in function_triggers.items() if t == "QueueTrigger" and str(q or "").startswith("delivery-"))
+if not service_bus_senders or not storage_senders:
+    problem(f"expected channel senders on both transports in {app_rel}; found Service Bus {service_bus_senders}, Storage queues {storage_senders}")
+chosen, other = (service_bus_senders, storage_senders) if choice == "servicebus" else (storage_senders, service_bus_senders)
+for function_name in other:
+    if not disabled(function_name):
+        problem(f"deliveryTransport={choice}: {function_name} (the other transport's sender) is not disabled "
+                f"(app setting AzureWebJobs.{function_name}.Disabled = 'true')")
+for function_name in chosen:
+    if disabled(function_name):
+        problem(f"deliveryTransport={choice}: {function_name} sends this transport's deliveries but is disabled")
+if str(settings.get("Nudge__Delivery__Transport")) != choice:
+    problem(f"deliveryTransport={choice}: app setting Nudge__Delivery__Transport is {settings.get('Nudge__Delivery__Transport')!r}")
+if choice == "servicebus":
+    for name in ("ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__credential", "ServiceBusConnection__clientId"):
+        if name not in settings:
+            problem(f"deliveryTransport=servicebus: app setting '{name}' (the identity-based Service Bus connection) is not produced by the Bicep")
+
 # ------------------------------------------------------------------ identity, roles, tags
 template_text = json.dumps(template)
 expected_roles = {
@@ -848,6 +1099,8 @@ expected_roles = {
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
     "09976791-48a7-449e-bb21-39d1a415f350": "Communication and Email Service Owner",
+    "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39": "Azure Service Bus Data Sender",
+    "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0": "Azure Service Bus Data Receiver",
 }
 for role_id, role_name in expected_roles.items():
     if role_id not in template_text:
@@ -865,7 +1118,7 @@ total = len(problems) + bicep_problems
 status = "OK" if not total else f"FAILED — {total} problem(s)"
 bicep_state = "build+lint clean" if not bicep_problems else f"{bicep_problems} build/lint failure(s)"
 print(
-    f"check-infra: {status} — {bicep_reported}: {bicep_state}; azure.yaml {len(services)} service(s); "
+    f"check-infra: {status} — deliveryTransport={choice}: {bicep_reported}: {bicep_state}; azure.yaml {len(services)} service(s); "
     f"app ({app_model}): {len(app_sources)} C# files, {attribute_count} binding attributes, "
     f"connections checked {sorted(connections_checked)}, settings named {sorted(settings_named | host_placeholders)}; "
     f"runtime {worker_runtime}; task hub setting NUDGE_TASK_HUB (default {task_hub_default}); "
@@ -874,6 +1127,10 @@ print(
 )
 sys.exit(1 if total else 0)
 PY
+}
+for choice in "${transport_choices[@]}"; do
+  check_settings "$choice" || python_rc=$?
+done
 
 # python3 printed the summary line; a non-zero code means something failed
 # (or the checker itself crashed, which its traceback shows).

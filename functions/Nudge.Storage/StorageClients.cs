@@ -80,7 +80,8 @@ public sealed class StorageClients
             new StorageAccount(null, blob, queue, table, credential, observer));
     }
 
-    private static TokenCredential CredentialFor(IConfigurationSection section)
+    /// <summary>The identity an identity-based connection section names (<c>__credential</c>, <c>__clientId</c>); also the Service Bus connection's.</summary>
+    public static TokenCredential CredentialFor(IConfigurationSection section)
     {
         var clientId = section["clientId"];
         if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase))

@@ -14,7 +14,7 @@ namespace Nudge.Storage;
 /// A queue message carries no trace context of its own: the journey and delivery messages written here carry the
 /// current one (<see cref="PipelineTracing"/>) unless they bring their own, as HTTP instrumentation adds a header.
 /// </summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue
+public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IDeliveryQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue
 {
     /// <summary>The service allows visibility up to 7 days; keep a margin.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);

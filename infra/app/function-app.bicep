@@ -35,6 +35,9 @@ param functionAppConfig object = {}
 @description('Required. App settings as name/value pairs. They are set over the settings already on the app, which stay (see function-app-settings.bicep).')
 param appSettingsKeyValuePairs object
 
+@description('Optional. The delivery transport\'s app settings, set over appSettingsKeyValuePairs (a separate object, so each transport choice is one literal object).')
+param transportAppSettings object = {}
+
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
@@ -70,7 +73,7 @@ module appSettings 'function-app-settings.bicep' = {
   params: {
     siteName: site.name
     currentAppSettings: currentSettings.list().properties
-    appSettingsKeyValuePairs: appSettingsKeyValuePairs
+    appSettingsKeyValuePairs: union(appSettingsKeyValuePairs, transportAppSettings)
   }
 }
 

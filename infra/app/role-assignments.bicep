@@ -12,6 +12,8 @@
 //   Communication Svcs  Communication and Email Service Owner
 //                       the built-in role that lets an Entra identity send email;
 //                       there is no narrower built-in send-only role.
+//   Service Bus         Azure Service Bus Data Sender    deliveries queued, scheduled, replayed
+//   (servicebus only)   Azure Service Bus Data Receiver  the delivery triggers, dead-letter replay
 
 metadata description = 'Role assignments for the function app identity'
 
@@ -30,6 +32,9 @@ param keyVaultName string
 @description('Required. Name of the Communication Services resource.')
 param communicationServiceName string
 
+@description('Optional. Name of the Service Bus namespace that carries deliveries; empty when Storage queues do.')
+param serviceBusNamespaceName string = ''
+
 // Built-in role definition IDs (the same in every tenant).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -38,7 +43,16 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
 }
+
+var serviceBusRoles = empty(serviceBusNamespaceName)
+  ? []
+  : [
+      roles.serviceBusDataSender
+      roles.serviceBusDataReceiver
+    ]
 
 var storageRoles = [
   roles.storageBlobDataOwner
@@ -69,6 +83,10 @@ resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 
 resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' existing = {
   name: communicationServiceName
+}
+
+resource serviceBusNamespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = if (!empty(serviceBusNamespaceName)) {
+  name: serviceBusNamespaceName
 }
 
 resource storageAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
@@ -115,6 +133,18 @@ resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     )
   }
 }
+
+resource serviceBusAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in serviceBusRoles: {
+    name: guid(serviceBusNamespace.id, identity.id, roleId)
+    scope: serviceBusNamespace
+    properties: {
+      principalId: principalId
+      principalType: principalType
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    }
+  }
+]
 
 @description('The role definition IDs granted, by purpose.')
 output roleDefinitionIds object = roles

@@ -8,10 +8,10 @@ namespace Nudge.App.Functions;
 
 /// <summary>
 /// <c>POST /api/deliveries/replay?channel=sms&amp;max=100</c> (marketer key): takes dead-lettered deliveries off the
-/// channel's poison queue, gives each a fresh set of attempts and queues it again. The delivery id stays the same,
-/// so a delivery that did go out after all is not sent twice.
+/// channel's poison queue (Storage queues) or dead-letter queue (Service Bus), gives each a fresh set of attempts and
+/// queues it again (<see cref="DeliveryReplayHandler"/>).
 /// </summary>
-public sealed class DeliveryReplayFunction(IDeliveryDeadLetters deadLetters, IDeliveryLog deliveries, IWorkQueue queue, IOptions<NudgeOptions> options)
+public sealed class DeliveryReplayFunction(DeliveryReplayHandler replay, IOptions<NudgeOptions> options)
 {
     [Function("DeliveryReplay")]
     public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deliveries/replay")] HttpRequest request, CancellationToken cancellationToken)
@@ -33,19 +33,7 @@ public sealed class DeliveryReplayFunction(IDeliveryDeadLetters deadLetters, IDe
             return problem;
         }
 
-        var replayed = 0;
-        foreach (var message in await deadLetters.TakeAsync(channel, max, cancellationToken))
-        {
-            var row = await deliveries.GetAsync(message.Customer, message.DeliveryId, cancellationToken);
-            if (row is not null && row.Value.Status == DeliveryStatus.Failed)
-            {
-                await deliveries.TryUpdateAsync(row.Value with { Status = DeliveryStatus.Queued, Attempts = 0, Reason = "replayed from the poison queue" }, row.Version, cancellationToken);
-            }
-
-            await queue.EnqueueDeliveryAsync(channel, message, null, cancellationToken);
-            replayed++;
-        }
-
+        var replayed = await replay.ReplayAsync(channel, max, cancellationToken);
         return Results.Json(new { channel, replayed });
     }
 }

@@ -134,15 +134,8 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
 
     private async Task DeliverAsync(string channel, QueueMessage queued, CancellationToken ct)
     {
-        var message = Parse<DeliveryMessage>(queued);
-        var queue = StorageNames.DeliveryQueuePrefix + channel;
-        using var span = StartProcessing(Process + queue, queue, queued, [message.TraceParent]);
-        span?.SetTag(PipelineTracing.DeliveryIdTag, message.DeliveryId);
-        span?.SetTag(PipelineTracing.TemplateTag, message.Order?.Template);
-        var outcome = await Handler<DeliveryHandler>().HandleAsync(message, ct);
-        span?.SetTag(PipelineTracing.OutcomeTag, outcome.ToString());
-        PipelineMetrics.CountDelivery(channel, outcome);
-        LogDelivery(logger, message.DeliveryId, outcome);
+        await DeliveryInvocation.RunAsync(channel, StorageNames.DeliveryQueuePrefix + channel, queued.MessageId, Parse<DeliveryMessage>(queued),
+            Handler<DeliveryHandler>().HandleAsync, logger, ct);
     }
 
     /// <summary>
@@ -185,9 +178,6 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest batch {BatchId}: {Deliveries} deliveries, {Dispatched} events handed to the journeys")]
     private static partial void LogIngestBatch(ILogger logger, string batchId, int deliveries, int dispatched);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: {Outcome}")]
-    private static partial void LogDelivery(ILogger logger, string deliveryId, DeliveryHandling outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled journeys entered {Count} customers")]
     private static partial void LogScheduled(ILogger logger, int count);

@@ -73,7 +73,6 @@ public static class ChannelComposition
         services.AddSingleton<IDeliveryEvents, TableDeliveryEvents>();
         services.AddSingleton<ConsentHandler>();
         services.AddSingleton<DeliveryReportHandler>();
-        services.AddSingleton<IDeliveryDeadLetters, StorageDeadLetters>();
         services.AddSingleton<ITemplateStore, EmbeddedTemplateStore>();
         services.AddSingleton<LinkTokens>();
         services.AddSingleton<MessageBuilder>();

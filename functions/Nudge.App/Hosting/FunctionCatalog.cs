@@ -16,6 +16,13 @@ public sealed record HttpFunction(string Name, MethodInfo Method, ParameterInfo 
 public sealed record QueueFunction(string Name, MethodInfo Method, ParameterInfo TriggerParameter, string QueueName, string? Connection)
     : FunctionEntry(Name, Method, TriggerParameter);
 
+/// <summary>
+/// A Service Bus queue function: the channel senders when Service Bus carries the deliveries. Only the Functions host
+/// fires them; the local run has Storage queues as its one transport (<see cref="LocalTriggerDriver"/>).
+/// </summary>
+public sealed record ServiceBusFunction(string Name, MethodInfo Method, ParameterInfo TriggerParameter, string QueueName, string? Connection)
+    : FunctionEntry(Name, Method, TriggerParameter);
+
 /// <summary>A timer function: <paramref name="Schedule"/> is NCRONTAB with seconds, as the Functions host reads it.</summary>
 public sealed record TimerFunction(string Name, MethodInfo Method, ParameterInfo TriggerParameter, string Schedule)
     : FunctionEntry(Name, Method, TriggerParameter);
@@ -39,6 +46,7 @@ public sealed class FunctionCatalog
     public IEnumerable<HttpFunction> Http => Functions.OfType<HttpFunction>();
     public IEnumerable<QueueFunction> Queues => Functions.OfType<QueueFunction>();
     public IEnumerable<TimerFunction> Timers => Functions.OfType<TimerFunction>();
+    public IEnumerable<ServiceBusFunction> ServiceBusQueues => Functions.OfType<ServiceBusFunction>();
     public IEnumerable<OrchestratorFunction> Orchestrators => Functions.OfType<OrchestratorFunction>();
     public IEnumerable<ActivityFunction> Activities => Functions.OfType<ActivityFunction>();
 
@@ -77,6 +85,7 @@ public sealed class FunctionCatalog
                 HttpTriggerAttribute http => new HttpFunction(name, method, parameter, http.Route ?? name, (http.Methods ?? ["get", "post"]).Select(m => m.ToUpperInvariant()).ToList()),
                 QueueTriggerAttribute queue => new QueueFunction(name, method, parameter, queue.QueueName, queue.Connection),
                 TimerTriggerAttribute timer => new TimerFunction(name, method, parameter, timer.Schedule),
+                { } attribute when IsServiceBusTrigger(attribute) => ReadServiceBus(name, method, parameter, attribute),
                 OrchestrationTriggerAttribute => new OrchestratorFunction(name, method, parameter),
                 ActivityTriggerAttribute => new ActivityFunction(name, method, parameter),
                 _ => null,
@@ -88,5 +97,19 @@ public sealed class FunctionCatalog
         }
 
         throw new InvalidOperationException($"Function {name} ({method.DeclaringType?.Name}.{method.Name}) has no trigger this app knows.");
+    }
+
+    /// <summary>
+    /// Known by its name: the Service Bus extension is referenced only in builds with the Service Bus triggers
+    /// (<c>-p:NudgeServiceBusTriggers=true</c>), and the catalog must read both kinds of build.
+    /// </summary>
+    public static bool IsServiceBusTrigger(Attribute attribute) =>
+        attribute.GetType().FullName == "Microsoft.Azure.Functions.Worker.ServiceBusTriggerAttribute";
+
+    private static ServiceBusFunction ReadServiceBus(string name, MethodInfo method, ParameterInfo parameter, Attribute attribute)
+    {
+        string? Read(string property) => attribute.GetType().GetProperty(property)?.GetValue(attribute) as string;
+        return new ServiceBusFunction(name, method, parameter,
+            Read("QueueName") ?? throw new InvalidOperationException($"Function {name}: a Service Bus trigger on a topic is not a delivery queue."), Read("Connection"));
     }
 }

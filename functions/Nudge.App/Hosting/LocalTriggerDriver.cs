@@ -33,17 +33,30 @@ public sealed partial class LocalTriggerDriver(
     /// </summary>
     private static readonly TimeSpan ProcessingLease = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The functions the local run fires: the Storage queue and timer triggers. The Service Bus senders are left out
+    /// on purpose: locally Storage queues are the delivery transport (the app refuses to start locally with Service Bus
+    /// chosen), and there is no Service Bus emulator to listen on.
+    /// </summary>
+    public static IEnumerable<FunctionEntry> LocallyFired(FunctionCatalog catalog) => catalog.Queues.Concat<FunctionEntry>(catalog.Timers);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var only = options.Value.LocalTriggerFunctions?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         bool Runs(FunctionEntry f) => only is null || only.Contains(f.Name, StringComparer.Ordinal);
-        foreach (var function in catalog.Queues.Concat<FunctionEntry>(catalog.Timers))
+        var fired = LocallyFired(catalog).ToList();
+        foreach (var function in fired)
         {
             FunctionInvoker.EnsureBindable(function, p => p.ParameterType == typeof(CancellationToken) || p == function.TriggerParameter || LocalFunctionHost.IsDurableClient(p));
         }
 
-        var loops = catalog.Queues.Where(Runs).Select(f => PollQueueAsync(f, stoppingToken))
-            .Concat(catalog.Timers.Where(Runs).Select(f => RunTimerAsync(f, stoppingToken)));
+        foreach (var function in catalog.ServiceBusQueues)
+        {
+            LogNotFiredLocally(function.Name);
+        }
+
+        var loops = fired.OfType<QueueFunction>().Where(Runs).Select(f => PollQueueAsync(f, stoppingToken))
+            .Concat(fired.OfType<TimerFunction>().Where(Runs).Select(f => RunTimerAsync(f, stoppingToken)));
         return Task.WhenAll(loops);
     }
 
@@ -170,6 +183,9 @@ public sealed partial class LocalTriggerDriver(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local trigger driver: {Function} polls queue {Queue}")]
     private partial void LogPolling(string function, string queue);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Local trigger driver: {Function} is a Service Bus function, not fired locally (Storage queues carry the deliveries)")]
+    private partial void LogNotFiredLocally(string function);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Polling for {Function} failed; retrying")]
     private partial void LogPollFailed(Exception exception, string function);

@@ -109,6 +109,7 @@ public static class NudgeApp
         services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();
         services.AddSingleton<StorageWorkQueue>();
         services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        DeliveryTransport.Add(services, configuration, underFunctionsHost, FunctionCatalog.Default);
         services.AddSingleton<IPrivacyQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IPriceDropQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton<IIntakeQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());

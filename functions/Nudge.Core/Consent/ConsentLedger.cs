@@ -97,7 +97,7 @@ public enum WithdrawalOutcome
 /// Records a withdrawal: ledger entry, profile consent off (so every pending ad to that medium is suppressed at
 /// send time), and a transactional notice that confirms the change to the customer at once (well inside 14 days).
 /// </summary>
-public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles, IDeliveryLog deliveries, IWorkQueue queue, TimeProvider clock, Results.ResultsRecorder? results = null)
+public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles, IDeliveryLog deliveries, IDeliveryQueue queue, TimeProvider clock, Results.ResultsRecorder? results = null)
 {
     public const string NoticeJourney = "consent";
 

@@ -59,7 +59,7 @@ public sealed class DeliveryHandler(
     IDeliveryLog deliveries,
     IProfileStore profiles,
     IChannelSender sender,
-    IWorkQueue queue,
+    IDeliveryQueue queue,
     PipelineSettings settings,
     TimeProvider clock,
     ISuppressionList? suppressions = null,

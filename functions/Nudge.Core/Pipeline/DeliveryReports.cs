@@ -33,7 +33,7 @@ public enum ReportHandling
 /// cannot reach teaches the profile so, and goes out again as its SMS/LMS fallback (ad labels included), once.
 /// </summary>
 public sealed class DeliveryReportHandler(
-    IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions, IWorkQueue queue, Results.ResultsRecorder? results = null)
+    IDeliveryLog deliveries, IDeliveryEvents events, IProfileStore profiles, ISuppressionList suppressions, IDeliveryQueue queue, Results.ResultsRecorder? results = null)
 {
     public async Task<ReportHandling> ApplyAsync(string deliveryId, DeliveryReport report, string? detail, CancellationToken cancellationToken)
     {

@@ -129,7 +129,7 @@ public sealed record InstanceContext(CustomerContext Customer, bool Archived);
 /// caps and marketers read).
 /// </summary>
 public sealed class InstanceEffects(
-    IJourneyInstanceStore instances, IProfileStore profiles, IWorkQueue queue, RecentSends recentSends, IJourneyCatalog catalog, PipelineSettings settings,
+    IJourneyInstanceStore instances, IProfileStore profiles, IDeliveryQueue queue, RecentSends recentSends, IJourneyCatalog catalog, PipelineSettings settings,
     Results.ResultsRecorder? results = null)
 {
     public async Task<InstanceContext> ContextAsync(CustomerKey customer, string journeyId, CancellationToken cancellationToken)

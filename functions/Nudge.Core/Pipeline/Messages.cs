@@ -87,6 +87,20 @@ public sealed record DeliveryMessage(
 {
     public CustomerKey Customer => new(Platform, CustomerId);
 
+    /// <summary>The message a queue body holds, or null when it is not one (it is left for a person to look at).</summary>
+    public static DeliveryMessage? TryParse(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<DeliveryMessage>(json, NudgeJson.Options) is { DeliveryId.Length: > 0, Platform: not null, CustomerId: not null } message
+                ? message : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The delivery log row for this order before any attempt.</summary>
     public DeliveryRecord? QueuedRecord() => Order is { } order
         ? new DeliveryRecord

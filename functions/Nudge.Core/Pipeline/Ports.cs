@@ -236,9 +236,17 @@ public interface IWorkQueue
 
     /// <summary>Hands several events to the journeys in one message.</summary>
     Task EnqueueEventsAsync(JourneyEventsMessage message, CancellationToken cancellationToken);
+}
 
-
-    /// <summary>Queues a delivery, visible at once or from <paramref name="notBefore"/> (virtual time) on.</summary>
+/// <summary>
+/// The delivery transport: one queue per channel, over Storage queues or a Service Bus namespace (chosen at
+/// deployment). Without <c>notBefore</c> a message is the delivery's first send and carries the delivery id as its
+/// message id, so a transport that detects duplicates drops a second copy (a journey's send run again); a send again
+/// (a deferral, a retry, a replay) passes the time it is due, and that time names it.
+/// </summary>
+public interface IDeliveryQueue
+{
+    /// <summary>Queues a delivery, due at once or from <paramref name="notBefore"/> (virtual time) on.</summary>
     Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken);
 }
 
@@ -311,13 +319,22 @@ public interface ISuppressionList
     Task AddAsync(string medium, string address, string reason, CancellationToken cancellationToken);
 }
 
-/// <summary>Where a delivery goes after its last attempt failed, and where the replay endpoint takes it from.</summary>
+/// <summary>Where a delivery goes after its last attempt failed: the channel's poison queue, on either transport.</summary>
 public interface IDeliveryDeadLetters
 {
     Task AddAsync(string channel, DeliveryMessage message, CancellationToken cancellationToken);
+}
 
-    /// <summary>Takes up to <paramref name="max"/> dead letters of <paramref name="channel"/> off the poison queue.</summary>
-    Task<IReadOnlyList<DeliveryMessage>> TakeAsync(string channel, int max, CancellationToken cancellationToken);
+/// <summary>A place dead-lettered deliveries wait for the replay endpoint: a poison queue, or a Service Bus dead-letter queue.</summary>
+public interface IDeliveryDeadLetterSource
+{
+    /// <summary>
+    /// Hands up to <paramref name="max"/> dead letters of <paramref name="channel"/> to <paramref name="replay"/>, one at a
+    /// time, and returns how many. A dead letter leaves only after <paramref name="replay"/> returned (a crash in between
+    /// leaves it, to be replayed again: the delivery id keeps that harmless); one that is not a delivery message stays
+    /// for a person to look at.
+    /// </summary>
+    Task<int> ReplayAsync(string channel, int max, Func<DeliveryMessage, CancellationToken, Task> replay, CancellationToken cancellationToken);
 }
 
 /// <summary>
