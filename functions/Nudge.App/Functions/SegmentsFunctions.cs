@@ -9,7 +9,7 @@ using Nudge.Core.Pipeline;
 namespace Nudge.App.Functions;
 
 /// <summary>The marketer API for segments: named audiences over profile facts, which journeys can start on.</summary>
-public sealed class SegmentsFunctions(IOptions<NudgeOptions> options, SegmentLibrary segments, IProfileStore profiles)
+public sealed class SegmentsFunctions(IOptions<NudgeOptions> options, SegmentLibrary segments, IProfileStore profiles, PipelineSettings settings, TimeProvider clock)
 {
     [Function("Segments")]
     public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments")] HttpRequest request, CancellationToken cancellationToken) =>
@@ -67,10 +67,12 @@ public sealed class SegmentsFunctions(IOptions<NudgeOptions> options, SegmentLib
         }
 
         int members = 0, customers = 0;
+        var now = clock.GetUtcNow();
         await foreach (var profile in profiles.ListAsync(cancellationToken))
         {
             customers++;
-            members += segment.Condition.Evaluate(CustomerFacts.OfProfile(profile)) ? 1 : 0;
+            var at = new EvaluationTime(now, CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
+            members += segment.Condition.Evaluate(CustomerFacts.OfProfile(profile), at) ? 1 : 0;
         }
 
         return Results.Json(new { segment = id, members, customers }, NudgeJson.Options);

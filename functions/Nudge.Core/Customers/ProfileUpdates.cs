@@ -39,6 +39,7 @@ public static class ProfileUpdates
             {
                 FirstOrderAt = Min(profile.FirstOrderAt, evt.OccurredAt),
                 LastOrderAt = Max(profile.LastOrderAt, evt.OccurredAt),
+                Orders = profile.Orders.With(evt.SubjectId ?? evt.EventId),
             },
             EventTypes.CustomerLoggedIn => profile with { LastLoginAt = Max(profile.LastLoginAt, evt.OccurredAt) },
             EventTypes.PointsChanged when evt.PointsBalance is { } balance && IsNewer(evt.OccurredAt, profile.PointsUpdatedAt) =>

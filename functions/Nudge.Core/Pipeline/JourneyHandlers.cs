@@ -39,8 +39,9 @@ public sealed class JourneyEventHandler(
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
         await RecordConsentChangesAsync(evt, before, profile, cancellationToken);
         var allSegments = await segments.AllAsync(cancellationToken);
-        var membersBefore = SegmentLibrary.Memberships(allSegments, before);
-        var membersAfter = SegmentLibrary.Memberships(allSegments, profile);
+        var evaluatedAt = new EvaluationTime(clock.GetUtcNow(), CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
+        var membersBefore = SegmentLibrary.Memberships(allSegments, before, evaluatedAt);
+        var membersAfter = SegmentLibrary.Memberships(allSegments, profile, evaluatedAt);
         var eventFacts = CustomerFacts.OfEvent(evt, profile);
 
         var listed = new List<JourneyInstance>();
@@ -88,7 +89,7 @@ public sealed class JourneyEventHandler(
             }
 
             var facts = CustomerFacts.Merge(context.CustomerFacts, eventFacts);
-            if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts))
+            if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts, evaluatedAt))
             {
                 continue;
             }
@@ -163,8 +164,8 @@ public sealed class SegmentLibrary(ISegmentStore store)
         _cache.Invalidate();
     }
 
-    /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts; empty for no profile.</summary>
-    public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile)
+    /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts at a moment; empty for no profile.</summary>
+    public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile, EvaluationTime at)
     {
         if (profile is null || segments.Count == 0)
         {
@@ -172,7 +173,7 @@ public sealed class SegmentLibrary(ISegmentStore store)
         }
 
         var facts = CustomerFacts.OfProfile(profile);
-        return segments.ToDictionary(s => s.Fact, s => s.Condition.Evaluate(facts) ? "true" : "false");
+        return segments.ToDictionary(s => s.Fact, s => s.Condition.Evaluate(facts, at) ? "true" : "false");
     }
 }
 
@@ -236,6 +237,7 @@ public static class CustomerFacts
         }
 
         facts["profile.hasOrdered"] = Bool(profile.HasOrdered);
+        facts["profile.ordersCount"] = profile.Orders.Count.ToString(CultureInfo.InvariantCulture);
         facts["profile.emailConsent"] = Bool(profile.Consent.Email);
         facts["profile.smsConsent"] = Bool(profile.Consent.Sms);
         facts["profile.nightConsent"] = Bool(profile.Consent.NightAds);
