@@ -152,6 +152,11 @@ public static class NudgeApp
         services.AddSingleton<Reconciliation.Cafe24AdminTokens>();
         services.AddSingleton<IShopAdminApi, Reconciliation.Cafe24AdminClient>();
         services.AddSingleton<ReconcileHandler>();
+        services.AddSingleton<Core.Imports.IImportStore, TableImportStore>();
+        services.AddSingleton<Core.Imports.IImportFiles, BlobImportFiles>();
+        services.AddSingleton<Core.Imports.IImportQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton(sp => new Core.Imports.ImportSettings(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.ImportMaxUploadBytes));
+        services.AddSingleton<Core.Imports.ImportHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);
     }

@@ -187,9 +187,19 @@ public sealed class ProfileUpdater(IProfileStore profiles)
     public async Task<(CustomerProfile? Before, CustomerProfile After)> ApplyWithPreviousAsync(CustomerEvent evt, CancellationToken cancellationToken)
     {
         // A signup usually meets no profile: try the insert first and save the read (a conflict falls back to read + write).
-        if (evt.Type == EventTypes.CustomerSignedUp)
+        return await FoldAsync(evt.Customer, current => ProfileUpdates.Apply(current, evt), cancellationToken, insertFirst: evt.Type == EventTypes.CustomerSignedUp);
+    }
+
+    /// <summary>
+    /// Folds anything into one profile under optimistic concurrency: read, fold, write if it changed. With
+    /// <paramref name="insertFirst"/>, first tries to create the profile without a read (for customers likely new).
+    /// </summary>
+    public async Task<(CustomerProfile? Before, CustomerProfile After)> FoldAsync(
+        CustomerKey customer, Func<CustomerProfile?, CustomerProfile> fold, CancellationToken cancellationToken, bool insertFirst = false)
+    {
+        if (insertFirst)
         {
-            var created = ProfileUpdates.Apply(null, evt);
+            var created = fold(null);
             if (await profiles.TrySaveAsync(created, null, cancellationToken))
             {
                 return (null, created);
@@ -198,8 +208,8 @@ public sealed class ProfileUpdater(IProfileStore profiles)
 
         return await OptimisticConcurrency.RetryAsync<(CustomerProfile?, CustomerProfile)>("The profile", async _ =>
         {
-            var current = await profiles.GetAsync(evt.Customer, cancellationToken);
-            var updated = ProfileUpdates.Apply(current?.Value, evt);
+            var current = await profiles.GetAsync(customer, cancellationToken);
+            var updated = fold(current?.Value);
             if (current is not null && updated == current.Value)
             {
                 return Attempt.Done<(CustomerProfile?, CustomerProfile)>((current.Value, updated));
