@@ -57,6 +57,26 @@ public class ImportsApiTests : IAsyncLifetime
         Assert.Equal((2, 1), (points2000.GetProperty("members").GetInt32(), points10000.GetProperty("members").GetInt32()));
         await _app.WaitForQueuesToDrainAsync();
         Assert.Empty(await _app.DeliveriesAsync("9101")); // customers who signed up long ago get no welcome
+
+        var first = await GetJsonAsync("/api/segments/points-2000/members?limit=1");
+        var second = await GetJsonAsync($"/api/segments/points-2000/members?limit=1&cursor={first.GetProperty("cursor").GetString()}");
+        Assert.Equal(["9101", "9103"], new[] { first, second }.Select(page => page.GetProperty("members").EnumerateArray().Single().GetProperty("customerId").GetString()).Order());
+        Assert.False(second.TryGetProperty("cursor", out var end) && end.ValueKind != JsonValueKind.Null);
+    }
+
+    [Theory]
+    [InlineData("/api/segments/points-2000/members?limit=0", HttpStatusCode.BadRequest)]
+    [InlineData("/api/segments/points-2000/members?limit=1001", HttpStatusCode.BadRequest)]
+    [InlineData("/api/segments/points-2000/members?limit=ten", HttpStatusCode.BadRequest)]
+    [InlineData("/api/segments/points-2000/members?cursor=abc", HttpStatusCode.BadRequest)]
+    [InlineData("/api/segments/points-2000/members?cursor=00000000.5", HttpStatusCode.BadRequest)]
+    [InlineData("/api/segments/nope/members", HttpStatusCode.NotFound)]
+    public async Task Members_ClientMistakes_Are4xx(string path, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("x-api-key", NudgeTestApp.ApiKey);
+
+        Assert.Equal(expected, (await _app.Client.SendAsync(request)).StatusCode);
     }
 
     [Theory]

@@ -103,7 +103,11 @@ public static class NudgeApp
         services.AddSingleton(storage.Blobs);
 
         services.AddSingleton<IEventStore, TableEventStore>();
-        services.AddSingleton<IProfileStore, TableProfileStore>();
+        services.AddSingleton<TableProfileStore>();
+        services.AddSingleton<Core.Segments.SegmentIndex>();
+        services.AddSingleton<IProfileStore>(sp => new Core.Segments.IndexedProfileStore(sp.GetRequiredService<TableProfileStore>(), sp.GetRequiredService<Core.Segments.SegmentIndex>()));
+        services.AddSingleton(sp => new Core.Segments.SegmentIndexLoader(sp.GetRequiredService<TableProfileStore>(), sp.GetRequiredService<Core.Segments.SegmentIndex>(), TimeProvider.System)); // watermarks compare with the service's save times: real time
+        services.AddHostedService<SegmentIndexStartup>();
         services.AddSingleton<IJourneyInstanceStore, TableJourneyInstanceStore>();
         services.AddSingleton<IDeliveryLog, TableDeliveryLog>();
         services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();

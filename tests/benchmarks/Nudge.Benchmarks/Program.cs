@@ -8,6 +8,8 @@ using Nudge.Benchmarks;
 //   Nudge.Benchmarks journeys <connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]
 //                                          journeys on Azurite against a bare orchestration of the same shape:
 //                                          storage ops per instance, instances/s (set AZURITE_PID for the emulator's CPU)
+//   Nudge.Benchmarks import <connection> [customers] [orders per customer]
+//                                          CSV import on Azurite vs a bare batched insert of the same rows
 switch (args.FirstOrDefault())
 {
     case "interpreter":
@@ -23,8 +25,11 @@ switch (args.FirstOrDefault())
         await JourneyRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 1000, args.Length > 3 ? int.Parse(args[3]) : 8640, args.Length > 4 ? int.Parse(args[4]) : 9,
             bareFirst: args.Length <= 5 || args[5] != "journeys-first", Console.Out);
         break;
+    case "import":
+        await ImportRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 20_000, args.Length > 3 ? int.Parse(args[3]) : 2, Console.Out);
+        break;
     default:
-        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]");
+        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first] | import <storage-connection> [customers] [orders per customer]");
         return 2;
 }
 
