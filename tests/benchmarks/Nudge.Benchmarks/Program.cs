@@ -10,6 +10,8 @@ using Nudge.Benchmarks;
 //                                          storage ops per instance, instances/s (set AZURITE_PID for the emulator's CPU)
 //   Nudge.Benchmarks import <connection> [customers] [orders per customer]
 //                                          CSV import on Azurite vs a bare batched insert of the same rows
+//   Nudge.Benchmarks segments <connection> [stored] [in memory]
+//                                          segment sizes from the index vs a full scan of the profile table
 switch (args.FirstOrDefault())
 {
     case "interpreter":
@@ -28,8 +30,11 @@ switch (args.FirstOrDefault())
     case "import":
         await ImportRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 20_000, args.Length > 3 ? int.Parse(args[3]) : 2, Console.Out);
         break;
+    case "segments":
+        await SegmentIndexRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000, args.Length > 3 ? int.Parse(args[3]) : 1_000_000, Console.Out);
+        break;
     default:
-        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first] | import <storage-connection> [customers] [orders per customer]");
+        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first] | import <storage-connection> [customers] [orders per customer] | segments <storage-connection> [stored] [in memory]");
         return 2;
 }
 
