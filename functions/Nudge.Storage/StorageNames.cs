@@ -8,9 +8,10 @@ public sealed class StorageNames(string prefix)
     public const string PrivacyRequestsQueue = "privacy-requests";
     public const string PriceDropsQueue = "price-drops";
     public const string IngestBatchesQueue = "ingest-batches";
+    public const string ImportsQueue = "imports";
 
     /// <summary>Every queue the pipeline's own functions consume (the channel delivery queues aside).</summary>
-    public static IReadOnlyList<string> PipelineQueues { get; } = [IngestBatchesQueue, JourneyEventsQueue, PrivacyRequestsQueue, PriceDropsQueue];
+    public static IReadOnlyList<string> PipelineQueues { get; } = [IngestBatchesQueue, JourneyEventsQueue, PrivacyRequestsQueue, PriceDropsQueue, ImportsQueue];
 
     /// <summary>Where the Functions host (and the local trigger driver) moves a message after its last failed attempt.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";
@@ -35,11 +36,13 @@ public sealed class StorageNames(string prefix)
     public string RateLimits => Table("ratelimits");
     public string DeliveryEvents => Table("deliveryevents");
     public string Results => Table("journeyresults");
+    public string Imports => Table("imports");
+    public string ImportFiles => Container("imports");
 
     public IReadOnlyList<string> AllTables =>
     [
         Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest,
-        Suppressions, Consents, RateLimits, DeliveryEvents, Results,
+        Suppressions, Consents, RateLimits, DeliveryEvents, Results, Imports,
     ];
 
     /// <summary>Table names allow letters and digits only.</summary>

@@ -14,7 +14,7 @@ namespace Nudge.Storage;
 /// A queue message carries no trace context of its own: the journey and delivery messages written here carry the
 /// current one (<see cref="PipelineTracing"/>) unless they bring their own, as HTTP instrumentation adds a header.
 /// </summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IDeliveryQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue
+public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IDeliveryQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue, Core.Imports.IImportQueue
 {
     /// <summary>The service allows visibility up to 7 days; keep a margin.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
@@ -43,6 +43,9 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
 
     public Task EnqueueDeliveryAsync(string channel, DeliveryMessage message, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.DeliveryQueuePrefix + channel, message with { TraceParent = message.TraceParent ?? PipelineTracing.CurrentTraceParent() }, notBefore is { } at ? DelayUntil(at) : TimeSpan.Zero, cancellationToken);
+
+    public Task EnqueueImportAsync(Core.Imports.ImportWorkMessage message, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.ImportsQueue, message, TimeSpan.Zero, cancellationToken);
 
     public Task EnqueuePriceDropAsync(PriceDropMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.PriceDropsQueue, message, TimeSpan.Zero, cancellationToken);

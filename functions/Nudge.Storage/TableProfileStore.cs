@@ -37,6 +37,19 @@ public sealed class TableProfileStore(TableServiceClient service, StorageNames n
     public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
         Tables.CustomersOfShopAsync(_table, platform, shopDomain, cancellationToken);
 
+    /// <summary>
+    /// By the entity's Timestamp (set by the service on every write). Tables index only the keys, so the service scans
+    /// for it, but only the changed rows come back over the wire.
+    /// </summary>
+    public async IAsyncEnumerable<(CustomerProfile Profile, DateTimeOffset SavedAt)> ListChangedSinceAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {RowKey} and Timestamp ge {since}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["Profile", "Timestamp"], cancellationToken: cancellationToken))
+        {
+            yield return (Tables.Read<CustomerProfile>(entity, "Profile"), entity.Timestamp ?? since);
+        }
+    }
+
     public async IAsyncEnumerable<CustomerProfile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"RowKey eq {RowKey}");

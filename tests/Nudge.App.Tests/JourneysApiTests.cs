@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
 using Nudge.App.Hosting;
+using Nudge.Core.Journeys;
 
 namespace Nudge.App.Tests;
 
@@ -305,14 +306,32 @@ public class SegmentsApiTests : IAsyncLifetime
         var size = await (await SendAsync(HttpMethod.Get, "/api/segments/sms-ok/size")).Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
-        Assert.Equal(["marketing-consent", "sms-ok"], list.EnumerateArray().Select(s => s.GetProperty("id").GetString()).Order()); // the preset segment is seeded
+        // the preset segments are seeded
+        Assert.Equal(JourneyCatalog.PresetSegments.Select(s => s.Id).Append("sms-ok").Order(), list.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).Order());
         Assert.Equal((1, 1), (size.GetProperty("members").GetInt32(), size.GetProperty("customers").GetInt32()));
+    }
+
+    [Fact]
+    public async Task SegmentSize_RelativeTime_CountsAtRequestTime()
+    {
+        var anHourAgo = DateTimeOffset.UtcNow.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture);
+        await _app.PostWebhookAsync("customers/create", NudgeTestApp.Customer(5252, createdAt: anHourAgo));
+        await _app.WaitForDeliveriesAsync("5252", r => r.Count == 1, "the signup to be processed");
+
+        await SendAsync(HttpMethod.Put, "/api/segments/signed-up-today", """{"id":"signed-up-today","condition":{"fact":"profile.signedUpAt","op":"gte","value":"now-P1D"}}""");
+        var recent = await (await SendAsync(HttpMethod.Get, "/api/segments/signed-up-today/size")).Content.ReadFromJsonAsync<JsonElement>();
+        var waitedAWeek = await (await SendAsync(HttpMethod.Get, "/api/segments/no-order-7d-after-signup/size")).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.True(recent.GetProperty("members").GetInt32() >= 1);
+        Assert.Equal(0, waitedAWeek.GetProperty("members").GetInt32());
     }
 
     [Theory]
     [InlineData("""{"id":"bad","condition":{"fact":"profile.x","op":"like"}}""")]
     [InlineData("""{"id":"other","condition":{"fact":"profile.x","op":"eq"}}""")]
     [InlineData("{nope")]
+    [InlineData("""{"id":"bad","condition":{"fact":"profile.lastLoginAt","op":"lt","value":"now-90D"}}""")]
+    [InlineData("""{"id":"bad","condition":{"fact":"profile.lastLoginAt","op":"lt","value":"now-P"}}""")]
     public async Task Segment_Invalid_Is400(string body)
     {
         Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Put, "/api/segments/bad", body)).StatusCode);

@@ -7,6 +7,8 @@ namespace Nudge.Core.Tests;
 /// <summary>Each preset in virtual time through the pure interpreter.</summary>
 public class PresetTests
 {
+    private static readonly EvaluationTime AnyTime = EvaluationTime.Utc(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+
     private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
     private static readonly CustomerKey Customer = new("shopify", "77");
     private static readonly DateTimeOffset Morning = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
@@ -54,8 +56,8 @@ public class PresetTests
         var alert = JourneyInterpreter.Start(JourneyCatalog.PriceDrop, Customer, Morning, Context, Trigger(null, ("event.dropPercent", "15")));
         var ended = alert.Instance;
 
-        Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "15" }));
-        Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "5" }));
+        Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "15" }, AnyTime));
+        Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.dropPercent"] = "5" }, AnyTime));
         Assert.Equal((ChannelNames.Kakao, "price-drop-alert"), alert.Commands.OfType<SendMessage>().Select(s => (s.Channel, s.Template)).Single());
         Assert.False(JourneyInterpreter.MayEnter(JourneyCatalog.PriceDrop, ended, ended.EndedAt!.Value.AddDays(6)));
         Assert.True(JourneyInterpreter.MayEnter(JourneyCatalog.PriceDrop, ended, ended.EndedAt!.Value.AddDays(7)));
@@ -82,8 +84,8 @@ public class PresetTests
         var nudge = Fire(start);
         var secondOrder = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddDays(3), "order.placed", "o2"), Context);
 
-        Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.firstOrder"] = "true" }));
-        Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.firstOrder"] = "false" }));
+        Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.firstOrder"] = "true" }, AnyTime));
+        Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.firstOrder"] = "false" }, AnyTime));
         Assert.Equal(["repurchase-nudge"], Templates(nudge));
         Assert.Equal(Morning.AddDays(5), nudge.Commands.OfType<SendMessage>().Single().ScheduledFor);
         Assert.True(secondOrder.Instance.Converted);
@@ -109,7 +111,7 @@ public class PresetTests
     [InlineData("12000", "points-10000")]
     public void PointsReminder_PicksTheTierOfTheBalance(string balance, string template)
     {
-        Assert.True(JourneyCatalog.PointsReminder.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["event.balance"] = balance }));
+        Assert.True(JourneyCatalog.PointsReminder.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["event.balance"] = balance }, AnyTime));
 
         var decision = JourneyInterpreter.Start(JourneyCatalog.PointsReminder, Customer, Morning, Context, Trigger(null, ("event.balance", balance)));
 
@@ -119,7 +121,7 @@ public class PresetTests
     [Fact]
     public void PointsReminder_UnderTwoThousand_DoesNotEnter()
     {
-        Assert.False(JourneyCatalog.PointsReminder.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["event.balance"] = "1999" }));
+        Assert.False(JourneyCatalog.PointsReminder.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["event.balance"] = "1999" }, AnyTime));
     }
 
     [Fact]
@@ -136,7 +138,7 @@ public class PresetTests
         Assert.True(asked.Commands.OfType<SendMessage>().Single().ScheduledFor < Morning.AddYears(2));
         Assert.False(stillSms.Changed);
         Assert.True(none.Instance.IsEnded);
-        Assert.True(JourneyCatalog.MarketingConsent.Condition.Evaluate(new Dictionary<string, string> { ["profile.smsConsent"] = "true" }));
+        Assert.True(JourneyCatalog.MarketingConsent.Condition.Evaluate(new Dictionary<string, string> { ["profile.smsConsent"] = "true" }, AnyTime));
     }
 
     [Fact]

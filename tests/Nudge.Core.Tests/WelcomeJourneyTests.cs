@@ -8,6 +8,8 @@ namespace Nudge.Core.Tests;
 /// <summary>The welcome journey through the pure interpreter, in virtual time.</summary>
 public class WelcomeJourneyTests
 {
+    private static readonly EvaluationTime AnyTime = EvaluationTime.Utc(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+
     private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
     private static readonly CustomerKey Customer = new("shopify", "7001");
     private static readonly CustomerContext Context = new(Seoul, NightConsent: false);
@@ -94,7 +96,7 @@ public class WelcomeJourneyTests
     [InlineData("false", true)]
     public void Entry_CustomerWhoOrderedBeforeSigningUp_GetsNoWelcome(string hasOrdered, bool enters)
     {
-        Assert.Equal(enters, JourneyCatalog.Welcome.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["profile.hasOrdered"] = hasOrdered }));
+        Assert.Equal(enters, JourneyCatalog.Welcome.Entry.Filter!.Evaluate(new Dictionary<string, string> { ["profile.hasOrdered"] = hasOrdered }, AnyTime));
     }
 
     [Fact]

@@ -60,6 +60,6 @@ public class EventFactTests
 
         Assert.Equal("15", facts["event.dropPercent"]);
         Assert.Equal(EventTypes.ProductPriceDropped, facts["event.type"]); // a property never shadows the model
-        Assert.True(JourneyCatalog.PriceDrop.Entry.Filter!.Evaluate(facts));
+        Assert.True(JourneyCatalog.PriceDrop.Entry.Filter!.Evaluate(facts, EvaluationTime.Utc(DateTimeOffset.UnixEpoch)));
     }
 }

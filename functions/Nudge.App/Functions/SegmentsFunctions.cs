@@ -5,11 +5,14 @@ using System.Text.Json;
 using Nudge.Core;
 using Nudge.Core.Journeys;
 using Nudge.Core.Pipeline;
+using Nudge.Core.Segments;
+using System.Globalization;
 
 namespace Nudge.App.Functions;
 
 /// <summary>The marketer API for segments: named audiences over profile facts, which journeys can start on.</summary>
-public sealed class SegmentsFunctions(IOptions<NudgeOptions> options, SegmentLibrary segments, IProfileStore profiles)
+public sealed class SegmentsFunctions(
+    IOptions<NudgeOptions> options, SegmentLibrary segments, IProfileStore profiles, PipelineSettings settings, TimeProvider clock, SegmentIndex index, SegmentIndexLoader loader)
 {
     [Function("Segments")]
     public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments")] HttpRequest request, CancellationToken cancellationToken) =>
@@ -51,7 +54,7 @@ public sealed class SegmentsFunctions(IOptions<NudgeOptions> options, SegmentLib
         return Results.Json(segment, NudgeJson.Options);
     }
 
-    /// <summary>How many stored customers are in the segment now.</summary>
+    /// <summary>How many stored customers are in the segment now: from the segment index, or a scan of the profiles while the index loads.</summary>
     [Function("SegmentSize")]
     public async Task<IResult> SizeAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments/{id}/size")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
@@ -60,19 +63,86 @@ public sealed class SegmentsFunctions(IOptions<NudgeOptions> options, SegmentLib
             return denied;
         }
 
-        var segment = (await segments.AllAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
+        var all = await segments.AllAsync(cancellationToken);
+        var segment = all.FirstOrDefault(s => s.Id == id);
         if (segment is null)
         {
-            return Http.Problem(StatusCodes.Status404NotFound, "Unknown segment", $"No segment is named '{id}'.");
+            return UnknownSegment(id);
+        }
+
+        var now = clock.GetUtcNow();
+        if (index.IsLoaded)
+        {
+            await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
+            return Results.Json(new { segment = id, members = index.Count(segment, all, now, settings.DefaultTimeZone), customers = index.Customers }, NudgeJson.Options);
         }
 
         int members = 0, customers = 0;
         await foreach (var profile in profiles.ListAsync(cancellationToken))
         {
             customers++;
-            members += segment.Condition.Evaluate(CustomerFacts.OfProfile(profile)) ? 1 : 0;
+            var at = new EvaluationTime(now, CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
+            members += segment.Condition.Evaluate(CustomerFacts.OfProfile(profile), at) ? 1 : 0;
         }
 
         return Results.Json(new { segment = id, members, customers }, NudgeJson.Options);
     }
+
+    /// <summary>
+    /// A page of the segment's members now (<c>limit</c> 1–1,000, default 100): their platform and customer id, and
+    /// the <c>cursor</c> of the next page (absent on the last). A cursor is valid while the app instance that made it
+    /// runs; after a restart the list starts again.
+    /// </summary>
+    [Function("SegmentMembers")]
+    public async Task<IResult> MembersAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments/{id}/members")] HttpRequest request, string id, CancellationToken cancellationToken)
+    {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
+        var limitText = request.Query["limit"].ToString();
+        var limit = 100;
+        if (limitText.Length > 0 && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxPage))
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid limit", $"'limit' must be a whole number from 1 to {MaxPage}.");
+        }
+
+        var all = await segments.AllAsync(cancellationToken);
+        var segment = all.FirstOrDefault(s => s.Id == id);
+        if (segment is null)
+        {
+            return UnknownSegment(id);
+        }
+
+        if (!index.IsLoaded && await Task.WhenAny(loader.Loaded, Task.Delay(TimeSpan.FromSeconds(20), cancellationToken)) != loader.Loaded)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "10";
+            return Http.Problem(StatusCodes.Status503ServiceUnavailable, "Segment index loading", "The app is loading its segment index after a start; ask again shortly.");
+        }
+
+        var cursorText = request.Query["cursor"].ToString();
+        var after = -1;
+        if (cursorText.Length > 0)
+        {
+            var parts = cursorText.Split('.');
+            if (parts.Length != 2 || parts[0] != index.Generation || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out after))
+            {
+                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid cursor", "The cursor is not one this app gave (or the app restarted since): start the list again without a cursor.");
+            }
+        }
+
+        await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
+        var (members, next) = index.Members(segment, all, clock.GetUtcNow(), settings.DefaultTimeZone, after, limit);
+        return Results.Json(new SegmentMembersPage(id, members.Select(m => new SegmentMember(m.Platform, m.CustomerId)).ToList(),
+            next is { } row ? $"{index.Generation}.{row.ToString(CultureInfo.InvariantCulture)}" : null), NudgeJson.Options);
+    }
+
+    private const int MaxPage = 1000;
+
+    private static IResult UnknownSegment(string id) => Http.Problem(StatusCodes.Status404NotFound, "Unknown segment", $"No segment is named '{id}'.");
 }
+
+public sealed record SegmentMember(string Platform, string CustomerId);
+
+public sealed record SegmentMembersPage(string Segment, IReadOnlyList<SegmentMember> Members, string? Cursor);

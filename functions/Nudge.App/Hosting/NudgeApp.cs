@@ -103,7 +103,11 @@ public static class NudgeApp
         services.AddSingleton(storage.Blobs);
 
         services.AddSingleton<IEventStore, TableEventStore>();
-        services.AddSingleton<IProfileStore, TableProfileStore>();
+        services.AddSingleton<TableProfileStore>();
+        services.AddSingleton<Core.Segments.SegmentIndex>();
+        services.AddSingleton<IProfileStore>(sp => new Core.Segments.IndexedProfileStore(sp.GetRequiredService<TableProfileStore>(), sp.GetRequiredService<Core.Segments.SegmentIndex>()));
+        services.AddSingleton(sp => new Core.Segments.SegmentIndexLoader(sp.GetRequiredService<TableProfileStore>(), sp.GetRequiredService<Core.Segments.SegmentIndex>(), TimeProvider.System)); // watermarks compare with the service's save times: real time
+        services.AddHostedService<SegmentIndexStartup>();
         services.AddSingleton<IJourneyInstanceStore, TableJourneyInstanceStore>();
         services.AddSingleton<IDeliveryLog, TableDeliveryLog>();
         services.AddSingleton<IRawPayloadStore, BlobRawPayloadStore>();
@@ -157,6 +161,11 @@ public static class NudgeApp
         services.AddSingleton<Reconciliation.Cafe24AdminTokens>();
         services.AddSingleton<IShopAdminApi, Reconciliation.Cafe24AdminClient>();
         services.AddSingleton<ReconcileHandler>();
+        services.AddSingleton<Core.Imports.IImportStore, TableImportStore>();
+        services.AddSingleton<Core.Imports.IImportFiles, BlobImportFiles>();
+        services.AddSingleton<Core.Imports.IImportQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton(sp => new Core.Imports.ImportSettings(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.ImportMaxUploadBytes));
+        services.AddSingleton<Core.Imports.ImportHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);
     }

@@ -25,6 +25,10 @@ public sealed class NudgeOptions : IValidatableObject
     /// </summary>
     public string? LocalTriggerFunctions { get; set; }
 
+    /// <summary>The largest CSV one <c>POST /api/imports</c> takes (bytes); larger exports are split into several imports.</summary>
+    [Range(1024, 1L << 32)]
+    public long ImportMaxUploadBytes { get; set; } = Core.Imports.ImportSettings.DefaultMaxUploadBytes;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(DefaultTimeZone, out _))

@@ -20,6 +20,9 @@ public sealed record CustomerProfile
     public DateTimeOffset? FirstOrderAt { get; init; }
     public DateTimeOffset? LastOrderAt { get; init; }
 
+    /// <summary>The distinct orders seen (webhooks and imports alike): <c>profile.ordersCount</c>.</summary>
+    public OrderSet Orders { get; init; } = OrderSet.None;
+
     /// <summary>The source's own last-modified time of the contact data, so an older update never overwrites a newer one.</summary>
     public DateTimeOffset? ContactUpdatedAt { get; init; }
 

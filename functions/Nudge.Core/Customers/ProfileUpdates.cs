@@ -39,12 +39,64 @@ public static class ProfileUpdates
             {
                 FirstOrderAt = Min(profile.FirstOrderAt, evt.OccurredAt),
                 LastOrderAt = Max(profile.LastOrderAt, evt.OccurredAt),
+                Orders = profile.Orders.With(evt.SubjectId ?? evt.EventId),
             },
             EventTypes.CustomerLoggedIn => profile with { LastLoginAt = Max(profile.LastLoginAt, evt.OccurredAt) },
             EventTypes.PointsChanged when evt.PointsBalance is { } balance && IsNewer(evt.OccurredAt, profile.PointsUpdatedAt) =>
                 profile with { PointsBalance = balance, PointsUpdatedAt = evt.OccurredAt },
             _ => profile,
         };
+    }
+
+    /// <summary>
+    /// Folds an imported customer row into a profile by the same rules as events: the earliest signup, the latest
+    /// login and activity, and contact, consent, time zone and points as of the upload, so a webhook newer than the
+    /// export wins and an older one does not. Only the columns the row gives change anything. Idempotent.
+    /// </summary>
+    public static CustomerProfile ApplyImported(CustomerProfile? current, CustomerKey key, string shopDomain, Imports.ImportedCustomer row, DateTimeOffset asOf)
+    {
+        var profile = current ?? new CustomerProfile { Key = key };
+        profile = profile with { ShopDomain = profile.ShopDomain ?? shopDomain };
+        if (row.CreatedAt is { } created)
+        {
+            profile = profile with
+            {
+                SignedUpAt = Min(profile.SignedUpAt, created),
+                LastSeenAt = Max(profile.LastSeenAt, created),
+                LastEventAt = profile.LastEventAt.With(EventTypes.CustomerSignedUp, created),
+            };
+        }
+
+        if (row.LastLoginAt is { } login)
+        {
+            profile = profile with
+            {
+                LastLoginAt = Max(profile.LastLoginAt, login),
+                LastSeenAt = Max(profile.LastSeenAt, login),
+                LastEventAt = profile.LastEventAt.With(EventTypes.CustomerLoggedIn, login),
+            };
+        }
+
+        if (IsNewer(asOf, profile.ContactUpdatedAt))
+        {
+            var consent = profile.Consent;
+            profile = profile with
+            {
+                Email = row.Email ?? profile.Email,
+                Phone = row.Phone ?? profile.Phone,
+                FirstName = row.FirstName ?? profile.FirstName,
+                TimeZone = row.TimeZone ?? profile.TimeZone,
+                Consent = new MarketingConsent(row.EmailConsent ?? consent.Email, row.SmsConsent ?? consent.Sms, row.NightConsent ?? consent.NightAds),
+                ContactUpdatedAt = asOf,
+            };
+        }
+
+        if (row.Points is { } points && IsNewer(asOf, profile.PointsUpdatedAt))
+        {
+            profile = profile with { PointsBalance = points, PointsUpdatedAt = asOf };
+        }
+
+        return profile;
     }
 
     private static bool IsNewer(DateTimeOffset incoming, DateTimeOffset? stored) => stored is null || incoming >= stored;

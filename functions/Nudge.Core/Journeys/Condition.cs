@@ -13,6 +13,7 @@ public sealed record Condition
     /// <summary>eq, ne, gt, gte, lt, lte, exists, missing, in, contains.</summary>
     public string? Op { get; init; }
 
+    /// <summary>A number, a date, text, or a moment relative to evaluation time (<c>now-P14D</c>, <see cref="RelativeTime"/>).</summary>
     public string? Value { get; init; }
     public IReadOnlyList<string>? Values { get; init; }
     public IReadOnlyList<Condition>? All { get; init; }
@@ -23,22 +24,26 @@ public sealed record Condition
 
     public static Condition Is(string fact, string op, string? value = null) => new() { Fact = fact, Op = op, Value = value };
 
-    /// <summary>Evaluates against facts; bounded by the condition's size. Comparisons are numeric, then by date, then ordinal.</summary>
-    public bool Evaluate(IReadOnlyDictionary<string, string> facts)
+    /// <summary>
+    /// Evaluates against facts at a given moment (for relative values); bounded by the condition's size. Comparisons
+    /// are numeric, then by date, then ordinal; a relative value compares only with a date, so a missing or unreadable
+    /// date never matches <c>lt</c>/<c>gt</c>.
+    /// </summary>
+    public bool Evaluate(IReadOnlyDictionary<string, string> facts, EvaluationTime at)
     {
         if (All is not null)
         {
-            return All.All(c => c.Evaluate(facts));
+            return All.All(c => c.Evaluate(facts, at));
         }
 
         if (Any is not null)
         {
-            return Any.Any(c => c.Evaluate(facts));
+            return Any.Any(c => c.Evaluate(facts, at));
         }
 
         if (Not is not null)
         {
-            return !Not.Evaluate(facts);
+            return !Not.Evaluate(facts, at);
         }
 
         var present = facts.TryGetValue(Fact ?? "", out var actual);
@@ -48,18 +53,24 @@ public sealed record Condition
             "missing" => !present,
             "in" => present && (Values ?? []).Contains(actual!),
             "contains" => present && actual!.Contains(Value ?? "", StringComparison.OrdinalIgnoreCase),
-            "eq" => present && Compare(actual!, Value) == 0,
-            "ne" => !present || Compare(actual!, Value) != 0,
-            "gt" => present && Compare(actual!, Value) > 0,
-            "gte" => present && Compare(actual!, Value) >= 0,
-            "lt" => present && Compare(actual!, Value) < 0,
-            "lte" => present && Compare(actual!, Value) <= 0,
+            "eq" => present && Compare(actual!, Value, at) == 0,
+            "ne" => !present || Compare(actual!, Value, at) != 0,
+            "gt" => present && Compare(actual!, Value, at) > 0,
+            "gte" => present && Compare(actual!, Value, at) >= 0,
+            "lt" => present && Compare(actual!, Value, at) < 0,
+            "lte" => present && Compare(actual!, Value, at) <= 0,
             _ => false,
         };
     }
 
-    private static int Compare(string actual, string? expected)
+    /// <summary>The order of the fact against the value; null when they cannot be compared (a relative value against no date).</summary>
+    private static int? Compare(string actual, string? expected, EvaluationTime at)
     {
+        if (RelativeTime.IsRelative(expected))
+        {
+            return RelativeTime.TryParse(expected, out var relative) && TryDate(actual, out var date) ? date.CompareTo(relative.Resolve(at)) : null;
+        }
+
         expected ??= "";
         if (decimal.TryParse(actual, NumberStyles.Number, CultureInfo.InvariantCulture, out var a)
             && decimal.TryParse(expected, NumberStyles.Number, CultureInfo.InvariantCulture, out var b))
@@ -67,12 +78,14 @@ public sealed record Condition
             return a.CompareTo(b);
         }
 
-        if (DateTimeOffset.TryParse(actual, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var da)
-            && DateTimeOffset.TryParse(expected, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var db))
+        if (TryDate(actual, out var da) && TryDate(expected, out var db))
         {
             return da.CompareTo(db);
         }
 
         return string.Compare(actual, expected, StringComparison.OrdinalIgnoreCase);
     }
+
+    private static bool TryDate(string text, out DateTimeOffset date) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date);
 }

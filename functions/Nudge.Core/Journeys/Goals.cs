@@ -15,10 +15,10 @@ namespace Nudge.Core.Journeys;
 public static class Goals
 {
     /// <summary>The rule the arriving event meets: its type, its business key where the rule asks, its filter over the facts.</summary>
-    public static ExitRule? MetBy(JourneyInstance instance, EventArrived arrived, IReadOnlyDictionary<string, string> facts) =>
+    public static ExitRule? MetBy(JourneyInstance instance, EventArrived arrived, IReadOnlyDictionary<string, string> facts, TimeZoneInfo zone) =>
         instance.Definition.ExitOn.FirstOrDefault(rule => rule.Event == arrived.EventType
             && (!rule.MatchBusinessKey || arrived.BusinessKey == instance.BusinessKey)
-            && (rule.Filter is null || rule.Filter.Evaluate(facts)));
+            && (rule.Filter is null || rule.Filter.Evaluate(facts, new EvaluationTime(arrived.At, zone))));
 
     /// <summary>A rule the customer's latest events show met after the instance's entry (at its start, at a timer).</summary>
     public static ExitRule? SeenSinceEntry(JourneyInstance instance, EventTimes lastEvents)

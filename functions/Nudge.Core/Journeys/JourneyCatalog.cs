@@ -19,7 +19,7 @@ public static class JourneyCatalog
     };
 
     /// <summary>Segments the presets use; created when a deployment starts without them.</summary>
-    public static IReadOnlyList<Segment> PresetSegments { get; } = [MarketingConsent];
+    public static IReadOnlyList<Segment> PresetSegments { get; } = [MarketingConsent, .. AudiencePresets.Bigin];
 
     private static SendStep Send(string id, string channel, string template, MessageClass messageClass = MessageClass.Ad, string? next = null) =>
         new() { Id = id, Channel = channel, Template = template, Class = messageClass, Next = next };

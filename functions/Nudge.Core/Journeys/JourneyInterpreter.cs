@@ -108,7 +108,7 @@ public static class JourneyInterpreter
 
     private static JourneyDecision OnEvent(JourneyInstance instance, EventArrived arrived, CustomerContext context)
     {
-        if (Goals.MetBy(instance, arrived, Facts(instance, context, arrived)) is not null)
+        if (Goals.MetBy(instance, arrived, Facts(instance, context, arrived), context.TimeZone) is not null)
         {
             var converted = instance with { Converted = true };
             return Ended(End(converted, InstanceStatus.Exited, arrived.At, $"goal: {arrived.EventType}"), []);
@@ -120,7 +120,7 @@ public static class JourneyInterpreter
         }
 
         var keyMatches = !wait.MatchBusinessKey || arrived.BusinessKey == instance.BusinessKey;
-        if (arrived.EventType == wait.Event && keyMatches && (wait.Filter is null || wait.Filter.Evaluate(Facts(instance, context, arrived))))
+        if (arrived.EventType == wait.Event && keyMatches && (wait.Filter is null || wait.Filter.Evaluate(Facts(instance, context, arrived), new EvaluationTime(arrived.At, context.TimeZone))))
         {
             var matched = instance.Log(arrived.At, $"{arrived.EventType} arrived") with { WaitingUntil = null, CurrentStep = wait.OnEvent };
             return Advance(matched, arrived.At, context, []);
@@ -253,7 +253,7 @@ public static class JourneyInterpreter
                     return Waiting(instance, at, at + waitForEvent.Timeout, commands, $"waiting for {waitForEvent.Event}");
 
                 case ConditionStep condition:
-                    var holds = condition.Condition.Evaluate(Facts(instance, context, null));
+                    var holds = condition.Condition.Evaluate(Facts(instance, context, null), new EvaluationTime(at, context.TimeZone));
                     instance = instance.Log(at, holds ? "condition held" : "condition did not hold") with { CurrentStep = holds ? condition.Then : condition.Else };
                     break;
 

@@ -434,6 +434,11 @@ public static partial class JourneyValidator
                 error($"{path}.values", "is required with 'in'");
             }
 
+            if (RelativeTime.IsRelative(condition.Value) && !RelativeTime.TryParse(condition.Value, out _))
+            {
+                error($"{path}.value", "a relative time is 'now', or 'now', a sign and an ISO 8601 duration such as now-P14D or now+PT2H");
+            }
+
             return;
         }
 

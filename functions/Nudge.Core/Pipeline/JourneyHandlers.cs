@@ -40,8 +40,9 @@ public sealed class JourneyEventHandler(
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
         await RecordConsentChangesAsync(evt, before, profile, cancellationToken);
         var allSegments = await segments.AllAsync(cancellationToken);
-        var membersBefore = SegmentLibrary.Memberships(allSegments, before);
-        var membersAfter = SegmentLibrary.Memberships(allSegments, profile);
+        var evaluatedAt = new EvaluationTime(clock.GetUtcNow(), CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
+        var membersBefore = SegmentLibrary.Memberships(allSegments, before, evaluatedAt);
+        var membersAfter = SegmentLibrary.Memberships(allSegments, profile, evaluatedAt);
         var eventFacts = CustomerFacts.OfEvent(evt, profile);
 
         var listed = new List<JourneyInstance>();
@@ -64,7 +65,7 @@ public sealed class JourneyEventHandler(
         if (conversions is not null)
         {
             // Conversions count for ended instances too (a goal ends the instance it is news to): all that were listed.
-            await conversions.RecordAsync(listed, evt, eventFacts, cancellationToken);
+            await conversions.RecordAsync(listed, evt, eventFacts, CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone), cancellationToken);
         }
 
         // Every decision sees the sends of the ones before it in this handling, so caps hold across journeys.
@@ -95,7 +96,7 @@ public sealed class JourneyEventHandler(
             }
 
             var facts = CustomerFacts.Merge(context.CustomerFacts, eventFacts);
-            if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts))
+            if (journey.Entry.Filter is { } filter && !filter.Evaluate(facts, evaluatedAt))
             {
                 continue;
             }
@@ -170,8 +171,8 @@ public sealed class SegmentLibrary(ISegmentStore store)
         _cache.Invalidate();
     }
 
-    /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts; empty for no profile.</summary>
-    public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile)
+    /// <summary><c>segment.&lt;id&gt;</c> → "true"/"false" for each segment, from the profile's facts at a moment; empty for no profile.</summary>
+    public static IReadOnlyDictionary<string, string> Memberships(IReadOnlyList<Segment> segments, CustomerProfile? profile, EvaluationTime at)
     {
         if (profile is null || segments.Count == 0)
         {
@@ -179,7 +180,7 @@ public sealed class SegmentLibrary(ISegmentStore store)
         }
 
         var facts = CustomerFacts.OfProfile(profile);
-        return segments.ToDictionary(s => s.Fact, s => s.Condition.Evaluate(facts) ? "true" : "false");
+        return segments.ToDictionary(s => s.Fact, s => s.Condition.Evaluate(facts, at) ? "true" : "false");
     }
 }
 
@@ -193,9 +194,19 @@ public sealed class ProfileUpdater(IProfileStore profiles)
     public async Task<(CustomerProfile? Before, CustomerProfile After)> ApplyWithPreviousAsync(CustomerEvent evt, CancellationToken cancellationToken)
     {
         // A signup usually meets no profile: try the insert first and save the read (a conflict falls back to read + write).
-        if (evt.Type == EventTypes.CustomerSignedUp)
+        return await FoldAsync(evt.Customer, current => ProfileUpdates.Apply(current, evt), cancellationToken, insertFirst: evt.Type == EventTypes.CustomerSignedUp);
+    }
+
+    /// <summary>
+    /// Folds anything into one profile under optimistic concurrency: read, fold, write if it changed. With
+    /// <paramref name="insertFirst"/>, first tries to create the profile without a read (for customers likely new).
+    /// </summary>
+    public async Task<(CustomerProfile? Before, CustomerProfile After)> FoldAsync(
+        CustomerKey customer, Func<CustomerProfile?, CustomerProfile> fold, CancellationToken cancellationToken, bool insertFirst = false)
+    {
+        if (insertFirst)
         {
-            var created = ProfileUpdates.Apply(null, evt);
+            var created = fold(null);
             if (await profiles.TrySaveAsync(created, null, cancellationToken))
             {
                 return (null, created);
@@ -204,8 +215,8 @@ public sealed class ProfileUpdater(IProfileStore profiles)
 
         return await OptimisticConcurrency.RetryAsync<(CustomerProfile?, CustomerProfile)>("The profile", async _ =>
         {
-            var current = await profiles.GetAsync(evt.Customer, cancellationToken);
-            var updated = ProfileUpdates.Apply(current?.Value, evt);
+            var current = await profiles.GetAsync(customer, cancellationToken);
+            var updated = fold(current?.Value);
             if (current is not null && updated == current.Value)
             {
                 return Attempt.Done<(CustomerProfile?, CustomerProfile)>((current.Value, updated));
@@ -243,6 +254,7 @@ public static class CustomerFacts
         }
 
         facts["profile.hasOrdered"] = Bool(profile.HasOrdered);
+        facts["profile.ordersCount"] = profile.Orders.Count.ToString(CultureInfo.InvariantCulture);
         facts["profile.emailConsent"] = Bool(profile.Consent.Email);
         facts["profile.smsConsent"] = Bool(profile.Consent.Sms);
         facts["profile.nightConsent"] = Bool(profile.Consent.NightAds);

@@ -81,6 +81,9 @@ public interface IProfileStore
 
     /// <summary>Every profile, for scheduled entries and simulations over stored customers.</summary>
     IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>The profiles saved at or after <paramref name="since"/> (the store's own save time), to keep a segment index of another instance current.</summary>
+    IAsyncEnumerable<(CustomerProfile Profile, DateTimeOffset SavedAt)> ListChangedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
 }
 
 public interface ISegmentStore

@@ -55,8 +55,9 @@ public sealed class ScheduledEntryHandler(
         {
             // The filter reads profile facts only: most customers of a scan are ruled out before any other read.
             var context = CustomerContexts.For(profile, settings);
-            context = context with { Facts = CustomerFacts.Merge(context.CustomerFacts, SegmentLibrary.Memberships(allSegments, profile)) };
-            if (journey.Entry.Filter is { } filter && !filter.Evaluate(context.CustomerFacts))
+            var at = new EvaluationTime(occurrence, context.TimeZone); // as of the occurrence, the same on a rerun
+            context = context with { Facts = CustomerFacts.Merge(context.CustomerFacts, SegmentLibrary.Memberships(allSegments, profile, at)) };
+            if (journey.Entry.Filter is { } filter && !filter.Evaluate(context.CustomerFacts, at))
             {
                 continue;
             }

@@ -12,13 +12,14 @@ namespace Nudge.Core.Results;
 /// </summary>
 public sealed class ConversionRecorder(IDeliveryLog deliveries, IDeliveryEvents deliveryEvents, ResultsRecorder results)
 {
-    public async Task RecordAsync(IReadOnlyList<JourneyInstance> instances, CustomerEvent goal, IReadOnlyDictionary<string, string> facts, CancellationToken cancellationToken)
+    /// <param name="zone">The customer's time zone, in which a goal's filter reads relative times (<c>now-P1D</c>).</param>
+    public async Task RecordAsync(IReadOnlyList<JourneyInstance> instances, CustomerEvent goal, IReadOnlyDictionary<string, string> facts, TimeZoneInfo zone, CancellationToken cancellationToken)
     {
         var arrived = new EventArrived(goal.OccurredAt, goal.Type, goal.EventId, null, facts);
         IReadOnlyList<DeliveryRecord>? sent = null;
         foreach (var instance in instances)
         {
-            if (instance.EntryEventId == goal.EventId || Goals.MetBy(instance, arrived with { BusinessKey = CustomerFacts.BusinessKey(instance.Definition, facts) }, facts) is null)
+            if (instance.EntryEventId == goal.EventId || Goals.MetBy(instance, arrived with { BusinessKey = CustomerFacts.BusinessKey(instance.Definition, facts) }, facts, zone) is null)
             {
                 continue;
             }

@@ -12,6 +12,10 @@ using Nudge.Benchmarks;
 //   Nudge.Benchmarks results <connection> [messages]
 //                                          journey results: storage ops per status change with and without counters;
 //                                          reading 1M entered / 3M deliveries against scanning the delivery log
+//   Nudge.Benchmarks import <connection> [customers] [orders per customer]
+//                                          CSV import on Azurite vs a bare batched insert of the same rows
+//   Nudge.Benchmarks segments <connection> [stored] [in memory]
+//                                          segment sizes from the index vs a full scan of the profile table
 switch (args.FirstOrDefault())
 {
     case "interpreter":
@@ -33,8 +37,14 @@ switch (args.FirstOrDefault())
     case "results":
         await ResultsRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 2000, Console.Out);
         break;
+    case "import":
+        await ImportRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 20_000, args.Length > 3 ? int.Parse(args[3]) : 2, Console.Out);
+        break;
+    case "segments":
+        await SegmentIndexRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000, args.Length > 3 ? int.Parse(args[3]) : 1_000_000, Console.Out);
+        break;
     default:
-        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | results <storage-connection> [messages] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first]");
+        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | recommend [customers] [events] | results <storage-connection> [messages] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first] | import <storage-connection> [customers] [orders per customer] | segments <storage-connection> [stored] [in memory]");
         return 2;
 }
 

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+using Nudge.App.Hosting;
+using Nudge.Core;
+using Nudge.Core.Imports;
+using Nudge.Storage;
+
+namespace Nudge.App.Functions;
+
+/// <summary>
+/// The marketer API for imports of a shop's existing customers and orders from CSV, and the queue function that
+/// applies them slice by slice.
+/// </summary>
+public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, ImportHandler imports, ILogger<ImportsFunctions> logger)
+{
+    /// <summary>
+    /// <c>POST /api/imports?kind=customers|orders&amp;platform=shopify&amp;shop=example.myshopify.com</c> with a
+    /// <c>text/csv</c> body: 202 and the import's progress; the same file again answers the same import.
+    /// </summary>
+    [Function("Imports")]
+    public async Task<IResult> StartAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "imports")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
+        var kind = request.Query["kind"].ToString();
+        var platform = request.Query["platform"].ToString();
+        var shop = request.Query["shop"].ToString();
+        if (!ImportKinds.IsKnown(kind))
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid import", "'kind' must be customers or orders.");
+        }
+
+        if (platform.Length is 0 or > 32 || !platform.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid import", "'platform' must name the customers' platform (shopify, woocommerce, cafe24, web): lowercase letters and digits.");
+        }
+
+        if (shop.Length is 0 or > 255 || shop.Any(char.IsControl))
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid import", "'shop' must name the shop (its domain or mall id), at most 255 characters.");
+        }
+
+        if (request.ContentType is not { } type || !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase))
+        {
+            return Http.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the file as text/csv (UTF-8, a header row first).");
+        }
+
+        var max = options.Value.ImportMaxUploadBytes;
+        if (request.ContentLength > max)
+        {
+            return TooLarge(max);
+        }
+
+        // Kestrel's default bound (30 MB) gives way to the import's own; the Functions host allows 100 MB by default.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = max + 1;
+        }
+
+        var accepted = await imports.StartAsync(kind, platform, shop.ToLowerInvariant(), request.Body, cancellationToken);
+        switch (accepted)
+        {
+            case ImportAccepted.Started started:
+                LogAccepted(logger, started.State.Id, kind, started.State.Bytes, started.New);
+                request.HttpContext.Response.Headers.Location = $"/api/imports/{started.State.Id}";
+                return Results.Json(imports.ProgressOf(started.State), NudgeJson.Options, statusCode: StatusCodes.Status202Accepted);
+            case ImportAccepted.TooLarge tooLarge:
+                return TooLarge(tooLarge.MaxBytes);
+            case ImportAccepted.BadFile bad:
+                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid import file", bad.Problem);
+            default:
+                throw new InvalidOperationException($"Unknown outcome {accepted.GetType().Name}.");
+        }
+    }
+
+    /// <summary>An import's counts, its bad rows by line, the share of the file done and an estimate of the time left.</summary>
+    [Function("ImportItem")]
+    public async Task<IResult> GetAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "imports/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+    {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
+        var progress = ImportHandler.IsImportId(id) ? await imports.ProgressAsync(id, cancellationToken) : null;
+        return progress is null
+            ? Http.Problem(StatusCodes.Status404NotFound, "Unknown import", "No import has that id.")
+            : Results.Json(progress, NudgeJson.Options);
+    }
+
+    /// <summary>Applies the next slice of an import; a slice that runs out of time queues the one after it.</summary>
+    [Function("ImportWork")]
+    public async Task WorkAsync([QueueTrigger(StorageNames.ImportsQueue, Connection = "AzureWebJobsStorage")] QueueMessage message, CancellationToken ct)
+    {
+        var work = JsonSerializer.Deserialize<ImportWorkMessage>(message.Body.ToMemory().Span, NudgeJson.Options) ?? throw new InvalidDataException("Empty import message.");
+        var state = await imports.RunSliceAsync(work.ImportId, ct);
+        LogSlice(logger, work.ImportId, state?.Status ?? "unknown", state?.Applied ?? 0, state?.Skipped ?? 0);
+    }
+
+    private static IResult TooLarge(long max) =>
+        Http.Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"One import takes at most {max} bytes: split the file and upload the parts as separate imports.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId} ({Kind}, {Bytes} bytes) accepted; new: {New}")]
+    private static partial void LogAccepted(ILogger logger, string importId, string kind, long bytes, bool @new);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId}: {Status}, {Applied} rows applied, {Skipped} skipped")]
+    private static partial void LogSlice(ILogger logger, string importId, string status, long applied, long skipped);
+}

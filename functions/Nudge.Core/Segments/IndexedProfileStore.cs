@@ -1,0 +1,105 @@
+using System.Runtime.CompilerServices;
+using Nudge.Core.Customers;
+using Nudge.Core.Pipeline;
+
+namespace Nudge.Core.Segments;
+
+/// <summary>
+/// The profile store with the segment index kept current: every profile this instance saves or deletes (webhooks,
+/// imports, erasures) updates its row once the store has taken the write.
+/// </summary>
+public sealed class IndexedProfileStore(IProfileStore inner, SegmentIndex index) : IProfileStore
+{
+    public Task<Versioned<CustomerProfile>?> GetAsync(CustomerKey customer, CancellationToken cancellationToken) => inner.GetAsync(customer, cancellationToken);
+
+    public async Task<bool> TrySaveAsync(CustomerProfile profile, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        var saved = await inner.TrySaveAsync(profile, expectedVersion, cancellationToken);
+        if (saved)
+        {
+            index.Upsert(profile);
+        }
+
+        return saved;
+    }
+
+    public async Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken)
+    {
+        var deleted = await inner.DeleteAsync(customer, cancellationToken);
+        index.Remove(customer);
+        return deleted;
+    }
+
+    public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+        inner.ListCustomersOfShopAsync(platform, shopDomain, cancellationToken);
+
+    public IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken) => inner.ListAsync(cancellationToken);
+
+    public IAsyncEnumerable<(CustomerProfile Profile, DateTimeOffset SavedAt)> ListChangedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        inner.ListChangedSinceAsync(since, cancellationToken);
+}
+
+/// <summary>
+/// Fills the index from storage and keeps it current with the writes of other instances: a load at start (rows this
+/// instance writes meanwhile win), then, whenever a caller asks and the last refresh is older than the interval, the
+/// profiles stored since a watermark (the store's own save times, with a margin for clock skew between writers).
+/// Deletions by other instances are seen at the next load.
+/// </summary>
+public sealed class SegmentIndexLoader(IProfileStore store, SegmentIndex index, TimeProvider clock)
+{
+    /// <summary>Writes by other instances older than this may not be visible yet to a query by save time (clock skew, replication).</summary>
+    public static readonly TimeSpan SkewMargin = TimeSpan.FromMinutes(1);
+
+    /// <summary>How stale the rows of other instances' writes may be when a size or member list is answered.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
+
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the first load is done.</summary>
+    public Task Loaded => _loaded.Task;
+    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastRefresh = DateTimeOffset.MinValue;
+
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var started = clock.GetUtcNow();
+        await foreach (var profile in store.ListAsync(cancellationToken))
+        {
+            index.AddIfAbsent(profile);
+        }
+
+        _watermark = started - SkewMargin;
+        _lastRefresh = clock.GetUtcNow();
+        index.MarkLoaded();
+        _loaded.TrySetResult();
+    }
+
+    /// <summary>Applies the profiles saved since the watermark if the last refresh is older than <paramref name="interval"/>; returns how many.</summary>
+    public async Task<int> RefreshAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        if (!index.IsLoaded || clock.GetUtcNow() - _lastRefresh < interval || !await _refreshing.WaitAsync(0, cancellationToken))
+        {
+            return 0;
+        }
+
+        try
+        {
+            var started = clock.GetUtcNow();
+            var count = 0;
+            await foreach (var (profile, _) in store.ListChangedSinceAsync(_watermark, cancellationToken))
+            {
+                index.Upsert(profile);
+                count++;
+            }
+
+            _watermark = started - SkewMargin;
+            _lastRefresh = clock.GetUtcNow();
+            return count;
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+}
