@@ -67,7 +67,12 @@ public sealed class NudgeTestApp : IAsyncDisposable
     /// in flight; a test that needs one to be done waits for its instance to end.
     /// </summary>
     /// <param name="deliveries">Also the delivery queues (off for an app whose tests run no delivery workers).</param>
-    public Task WaitForQueuesToDrainAsync(bool deliveries = true, double seconds = 60)
+    /// <summary>
+    /// Waits until every queue of the app is empty, hidden messages included. The default outlasts the delivery claim
+    /// (2 minutes): a copy of a delivery that met another copy's live claim waits that long, hidden, in case the
+    /// claim's holder died, and is then dropped as done. (The wait ends as soon as the queues are empty.)
+    /// </summary>
+    public Task WaitForQueuesToDrainAsync(bool deliveries = true, double seconds = 150)
     {
         var queues = StorageNames.PipelineQueues.Select(Names.Queue).Concat(deliveries ? Core.Delivery.ChannelNames.All.Select(Names.DeliveryQueue) : [])
             .Select(name => TestStorage.Clients().Queues.GetQueueClient(name)).ToList();
