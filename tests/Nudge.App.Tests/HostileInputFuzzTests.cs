@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Nudge.App.Hosting;
@@ -217,19 +218,19 @@ public partial class HostileInputFuzzTests : IAsyncLifetime
     {
         try
         {
-            using var json = System.Text.Json.JsonDocument.Parse(answer);
+            using var json = JsonDocument.Parse(answer);
             var root = json.RootElement;
-            if (root.ValueKind != System.Text.Json.JsonValueKind.Object || !root.TryGetProperty("status", out var status) || status.ValueKind != System.Text.Json.JsonValueKind.String)
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
             {
                 return null;
             }
 
-            var events = root.TryGetProperty("results", out var results) && results.ValueKind == System.Text.Json.JsonValueKind.Array
+            var events = root.TryGetProperty("results", out var results) && results.ValueKind == JsonValueKind.Array
                 ? results.EnumerateArray().Count(r => r.TryGetProperty("status", out var s) && s.GetString() == "accepted")
                 : status.GetString() == "accepted" && root.TryGetProperty("eventId", out _) ? 1 : 0;
             return (events > 0 || status.GetString() == "accepted", events);
         }
-        catch (System.Text.Json.JsonException)
+        catch (JsonException)
         {
             return null;
         }

@@ -85,7 +85,7 @@ public abstract class JourneyRuntimeContract : IAsyncLifetime
     {
         var queue = TestStorage.Clients().Queues.GetQueueClient(_app.Names.DeliveryQueue(channel));
         var peeked = await queue.PeekMessagesAsync(maxMessages: 32);
-        return peeked.Value.Select(m => System.Text.Json.JsonDocument.Parse(m.Body.ToString()).RootElement.GetProperty("deliveryId").GetString()!).ToList();
+        return peeked.Value.Select(m => DeliveryMessage.TryParse(m.Body.ToMemory().Span)!.DeliveryId).ToList();
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class JourneyEventHandler(
         if (conversions is not null)
         {
             // Conversions count for ended instances too (a goal ends the instance it is news to): all that were listed.
-            await conversions.RecordAsync(listed, evt, eventFacts, CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone), cancellationToken);
+            await conversions.RecordAsync(listed, evt, eventFacts, evaluatedAt.Zone, cancellationToken);
         }
 
         // Every decision sees the sends of the ones before it in this handling, so caps hold across journeys.
