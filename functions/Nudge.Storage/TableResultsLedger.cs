@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Nudge.Core;
+using Nudge.Core.Pipeline;
 using Nudge.Core.Results;
 
 namespace Nudge.Storage;
@@ -61,27 +62,41 @@ public sealed class TableResultsLedger(TableServiceClient service, StorageNames 
 
     public async Task<ResultCounters> ReadAsync(string journeyId, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async shard =>
-        {
-            var partition = Partition(journeyId, shard);
-            var counters = new ResultCounters();
-            var totals = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {"t|" + DayKey(from)} and RowKey le {"t|" + DayKey(to)}");
-            await foreach (var row in _table.QueryAsync<TableEntity>(totals, cancellationToken: cancellationToken))
+        // A fold moves pending rows into a day's totals in one transaction, but the two reads below are two queries: a
+        // fold between them would drop its facts from this answer. It always writes the totals row of the days it
+        // folds, so totals whose versions changed meanwhile mean: read the shard again.
+        var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(shard =>
+            OptimisticConcurrency.RetryAsync($"The results of journey '{journeyId}'", async _ =>
             {
-                counters.Add(ReadTotals(row));
-            }
-
-            await foreach (var row in _table.QueryAsync<TableEntity>(PendingFilter(partition), cancellationToken: cancellationToken))
-            {
-                var (key, value) = ReadPending(row);
-                if (key.Day >= from && key.Day <= to)
+                var partition = Partition(journeyId, shard);
+                var counters = new ResultCounters();
+                var totals = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {"t|" + DayKey(from)} and RowKey le {"t|" + DayKey(to)}");
+                var versions = new Dictionary<string, ETag>(StringComparer.Ordinal);
+                await foreach (var row in _table.QueryAsync<TableEntity>(totals, cancellationToken: cancellationToken))
                 {
-                    counters.Add(key, value);
+                    counters.Add(ReadTotals(row));
+                    versions[row.RowKey] = row.ETag;
                 }
-            }
 
-            return counters;
-        }));
+                await foreach (var row in _table.QueryAsync<TableEntity>(PendingFilter(partition), cancellationToken: cancellationToken))
+                {
+                    var (key, value) = ReadPending(row);
+                    if (key.Day >= from && key.Day <= to)
+                    {
+                        counters.Add(key, value);
+                    }
+                }
+
+                var now = new Dictionary<string, ETag>(StringComparer.Ordinal);
+                await foreach (var row in _table.QueryAsync<TableEntity>(totals, cancellationToken: cancellationToken))
+                {
+                    now[row.RowKey] = row.ETag;
+                }
+
+                return now.Count == versions.Count && now.All(v => versions.TryGetValue(v.Key, out var before) && before == v.Value)
+                    ? Attempt.Done(counters)
+                    : Attempt.Lost;
+            }, cancellationToken)));
         var all = new ResultCounters();
         foreach (var shard in shards)
         {
