@@ -113,20 +113,14 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
             }
 
             var profile = current.Value;
-            var consent = profile.Consent;
-            var updated = medium switch
-            {
-                ConsentMedia.Email => consent with { Email = false },
-                ConsentMedia.Night => consent with { NightAds = false },
-                _ => consent with { Sms = false },
-            };
-            if (updated == consent)
+            if (!profile.Consent.Of(medium))
             {
                 return Attempt.Done(WithdrawalOutcome.AlreadyWithdrawn);
             }
 
             // The withdrawal is the newest word on consent: an older shop update arriving later must not revive it.
-            return await profiles.TrySaveAsync(profile with { Consent = updated, ContactUpdatedAt = Later(profile.ContactUpdatedAt, now) }, current.Version, cancellationToken)
+            var withdrawn = profile.WithConsent(medium, granted: false, Later(profile.ConsentStatedAtFor(medium), now));
+            return await profiles.TrySaveAsync(withdrawn, current.Version, cancellationToken)
                 ? Attempt.Done(WithdrawalOutcome.Withdrawn)
                 : Attempt.Lost;
         }, cancellationToken);
