@@ -153,7 +153,7 @@ public static class JourneyRun
         // Signups arrive 16 at a time, as from a busy shop (the journey workers then receive several per poll).
         await Parallel.ForAsync(0, journeys, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
-            var body = Encoding.UTF8.GetBytes($$$"""{"id":{{{900000 + i}}},"email":"b{{{i}}}@example.com","phone":"+821000000000","created_at":"2026-01-05T10:00:00+09:00","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":{"state":"subscribed"}}""");
+            var body = Encoding.UTF8.GetBytes($$$"""{"id":{{{900000 + i}}},"email":"b{{{i}}}@example.com","phone":"+821000000000","created_at":"2026-01-05T10:00:00+09:00","updated_at":"2026-01-05T10:00:00+09:00","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":{"state":"subscribed"}}""");
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/shopify") { Content = new ByteArrayContent(body) };
             request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
             request.Headers.Add("X-Shopify-Topic", "customers/create");
