@@ -163,7 +163,7 @@ public class IngestSourcesTests : IAsyncLifetime
 
         Assert.Equal(1, (await drop.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("priceDrops").GetInt32());
         Assert.Equal(0, (await stale.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("priceDrops").GetInt32());
-        var row = await TestStorage.Clients().Tables.GetTableClient(_app.Names.Catalog).QueryAsync<TableEntity>().SingleAsync();
+        var row = await TestStorage.Clients().Tables.GetTableClient(_app.Names.Catalog).QueryAsync<TableEntity>(r => r.RowKey == "51").SingleAsync();
         Assert.Equal("9000", row.GetString("Price"));
     }
 
