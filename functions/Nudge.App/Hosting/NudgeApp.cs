@@ -121,6 +121,8 @@ public static class NudgeApp
         services.AddSingleton<IProductInterestIndex, TableProductInterestIndex>();
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
+        services.AddSingleton<Core.Recommendations.IRelationsSnapshotStore, BlobRelationsSnapshotStore>();
+        services.AddSingleton<Core.Recommendations.RecommendationModel>();
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
         ChannelComposition.AddChannels(services, configuration);

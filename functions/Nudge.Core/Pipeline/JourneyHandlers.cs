@@ -26,7 +26,7 @@ public enum EventHandling
 public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyStarter starter, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
     SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Consent.IConsentLedger? consentLedger = null,
-    Results.ConversionRecorder? conversions = null)
+    Results.ConversionRecorder? conversions = null, Recommendations.RecommendationModel? recommendations = null)
 {
     /// <param name="runtime">Where the instances run: the event goes to the running ones that wait for it, and the journeys it enters start there.</param>
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, IJourneyRuntime runtime, CancellationToken cancellationToken)
@@ -39,6 +39,10 @@ public sealed class JourneyEventHandler(
 
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
         await RecordConsentChangesAsync(evt, before, profile, cancellationToken);
+        if (recommendations is not null)
+        {
+            await recommendations.LearnAsync(evt, cancellationToken);
+        }
         var allSegments = await segments.AllAsync(cancellationToken);
         var evaluatedAt = new EvaluationTime(clock.GetUtcNow(), CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
         var membersBefore = SegmentLibrary.Memberships(allSegments, before, evaluatedAt);

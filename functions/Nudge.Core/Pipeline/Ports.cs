@@ -49,6 +49,12 @@ public interface IEventStore
     /// <summary>Events accepted before <paramref name="acceptedBefore"/> whose dispatch never completed.</summary>
     IAsyncEnumerable<CustomerEvent> ListUndispatchedAsync(DateTimeOffset acceptedBefore, CancellationToken cancellationToken);
 
+    /// <summary>Every stored event of these types, of every customer (the recommendations' rebuild reads them).</summary>
+    IAsyncEnumerable<CustomerEvent> ListOfTypesAsync(IReadOnlyCollection<string> types, CancellationToken cancellationToken);
+
+    /// <summary>The customer's stored events of these types, in no particular order.</summary>
+    IAsyncEnumerable<CustomerEvent> ListForCustomerAsync(CustomerKey customer, IReadOnlyCollection<string> types, CancellationToken cancellationToken);
+
     /// <summary>Erases every event of the customer; returns how many there were.</summary>
     Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 

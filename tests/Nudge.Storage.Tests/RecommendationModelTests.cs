@@ -1,0 +1,103 @@
+using Nudge.Core.Customers;
+using Nudge.Core.Events;
+using Nudge.Core.Recommendations;
+using Nudge.Testing;
+
+namespace Nudge.Storage.Tests;
+
+/// <summary>
+/// The relations snapshot port, one contract for the blob store on Azurite and the in-memory store handler tests use;
+/// and the live model over the real events table: rebuilt from the stored events, loaded again by a restarted app,
+/// taught by events as they arrive.
+/// </summary>
+public class RecommendationModelTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 1, 0, 0, TimeSpan.Zero);
+    private const string Shop = "demo.myshopify.com";
+
+    public static TheoryData<string> Stores() => new() { "blob", "in-memory" };
+
+    private static async Task<IRelationsSnapshotStore> StoreAsync(string kind) => kind switch
+    {
+        "blob" => await BlobStoreAsync(),
+        _ => new InMemoryRelationsSnapshotStore(),
+    };
+
+    private static async Task<BlobRelationsSnapshotStore> BlobStoreAsync()
+    {
+        var p = await Pipeline.CreateAsync();
+        return new BlobRelationsSnapshotStore(p.Clients.Blobs, p.Names);
+    }
+
+    private static ItemGraph CameraShop()
+    {
+        var graph = new ItemGraph();
+        for (var c = 0; c < 6; c++)
+        {
+            graph.Add(new Interaction($"c{c}", "camera", InteractionKind.Viewed, T0));
+            graph.Add(new Interaction($"c{c}", c < 4 ? "lens" : "tripod", InteractionKind.Carted, T0.AddMinutes(1)));
+        }
+
+        return graph;
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Snapshot_SavedThenLoaded_RelatesAndLearnsOnAsTheOriginal(string kind)
+    {
+        var store = await StoreAsync(kind);
+        var original = CameraShop();
+
+        await store.SaveAsync("Demo.myshopify.com", original, CancellationToken.None);
+        var loaded = (await store.LoadAsync(Shop, CancellationToken.None))!;
+        foreach (var graph in new[] { original, loaded })
+        {
+            graph.Add(new Interaction("c0", "tripod", InteractionKind.Ordered, T0.AddMinutes(2))); // continues c0's trail
+        }
+
+        Assert.Equal(original.RelatedTo("camera", 5), loaded.RelatedTo("camera", 5));
+        Assert.Equal((original.Products, original.Customers, original.Interactions), (loaded.Products, loaded.Customers, loaded.Interactions));
+        Assert.Null(await store.LoadAsync("other.myshopify.com", CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Snapshot_SavedAgain_ReplacesTheOldOne(string kind)
+    {
+        var store = await StoreAsync(kind);
+        await store.SaveAsync(Shop, CameraShop(), CancellationToken.None);
+
+        await store.SaveAsync(Shop, new ItemGraph(), CancellationToken.None);
+
+        Assert.Equal(0, (await store.LoadAsync(Shop, CancellationToken.None))!.Products);
+    }
+
+    private static CustomerEvent Touch(string customer, string type, string product, int minute) =>
+        CustomerEvent.Of($"shopify-{customer}-{type}-{product}", new CustomerKey("shopify", customer), type, T0.AddMinutes(minute), Shop, product) with
+        {
+            Items = [new LineItem(product, null, 1, null, null)],
+        };
+
+    [Fact]
+    public async Task Rebuild_FromTheEventsTable_SurvivesARestartAndLearnsNewEvents()
+    {
+        var p = await Pipeline.CreateAsync();
+        var snapshots = new BlobRelationsSnapshotStore(p.Clients.Blobs, p.Names);
+        for (var c = 0; c < 4; c++)
+        {
+            await p.Events.TryAddAsync(Touch($"c{c}", EventTypes.ProductViewed, "camera", 0), CancellationToken.None);
+            await p.Events.TryAddAsync(Touch($"c{c}", EventTypes.OrderPlaced, "lens", 1), CancellationToken.None);
+        }
+
+        await p.Events.TryAddAsync(Pipeline.Signup("c9"), CancellationToken.None); // no products: teaches nothing
+        var rebuilt = await new RecommendationModel(snapshots).RebuildAsync(p.Events, CancellationToken.None);
+        var restarted = new RecommendationModel(snapshots); // a new process: only the snapshot
+        var afterRestart = await restarted.ReadAsync(Shop, g => g.RelatedTo("camera", 5), CancellationToken.None);
+        await restarted.LearnAsync(Touch("c5", EventTypes.ProductViewed, "camera", 2), CancellationToken.None);
+        await restarted.LearnAsync(Touch("c5", EventTypes.CartUpdated, "strap", 3), CancellationToken.None);
+
+        Assert.Equal(1, rebuilt);
+        Assert.Equal(["lens"], afterRestart.Select(r => r.ProductId));
+        Assert.Equal(["lens", "strap"], (await restarted.ReadAsync("DEMO.myshopify.com", g => g.RelatedTo("camera", 5), CancellationToken.None)).Select(r => r.ProductId));
+    }
+}
