@@ -100,4 +100,42 @@ public class RecommendationModelTests
         Assert.Equal(["lens"], afterRestart.Select(r => r.ProductId));
         Assert.Equal(["lens", "strap"], (await restarted.ReadAsync("DEMO.myshopify.com", g => g.RelatedTo("camera", 5), CancellationToken.None)).Select(r => r.ProductId));
     }
+
+    [Fact]
+    public async Task CustomerRecommendations_CartedThenViewedThenRelated_NeverBoughtUnpublishedOrSoldOut()
+    {
+        var p = await Pipeline.CreateAsync();
+        var catalog = new TableCatalogStore(p.Clients.Tables, p.Names);
+        var model = new RecommendationModel(new InMemoryRelationsSnapshotStore());
+        async Task AddAsync(CustomerEvent evt)
+        {
+            await p.Events.TryAddAsync(evt, CancellationToken.None);
+            await model.LearnAsync(evt, CancellationToken.None);
+        }
+
+        for (var c = 0; c < 3; c++) // others who viewed the camera looked at the lens, the strap and the sold-out bag too
+        {
+            await AddAsync(Touch($"o{c}", EventTypes.ProductViewed, "camera", 0));
+            foreach (var related in new[] { "lens", "strap", "bag", "hidden" })
+            {
+                await AddAsync(Touch($"o{c}", EventTypes.ProductViewed, related, 1));
+            }
+        }
+
+        await AddAsync(Touch("me", EventTypes.ProductViewed, "camera", 5));
+        await AddAsync(Touch("me", EventTypes.CartUpdated, "tripod", 6));
+        await AddAsync(Touch("me", EventTypes.ProductViewed, "strap", 7));
+        await AddAsync(Touch("me", EventTypes.OrderPlaced, "strap", 8)); // just bought
+        foreach (var (id, published, inStock) in new[] { ("camera", true, true), ("tripod", true, true), ("lens", true, true), ("strap", true, true), ("bag", true, false), ("hidden", false, true) })
+        {
+            await catalog.ApplyAsync(new Core.Ingest.CatalogUpdate("shopify", Shop, id, T0, [], new Core.Ingest.ProductFacts(id, $"https://{Shop}/products/{id}", null, 1000m, null, published, inStock)), CancellationToken.None);
+        }
+
+        var me = new CustomerProfile { Key = new CustomerKey("shopify", "me"), ShopDomain = Shop };
+        var shown = await new CustomerRecommendations(p.Events, catalog, model).ForAsync(me, 5, CancellationToken.None);
+
+        Assert.Equal(["tripod", "camera", "lens"], shown.Select(r => r.ProductId));
+        Assert.Equal([RecommendationReason.Carted, RecommendationReason.Viewed, RecommendationReason.Related], shown.Select(r => r.Reason));
+        Assert.Equal($"https://{Shop}/products/lens", shown[2].Url);
+    }
 }

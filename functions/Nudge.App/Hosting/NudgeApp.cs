@@ -123,6 +123,7 @@ public static class NudgeApp
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
         services.AddSingleton<Core.Recommendations.IRelationsSnapshotStore, BlobRelationsSnapshotStore>();
         services.AddSingleton<Core.Recommendations.RecommendationModel>();
+        services.AddSingleton<Core.Recommendations.CustomerRecommendations>();
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
         ChannelComposition.AddChannels(services, configuration);

@@ -2,6 +2,7 @@ using Nudge.Channels.Providers;
 using Nudge.Channels.Templates;
 using Nudge.Core.Delivery;
 using Nudge.Core.Pipeline;
+using Nudge.Core.Recommendations;
 
 namespace Nudge.Channels.Routing;
 
@@ -20,11 +21,15 @@ public sealed record ProviderLanes(
 /// Kakao goes out as AlimTalk or Brand Message and falls back to SMS/LMS (with the SMS labels) for a customer
 /// Kakao cannot reach, and the outcome tells the worker what it learnt about that customer's Kakao reachability.
 /// </summary>
-public sealed class ChannelRouter(MessageBuilder builder, ProviderLanes lanes, TimeProvider clock) : IChannelSender
+public sealed class ChannelRouter(MessageBuilder builder, ProviderLanes lanes, TimeProvider clock, CustomerRecommendations? recommendations = null) : IChannelSender
 {
     public async Task<SendOutcome> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        var built = builder.Build(message);
+        // Looked up only for a template that shows products; at send time, so sold-out or unpublished ones are left out.
+        var products = builder.TemplateOf(message)?.Recommendations is int wanted and > 0 && recommendations is not null
+            ? await recommendations.ForAsync(message.Recipient, wanted, cancellationToken)
+            : null;
+        var built = builder.Build(message, products);
         if (built.Message is not { } ready)
         {
             return SendOutcome.Rejected($"cannot be sent: {built.Rejection}");
