@@ -64,6 +64,34 @@ public class PresetTests
     }
 
     [Fact]
+    public void BrowseAbandonment_SecondViewInADay_EmailsThePicksTheNextDay()
+    {
+        var filter = JourneyCatalog.BrowseAbandonment.Entry.Filter!;
+        var start = JourneyInterpreter.Start(JourneyCatalog.BrowseAbandonment, Customer, Morning, Context, Trigger(null, ("event.productViewsInDay", "2")));
+        var picks = Fire(start);
+
+        Assert.False(filter.Evaluate(new Dictionary<string, string> { ["event.productViewsInDay"] = "1" }, AnyTime));
+        Assert.True(filter.Evaluate(new Dictionary<string, string> { ["event.productViewsInDay"] = "2" }, AnyTime));
+        Assert.Equal(Morning.AddDays(1), start.Instance.WaitingUntil);
+        Assert.Equal((ChannelNames.Email, "browse-abandonment"), picks.Commands.OfType<SendMessage>().Select(s => (s.Channel, s.Template)).Single());
+        Assert.False(JourneyInterpreter.MayEnter(JourneyCatalog.BrowseAbandonment, picks.Instance, picks.Instance.EndedAt!.Value.AddDays(6)));
+    }
+
+    [Theory]
+    [InlineData("cart.updated")]
+    [InlineData("checkout.started")]
+    [InlineData("order.placed")]
+    public void BrowseAbandonment_CartOrOrderBeforeTheNextDay_EndsItWithoutAMessage(string goal)
+    {
+        var start = JourneyInterpreter.Start(JourneyCatalog.BrowseAbandonment, Customer, Morning, Context, Trigger(null, ("event.productViewsInDay", "2")));
+
+        var ended = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddHours(3), goal, "g"), Context);
+
+        Assert.True((ended.Instance.IsEnded, ended.Instance.Converted) == (true, true));
+        Assert.Empty(Templates(start, ended));
+    }
+
+    [Fact]
     public void PostPurchase_ThanksNowCrossSellOnDayThree_EveryOrderAfterTheLastEnded()
     {
         var thanks = JourneyInterpreter.Start(JourneyCatalog.PostPurchase, Customer, Morning, Context);

@@ -85,6 +85,27 @@ public static class JourneyCatalog
         Steps = [Send("alert", ChannelNames.Kakao, "price-drop-alert")],
     };
 
+    /// <summary>
+    /// A product viewed a second time within a day, with no cart or order: the next day, an email with it and the
+    /// products related to it (<c>{{ recommendations }}</c>). A cart, a checkout or an order ends it (and counts as
+    /// its conversion; only an order as revenue).
+    /// </summary>
+    public static JourneyDefinition BrowseAbandonment { get; } = new()
+    {
+        Id = "browse-abandonment",
+        Version = 1,
+        Name = "Browse abandonment: a product viewed twice in a day",
+        Priority = 55,
+        Entry = new JourneyEntry { Event = EventTypes.ProductViewed, Filter = Condition.Is(Pipeline.JourneyEventHandler.ProductViewsInDayFact, "gte", "2") },
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(7) },
+        ExitOn = [EventTypes.CartUpdated, EventTypes.CheckoutStarted, EventTypes.OrderPlaced],
+        Steps =
+        [
+            Wait("next-day", TimeSpan.FromDays(1)),
+            Send("picks", ChannelNames.Email, "browse-abandonment"),
+        ],
+    };
+
     /// <summary>Thanks at once (informational), a cross-sell three days later.</summary>
     public static JourneyDefinition PostPurchase { get; } = new()
     {
@@ -198,7 +219,7 @@ public static class JourneyCatalog
     };
 
     public static IReadOnlyList<JourneyDefinition> Presets { get; } =
-        [Welcome, AbandonedCheckout, PriceDrop, PostPurchase, Repurchase, WinBack, PointsReminder, ConsentReconfirmation, DormancyNotice];
+        [Welcome, AbandonedCheckout, PriceDrop, BrowseAbandonment, PostPurchase, Repurchase, WinBack, PointsReminder, ConsentReconfirmation, DormancyNotice];
 
     /// <summary>The journeys that are on when a deployment starts with none published.</summary>
     public static IReadOnlyList<JourneyDefinition> OnByDefault { get; } = [Welcome];

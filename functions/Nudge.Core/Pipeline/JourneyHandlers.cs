@@ -47,7 +47,7 @@ public sealed class JourneyEventHandler(
         var evaluatedAt = new EvaluationTime(clock.GetUtcNow(), CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
         var membersBefore = SegmentLibrary.Memberships(allSegments, before, evaluatedAt);
         var membersAfter = SegmentLibrary.Memberships(allSegments, profile, evaluatedAt);
-        var eventFacts = CustomerFacts.OfEvent(evt, profile);
+        var eventFacts = await WithProductViewsAsync(evt, CustomerFacts.OfEvent(evt, profile), cancellationToken);
 
         var listed = new List<JourneyInstance>();
         var running = new List<JourneyInstance>();
@@ -131,6 +131,33 @@ public sealed class JourneyEventHandler(
     /// A change of consent the shop reports on a known customer goes into the consent ledger (audit of who changed
     /// what, where and when). The consent a signup brings is the shop's own record, made on its signup form.
     /// </summary>
+    /// <summary>Views of a product in the day up to one of them: <c>event.productViewsInDay</c> (browse abandonment enters on the second).</summary>
+    public const string ProductViewsInDayFact = "event.productViewsInDay";
+
+    /// <summary>
+    /// A product view's facts gain <see cref="ProductViewsInDayFact"/>: the customer's stored views of its product in
+    /// the 24 hours up to it (source time), itself included. Events are stored once by id, so a redelivered view is
+    /// not counted twice.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string>> WithProductViewsAsync(CustomerEvent evt, IReadOnlyDictionary<string, string> facts, CancellationToken cancellationToken)
+    {
+        if (evt.Type != EventTypes.ProductViewed || evt.Items is not [var viewed, ..])
+        {
+            return facts;
+        }
+
+        var views = 0;
+        await foreach (var other in events.ListForCustomerAsync(evt.Customer, [EventTypes.ProductViewed], cancellationToken))
+        {
+            if (other.OccurredAt <= evt.OccurredAt && other.OccurredAt > evt.OccurredAt - TimeSpan.FromDays(1) && other.Items?.Any(i => i.ProductId == viewed.ProductId) == true)
+            {
+                views++;
+            }
+        }
+
+        return new Dictionary<string, string>(facts, StringComparer.Ordinal) { [ProductViewsInDayFact] = views.ToString(CultureInfo.InvariantCulture) };
+    }
+
     private async Task RecordConsentChangesAsync(CustomerEvent evt, CustomerProfile? before, CustomerProfile after, CancellationToken cancellationToken)
     {
         if (consentLedger is null || before is null || before.Consent == after.Consent)
