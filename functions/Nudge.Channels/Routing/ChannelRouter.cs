@@ -25,11 +25,7 @@ public sealed class ChannelRouter(MessageBuilder builder, ProviderLanes lanes, T
 {
     public async Task<SendOutcome> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        // Looked up only for a template that shows products; at send time, so sold-out or unpublished ones are left out.
-        var products = builder.TemplateOf(message)?.Recommendations is int wanted and > 0 && recommendations is not null
-            ? await recommendations.ForAsync(message.Recipient, wanted, cancellationToken)
-            : null;
-        var built = builder.Build(message, products);
+        var built = await builder.BuildAsync(message, recommendations, cancellationToken);
         if (built.Message is not { } ready)
         {
             return SendOutcome.Rejected($"cannot be sent: {built.Rejection}");

@@ -23,8 +23,17 @@ public sealed class MessageBuilder(ITemplateStore templates, LinkTokens links, I
 {
     private readonly ConcurrentDictionary<string, IFluidTemplate> _parsed = new();
 
-    /// <summary>The template the message is written with, or null if there is none (what it needs before it is built).</summary>
-    public MessageTemplate? TemplateOf(OutboundMessage outbound) => templates.Find(outbound.Template);
+    /// <summary>
+    /// Builds the message with the customer's recommendations when its template shows products (looked up at send
+    /// time, so sold-out or unpublished ones are left out); without a source of them, with none.
+    /// </summary>
+    public async Task<BuildResult> BuildAsync(OutboundMessage outbound, CustomerRecommendations? recommendations, CancellationToken cancellationToken)
+    {
+        var products = templates.Find(outbound.Template)?.Recommendations is int wanted and > 0 && recommendations is not null
+            ? await recommendations.ForAsync(outbound.Recipient, wanted, cancellationToken)
+            : null;
+        return Build(outbound, products);
+    }
 
     /// <param name="products">The customer's recommendations, best first: as many as fit go into <c>{{ recommendations }}</c>.</param>
     public BuildResult Build(OutboundMessage outbound, IReadOnlyList<RecommendedProduct>? products = null)
