@@ -31,6 +31,9 @@ public sealed class BlobRelationsSnapshotStore(BlobServiceClient service, Storag
         }
     }
 
+    public Task DeleteAsync(string shopDomain, CancellationToken cancellationToken) =>
+        Blob(shopDomain).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+
     private BlobClient Blob(string shopDomain) =>
         _container.GetBlobClient($"relations/{TableKey.Escape(ProductInteractions.ShopOf(shopDomain))}.bin");
 }

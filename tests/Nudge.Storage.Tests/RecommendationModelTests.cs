@@ -62,6 +62,19 @@ public class RecommendationModelTests
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task Snapshot_Deleted_IsGoneAndDeletingAgainIsHarmless(string kind)
+    {
+        var store = await StoreAsync(kind);
+        await store.SaveAsync(Shop, CameraShop(), CancellationToken.None);
+
+        await store.DeleteAsync("DEMO.myshopify.com", CancellationToken.None);
+        await store.DeleteAsync(Shop, CancellationToken.None);
+
+        Assert.Null(await store.LoadAsync(Shop, CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task Snapshot_SavedAgain_ReplacesTheOldOne(string kind)
     {
         var store = await StoreAsync(kind);
@@ -90,8 +103,8 @@ public class RecommendationModelTests
         }
 
         await p.Events.TryAddAsync(Pipeline.Signup("c9"), CancellationToken.None); // no products: teaches nothing
-        var rebuilt = await new RecommendationModel(snapshots).RebuildAsync(p.Events, CancellationToken.None);
-        var restarted = new RecommendationModel(snapshots); // a new process: only the snapshot
+        var rebuilt = await new RecommendationModel(snapshots, TimeProvider.System).RebuildAsync(p.Events, CancellationToken.None);
+        var restarted = new RecommendationModel(snapshots, TimeProvider.System); // a new process: only the snapshot
         var afterRestart = await restarted.ReadAsync(Shop, g => g.RelatedTo("camera", 5), CancellationToken.None);
         await restarted.LearnAsync(Touch("c5", EventTypes.ProductViewed, "camera", 2), CancellationToken.None);
         await restarted.LearnAsync(Touch("c5", EventTypes.CartUpdated, "strap", 3), CancellationToken.None);
@@ -106,7 +119,7 @@ public class RecommendationModelTests
     {
         var p = await Pipeline.CreateAsync();
         var catalog = new TableCatalogStore(p.Clients.Tables, p.Names);
-        var model = new RecommendationModel(new InMemoryRelationsSnapshotStore());
+        var model = new RecommendationModel(new InMemoryRelationsSnapshotStore(), TimeProvider.System);
         async Task AddAsync(CustomerEvent evt)
         {
             await p.Events.TryAddAsync(evt, CancellationToken.None);
@@ -137,5 +150,51 @@ public class RecommendationModelTests
         Assert.Equal(["tripod", "camera", "lens"], shown.Select(r => r.ProductId));
         Assert.Equal([RecommendationReason.Carted, RecommendationReason.Viewed, RecommendationReason.Related], shown.Select(r => r.Reason));
         Assert.Equal($"https://{Shop}/products/lens", shown[2].Url);
+    }
+
+    [Fact]
+    public async Task Model_OlderThanTheRebuildInterval_LoadsTheSnapshotAnotherInstanceSaved_AndForgetsErasures()
+    {
+        var store = new InMemoryRelationsSnapshotStore();
+        var clock = new ManualClock(T0);
+        var model = new RecommendationModel(store, clock);
+        await model.LearnAsync(Touch("c1", EventTypes.ProductViewed, "camera", 0), CancellationToken.None);
+        await store.SaveAsync(Shop, CameraShop(), CancellationToken.None); // another instance's rebuild
+
+        var before = await model.ReadAsync(Shop, g => g.Customers, CancellationToken.None);
+        clock.Now += RecommendationModel.ReloadAfter + TimeSpan.FromSeconds(1);
+        var after = await model.ReadAsync(Shop, g => g.RelatedTo("camera", 5).Count, CancellationToken.None);
+        await model.ForgetShopAsync(Shop, CancellationToken.None);
+
+        Assert.Equal((1, 2), (before, after));
+        Assert.Null(await store.LoadAsync(Shop, CancellationToken.None));
+        Assert.Equal(0, await model.ReadAsync(Shop, g => g.Products, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ForgetCustomer_TheirNextProduct_PairsWithNothingTheyTouchedBefore()
+    {
+        var model = new RecommendationModel(new InMemoryRelationsSnapshotStore(), TimeProvider.System);
+        var kept = new RecommendationModel(new InMemoryRelationsSnapshotStore(), TimeProvider.System);
+        foreach (var m in new[] { model, kept })
+        {
+            await m.LearnAsync(Touch("c1", EventTypes.ProductViewed, "camera", 0), CancellationToken.None);
+        }
+
+        await model.ForgetCustomerAsync(new CustomerKey("shopify", "c1"));
+        foreach (var m in new[] { model, kept })
+        {
+            await m.LearnAsync(Touch("c1", EventTypes.ProductViewed, "lens", 1), CancellationToken.None);
+        }
+
+        Assert.Empty(await model.ReadAsync(Shop, g => g.RelatedTo("camera", 5), CancellationToken.None));
+        Assert.Single(await kept.ReadAsync(Shop, g => g.RelatedTo("camera", 5), CancellationToken.None));
+    }
+
+    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

@@ -16,6 +16,12 @@ public sealed class InMemoryRelationsSnapshotStore : IRelationsSnapshotStore
         return Task.CompletedTask;
     }
 
+    public Task DeleteAsync(string shopDomain, CancellationToken cancellationToken)
+    {
+        _snapshots.TryRemove(ProductInteractions.ShopOf(shopDomain), out _);
+        return Task.CompletedTask;
+    }
+
     public Task<ItemGraph?> LoadAsync(string shopDomain, CancellationToken cancellationToken) =>
         Task.FromResult(_snapshots.TryGetValue(ProductInteractions.ShopOf(shopDomain), out var bytes) ? ItemGraph.ReadFrom(new MemoryStream(bytes)) : null);
 }

@@ -122,7 +122,7 @@ public static class NudgeApp
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
         services.AddSingleton<Core.Recommendations.IRelationsSnapshotStore, BlobRelationsSnapshotStore>();
-        services.AddSingleton<Core.Recommendations.RecommendationModel>();
+        services.AddSingleton(sp => new Core.Recommendations.RecommendationModel(sp.GetRequiredService<Core.Recommendations.IRelationsSnapshotStore>(), TimeProvider.System)); // reloads follow other instances' rebuilds: real time
         services.AddSingleton<Core.Recommendations.CustomerRecommendations>();
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();

@@ -68,6 +68,12 @@ public sealed class ItemGraph(double shrinkage = ItemGraph.Shrinkage, double pop
         }
     }
 
+    /// <summary>
+    /// Drops the customer's trail (an erasure): the counts they contributed stay, as numbers that name no one, and
+    /// their next product starts a new trail. False if the graph held none.
+    /// </summary>
+    public bool ForgetCustomer(string customerId) => _trails.Remove(customerId);
+
     /// <summary>How many customers touched the product while it was new to their trail; 0 for an unknown product.</summary>
     public int Popularity(string productId) => _ids.TryGetValue(productId, out var id) ? _customersPerProduct[id] : 0;
 
@@ -147,7 +153,8 @@ public sealed class ItemGraph(double shrinkage = ItemGraph.Shrinkage, double pop
                 var pairs = reader.ReadInt32();
                 for (var j = 0; j < pairs; j++)
                 {
-                    graph._shared[i][reader.ReadInt32()] = reader.ReadInt32();
+                    var other = reader.ReadInt32();
+                    graph._shared[i][other is >= 0 && other < products ? other : throw new InvalidDataException("A pair names an unknown product.")] = reader.ReadInt32();
                 }
             }
 

@@ -11,6 +11,9 @@ public interface IRelationsSnapshotStore
 
     /// <summary>The shop's snapshot, or null when none was saved.</summary>
     Task<ItemGraph?> LoadAsync(string shopDomain, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the shop's snapshot (a shop's erasure); nothing if there is none.</summary>
+    Task DeleteAsync(string shopDomain, CancellationToken cancellationToken);
 }
 
 /// <summary>What product interactions events carry: a view, a cart or checkout's lines, an order's lines.</summary>
@@ -34,23 +37,30 @@ public static class ProductInteractions
             return [];
         }
 
-        // The customer key, not the id alone: one shop's events API may name customers of several platforms.
-        var customer = evt.Customer.ToString();
+        var customer = TrailOf(evt.Customer);
         return (evt.Items ?? []).Select(i => i.ProductId).Distinct(StringComparer.Ordinal).Select(p => new Interaction(customer, p, k, evt.OccurredAt));
     }
+
+    /// <summary>A customer's trail in a graph: the customer key, not the id alone, since one shop's events API may name customers of several platforms.</summary>
+    public static string TrailOf(Customers.CustomerKey customer) => customer.ToString();
 
     /// <summary>A shop's graph key: shops spell their domains in any case.</summary>
     public static string ShopOf(string shopDomain) => shopDomain.ToLowerInvariant();
 }
 
 /// <summary>
-/// Every shop's item graph, live in this process: loaded from its snapshot when first asked for, taught by each
-/// event as it arrives, replaced by a rebuild from the stored events (which the timer then saves as the snapshot). The
-/// graphs are guarded by one lock each: learning is a few dictionary updates, reads are short.
+/// Every shop's item graph, live in this process: loaded from its snapshot when first asked for (and again once it is
+/// older than <see cref="ReloadAfter"/>, so an instance that does not run the rebuild takes the one another saved),
+/// taught by each event as it arrives, replaced by a rebuild from the stored events (which the timer then saves as the
+/// snapshot). Each graph is guarded by its own lock: learning is a few dictionary updates, reads are short.
 /// </summary>
-public sealed class RecommendationModel(IRelationsSnapshotStore snapshots)
+/// <param name="clock">Real time (the reload is about other instances' rebuilds, not virtual journeys).</param>
+public sealed class RecommendationModel(IRelationsSnapshotStore snapshots, TimeProvider clock)
 {
-    private readonly Dictionary<string, Task<ItemGraph>> _graphs = new(StringComparer.Ordinal);
+    /// <summary>The rebuild's interval: a graph older than this is loaded again from the snapshot.</summary>
+    public static readonly TimeSpan ReloadAfter = TimeSpan.FromMinutes(30);
+
+    private readonly Dictionary<string, (Task<ItemGraph> Graph, DateTimeOffset LoadedAt)> _graphs = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     /// <summary>Teaches the event's interactions to its shop's graph (a repeated event adds nothing: its products are already in the trail).</summary>
@@ -79,6 +89,38 @@ public sealed class RecommendationModel(IRelationsSnapshotStore snapshots)
         lock (graph)
         {
             return read(graph);
+        }
+    }
+
+    /// <summary>
+    /// Drops an erased customer's trail from the graphs held here; the saved snapshots lose it at the next rebuild,
+    /// which reads the events the erasure deleted.
+    /// </summary>
+    public async Task ForgetCustomerAsync(Customers.CustomerKey customer)
+    {
+        List<Task<ItemGraph>> held;
+        lock (_gate)
+        {
+            held = _graphs.Values.Select(g => g.Graph).Where(g => g.IsCompletedSuccessfully).ToList();
+        }
+
+        foreach (var graph in await Task.WhenAll(held))
+        {
+            lock (graph)
+            {
+                graph.ForgetCustomer(ProductInteractions.TrailOf(customer));
+            }
+        }
+    }
+
+    /// <summary>Forgets a shop (its erasure): its snapshot is deleted and its graph starts empty.</summary>
+    public async Task ForgetShopAsync(string shopDomain, CancellationToken cancellationToken)
+    {
+        var shop = ProductInteractions.ShopOf(shopDomain);
+        await snapshots.DeleteAsync(shop, cancellationToken);
+        lock (_gate)
+        {
+            _graphs[shop] = (Task.FromResult(new ItemGraph()), clock.GetUtcNow());
         }
     }
 
@@ -114,7 +156,7 @@ public sealed class RecommendationModel(IRelationsSnapshotStore snapshots)
             await snapshots.SaveAsync(shop, graph, cancellationToken);
             lock (_gate)
             {
-                _graphs[shop] = Task.FromResult(graph);
+                _graphs[shop] = (Task.FromResult(graph), clock.GetUtcNow());
             }
         }
 
@@ -124,17 +166,21 @@ public sealed class RecommendationModel(IRelationsSnapshotStore snapshots)
     private Task<ItemGraph> GraphAsync(string shopDomain, CancellationToken cancellationToken)
     {
         var shop = ProductInteractions.ShopOf(shopDomain);
+        var now = clock.GetUtcNow();
         lock (_gate)
         {
-            if (!_graphs.TryGetValue(shop, out var graph) || graph.IsFaulted || graph.IsCanceled)
+            if (!_graphs.TryGetValue(shop, out var held) || held.Graph.IsFaulted || held.Graph.IsCanceled || now - held.LoadedAt > ReloadAfter)
             {
-                _graphs[shop] = graph = LoadAsync(shop, cancellationToken);
+                var previous = held.Graph;
+                _graphs[shop] = held = (LoadAsync(shop, previous, cancellationToken), now);
             }
 
-            return graph;
+            return held.Graph;
         }
     }
 
-    private async Task<ItemGraph> LoadAsync(string shop, CancellationToken cancellationToken) =>
-        await snapshots.LoadAsync(shop, cancellationToken) ?? new ItemGraph();
+    /// <summary>The shop's snapshot; without one, the graph held so far (or an empty one).</summary>
+    private async Task<ItemGraph> LoadAsync(string shop, Task<ItemGraph>? previous, CancellationToken cancellationToken) =>
+        await snapshots.LoadAsync(shop, cancellationToken)
+        ?? (previous is { IsCompletedSuccessfully: true } ? await previous : new ItemGraph());
 }
