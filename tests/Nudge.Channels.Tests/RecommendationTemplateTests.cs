@@ -77,6 +77,15 @@ public partial class RecommendationTemplateTests
         Assert.DoesNotContain("/api/r/", built.Message.Message.Text);
     }
 
+    [Fact]
+    public void RenderSample_ALoopOverRecommendations_ShowsTheSampleProducts()
+    {
+        var (text, error) = ChannelRouterTests.Builder().RenderSample("{% for p in recommendations %}{{ p.title }} {{ p.price }} ({{ p.reason }});{% endfor %}");
+
+        Assert.Null(error);
+        Assert.Equal("울 양말 3족 세트 12,900원 (viewed);머그컵 9,000원 (related);", text);
+    }
+
     private static ComposedMessage Sample() => ChannelRouterTests.Builder().Build(Message(ChannelNames.Sms, "browse-abandonment-lms")).Message!.Message;
 
     [GeneratedRegex(@"https://shop\.example/api/r/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")]
