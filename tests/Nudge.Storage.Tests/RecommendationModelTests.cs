@@ -145,9 +145,12 @@ public class RecommendationModelTests
         }
 
         var me = new CustomerProfile { Key = new CustomerKey("shopify", "me"), ShopDomain = Shop };
-        var shown = await new CustomerRecommendations(p.Events, catalog, model).ForAsync(me, 5, CancellationToken.None);
+        var shown = await new CustomerRecommendations(p.Events, catalog, model, new ManualClock(T0.AddDays(2))).ForAsync(me, 5, CancellationToken.None);
+        var monthsLater = await new CustomerRecommendations(p.Events, catalog, model, new ManualClock(T0.AddDays(CustomerRecommendations.RecentDays + 1))).ForAsync(me, 5, CancellationToken.None);
 
         Assert.Equal(["tripod", "camera", "lens"], shown.Select(r => r.ProductId));
+        Assert.DoesNotContain(monthsLater, r => r.Reason != RecommendationReason.Related); // old views and carts are no current interest
+        Assert.DoesNotContain(monthsLater, r => r.ProductId == "strap"); // an old order still is never recommended
         Assert.Equal([RecommendationReason.Carted, RecommendationReason.Viewed, RecommendationReason.Related], shown.Select(r => r.Reason));
         Assert.Equal($"https://{Shop}/products/lens", shown[2].Url);
     }

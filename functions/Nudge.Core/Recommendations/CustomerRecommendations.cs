@@ -17,14 +17,17 @@ public static class ProductLinks
 }
 
 /// <summary>
-/// One customer's recommendations at render time: their interactions from their stored events, ranked by
-/// <see cref="Recommender"/> over their shop's live graph, kept only when the catalog knows the product with a title
-/// and page and says it can be sold now.
+/// One customer's recommendations at render time: their interactions from their stored events (views and carts of the
+/// last <see cref="RecentDays"/> days, orders of any time), ranked by <see cref="Recommender"/> over their shop's live
+/// graph, kept only when the catalog knows the product with a title and page and says it can be sold now.
 /// </summary>
-public sealed class CustomerRecommendations(IEventStore events, ICatalogStore catalog, RecommendationModel model)
+public sealed class CustomerRecommendations(IEventStore events, ICatalogStore catalog, RecommendationModel model, TimeProvider clock)
 {
     /// <summary>Candidates ranked before the catalog is asked: enough that unsellable ones rarely leave a message short.</summary>
     public const int Candidates = 30;
+
+    /// <summary>How far back a view or cart is still the customer's current interest; an order is never recommended again, however old.</summary>
+    public const int RecentDays = 30;
 
     public async Task<IReadOnlyList<RecommendedProduct>> ForAsync(CustomerProfile customer, int count, CancellationToken cancellationToken)
     {
@@ -33,19 +36,25 @@ public sealed class CustomerRecommendations(IEventStore events, ICatalogStore ca
             return [];
         }
 
+        var recentSince = clock.GetUtcNow() - TimeSpan.FromDays(RecentDays);
         var history = new List<Interaction>();
         await foreach (var evt in events.ListForCustomerAsync(customer.Key, ProductInteractions.Types, cancellationToken))
         {
-            history.AddRange(ProductInteractions.Of(evt));
+            history.AddRange(ProductInteractions.Of(evt).Where(i => i.Kind == InteractionKind.Ordered || i.At >= recentSince));
         }
 
         // Ranked without the catalog first (the graph is read under its lock, the catalog is I/O), then filtered in rank order.
         var ranked = await model.ReadAsync(shop, graph => Recommender.For(history, graph, _ => true, Candidates), cancellationToken);
         var facts = await catalog.GetProductsAsync(customer.Key.Platform, shop, ranked.Select(r => r.ProductId).ToList(), cancellationToken);
-        return ranked
-            .Where(r => facts.TryGetValue(r.ProductId, out var f) && f.Sellable && f.Title is not null && f.Url is not null)
-            .Take(count)
-            .Select(r => facts[r.ProductId] is var f ? new RecommendedProduct(r.ProductId, f.Title!, f.Url!, f.ImageUrl, f.Price, f.Currency, r.Reason) : null!)
-            .ToList();
+        var shown = new List<RecommendedProduct>(count);
+        foreach (var r in ranked)
+        {
+            if (shown.Count < count && facts.TryGetValue(r.ProductId, out var f) && f.Sellable && f is { Title: { } title, Url: { } url })
+            {
+                shown.Add(new RecommendedProduct(r.ProductId, title, url, f.ImageUrl, f.Price, f.Currency, r.Reason));
+            }
+        }
+
+        return shown;
     }
 }
