@@ -260,6 +260,8 @@ public class SourceMappingTests
     [InlineData("""{"type":"track","event":"Product Viewed","userId":"u","timestamp":"2026-11-24T01:00:00Z"}""")]  // no messageId
     [InlineData("""{"type":"track","event":"Product Viewed","messageId":"m","userId":"u"}""")]                    // no timestamp
     [InlineData("""{"type":"alias","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z"}""")]         // unknown call
+    [InlineData("""{"type":"track","event":"Product Viewed","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z","properties":{"name":"Socks"}}""")] // no product_id
+    [InlineData("""{"type":"track","event":"Product Viewed","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z","properties":{"product_id":"a/b"}}""")] // not an id
     [InlineData("""{"type":"track","event":"Points Changed","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z","properties":{"balance":"lots"}}""")]
     public void EventsApi_MissingFields_AreInvalid(string body)
     {

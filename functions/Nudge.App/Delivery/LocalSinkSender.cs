@@ -19,6 +19,7 @@ public sealed partial class LocalSinkSender(ILogger<LocalSinkSender> logger, ICo
     {
         if (configuration[OutboxSetting] is { Length: > 0 } outbox)
         {
+            // Resolved only here: without an outbox the sink needs no channel settings at all.
             var built = await services.GetRequiredService<MessageBuilder>().BuildAsync(message, services.GetService<CustomerRecommendations>(), cancellationToken);
             if (built.Message is not { } ready)
             {

@@ -145,6 +145,11 @@ public static class EventsApi
             Items = type == EventTypes.ProductViewed ? ProductOf(properties, currency) : LineItems(properties, "products", currency, variantName: "variant"),
             Url = GetString(properties, "url"),
         };
+        if (type == EventTypes.ProductViewed && evt.Items is not [_])
+        {
+            return new IngestParse.Invalid("'Product Viewed' needs 'properties.product_id': a positive number or 1 to 128 letters, digits, '-', '_', '.', ':'.");
+        }
+
         if (type == EventTypes.PointsChanged)
         {
             if (GetInt64(properties, "balance") is not { } balance)
