@@ -43,6 +43,7 @@ public sealed class JourneyEventHandler(
         {
             await recommendations.LearnAsync(evt, cancellationToken);
         }
+
         var allSegments = await segments.AllAsync(cancellationToken);
         var evaluatedAt = new EvaluationTime(clock.GetUtcNow(), CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
         var membersBefore = SegmentLibrary.Memberships(allSegments, before, evaluatedAt);
@@ -127,10 +128,6 @@ public sealed class JourneyEventHandler(
         return EventHandling.Processed;
     }
 
-    /// <summary>
-    /// A change of consent the shop reports on a known customer goes into the consent ledger (audit of who changed
-    /// what, where and when). The consent a signup brings is the shop's own record, made on its signup form.
-    /// </summary>
     /// <summary>Views of a product in the day up to one of them: <c>event.productViewsInDay</c> (browse abandonment enters on the second).</summary>
     public const string ProductViewsInDayFact = "event.productViewsInDay";
 
@@ -158,6 +155,10 @@ public sealed class JourneyEventHandler(
         return new Dictionary<string, string>(facts, StringComparer.Ordinal) { [ProductViewsInDayFact] = views.ToString(CultureInfo.InvariantCulture) };
     }
 
+    /// <summary>
+    /// A change of consent the shop reports on a known customer goes into the consent ledger (audit of who changed
+    /// what, where and when). The consent a signup brings is the shop's own record, made on its signup form.
+    /// </summary>
     private async Task RecordConsentChangesAsync(CustomerEvent evt, CustomerProfile? before, CustomerProfile after, CancellationToken cancellationToken)
     {
         if (consentLedger is null || before is null || before.Consent == after.Consent)
