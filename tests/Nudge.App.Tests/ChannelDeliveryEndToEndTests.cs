@@ -85,6 +85,25 @@ public sealed class ChannelDeliveryEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unsubscribe_StoppedAfterTheProfileWasSaved_IsFinishedWhenAskedAgain_AndAskingTwiceChangesNothingMore()
+    {
+        var (_, email, _) = await SignUpAsync(8106);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var saved = (await profiles.GetAsync(Key(8106), CancellationToken.None))!;
+        // The first request withdrew the consent on the profile and stopped there: no ledger entry, no notice.
+        Assert.True(await profiles.TrySaveAsync(saved.Value with { Consent = saved.Value.Consent with { Email = false } }, saved.Version, CancellationToken.None));
+
+        using var again = await _app.Client.PostAsync(Local(UnsubscribeUrl(email)), new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        using var onceMore = await _app.Client.PostAsync(Local(UnsubscribeUrl(email)), new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (again.StatusCode, onceMore.StatusCode));
+        var entry = Assert.Single(await new TableConsentLedger(TestStorage.Clients().Tables, _app.Names).ListAsync(Key(8106), CancellationToken.None));
+        Assert.Equal((ConsentMedia.Email, false), (entry.Medium, entry.Granted));
+        var rows = await _app.WaitForDeliveriesAsync("8106", r => r.Any(d => d.Template == "consent-withdrawn-email" && d.Status == "sent"), "the withdrawal notice");
+        Assert.Equal(entry.ConfirmationDeliveryId, rows.Single(d => d.Template == "consent-withdrawn-email").DeliveryId);
+    }
+
+    [Fact]
     public async Task ForgedUnsubscribeLink_Is400AndChangesNothing()
     {
         await SignUpAsync(8103);

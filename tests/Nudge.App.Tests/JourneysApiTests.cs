@@ -177,6 +177,13 @@ public class JourneysApiTests : IAsyncLifetime
         Assert.Contains("/api/journeys", paths);
         Assert.Contains("/api/journeys/{id}/{action}", paths);
         Assert.Contains("/api/deliveries", paths);
+        JsonElement Body(string path, string verb) =>
+            document.GetProperty("paths").GetProperty(path).GetProperty(verb).GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.True(Body("/api/journeys", "get").GetProperty("items").GetProperty("properties").TryGetProperty("hasDraft", out _));
+        Assert.Equal(2, Body("/api/journeys/{id}/{action}", "post").GetProperty("oneOf").GetArrayLength()); // the changed journey, or a simulation
+        Assert.True(Body("/api/deliveries", "get").GetProperty("items").GetProperty("properties").TryGetProperty("scheduledFor", out _));
+        Assert.True(Body("/api/templates/preview", "post").GetProperty("properties").TryGetProperty("bytes", out _));
+        Assert.True(Body("/api/customers/{platform}/{customerId}/journeys", "get").GetProperty("items").GetProperty("properties").TryGetProperty("deliveries", out _));
     }
 
     [Fact]

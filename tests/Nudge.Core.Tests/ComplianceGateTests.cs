@@ -1,4 +1,5 @@
 using Nudge.Core.Compliance;
+using Nudge.Core.Consent;
 using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
 
@@ -57,7 +58,7 @@ public class ComplianceGateTests
             Consent = new MarketingConsent(emailConsent, smsConsent, false),
         };
 
-        var verdict = SendPolicy.Evaluate(profile, channel, Parse(messageClass));
+        var verdict = SendPolicy.Evaluate(profile, channel, Parse(messageClass), SignedUp.AddDays(1));
 
         Assert.Equal(blockedBecause, verdict.Reason);
         Assert.Equal(blockedBecause is null, verdict.Allowed);
@@ -68,8 +69,37 @@ public class ComplianceGateTests
     {
         var profile = new CustomerProfile { Key = new CustomerKey("shopify", "1"), Consent = new MarketingConsent(true, true, true) };
 
-        Assert.Equal("no phone number", SendPolicy.Evaluate(profile, ChannelNames.Kakao, MessageClass.Transactional).Reason);
-        Assert.Equal("no email address", SendPolicy.Evaluate(profile, ChannelNames.Email, MessageClass.Ad).Reason);
+        Assert.Equal("no phone number", SendPolicy.Evaluate(profile, ChannelNames.Kakao, MessageClass.Transactional, SignedUp).Reason);
+        Assert.Equal("no email address", SendPolicy.Evaluate(profile, ChannelNames.Email, MessageClass.Ad, SignedUp).Reason);
+    }
+
+    private static readonly DateTimeOffset SignedUp = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
+
+    [Fact]
+    public void SendPolicy_AdSoonAfterASignupThatSaidNothingOfConsent_WaitsForTheShopsWord_ThenNoWordIsNoConsent()
+    {
+        // A Shopify signup since API 2025-01: the customer payload carries no consent; the consent topics follow.
+        var signup = ProfileUpdates.Apply(null, new Events.CustomerEvent
+        {
+            EventId = "e1", Customer = new CustomerKey("shopify", "1"), Type = Events.EventTypes.CustomerSignedUp, OccurredAt = SignedUp,
+            Contact = new Events.ContactFacts("a@example.com", "+821012345678", "Mina", Consent: null, UpdatedAt: SignedUp.AddSeconds(2)),
+        });
+
+        var soon = SendPolicy.Evaluate(signup, ChannelNames.Email, MessageClass.Ad, SignedUp.AddSeconds(5));
+        var late = SendPolicy.Evaluate(signup, ChannelNames.Email, MessageClass.Ad, SignedUp.AddMinutes(9.5));
+        var past = SendPolicy.Evaluate(signup, ChannelNames.Email, MessageClass.Ad, SignedUp + SendPolicy.ConsentStatementGrace);
+        // The email topic, stamped with the consent's own time (before the customer record's), then says "subscribed".
+        var subscribed = signup.WithConsent(ConsentMedia.Email, granted: true, SignedUp);
+        var declined = signup.WithConsent(ConsentMedia.Email, granted: false, SignedUp);
+
+        Assert.Equal((false, SignedUp.AddSeconds(5) + SendPolicy.ConsentRecheck), (soon.Allowed, soon.RecheckAt));
+        Assert.Equal(SignedUp + SendPolicy.ConsentStatementGrace, late.RecheckAt);
+        Assert.Equal((false, null, "no email marketing consent"), (past.Allowed, past.RecheckAt, past.Reason));
+        Assert.True(SendPolicy.Evaluate(subscribed, ChannelNames.Email, MessageClass.Ad, SignedUp.AddSeconds(5)).Allowed);
+        var refused = SendPolicy.Evaluate(declined, ChannelNames.Email, MessageClass.Ad, SignedUp.AddSeconds(5));
+        Assert.Equal((null, "no email marketing consent"), (refused.RecheckAt, refused.Reason));
+        // SMS was not stated by the email topic: it still waits.
+        Assert.NotNull(SendPolicy.Evaluate(subscribed, ChannelNames.Sms, MessageClass.Ad, SignedUp.AddSeconds(5)).RecheckAt);
     }
 
     private static MessageClass Parse(string text) => text switch

@@ -39,6 +39,36 @@ public class ProfileFoldTests
     }
 
     [Fact]
+    public void Apply_ConsentTopicStampedBeforeTheCustomerRecord_StillSetsItsMedium_AndAnOlderWordOnTheSameMediumDoesNot()
+    {
+        // Shopify 2025-01 on: the signup carries no consent; the consent topic's time is the consent's own, a moment
+        // before the customer record's updated_at.
+        var signup = ProfileUpdates.Apply(null, Event(EventTypes.CustomerSignedUp, 0, "s", new ContactFacts("a@example.com", null, null, null, T0.AddSeconds(3))));
+        var subscribed = ProfileUpdates.Apply(signup, Event(EventTypes.CustomerUpdated, 0, "c1",
+            new ContactFacts(null, null, null, new MarketingConsent(true, true, true), T0.AddSeconds(1), [Consent.ConsentMedia.Email])));
+        var staleWithdrawal = ProfileUpdates.Apply(subscribed, Event(EventTypes.CustomerUpdated, 0, "c0",
+            new ContactFacts(null, null, null, MarketingConsent.None, T0, [Consent.ConsentMedia.Email])));
+
+        Assert.Null(signup.ConsentStatedAtFor(Consent.ConsentMedia.Email));
+        Assert.Equal((true, false, T0.AddSeconds(1)), (subscribed.Consent.Email, subscribed.Consent.Sms, subscribed.ConsentStatedAtFor(Consent.ConsentMedia.Email)));
+        Assert.Null(subscribed.ConsentStatedAtFor(Consent.ConsentMedia.Sms));
+        Assert.Equal(subscribed, staleWithdrawal);
+        Assert.Equal(T0.AddSeconds(3), subscribed.ContactUpdatedAt); // the address stays as of the customer record
+    }
+
+    [Fact]
+    public void Apply_ProfileSavedBeforeConsentStamps_TakesTheContactTimeForEveryMedium()
+    {
+        var saved = new CustomerProfile { Key = Key, Consent = new MarketingConsent(false, true, false), ContactUpdatedAt = T0.AddMinutes(10) };
+
+        var older = ProfileUpdates.Apply(saved, Event(EventTypes.CustomerUpdated, 5, "o", Contact("a@example.com", sms: true, minutes: 5)));
+        var newer = ProfileUpdates.Apply(saved, Event(EventTypes.CustomerUpdated, 15, "n", Contact("a@example.com", sms: false, minutes: 15)));
+
+        Assert.Equal(saved.Consent, older.Consent); // the unsubscribe it may have recorded is not revived by an older word
+        Assert.Equal((new MarketingConsent(true, false, false), T0.AddMinutes(15)), (newer.Consent, newer.ConsentStatedAtFor(Consent.ConsentMedia.Sms)));
+    }
+
+    [Fact]
     public void Apply_ContactWithoutConsentOrAddresses_ErasesNothing()
     {
         var known = ProfileUpdates.Apply(null, Event(EventTypes.CustomerSignedUp, 0, "e1", Contact("a@example.com", sms: true, 0)));

@@ -12,8 +12,8 @@ public class ImportTests
     private const string Shop = "example.myshopify.com";
 
     private static ImportHandler Handler(Pipeline p, int rowsPerCheckpoint = 500) =>
-        new(new TableImportStore(p.Clients.Tables, p.Names), new BlobImportFiles(p.Clients.Blobs, p.Names), p.Queue, new ProfileUpdater(p.Profiles), p.Settings,
-            new ImportSettings(1024 * 1024, rowsPerCheckpoint, TimeSpan.FromHours(1)), p.Clock, p.ConsentLedger);
+        new(new TableImportStore(p.Clients.Tables, p.Names), new BlobImportFiles(p.Clients.Blobs, p.Names), p.Queue, new ProfileUpdater(p.Profiles, p.ConsentLedger), p.Settings,
+            new ImportSettings(1024 * 1024, rowsPerCheckpoint, TimeSpan.FromHours(1)), p.Clock);
 
     private static async Task<ImportState> StartAsync(ImportHandler handler, string kind, string csv)
     {

@@ -340,14 +340,7 @@ public class JourneyHandlerTests
     public async Task JourneyEventHandler_ShopReportsAConsentChange_LedgerRecordsItOnceAndTheSignupItself()
     {
         var p = await Pipeline.CreateAsync();
-        var signup = Pipeline.Signup("7001");
-        var update = Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddHours(3)) with
-        {
-            EventId = "shopify-update-1", Type = Core.Events.EventTypes.CustomerUpdated, OccurredAt = Pipeline.Morning.AddHours(3),
-        };
-        await p.Events.TryAddAsync(signup, CancellationToken.None);
-        await p.Events.TryAddAsync(update, CancellationToken.None);
-        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), p.Runtime, CancellationToken.None);
+        var update = await SignedUpThenWithdrawsSmsAsync(p);
         var afterSignup = await p.ConsentLedger.ListAsync(Customer, CancellationToken.None);
 
         await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", update.EventId), p.Runtime, CancellationToken.None);
@@ -356,5 +349,56 @@ public class JourneyHandlerTests
         Assert.Empty(afterSignup); // consent given on the shop's signup form is the shop's record
         var entry = Assert.Single(await p.ConsentLedger.ListAsync(Customer, CancellationToken.None));
         Assert.Equal((Core.Consent.ConsentMedia.Sms, false, "shopify customer.updated", Pipeline.Morning.AddHours(3)), (entry.Medium, entry.Granted, entry.Source, entry.At));
+    }
+
+    [Fact]
+    public async Task ProfileUpdater_StoppedRightAfterSavingAConsentChange_TheRedeliveryStillFindsItInTheLedger()
+    {
+        var p = await Pipeline.CreateAsync();
+        var update = await SignedUpThenWithdrawsSmsAsync(p);
+
+        // The worker dies the moment the profile is saved; the redelivered event then meets the profile already changed.
+        await Assert.ThrowsAsync<OperationCanceledException>(() => new ProfileUpdater(new StopsAfterSaving(p.Profiles), p.ConsentLedger).ApplyAsync(update, CancellationToken.None));
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", update.EventId), p.Runtime, CancellationToken.None);
+
+        Assert.False((await p.Profiles.GetAsync(Customer, CancellationToken.None))!.Value.Consent.Sms);
+        var entry = Assert.Single(await p.ConsentLedger.ListAsync(Customer, CancellationToken.None));
+        Assert.Equal((Core.Consent.ConsentMedia.Sms, false, Pipeline.Morning.AddHours(3)), (entry.Medium, entry.Granted, entry.At));
+    }
+
+    /// <summary>Customer 7001's signup, handled, and their later withdrawal of SMS consent at the shop, stored (the event returned).</summary>
+    private static async Task<Core.Events.CustomerEvent> SignedUpThenWithdrawsSmsAsync(Pipeline p)
+    {
+        var signup = Pipeline.Signup("7001");
+        var update = Pipeline.Signup("7001", smsConsent: false, updatedAt: Pipeline.Morning.AddHours(3)) with
+        {
+            EventId = "shopify-update-1", Type = Core.Events.EventTypes.CustomerUpdated, OccurredAt = Pipeline.Morning.AddHours(3),
+        };
+        await p.Events.TryAddAsync(signup, CancellationToken.None);
+        await p.Events.TryAddAsync(update, CancellationToken.None);
+        await p.EventHandler.HandleAsync(new JourneyEventMessage("shopify", "7001", signup.EventId), p.Runtime, CancellationToken.None);
+        return update;
+    }
+
+    /// <summary>The real store, and a process that stops right after a profile is written.</summary>
+    private sealed class StopsAfterSaving(IProfileStore inner) : IProfileStore
+    {
+        public Task<Versioned<CustomerProfile>?> GetAsync(CustomerKey customer, CancellationToken cancellationToken) => inner.GetAsync(customer, cancellationToken);
+
+        public async Task<bool> TrySaveAsync(CustomerProfile profile, string? expectedVersion, CancellationToken cancellationToken)
+        {
+            await inner.TrySaveAsync(profile, expectedVersion, cancellationToken);
+            throw new OperationCanceledException("the process stopped");
+        }
+
+        public Task<bool> DeleteAsync(CustomerKey customer, CancellationToken cancellationToken) => inner.DeleteAsync(customer, cancellationToken);
+
+        public IAsyncEnumerable<CustomerKey> ListCustomersOfShopAsync(string platform, string shopDomain, CancellationToken cancellationToken) =>
+            inner.ListCustomersOfShopAsync(platform, shopDomain, cancellationToken);
+
+        public IAsyncEnumerable<CustomerProfile> ListAsync(CancellationToken cancellationToken) => inner.ListAsync(cancellationToken);
+
+        public IAsyncEnumerable<(CustomerProfile Profile, DateTimeOffset SavedAt)> ListChangedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+            inner.ListChangedSinceAsync(since, cancellationToken);
     }
 }

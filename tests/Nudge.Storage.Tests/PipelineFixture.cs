@@ -29,7 +29,6 @@ public sealed class Pipeline
         Deliveries = new TableDeliveryLog(clients.Tables, names);
         Queue = new StorageWorkQueue(clients.Queues, names, Clock);
         Settings = new PipelineSettings(Seoul, rules);
-        ProfileUpdater = new ProfileUpdater(Profiles);
         Sender = new CountingSink();
         DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock);
         Definitions = new TableJourneyDefinitionStore(clients.Tables, names);
@@ -37,9 +36,10 @@ public sealed class Pipeline
         var recentSends = new RecentSends(Instances, Settings, Clock);
         Segments = new SegmentLibrary(new TableSegmentStore(clients.Tables, names));
         ConsentLedger = new TableConsentLedger(clients.Tables, names);
+        ProfileUpdater = new ProfileUpdater(Profiles, ConsentLedger);
         Effects = new InstanceEffects(Instances, Profiles, Queue, recentSends, Library, Settings);
         Starter = new JourneyStarter(Instances, Effects, Clock);
-        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Starter, Library, Instances, recentSends, Segments, Settings, Clock, ConsentLedger);
+        EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Starter, Library, Instances, recentSends, Segments, Settings, Clock);
         Runtime = new InMemoryJourneyRuntime(Effects, Clock);
         Schedules = new ScheduledEntryHandler(Profiles, Instances, Starter, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
     }

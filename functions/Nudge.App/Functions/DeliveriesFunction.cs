@@ -1,6 +1,9 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 using Nudge.App.Hosting;
+using Nudge.Core;
 using Nudge.Core.Customers;
 using Nudge.Core.Pipeline;
 
@@ -10,11 +13,13 @@ namespace Nudge.App.Functions;
 public sealed class DeliveriesFunction(IOptions<NudgeOptions> options, IDeliveryLog deliveries)
 {
     [Function("Deliveries")]
-    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "deliveries")] HttpRequest request, CancellationToken cancellationToken)
+    [Description("What was sent (or held back, with the reason) to one customer: ?platform=&customerId=.")]
+    public async Task<Results<JsonHttpResult<IReadOnlyList<DeliveryView>>, ProblemHttpResult>> HandleAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "deliveries")] HttpRequest request, CancellationToken cancellationToken)
     {
-        if (!Http.HasApiKey(request, options.Value.MarketerApiKey))
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
-            return Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
+            return denied;
         }
 
         var platform = request.Query["platform"].ToString();
@@ -25,8 +30,8 @@ public sealed class DeliveriesFunction(IOptions<NudgeOptions> options, IDelivery
         }
 
         var records = await deliveries.ListForCustomerAsync(new CustomerKey(platform, customerId), cancellationToken);
-        return Results.Json(records.Select(r => new DeliveryView(
-            r.Channel, r.Template, r.Status, r.ScheduledFor, r.SentAt, r.JourneyId, r.DeliveryId, r.Reason)));
+        return TypedResults.Json<IReadOnlyList<DeliveryView>>(
+            [.. records.Select(r => new DeliveryView(r.Channel, r.Template, r.Status, r.ScheduledFor, r.SentAt, r.JourneyId, r.DeliveryId, r.Reason))], NudgeJson.Options);
     }
 
     public sealed record DeliveryView(

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Nudge.App.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Azure.Functions.Worker;
@@ -14,7 +15,8 @@ namespace Nudge.App.Functions;
 public sealed class DeliveryReplayFunction(DeliveryReplayHandler replay, IOptions<NudgeOptions> options)
 {
     [Function("DeliveryReplay")]
-    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deliveries/replay")] HttpRequest request, CancellationToken cancellationToken)
+    [System.ComponentModel.Description("Send again up to max (1-1000, default 100) dead-lettered deliveries of one channel, each still once by its id.")]
+    public async Task<Results<JsonHttpResult<DeliveriesReplayed>, ProblemHttpResult>> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deliveries/replay")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -34,6 +36,8 @@ public sealed class DeliveryReplayFunction(DeliveryReplayHandler replay, IOption
         }
 
         var replayed = await replay.ReplayAsync(channel, max, cancellationToken);
-        return Results.Json(new { channel, replayed });
+        return TypedResults.Json(new DeliveriesReplayed(channel, replayed), Core.NudgeJson.Options);
     }
+
+    public sealed record DeliveriesReplayed(string Channel, int Replayed);
 }

@@ -1,12 +1,13 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Nudge.App.Functions;
 
 /// <summary>Small HTTP helpers shared by the HTTP functions.</summary>
 public static class Http
 {
-    public static IResult Problem(int status, string title, string detail) =>
-        Results.Problem(statusCode: status, title: title, detail: detail);
+    public static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail);
 
     public static bool IsJson(HttpRequest request) =>
         request.ContentType is { } type
@@ -63,7 +64,7 @@ public static class Http
     public const int MaxReplay = 1000;
 
     /// <summary>The replay endpoints' optional <c>max</c> (100 when absent), or the 400 to answer when it is not 1 to <see cref="MaxReplay"/>.</summary>
-    public static (int Max, IResult? Problem) ReplayMax(HttpRequest request)
+    public static (int Max, ProblemHttpResult? Problem) ReplayMax(HttpRequest request)
     {
         var text = request.Query["max"].ToString();
         if (text.Length == 0)
@@ -77,7 +78,7 @@ public static class Http
     }
 
     /// <summary>The marketer API's guard: the 401 (problem body) to answer unless x-api-key is the marketer key; null if it is.</summary>
-    public static IResult? RequireMarketerKey(HttpRequest request, Hosting.NudgeOptions options) =>
+    public static ProblemHttpResult? RequireMarketerKey(HttpRequest request, Hosting.NudgeOptions options) =>
         HasApiKey(request, options.MarketerApiKey)
             ? null
             : Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 using Nudge.App.Hosting;
@@ -15,13 +17,23 @@ public sealed class JourneysFunctions(
     IProfileStore profiles, PipelineSettings settings)
 {
     [Function("Journeys")]
-    public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys")] HttpRequest request, CancellationToken cancellationToken) =>
-        Http.RequireMarketerKey(request, options.Value)
-        ?? Results.Json((await store.ListHeadsAsync(cancellationToken)).OrderBy(h => h.Id, StringComparer.Ordinal).Select(Summary), NudgeJson.Options);
+    [Description("Every journey: status, published and latest version, whether it has a draft.")]
+    public async Task<Results<JsonHttpResult<IReadOnlyList<JourneySummary>>, ProblemHttpResult>> ListAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
+        {
+            return denied;
+        }
+
+        return Json<IReadOnlyList<JourneySummary>>([.. (await store.ListHeadsAsync(cancellationToken)).OrderBy(h => h.Id, StringComparer.Ordinal).Select(JourneySummary.Of)]);
+    }
 
     /// <summary>Create or replace a journey's draft (validated).</summary>
     [Function("JourneySave")]
-    public async Task<IResult> SaveDraftAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys")] HttpRequest request, CancellationToken cancellationToken)
+    [Description("Create or replace a journey's draft (validated; the body is the journey definition).")]
+    public async Task<Results<JsonHttpResult<JourneyChange>, ProblemHttpResult>> SaveDraftAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -34,12 +46,15 @@ public sealed class JourneysFunctions(
 
     /// <summary>The ready journeys from the case studies.</summary>
     [Function("JourneyPresets")]
-    public IResult Presets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/presets")] HttpRequest request) =>
-        Http.RequireMarketerKey(request, options.Value) ?? Results.Json(JourneyCatalog.Presets, NudgeJson.Options);
+    [Description("The ready journeys from the case studies.")]
+    public Results<JsonHttpResult<IReadOnlyList<JourneyDefinition>>, ProblemHttpResult> Presets(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/presets")] HttpRequest request) =>
+        Http.RequireMarketerKey(request, options.Value) is { } denied ? denied : Json(JourneyCatalog.Presets);
 
     /// <summary>Validate a journey definition without saving it.</summary>
     [Function("JourneyValidate")]
-    public async Task<IResult> ValidateAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys/validate")] HttpRequest request, CancellationToken cancellationToken)
+    [Description("Validate a journey definition without saving it: errors and warnings.")]
+    public async Task<Results<JsonHttpResult<JourneyValidation>, ProblemHttpResult>> ValidateAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys/validate")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -53,12 +68,13 @@ public sealed class JourneysFunctions(
         }
 
         var (errors, warnings) = JourneyValidator.Validate(definition);
-        return Results.Json(new { valid = errors.Count == 0, errors, warnings }, NudgeJson.Options);
+        return Json(new JourneyValidation(errors.Count == 0, errors, warnings));
     }
 
     /// <summary>A journey's status, published definition and draft.</summary>
     [Function("JourneyItem")]
-    public async Task<IResult> GetAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+    [Description("A journey's status, published definition and draft.")]
+    public async Task<Results<JsonHttpResult<JourneyDetail>, ProblemHttpResult>> GetAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -72,12 +88,13 @@ public sealed class JourneysFunctions(
         }
 
         var published = head.Value.PublishedVersion is { } version ? await store.GetVersionAsync(id, version, cancellationToken) : null;
-        return Results.Json(new { journey = Summary(head.Value), published, draft = head.Value.Draft }, NudgeJson.Options);
+        return Json(new JourneyDetail(JourneySummary.Of(head.Value), published, head.Value.Draft));
     }
 
     /// <summary>Replace a journey's draft.</summary>
     [Function("JourneyDraft")]
-    public async Task<IResult> SaveDraftForAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "journeys/{id}/draft")] HttpRequest request, string id, CancellationToken cancellationToken)
+    [Description("Replace a journey's draft (the body's id must be the path's).")]
+    public async Task<Results<JsonHttpResult<JourneyChange>, ProblemHttpResult>> SaveDraftForAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "journeys/{id}/draft")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -90,28 +107,46 @@ public sealed class JourneysFunctions(
             return problem!;
         }
 
-        return definition.Id != id
-            ? Http.Problem(StatusCodes.Status400BadRequest, "Id mismatch", $"The body's id '{definition.Id}' is not '{id}'.")
-            : Map(await library.SaveDraftAsync(definition, cancellationToken));
+        if (definition.Id != id)
+        {
+            return Http.Problem(StatusCodes.Status400BadRequest, "Id mismatch", $"The body's id '{definition.Id}' is not '{id}'.");
+        }
+
+        return Map(await library.SaveDraftAsync(definition, cancellationToken));
     }
 
     /// <summary>publish | pause | resume | archive | simulate (body: { scenario, useDraft }).</summary>
     [Function("JourneyAction")]
-    public async Task<IResult> ActAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys/{id}/{action}")] HttpRequest request, string id, string action, CancellationToken cancellationToken) =>
-        Http.RequireMarketerKey(request, options.Value) ?? action switch
+    [Description("publish | pause | resume | archive: the journey after the change; simulate (body: { scenario, useDraft, population }): a dry run in virtual time.")]
+    public async Task<Results<JsonHttpResult<JourneyChange>, JsonHttpResult<SimulationFunctions.SimulationReport>, ProblemHttpResult>> ActAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys/{id}/{action}")] HttpRequest request, string id, string action, CancellationToken cancellationToken)
+    {
+        if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
-            "simulate" => await SimulationFunctions.SimulateAsync(id, request, store, profiles, settings, cancellationToken),
+            return denied;
+        }
+
+        if (action == "simulate")
+        {
+            var simulated = await SimulationFunctions.SimulateAsync(id, request, store, profiles, settings, cancellationToken);
+            return simulated.Result is JsonHttpResult<SimulationFunctions.SimulationReport> report ? report : (ProblemHttpResult)simulated.Result;
+        }
+
+        Results<JsonHttpResult<JourneyChange>, ProblemHttpResult> change = action switch
+        {
             "publish" => Map(await library.PublishAsync(id, cancellationToken)),
             "pause" => Map(await library.PauseAsync(id, cancellationToken)),
             "resume" => Map(await library.ResumeAsync(id, cancellationToken)),
             "archive" => Map(await library.ArchiveAsync(id, cancellationToken)),
             _ => Http.Problem(StatusCodes.Status404NotFound, "Unknown action", $"'{action}' is not one of publish, pause, resume, archive, simulate."),
         };
+        return change.Result is JsonHttpResult<JourneyChange> changed ? changed : (ProblemHttpResult)change.Result;
+    }
 
     /// <summary>Every published version.</summary>
     [Function("JourneyVersions")]
-    public async Task<IResult> VersionsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}/versions")] HttpRequest request, string id, CancellationToken cancellationToken)
+    [Description("Every published version of a journey.")]
+    public async Task<Results<JsonHttpResult<IReadOnlyList<JourneyDefinition>>, ProblemHttpResult>> VersionsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}/versions")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -124,12 +159,13 @@ public sealed class JourneysFunctions(
         }
 
         var versions = await store.ListVersionsAsync(id, cancellationToken);
-        return Results.Json(versions.OrderBy(v => v.Version), NudgeJson.Options);
+        return Json<IReadOnlyList<JourneyDefinition>>([.. versions.OrderBy(v => v.Version)]);
     }
 
     /// <summary>How many running instances sit at each step of each version.</summary>
     [Function("JourneyImpact")]
-    public async Task<IResult> ImpactAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}/impact")] HttpRequest request, string id, CancellationToken cancellationToken)
+    [Description("How many running instances sit at each step of each version.")]
+    public async Task<Results<JsonHttpResult<JourneyImpact>, ProblemHttpResult>> ImpactAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "journeys/{id}/impact")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -143,19 +179,14 @@ public sealed class JourneysFunctions(
         }
 
         var positions = await library.ImpactAsync(id, cancellationToken);
-        return Results.Json(new
-        {
-            journey = id,
-            publishedVersion = head.Value.PublishedVersion,
-            draftVersion = head.Value.Draft?.Version,
-            running = positions.Sum(p => p.Instances),
-            positions = positions.Select(p => new { version = p.Version, step = p.Step, instances = p.Instances }),
-        }, NudgeJson.Options);
+        return Json(new JourneyImpact(id, head.Value.PublishedVersion, head.Value.Draft?.Version, positions.Sum(p => p.Instances),
+            [.. positions.Select(p => new StepPosition(p.Version, p.Step, p.Instances))]));
     }
 
     /// <summary>Where a customer is in which journey, and why.</summary>
     [Function("CustomerJourneys")]
-    public async Task<IResult> CustomerJourneysAsync(
+    [Description("Where a customer is in which journey, and why: each instance with its history and its deliveries.")]
+    public async Task<Results<JsonHttpResult<IReadOnlyList<CustomerJourney>>, ProblemHttpResult>> CustomerJourneysAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "customers/{platform}/{customerId}/journeys")] HttpRequest request, string platform, string customerId,
         CancellationToken cancellationToken)
     {
@@ -166,33 +197,19 @@ public sealed class JourneysFunctions(
 
         var customer = new CustomerKey(platform, customerId);
         var sent = (await deliveries.ListForCustomerAsync(customer, cancellationToken)).ToLookup(d => d.JourneyId);
-        var result = new List<object>();
+        var result = new List<CustomerJourney>();
         await foreach (var instance in instances.ListForCustomerAsync(customer, cancellationToken))
         {
-            result.Add(new
-            {
-                journey = instance.Definition.Id,
-                version = instance.Definition.Version,
-                instanceId = instance.InstanceId,
-                businessKey = instance.BusinessKey,
-                status = instance.Status,
-                step = instance.CurrentStep,
-                waitingUntil = instance.WaitingUntil,
-                startedAt = instance.StartedAt,
-                endedAt = instance.EndedAt,
-                endReason = instance.EndReason,
-                converted = instance.Converted,
-                heldOut = instance.HeldOut,
-                branches = instance.Branches,
-                history = instance.History,
-                deliveries = sent[instance.Definition.Id].Select(d => new { d.DeliveryId, d.Channel, d.Template, d.Status, d.Reason, d.ScheduledFor, d.SentAt }),
-            });
+            result.Add(new CustomerJourney(
+                instance.Definition.Id, instance.Definition.Version, instance.InstanceId, instance.BusinessKey, instance.Status, instance.CurrentStep,
+                instance.WaitingUntil, instance.StartedAt, instance.EndedAt, instance.EndReason, instance.Converted, instance.HeldOut, instance.Branches, instance.History,
+                [.. sent[instance.Definition.Id].Select(d => new CustomerJourney.Delivery(d.DeliveryId, d.Channel, d.Template, d.Status, d.Reason, d.ScheduledFor, d.SentAt))]));
         }
 
-        return Results.Json(result, NudgeJson.Options);
+        return Json<IReadOnlyList<CustomerJourney>>(result);
     }
 
-    private static async Task<(JourneyDefinition? Definition, IResult? Problem)> ReadDefinitionAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(JourneyDefinition? Definition, ProblemHttpResult? Problem)> ReadDefinitionAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!Http.IsJson(request))
         {
@@ -218,11 +235,11 @@ public sealed class JourneysFunctions(
         }
     }
 
-    private static IResult Map(JourneyResult result) => result switch
+    private static Results<JsonHttpResult<JourneyChange>, ProblemHttpResult> Map(JourneyResult result) => result switch
     {
-        JourneyResult.Ok ok => Results.Json(new { journey = Summary(ok.Head), definition = ok.Definition ?? ok.Head.Draft }, NudgeJson.Options),
+        JourneyResult.Ok ok => Json(new JourneyChange(JourneySummary.Of(ok.Head), ok.Definition ?? ok.Head.Draft)),
         JourneyResult.NotFound notFound => NotFound(notFound.JourneyId),
-        JourneyResult.Invalid invalid => Results.Problem(
+        JourneyResult.Invalid invalid => TypedResults.Problem(
             statusCode: StatusCodes.Status400BadRequest, title: "Invalid journey",
             detail: string.Join("; ", invalid.Errors.Select(e => $"{e.Path}: {e.Message}")),
             extensions: new Dictionary<string, object?> { ["errors"] = invalid.Errors }),
@@ -230,15 +247,34 @@ public sealed class JourneysFunctions(
         _ => throw new InvalidOperationException("Unexpected journey result."),
     };
 
-    private static IResult NotFound(string id) => Http.Problem(StatusCodes.Status404NotFound, "Unknown journey", $"No journey is named '{id}'.");
+    private static ProblemHttpResult NotFound(string id) => Http.Problem(StatusCodes.Status404NotFound, "Unknown journey", $"No journey is named '{id}'.");
 
-    private static object Summary(JourneyHead head) => new
-    {
-        id = head.Id,
-        status = head.Status,
-        publishedVersion = head.PublishedVersion,
-        latestVersion = head.LatestVersion,
-        hasDraft = head.Draft is not null,
-        updatedAt = head.UpdatedAt,
-    };
+    private static JsonHttpResult<T> Json<T>(T value) => TypedResults.Json(value, NudgeJson.Options);
+}
+
+/// <summary>A journey at a glance.</summary>
+public sealed record JourneySummary(string Id, JourneyStatus Status, int? PublishedVersion, int LatestVersion, bool HasDraft, DateTimeOffset UpdatedAt)
+{
+    public static JourneySummary Of(JourneyHead head) => new(head.Id, head.Status, head.PublishedVersion, head.LatestVersion, head.Draft is not null, head.UpdatedAt);
+}
+
+/// <summary>A journey after a change: its summary and the definition the change concerns (the published or the draft).</summary>
+public sealed record JourneyChange(JourneySummary Journey, JourneyDefinition? Definition);
+
+public sealed record JourneyDetail(JourneySummary Journey, JourneyDefinition? Published, JourneyDefinition? Draft);
+
+public sealed record JourneyValidation(bool Valid, IReadOnlyList<ValidationIssue> Errors, IReadOnlyList<ValidationIssue> Warnings);
+
+public sealed record JourneyImpact(string Journey, int? PublishedVersion, int? DraftVersion, int Running, IReadOnlyList<StepPosition> Positions);
+
+/// <summary>How many running instances of <see cref="Version"/> sit at <see cref="Step"/> (null: not yet at a step).</summary>
+public sealed record StepPosition(int Version, string? Step, int Instances);
+
+/// <summary>One instance of a journey for a customer: where it is, why, and what it sent.</summary>
+public sealed record CustomerJourney(
+    string Journey, int Version, string InstanceId, string? BusinessKey, InstanceStatus Status, string? Step, DateTimeOffset? WaitingUntil,
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? EndReason, bool Converted, bool HeldOut, IReadOnlyDictionary<string, string> Branches,
+    IReadOnlyList<HistoryEntry> History, IReadOnlyList<CustomerJourney.Delivery> Deliveries)
+{
+    public sealed record Delivery(string DeliveryId, string Channel, string Template, string Status, string? Reason, DateTimeOffset ScheduledFor, DateTimeOffset? SentAt);
 }

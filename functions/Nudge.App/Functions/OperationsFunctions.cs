@@ -110,12 +110,13 @@ public static class OpenApiDocument
         var kinds = type.IsGenericType && type.Name.StartsWith("Results`", StringComparison.Ordinal) ? type.GetGenericArguments() : [type];
         var ok = new JsonObject();
         var responses = new JsonObject();
+        var bodies = new JsonArray();
         foreach (var kind in kinds)
         {
             if (kind.IsGenericType && kind.GetGenericTypeDefinition() is var generic
                 && (generic == typeof(Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<>) || generic == typeof(Microsoft.AspNetCore.Http.HttpResults.Ok<>)))
             {
-                ok["application/json"] = new JsonObject { ["schema"] = JsonSchemaExporter.GetJsonSchemaAsNode(SchemaOptions, kind.GetGenericArguments()[0]) };
+                bodies.Add(JsonSchemaExporter.GetJsonSchemaAsNode(SchemaOptions, kind.GetGenericArguments()[0]));
             }
             else if (kind == typeof(Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult))
             {
@@ -129,6 +130,12 @@ public static class OpenApiDocument
                     ["content"] = new JsonObject { ["application/problem+json"] = new JsonObject { ["schema"] = JsonSchemaExporter.GetJsonSchemaAsNode(SchemaOptions, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails)) } },
                 };
             }
+        }
+
+        if (bodies.Count > 0)
+        {
+            // One function may answer one of several bodies (a journey action: the changed journey or a simulation).
+            ok["application/json"] = new JsonObject { ["schema"] = bodies.Count == 1 ? bodies[0]!.DeepClone() : new JsonObject { ["oneOf"] = bodies } };
         }
 
         if (ok.Count == 0 && responses.Count == 0)

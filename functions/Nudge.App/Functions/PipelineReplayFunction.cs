@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Nudge.App.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Azure.Functions.Worker;
@@ -16,7 +17,8 @@ namespace Nudge.App.Functions;
 public sealed class PipelineReplayFunction(IPipelineDeadLetters deadLetters, IOptions<NudgeOptions> options)
 {
     [Function("PipelineReplay")]
-    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "pipeline/replay")] HttpRequest request, CancellationToken cancellationToken)
+    [System.ComponentModel.Description("Move up to max (1-1000, default 100) dead-lettered messages of one pipeline queue back to it.")]
+    public async Task<Results<JsonHttpResult<PipelineReplayed>, ProblemHttpResult>> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "pipeline/replay")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (Http.RequireMarketerKey(request, options.Value) is { } denied)
         {
@@ -36,6 +38,8 @@ public sealed class PipelineReplayFunction(IPipelineDeadLetters deadLetters, IOp
             return problem;
         }
 
-        return Results.Json(new { queue, replayed = await deadLetters.ReplayAsync(queue, max, cancellationToken) });
+        return TypedResults.Json(new PipelineReplayed(queue, await deadLetters.ReplayAsync(queue, max, cancellationToken)), Core.NudgeJson.Options);
     }
+
+    public sealed record PipelineReplayed(string Queue, int Replayed);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Nudge.App.Hosting;
 using Nudge.Core;
@@ -28,7 +29,7 @@ public static class SimulationFunctions
         public string Population { get; init; } = "synthetic";
     }
 
-    public static async Task<IResult> SimulateAsync(
+    public static async Task<Results<JsonHttpResult<SimulationReport>, ProblemHttpResult>> SimulateAsync(
         string id, HttpRequest request, IJourneyDefinitionStore store, IProfileStore profiles, PipelineSettings settings, CancellationToken cancellationToken)
     {
         var body = await Http.ReadBodyAsync(request, 64 * 1024, cancellationToken);
@@ -93,7 +94,7 @@ public static class SimulationFunctions
         }
 
         var result = JourneySimulator.Run(journey, scenario, settings.DefaultTimeZone, rules: settings.CrossJourney, population: population);
-        return Results.Json(Report(result, scenario), NudgeJson.Options);
+        return TypedResults.Json(Report(result, scenario), NudgeJson.Options);
     }
 
     /// <summary><c>Nudge.App simulate --journey welcome|file.json [--customers N] [--days D] [--seed S] [--time-zone Z]</c>.</summary>
@@ -127,37 +128,23 @@ public static class SimulationFunctions
         return 0;
     }
 
-    private static object Report(SimulationResult result, SimulationScenario scenario) => new
-    {
-        journey = result.JourneyId,
-        version = result.Version,
-        customers = result.Customers,
-        transitions = result.Transitions,
-        totals = new
-        {
-            sent = result.Days.SelectMany(d => d.Sent).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Sum(s => s.Value)),
-            entered = result.Days.Sum(d => d.Entered),
-            deferred = result.Days.Sum(d => d.Deferred),
-            capped = result.Days.Sum(d => d.Capped),
-            suppressed = result.Days.Sum(d => d.Suppressed),
-            converted = result.Days.Sum(d => d.Converted),
-            heldOut = result.Days.Sum(d => d.HeldOut),
-            convertedHeldOut = result.Days.Sum(d => d.ConvertedHeldOut),
-        },
-        days = result.Days.Select(d => new
-        {
-            day = d.Day,
-            date = DateOnly.FromDateTime(scenario.Start.AddDays(d.Day).UtcDateTime),
-            sent = d.Sent,
-            d.Entered,
-            d.Deferred,
-            d.Capped,
-            d.Suppressed,
-            d.Converted,
-            d.ConvertedHeldOut,
-            d.HeldOut,
-            d.Completed,
-            d.Exited,
-        }),
-    };
+    private static SimulationReport Report(SimulationResult result, SimulationScenario scenario) => new(
+        result.JourneyId, result.Version, result.Customers, result.Transitions,
+        new SimulationTotals(
+            result.Days.SelectMany(d => d.Sent).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Sum(s => s.Value)),
+            result.Days.Sum(d => d.Entered), result.Days.Sum(d => d.Deferred), result.Days.Sum(d => d.Capped), result.Days.Sum(d => d.Suppressed),
+            result.Days.Sum(d => d.Converted), result.Days.Sum(d => d.HeldOut), result.Days.Sum(d => d.ConvertedHeldOut)),
+        [.. result.Days.Select(d => new SimulationReportDay(
+            d.Day, DateOnly.FromDateTime(scenario.Start.AddDays(d.Day).UtcDateTime), d.Sent, d.Entered, d.Deferred, d.Capped, d.Suppressed, d.Converted,
+            d.ConvertedHeldOut, d.HeldOut, d.Completed, d.Exited))]);
+
+    /// <summary>A dry run's outcome: totals over the run and each day's counts.</summary>
+    public sealed record SimulationReport(string Journey, int Version, int Customers, long Transitions, SimulationTotals Totals, IReadOnlyList<SimulationReportDay> Days);
+
+    public sealed record SimulationTotals(
+        IReadOnlyDictionary<string, int> Sent, int Entered, int Deferred, int Capped, int Suppressed, int Converted, int HeldOut, int ConvertedHeldOut);
+
+    public sealed record SimulationReportDay(
+        int Day, DateOnly Date, IReadOnlyDictionary<string, int> Sent, int Entered, int Deferred, int Capped, int Suppressed, int Converted,
+        int ConvertedHeldOut, int HeldOut, int Completed, int Exited);
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -23,11 +24,13 @@ public sealed class TemplatePreviewFunction(IOptions<NudgeOptions> nudge, IOptio
     public sealed record PreviewResponse(string Kind, int Bytes, string Text, string? Subject, IReadOnlyList<string> Warnings);
 
     [Function("TemplatePreview")]
-    public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "templates/preview")] HttpRequest request, CancellationToken cancellationToken)
+    [System.ComponentModel.Description("Render a template as a channel would send it: kind (SMS/LMS/…), bytes, text and warnings; 400 if it could not be sent.")]
+    public async Task<Results<JsonHttpResult<PreviewResponse>, ProblemHttpResult>> HandleAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "templates/preview")] HttpRequest request, CancellationToken cancellationToken)
     {
-        if (!Http.HasApiKey(request, nudge.Value.MarketerApiKey))
+        if (Http.RequireMarketerKey(request, nudge.Value) is { } denied)
         {
-            return Http.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
+            return denied;
         }
 
         if (!Http.IsJson(request))
@@ -81,7 +84,7 @@ public sealed class TemplatePreviewFunction(IOptions<NudgeOptions> nudge, IOptio
             return Http.Problem(StatusCodes.Status400BadRequest, "Cannot be sent", composition.Rejection!);
         }
 
-        return Results.Json(new PreviewResponse(message.Kind, message.Bytes, message.Text, message.Subject, message.Warnings));
+        return TypedResults.Json(new PreviewResponse(message.Kind, message.Bytes, message.Text, message.Subject, message.Warnings), NudgeJson.Options);
     }
 
     private static bool TryParseClass(string? text, out MessageClass messageClass)

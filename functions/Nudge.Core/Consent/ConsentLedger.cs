@@ -113,50 +113,64 @@ public sealed class ConsentHandler(IConsentLedger ledger, IProfileStore profiles
             }
 
             var profile = current.Value;
-            var consent = profile.Consent;
-            var updated = medium switch
-            {
-                ConsentMedia.Email => consent with { Email = false },
-                ConsentMedia.Night => consent with { NightAds = false },
-                _ => consent with { Sms = false },
-            };
-            if (updated == consent)
+            if (!profile.Consent.Of(medium))
             {
                 return Attempt.Done(WithdrawalOutcome.AlreadyWithdrawn);
             }
 
             // The withdrawal is the newest word on consent: an older shop update arriving later must not revive it.
-            return await profiles.TrySaveAsync(profile with { Consent = updated, ContactUpdatedAt = Later(profile.ContactUpdatedAt, now) }, current.Version, cancellationToken)
+            var withdrawn = profile.WithConsent(medium, granted: false, Later(profile.ConsentStatedAtFor(medium), now));
+            return await profiles.TrySaveAsync(withdrawn, current.Version, cancellationToken)
                 ? Attempt.Done(WithdrawalOutcome.Withdrawn)
                 : Attempt.Lost;
         }, cancellationToken);
-        if (outcome != WithdrawalOutcome.Withdrawn)
+        if (outcome == WithdrawalOutcome.UnknownCustomer)
         {
-            if (outcome == WithdrawalOutcome.AlreadyWithdrawn)
-            {
-                // Asked again (or the first request stopped before counting): the message's unsubscribe counts once.
-                await CountAsync(customer, sourceDeliveryId, cancellationToken);
-            }
-
             return outcome;
         }
 
-        var noticeChannel = medium == ConsentMedia.Email ? ChannelNames.Email : ChannelNames.Sms;
         var noticeId = DeliveryId.For($"{customer.Platform}/{customer.CustomerId}/consent/{sourceDeliveryId}", 0, 0);
+        if (outcome == WithdrawalOutcome.AlreadyWithdrawn)
+        {
+            // Asked again, or an earlier request stopped between the profile and the ledger: the ledger says which.
+            var recorded = (await ledger.ListAsync(customer, cancellationToken)).Where(e => e.Medium == medium).MaxBy(e => e.At);
+            if (recorded is { Granted: false })
+            {
+                if (recorded.ConfirmationDeliveryId is { } confirmation)
+                {
+                    await NotifyAsync(customer, medium, confirmation, recorded.At, cancellationToken);
+                }
+
+                // The message's unsubscribe counts once, however often it is asked.
+                await CountAsync(customer, sourceDeliveryId, cancellationToken);
+                return outcome;
+            }
+        }
+
         await ledger.AppendAsync(new ConsentEntry
         {
             Customer = customer, Medium = medium, Granted = false, Source = source, At = now,
             TextVersion = ConsentRules.UnsubscribeTextVersion, ConfirmationDeliveryId = noticeId,
         }, cancellationToken);
+        await NotifyAsync(customer, medium, noticeId, now, cancellationToken);
+        await CountAsync(customer, sourceDeliveryId, cancellationToken);
+        return WithdrawalOutcome.Withdrawn;
+    }
+
+    /// <summary>Queues the notice that confirms a withdrawal, unless it has left the queue already (it is sent once, by its id).</summary>
+    private async Task NotifyAsync(CustomerKey customer, string medium, string noticeId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var noticeChannel = medium == ConsentMedia.Email ? ChannelNames.Email : ChannelNames.Sms;
         await deliveries.AddQueuedAsync(new DeliveryRecord
         {
             DeliveryId = noticeId, Customer = customer, JourneyId = NoticeJourney, StepIndex = 0, Channel = noticeChannel,
             Template = noticeChannel == ChannelNames.Email ? "consent-withdrawn-email" : "consent-withdrawn-sms",
-            Class = MessageClass.Transactional, Status = DeliveryStatus.Queued, ScheduledFor = now,
+            Class = MessageClass.Transactional, Status = DeliveryStatus.Queued, ScheduledFor = at,
         }, cancellationToken);
-        await queue.EnqueueDeliveryAsync(noticeChannel, new DeliveryMessage(customer.Platform, customer.CustomerId, noticeId), null, cancellationToken);
-        await CountAsync(customer, sourceDeliveryId, cancellationToken);
-        return WithdrawalOutcome.Withdrawn;
+        if (await deliveries.GetAsync(customer, noticeId, cancellationToken) is { Value.Status: DeliveryStatus.Queued })
+        {
+            await queue.EnqueueDeliveryAsync(noticeChannel, new DeliveryMessage(customer.Platform, customer.CustomerId, noticeId), null, cancellationToken);
+        }
     }
 
     /// <summary>An unsubscribe from a journey's message counts in that journey's results, on the message's step.</summary>

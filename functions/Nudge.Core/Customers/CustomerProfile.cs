@@ -16,6 +16,13 @@ public sealed record CustomerProfile
 
     public MarketingConsent Consent { get; init; } = MarketingConsent.None;
 
+    /// <summary>
+    /// When a source last stated each medium's consent (source time): the newest statement of a medium wins, whatever
+    /// the time of the rest of the contact (Shopify's consent topics carry the consent's own time, often before the
+    /// customer record's). Null on profiles saved before the stamps: the contact's time stands for every medium.
+    /// </summary>
+    public ConsentStamps? ConsentStatedAt { get; init; }
+
     public DateTimeOffset? SignedUpAt { get; init; }
     public DateTimeOffset? FirstOrderAt { get; init; }
     public DateTimeOffset? LastOrderAt { get; init; }
@@ -48,6 +55,21 @@ public sealed record CustomerProfile
 
     public bool HasOrdered => FirstOrderAt is not null;
 
+    /// <summary>When a source last stated the medium's consent; null: none has.</summary>
+    public DateTimeOffset? ConsentStatedAtFor(string medium) => ConsentStatedAt is { } stamps ? stamps.Of(medium) : ContactUpdatedAt;
+
+    /// <summary>The profile with a source's statement of one medium's consent laid over it, unless a newer statement is held.</summary>
+    public CustomerProfile WithConsent(string medium, bool granted, DateTimeOffset at)
+    {
+        if (ConsentStatedAtFor(medium) is { } held && at < held)
+        {
+            return this;
+        }
+
+        var stamps = ConsentStatedAt ?? new ConsentStamps(ContactUpdatedAt, ContactUpdatedAt, ContactUpdatedAt);
+        return this with { Consent = Consent.With(medium, granted), ConsentStatedAt = stamps.With(medium, at) };
+    }
+
     /// <summary>A cart or checkout that no later order closed: the abandoned-cart journeys' condition.</summary>
     public bool HasOpenCart => Cart is { } cart && (LastOrderAt is null || cart.UpdatedAt > LastOrderAt);
 }
@@ -59,4 +81,38 @@ public sealed record CartSnapshot(string? CheckoutId, IReadOnlyList<LineItem> It
 public sealed record MarketingConsent(bool Email, bool Sms, bool NightAds)
 {
     public static MarketingConsent None { get; } = new(false, false, false);
+
+    public bool Of(string medium) => medium switch
+    {
+        Consent.ConsentMedia.Email => Email,
+        Consent.ConsentMedia.Night => NightAds,
+        _ => Sms,
+    };
+
+    public MarketingConsent With(string medium, bool granted) => medium switch
+    {
+        Consent.ConsentMedia.Email => this with { Email = granted },
+        Consent.ConsentMedia.Night => this with { NightAds = granted },
+        _ => this with { Sms = granted },
+    };
+}
+
+/// <summary>When a source last stated each medium's consent (source time); null: never.</summary>
+public sealed record ConsentStamps(DateTimeOffset? Email, DateTimeOffset? Sms, DateTimeOffset? Night)
+{
+    public static ConsentStamps Never { get; } = new(null, null, null);
+
+    public DateTimeOffset? Of(string medium) => medium switch
+    {
+        Consent.ConsentMedia.Email => Email,
+        Consent.ConsentMedia.Night => Night,
+        _ => Sms,
+    };
+
+    public ConsentStamps With(string medium, DateTimeOffset at) => medium switch
+    {
+        Consent.ConsentMedia.Email => this with { Email = at },
+        Consent.ConsentMedia.Night => this with { Night = at },
+        _ => this with { Sms = at },
+    };
 }

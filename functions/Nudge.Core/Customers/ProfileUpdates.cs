@@ -7,7 +7,7 @@ public static class ProfileUpdates
 {
     public static CustomerProfile Apply(CustomerProfile? current, CustomerEvent evt)
     {
-        var profile = current ?? new CustomerProfile { Key = evt.Customer };
+        var profile = current ?? new CustomerProfile { Key = evt.Customer, ConsentStatedAt = ConsentStamps.Never };
         profile = profile with
         {
             ShopDomain = profile.ShopDomain ?? evt.ShopDomain,
@@ -22,9 +22,13 @@ public static class ProfileUpdates
                 Email = contact.Email ?? profile.Email,
                 Phone = contact.Phone ?? profile.Phone,
                 FirstName = contact.FirstName ?? profile.FirstName,
-                Consent = contact.ConsentOver(profile.Consent) ?? profile.Consent,
                 ContactUpdatedAt = contact.UpdatedAt,
             };
+        }
+
+        foreach (var (medium, granted) in evt.Contact?.StatedConsent() ?? [])
+        {
+            profile = profile.WithConsent(medium, granted, evt.Contact!.UpdatedAt);
         }
 
         if (EventTypes.IsCart(evt.Type) && IsNewer(evt.OccurredAt, profile.Cart?.UpdatedAt))
@@ -55,7 +59,7 @@ public static class ProfileUpdates
     /// </summary>
     public static CustomerProfile ApplyImported(CustomerProfile? current, CustomerKey key, string shopDomain, Imports.ImportedCustomer row, DateTimeOffset asOf)
     {
-        var profile = current ?? new CustomerProfile { Key = key };
+        var profile = current ?? new CustomerProfile { Key = key, ConsentStatedAt = ConsentStamps.Never };
         profile = profile with { ShopDomain = profile.ShopDomain ?? shopDomain };
         if (row.CreatedAt is { } created)
         {
@@ -79,16 +83,22 @@ public static class ProfileUpdates
 
         if (IsNewer(asOf, profile.ContactUpdatedAt))
         {
-            var consent = profile.Consent;
             profile = profile with
             {
                 Email = row.Email ?? profile.Email,
                 Phone = row.Phone ?? profile.Phone,
                 FirstName = row.FirstName ?? profile.FirstName,
                 TimeZone = row.TimeZone ?? profile.TimeZone,
-                Consent = new MarketingConsent(row.EmailConsent ?? consent.Email, row.SmsConsent ?? consent.Sms, row.NightConsent ?? consent.NightAds),
                 ContactUpdatedAt = asOf,
             };
+        }
+
+        foreach (var (medium, granted) in new[] { (Consent.ConsentMedia.Email, row.EmailConsent), (Consent.ConsentMedia.Sms, row.SmsConsent), (Consent.ConsentMedia.Night, row.NightConsent) })
+        {
+            if (granted is { } stated)
+            {
+                profile = profile.WithConsent(medium, stated, asOf);
+            }
         }
 
         if (row.Points is { } points && IsNewer(asOf, profile.PointsUpdatedAt))

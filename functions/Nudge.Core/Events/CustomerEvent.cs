@@ -65,13 +65,10 @@ public sealed record CustomerEvent
 /// for when the source stated only some (Shopify's consent topics carry one medium each); null: all of them.</param>
 public sealed record ContactFacts(string? Email, string? Phone, string? FirstName, MarketingConsent? Consent, DateTimeOffset UpdatedAt, IReadOnlyList<string>? ConsentStated = null)
 {
-    /// <summary>The stored consent with what this contact states laid over it.</summary>
-    public MarketingConsent? ConsentOver(MarketingConsent stored) => Consent is not { } stated ? null
-        : ConsentStated is not { } media ? stated
-        : new MarketingConsent(
-            media.Contains(Nudge.Core.Consent.ConsentMedia.Email) ? stated.Email : stored.Email,
-            media.Contains(Nudge.Core.Consent.ConsentMedia.Sms) ? stated.Sms : stored.Sms,
-            media.Contains(Nudge.Core.Consent.ConsentMedia.Night) ? stated.NightAds : stored.NightAds);
+    /// <summary>Each medium whose consent this contact states, and whether it is granted.</summary>
+    public IEnumerable<(string Medium, bool Granted)> StatedConsent() => Consent is not { } stated ? []
+        : (ConsentStated ?? [Nudge.Core.Consent.ConsentMedia.Email, Nudge.Core.Consent.ConsentMedia.Sms, Nudge.Core.Consent.ConsentMedia.Night])
+            .Select(medium => (medium, stated.Of(medium)));
 }
 
 /// <summary>An amount of money: decimal, never floating point, with its ISO 4217 currency.</summary>

@@ -36,7 +36,7 @@ public abstract record ImportAccepted
 /// </summary>
 public sealed class ImportHandler(
     IImportStore store, IImportFiles files, IImportQueue queue, ProfileUpdater profiles, PipelineSettings pipeline, ImportSettings settings,
-    TimeProvider clock, IConsentLedger? consentLedger = null)
+    TimeProvider clock)
 {
     /// <summary>Stores an upload and queues its import; the same file for the same shop and kind is the same import (a retried upload starts nothing new).</summary>
     public async Task<ImportAccepted> StartAsync(string kind, string platform, string shopDomain, Stream content, CancellationToken cancellationToken)
@@ -195,24 +195,10 @@ public sealed class ImportHandler(
         await Parallel.ForEachAsync(byCustomer, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
             async (customer, ct) =>
             {
-                var (before, after) = await profiles.FoldAsync(customer.Key, p => customer.Value.Aggregate(p, (profile, fold) => fold(profile))!, ct, insertFirst);
-                await RecordConsentChangesAsync(import, customer.Key, before, after, ct);
+                await profiles.FoldAsync(customer.Key, p => customer.Value.Aggregate(p, (profile, fold) => fold(profile))!, ct, insertFirst,
+                    new ConsentSource($"{import.Platform} import {import.Id}", import.UploadedAt));
             });
         return (applied, errors);
-    }
-
-    /// <summary>A change of consent an import brings on a known customer goes into the consent ledger, as a webhook's does.</summary>
-    private async Task RecordConsentChangesAsync(ImportState import, CustomerKey customer, CustomerProfile? before, CustomerProfile after, CancellationToken cancellationToken)
-    {
-        if (consentLedger is null || before is null || before.Consent == after.Consent)
-        {
-            return;
-        }
-
-        foreach (var entry in ConsentRules.Changes(customer, before.Consent, after.Consent, $"{import.Platform} import {import.Id}", import.UploadedAt))
-        {
-            await consentLedger.AppendAsync(entry, cancellationToken);
-        }
     }
 
     /// <summary>The customer a row is about and its fold, or why the row is skipped.</summary>

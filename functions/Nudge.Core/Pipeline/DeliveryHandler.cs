@@ -108,7 +108,13 @@ public sealed class DeliveryHandler(
             return DeliveryHandling.Suppressed; // an erased (or unknown) customer: no row is written about them
         }
 
-        var verdict = SendPolicy.Evaluate(profile, record.Channel, record.Class);
+        var now = clock.GetUtcNow();
+        var verdict = SendPolicy.Evaluate(profile, record.Channel, record.Class, now);
+        if (verdict.RecheckAt is { } recheckAt)
+        {
+            return await RequeueAsync(message, record with { Reason = verdict.Reason }, version, recheckAt, DeliveryHandling.Deferred, cancellationToken);
+        }
+
         if (verdict.Allowed && suppressions is not null && await SuppressedAsync(profile!, record.Channel, cancellationToken) is { } suppressedBecause)
         {
             verdict = SendVerdict.Block(suppressedBecause);
@@ -119,7 +125,6 @@ public sealed class DeliveryHandler(
             return await TryWriteAsync(message, record with { Status = DeliveryStatus.Suppressed, Reason = verdict.Reason }, version, DeliveryHandling.Suppressed, cancellationToken);
         }
 
-        var now = clock.GetUtcNow();
         var zone = CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone);
         var allowedAt = QuietHours.NextAllowed(record.Channel, record.Class, now, zone, profile!.Consent.NightAds);
         if (allowedAt > now)

@@ -25,8 +25,8 @@ public enum EventHandling
 /// </summary>
 public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyStarter starter, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
-    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Consent.IConsentLedger? consentLedger = null,
-    Results.ConversionRecorder? conversions = null, Recommendations.RecommendationModel? recommendations = null)
+    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Results.ConversionRecorder? conversions = null,
+    Recommendations.RecommendationModel? recommendations = null)
 {
     /// <param name="runtime">Where the instances run: the event goes to the running ones that wait for it, and the journeys it enters start there.</param>
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, IJourneyRuntime runtime, CancellationToken cancellationToken)
@@ -38,7 +38,6 @@ public sealed class JourneyEventHandler(
         }
 
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
-        await RecordConsentChangesAsync(evt, before, profile, cancellationToken);
         if (recommendations is not null)
         {
             await recommendations.LearnAsync(evt, cancellationToken);
@@ -155,24 +154,6 @@ public sealed class JourneyEventHandler(
         return new Dictionary<string, string>(facts, StringComparer.Ordinal) { [ProductViewsInDayFact] = views.ToString(CultureInfo.InvariantCulture) };
     }
 
-    /// <summary>
-    /// A change of consent the shop reports on a known customer goes into the consent ledger (audit of who changed
-    /// what, where and when). The consent a signup brings is the shop's own record, made on its signup form.
-    /// </summary>
-    private async Task RecordConsentChangesAsync(CustomerEvent evt, CustomerProfile? before, CustomerProfile after, CancellationToken cancellationToken)
-    {
-        if (consentLedger is null || before is null || before.Consent == after.Consent)
-        {
-            return;
-        }
-
-        var at = evt.Contact?.UpdatedAt ?? evt.OccurredAt;
-        foreach (var entry in Consent.ConsentRules.Changes(evt.Customer, before.Consent, after.Consent, $"{evt.Customer.Platform} {evt.Type}", at))
-        {
-            await consentLedger.AppendAsync(entry, cancellationToken);
-        }
-    }
-
     private static CustomerContext WithSegments(CustomerContext context, IReadOnlyDictionary<string, string> memberships) =>
         memberships.Count == 0 ? context : context with { Facts = CustomerFacts.Merge(context.CustomerFacts, memberships) };
 }
@@ -216,8 +197,14 @@ public sealed class SegmentLibrary(ISegmentStore store)
     }
 }
 
-/// <summary>Reads and writes profiles under optimistic concurrency.</summary>
-public sealed class ProfileUpdater(IProfileStore profiles)
+/// <summary>
+/// Reads and writes profiles under optimistic concurrency. A change of consent a source reports on a known customer
+/// goes into the consent ledger (who changed what, where and when) before the profile that carries it is saved: the
+/// entries are stamped with the source's time, so writing them again changes nothing, and a crash between the two
+/// writes leaves the ledger ahead (the redelivery saves the profile) rather than a withdrawal the ledger never saw.
+/// The consent a signup brings is the shop's own record, made on its signup form: no entry.
+/// </summary>
+public sealed class ProfileUpdater(IProfileStore profiles, Consent.IConsentLedger? consentLedger = null)
 {
     public async Task<CustomerProfile> ApplyAsync(CustomerEvent evt, CancellationToken cancellationToken) =>
         (await ApplyWithPreviousAsync(evt, cancellationToken)).After;
@@ -226,15 +213,17 @@ public sealed class ProfileUpdater(IProfileStore profiles)
     public async Task<(CustomerProfile? Before, CustomerProfile After)> ApplyWithPreviousAsync(CustomerEvent evt, CancellationToken cancellationToken)
     {
         // A signup usually meets no profile: try the insert first and save the read (a conflict falls back to read + write).
-        return await FoldAsync(evt.Customer, current => ProfileUpdates.Apply(current, evt), cancellationToken, insertFirst: evt.Type == EventTypes.CustomerSignedUp);
+        return await FoldAsync(evt.Customer, current => ProfileUpdates.Apply(current, evt), cancellationToken,
+            insertFirst: evt.Type == EventTypes.CustomerSignedUp, new ConsentSource($"{evt.Customer.Platform} {evt.Type}", evt.Contact?.UpdatedAt ?? evt.OccurredAt));
     }
 
     /// <summary>
     /// Folds anything into one profile under optimistic concurrency: read, fold, write if it changed. With
     /// <paramref name="insertFirst"/>, first tries to create the profile without a read (for customers likely new).
+    /// A change of consent is recorded in the ledger as said by <paramref name="consentSource"/>.
     /// </summary>
     public async Task<(CustomerProfile? Before, CustomerProfile After)> FoldAsync(
-        CustomerKey customer, Func<CustomerProfile?, CustomerProfile> fold, CancellationToken cancellationToken, bool insertFirst = false)
+        CustomerKey customer, Func<CustomerProfile?, CustomerProfile> fold, CancellationToken cancellationToken, bool insertFirst = false, ConsentSource? consentSource = null)
     {
         if (insertFirst)
         {
@@ -254,12 +243,23 @@ public sealed class ProfileUpdater(IProfileStore profiles)
                 return Attempt.Done<(CustomerProfile?, CustomerProfile)>((current.Value, updated));
             }
 
+            if (consentLedger is not null && consentSource is not null && current is not null)
+            {
+                foreach (var entry in Consent.ConsentRules.Changes(customer, current.Value.Consent, updated.Consent, consentSource.Source, consentSource.At))
+                {
+                    await consentLedger.AppendAsync(entry, cancellationToken);
+                }
+            }
+
             return await profiles.TrySaveAsync(updated, current?.Version, cancellationToken)
                 ? Attempt.Done<(CustomerProfile?, CustomerProfile)>((current?.Value, updated))
                 : Attempt.Lost;
         }, cancellationToken);
     }
 }
+
+/// <summary>Who reports a profile's facts, and as of when: the ledger's words for a change of consent they bring.</summary>
+public sealed record ConsentSource(string Source, DateTimeOffset At);
 
 public static class CustomerContexts
 {

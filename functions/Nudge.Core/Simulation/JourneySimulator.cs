@@ -207,7 +207,7 @@ public static class JourneySimulator
         var day = days[Day(scenario, at)];
         foreach (var send in decision.Commands.OfType<SendMessage>())
         {
-            if (SendPolicy.Evaluate(profile, send.Channel, send.Class).Allowed)
+            if (SendPolicy.Evaluate(profile, send.Channel, send.Class, send.ScheduledFor).Allowed)
             {
                 days[Day(scenario, send.ScheduledFor)].Sent[send.Channel]++;
                 sent.Add(new RecentSend(send.ScheduledFor, send.Channel, send.Class));

@@ -50,8 +50,8 @@ public static class ImportRun
         var clock = new VirtualClock(TimeProvider.System, new ClockAnchor(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 1));
         var profiles = new TableProfileStore(clients.Tables, names);
         var handler = new ImportHandler(new TableImportStore(clients.Tables, names), new BlobImportFiles(clients.Blobs, names), new StorageWorkQueue(clients.Queues, names, clock),
-            new ProfileUpdater(profiles), new PipelineSettings(TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul")),
-            new ImportSettings(ImportSettings.DefaultMaxUploadBytes), clock, new TableConsentLedger(clients.Tables, names));
+            new ProfileUpdater(profiles, new TableConsentLedger(clients.Tables, names)), new PipelineSettings(TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul")),
+            new ImportSettings(ImportSettings.DefaultMaxUploadBytes), clock);
 
         output.WriteLine($"Import benchmark: {customers:N0} customers ({customerCsv.Length / 1024.0 / 1024:N1} MiB), {order:N0} orders ({orderCsv.Length / 1024.0 / 1024:N1} MiB), Azurite");
         output.WriteLine("| side | rows | seconds | rows/s | storage requests | requests/row |");

@@ -153,7 +153,7 @@ public static class JourneyRun
         // Signups arrive 16 at a time, as from a busy shop (the journey workers then receive several per poll).
         await Parallel.ForAsync(0, journeys, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
-            var body = Encoding.UTF8.GetBytes($$$"""{"id":{{{900000 + i}}},"email":"b{{{i}}}@example.com","phone":"+821000000000","created_at":"2026-01-05T10:00:00+09:00","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":{"state":"subscribed"}}""");
+            var body = Encoding.UTF8.GetBytes($$$"""{"id":{{{900000 + i}}},"email":"b{{{i}}}@example.com","phone":"+821000000000","created_at":"2026-01-05T10:00:00+09:00","updated_at":"2026-01-05T10:00:00+09:00","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":{"state":"subscribed"}}""");
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/shopify") { Content = new ByteArrayContent(body) };
             request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
             request.Headers.Add("X-Shopify-Topic", "customers/create");
@@ -303,6 +303,7 @@ public static class JourneyRun
             output.WriteLine($"  {part,-60} {PerJourney(count),6:F2}");
         }
 
+        output.WriteLine($"results counters          {PerJourney(Side(ResultsSide)):F2} per journey  (the journeys' results ledger, #12: an entry, each send)");
         output.WriteLine($"ingestion                 {PerJourney(Side(IngestionSide)):F2} per journey");
         output.WriteLine($"delivery workers          {PerJourney(Side(DeliverySide)):F2} per journey");
         output.WriteLine($"other functions           {PerJourney(Side(OtherSide)):F2} per journey");
@@ -323,6 +324,7 @@ public static class JourneyRun
 
     private const string JourneySide = "journey runtime";
     private const string IngestionSide = "ingestion";
+    private const string ResultsSide = "results counters";
     private const string DeliverySide = "delivery workers";
     private const string OtherSide = "other";
 
@@ -330,13 +332,19 @@ public static class JourneyRun
     /// Which part of the pipeline a request belongs to. The journey runtime is the task hub (whoever calls it: the
     /// orchestrations' dispatchers, the starts in <c>JourneyEvents</c>), the journey functions' own Nudge requests
     /// (the event read, profile and instance rows, the delivery messages the carry-out activity enqueues), and the
-    /// receives and deletes of the <c>journey-events</c> queue — what the old durable shell was measured on.
+    /// receives and deletes of the <c>journey-events</c> queue — what the old durable shell was measured on. The
+    /// results ledger's counters, whoever writes them, are a feature of their own (#12), reported beside like ingestion.
     /// </summary>
     private static string SideOf(StorageRequestKind request, string journeyHub)
     {
         if (request.Resource.StartsWith(journeyHub, StringComparison.OrdinalIgnoreCase))
         {
             return JourneySide;
+        }
+
+        if (WithoutPrefix(request.Resource).StartsWith("journeyresults", StringComparison.OrdinalIgnoreCase))
+        {
+            return ResultsSide;
         }
 
         return request.Stage switch
