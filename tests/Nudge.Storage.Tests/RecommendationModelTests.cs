@@ -194,6 +194,20 @@ public class RecommendationModelTests
         Assert.Single(await kept.ReadAsync(Shop, g => g.RelatedTo("camera", 5), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Model_UnreadableSnapshot_StartsEmptyAndKeepsLearning()
+    {
+        var p = await Pipeline.CreateAsync();
+        await p.Clients.Blobs.GetBlobContainerClient(p.Names.Recommendations).GetBlobClient("relations/demo.myshopify.com.bin")
+            .UploadAsync(BinaryData.FromString("garbage"), overwrite: true);
+        var model = new RecommendationModel(new BlobRelationsSnapshotStore(p.Clients.Blobs, p.Names), TimeProvider.System);
+
+        await model.LearnAsync(Touch("c1", EventTypes.ProductViewed, "camera", 0), CancellationToken.None);
+        await model.LearnAsync(Touch("c1", EventTypes.ProductViewed, "lens", 1), CancellationToken.None);
+
+        Assert.Single(await model.ReadAsync(Shop, g => g.RelatedTo("camera", 5), CancellationToken.None));
+    }
+
     private sealed class ManualClock(DateTimeOffset start) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = start;

@@ -179,8 +179,22 @@ public sealed class RecommendationModel(IRelationsSnapshotStore snapshots, TimeP
         }
     }
 
-    /// <summary>The shop's snapshot; without one, the graph held so far (or an empty one).</summary>
-    private async Task<ItemGraph> LoadAsync(string shop, Task<ItemGraph>? previous, CancellationToken cancellationToken) =>
-        await snapshots.LoadAsync(shop, cancellationToken)
-        ?? (previous is { IsCompletedSuccessfully: true } ? await previous : new ItemGraph());
+    /// <summary>
+    /// The shop's snapshot; without a readable one, the graph held so far (or an empty one): an unreadable snapshot
+    /// must not stop the events that teach the graph, and the next rebuild replaces it.
+    /// </summary>
+    private async Task<ItemGraph> LoadAsync(string shop, Task<ItemGraph>? previous, CancellationToken cancellationToken)
+    {
+        ItemGraph? loaded;
+        try
+        {
+            loaded = await snapshots.LoadAsync(shop, cancellationToken);
+        }
+        catch (InvalidDataException)
+        {
+            loaded = null;
+        }
+
+        return loaded ?? (previous is { IsCompletedSuccessfully: true } ? await previous : new ItemGraph());
+    }
 }
