@@ -27,7 +27,12 @@ dotnet build functions/Nudge.App -c Release -nologo -v quiet -clp:ErrorsOnly
 azurite_pid="$(scripts/azurite.sh start "$data" "$blob_port" "$queue_port" "$table_port")"
 app_pid=""
 cleanup() {
-  [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null || true
+  if [[ -n "$app_pid" ]]; then
+    kill "$app_pid" 2>/dev/null || true
+    # The app's shutdown still talks to storage (task-hub leases): stopping Azurite under it hangs it.
+    for _ in $(seq 1 30); do kill -0 "$app_pid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$app_pid" 2>/dev/null || true
+  fi
   scripts/azurite.sh stop "$azurite_pid"
   wait 2>/dev/null || true
 }
