@@ -96,7 +96,20 @@ public static class JourneyCatalog
         Version = 1,
         Name = "Browse abandonment: a product viewed twice in a day",
         Priority = 55,
-        Entry = new JourneyEntry { Event = EventTypes.ProductViewed, Filter = Condition.Is(Pipeline.JourneyEventHandler.ProductViewsInDayFact, "gte", "2") },
+        // Viewed twice without a cart or an order in the day: a customer already buying is not browsing.
+        Entry = new JourneyEntry
+        {
+            Event = EventTypes.ProductViewed,
+            Filter = new Condition
+            {
+                All =
+                [
+                    Condition.Is(Pipeline.JourneyEventHandler.ProductViewsInDayFact, "gte", "2"),
+                    Condition.Is("profile.hasOpenCart", "eq", "false"),
+                    new Condition { Any = [Condition.Is("profile.lastOrderAt", "missing"), Condition.Is("profile.lastOrderAt", "lt", "now-PT24H")] },
+                ],
+            },
+        },
         Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(7) },
         ExitOn = [EventTypes.CartUpdated, EventTypes.CheckoutStarted, EventTypes.OrderPlaced],
         Steps =
