@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Nudge.App.Hosting;
 using Nudge.Channels.Templates;
 using Nudge.Core.Pipeline;
 using Nudge.Core.Recommendations;
@@ -7,17 +9,15 @@ namespace Nudge.App.Delivery;
 /// <summary>
 /// The local sink: messages go no further than the delivery log, which the worker updates after this returns.
 /// It stands where a real provider (ACS Email, an SMS or Kakao gateway) will be configured. With
-/// <see cref="OutboxSetting"/> set (the local run sets it) it also renders each message as a provider would get it and
+/// <see cref="NudgeOptions.LocalOutbox"/> set (the local run sets it) it also renders each message as a provider would get it and
 /// writes it to that folder, one file per delivery (<c>&lt;template&gt;-&lt;delivery id&gt;.txt</c>, written again
 /// alike on a retry), so a walk-through can read what was sent. Never in Azure: it holds personal data in clear.
 /// </summary>
-public sealed partial class LocalSinkSender(ILogger<LocalSinkSender> logger, IConfiguration configuration, IServiceProvider services) : IChannelSender
+public sealed partial class LocalSinkSender(ILogger<LocalSinkSender> logger, IOptions<NudgeOptions> options, IServiceProvider services) : IChannelSender
 {
-    public const string OutboxSetting = "Nudge:LocalOutbox";
-
     public async Task<SendOutcome> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        if (configuration[OutboxSetting] is { Length: > 0 } outbox)
+        if (options.Value.LocalOutbox is { Length: > 0 } outbox)
         {
             // Resolved only here: without an outbox the sink needs no channel settings at all.
             var built = await services.GetRequiredService<MessageBuilder>().BuildAsync(message, services.GetService<CustomerRecommendations>(), cancellationToken);
