@@ -111,6 +111,23 @@ public sealed class BrowseAbandonmentEndToEndTests : IAsyncLifetime
         Assert.Equal(39000m, results.GetProperty("revenue")[0].GetProperty("amount").GetDecimal());
     }
 
+    [Fact]
+    public async Task RecommendationsRebuildTimer_SavesTheShopsRelationsFromTheStoredViews()
+    {
+        for (var other = 8310; other < 8313; other++)
+        {
+            await ViewAsync(other, "601", $"r{other}-1");
+            await ViewAsync(other, "602", $"r{other}-2");
+        }
+
+        await _app.WaitForQueuesToDrainAsync(deliveries: false);
+        await _app.InvokeAsync("RecommendationsRebuild", new Microsoft.Azure.Functions.Worker.TimerInfo());
+
+        var snapshot = await new Nudge.Storage.BlobRelationsSnapshotStore(TestStorage.Clients().Blobs, _app.Names).LoadAsync(Shop, CancellationToken.None);
+        Assert.Equal(["602"], snapshot!.RelatedTo("601", 5).Select(r => r.ProductId));
+        Assert.Equal(3, snapshot.Customers);
+    }
+
     private async Task<JsonElement> ResultsAsync()
     {
         var today = _app.Services.GetRequiredService<Nudge.Core.Results.ResultsService>().Today;
