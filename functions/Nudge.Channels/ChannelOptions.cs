@@ -30,6 +30,10 @@ public sealed class ChannelOptions : IValidatableObject
     [Required, MinLength(16)]
     public string CallbackKey { get; set; } = "";
 
+    /// <summary>The shop's currency (ISO 4217): prices of products whose source names none are shown in it.</summary>
+    [Required, RegularExpression("^[A-Z]{3}$")]
+    public string Currency { get; set; } = "KRW";
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))

@@ -38,6 +38,7 @@ public sealed class StorageNames(string prefix)
     public string Results => Table("journeyresults");
     public string Imports => Table("imports");
     public string ImportFiles => Container("imports");
+    public string Recommendations => Container("recommendations");
 
     public IReadOnlyList<string> AllTables =>
     [

@@ -20,6 +20,7 @@ public sealed class StorageProvisioner(StorageClients clients, StorageNames name
 
         tasks.Add(clients.Blobs.GetBlobContainerClient(names.RawPayloads).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
         tasks.Add(clients.Blobs.GetBlobContainerClient(names.ImportFiles).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+        tasks.Add(clients.Blobs.GetBlobContainerClient(names.Recommendations).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
         await Task.WhenAll(tasks);
     }
 }

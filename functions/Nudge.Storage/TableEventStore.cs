@@ -95,6 +95,23 @@ public sealed class TableEventStore(TableServiceClient service, StorageNames nam
         }
     }
 
+    public IAsyncEnumerable<CustomerEvent> ListOfTypesAsync(IReadOnlyCollection<string> types, CancellationToken cancellationToken) =>
+        ReadEventsAsync(TypeFilter(types), cancellationToken);
+
+    public IAsyncEnumerable<CustomerEvent> ListForCustomerAsync(CustomerKey customer, IReadOnlyCollection<string> types, CancellationToken cancellationToken) =>
+        ReadEventsAsync($"{TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.For(customer)}")} and ({TypeFilter(types)})", cancellationToken);
+
+    private static string TypeFilter(IReadOnlyCollection<string> types) =>
+        string.Join(" or ", types.Select(t => TableClient.CreateQueryFilter($"Type eq {t}")));
+
+    private async IAsyncEnumerable<CustomerEvent> ReadEventsAsync(string filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["Event"], cancellationToken: cancellationToken))
+        {
+            yield return Tables.Read<CustomerEvent>(entity, "Event");
+        }
+    }
+
     public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
         Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);
 

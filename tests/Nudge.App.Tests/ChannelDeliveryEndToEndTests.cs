@@ -23,21 +23,13 @@ public sealed class ChannelDeliveryEndToEndTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _stubs = await ProviderStubs.StartAsync();
-        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>(NudgeTestApp.EmailThrough(_stubs))
         {
-            ["Nudge:Email:ConnectionString"] = _stubs.AcsConnectionString,
-            ["Nudge:Email:SenderAddress"] = "DoNotReply@shop.example",
-            ["Nudge:Email:RateLimits"] = "100/1s",
             ["Nudge:Sms:Provider"] = "solapi",
             ["Nudge:Solapi:BaseUrl"] = _stubs.BaseAddress.ToString(),
             ["Nudge:Solapi:ApiKey"] = ProviderStubs.SolapiKey,
             ["Nudge:Solapi:ApiSecret"] = ProviderStubs.SolapiSecret,
             ["Nudge:Solapi:SenderNumber"] = "02-1234-5678",
-            ["Nudge:Channels:SenderName"] = "테스트샵",
-            ["Nudge:Channels:OptOutNumber"] = "080-123-4567",
-            ["Nudge:Channels:PublicBaseUrl"] = "https://shop.example",
-            ["Nudge:Channels:LinkSecret"] = "e2e-link-secret-0001",
-            ["Nudge:Channels:CallbackKey"] = "e2e-callback-key-0001",
         });
     }
 

@@ -163,7 +163,7 @@ public class IngestSourcesTests : IAsyncLifetime
 
         Assert.Equal(1, (await drop.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("priceDrops").GetInt32());
         Assert.Equal(0, (await stale.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("priceDrops").GetInt32());
-        var row = await TestStorage.Clients().Tables.GetTableClient(_app.Names.Catalog).QueryAsync<TableEntity>().SingleAsync();
+        var row = await TestStorage.Clients().Tables.GetTableClient(_app.Names.Catalog).QueryAsync<TableEntity>(r => r.RowKey == "51").SingleAsync();
         Assert.Equal("9000", row.GetString("Price"));
     }
 
@@ -276,7 +276,7 @@ public class IngestSourcesTests : IAsyncLifetime
         var keyed = Request("/api/events", identify, headers: [("X-Nudge-Source", EventsSource), ("x-api-key", EventsKey)]);
         await AssertStatusAsync(await SendAsync(keyed), HttpStatusCode.OK, "duplicate");
 
-        var batch = """{"batch":[{"type":"track","event":"Product Viewed","messageId":"b-1","userId":"u-1","timestamp":"2026-11-24T01:01:00Z","properties":{"product_id":"p1"}},{"type":"track","event":"Points Changed","messageId":"b-2","userId":"u-1","timestamp":"2026-11-24T01:02:00Z","properties":{"balance":700}},{"type":"track","event":"Product Viewed","messageId":"b-1","userId":"u-1","timestamp":"2026-11-24T01:01:00Z"},{"type":"track","messageId":"b-3"}]}""";
+        var batch = """{"batch":[{"type":"track","event":"Product Viewed","messageId":"b-1","userId":"u-1","timestamp":"2026-11-24T01:01:00Z","properties":{"product_id":"p1"}},{"type":"track","event":"Points Changed","messageId":"b-2","userId":"u-1","timestamp":"2026-11-24T01:02:00Z","properties":{"balance":700}},{"type":"track","event":"Product Viewed","messageId":"b-1","userId":"u-1","timestamp":"2026-11-24T01:01:00Z","properties":{"product_id":"p1"}},{"type":"track","messageId":"b-3"}]}""";
         var response = await SendAsync(Events("/api/events/batch", batch));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -124,6 +124,19 @@ public sealed class NudgeTestApp : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    /// <summary>Settings that send email through the ACS stub, with the channel settings every provider needs.</summary>
+    public static Dictionary<string, string?> EmailThrough(ProviderStubs stubs) => new()
+    {
+        ["Nudge:Email:ConnectionString"] = stubs.AcsConnectionString,
+        ["Nudge:Email:SenderAddress"] = "DoNotReply@shop.example",
+        ["Nudge:Email:RateLimits"] = "100/1s",
+        ["Nudge:Channels:SenderName"] = "테스트샵",
+        ["Nudge:Channels:OptOutNumber"] = "080-123-4567",
+        ["Nudge:Channels:PublicBaseUrl"] = "https://shop.example",
+        ["Nudge:Channels:LinkSecret"] = "e2e-link-secret-0001",
+        ["Nudge:Channels:CallbackKey"] = "e2e-callback-key-0001",
+    };
+
     public static string Customer(long id, string createdAt = "2026-11-24T10:00:00+09:00", string sms = "subscribed") =>
         $$$"""{"id":{{{id}}},"email":"c{{{id}}}@example.com","phone":"+8210{{{id:D8}}}","first_name":"Test","created_at":"{{{createdAt}}}","updated_at":"{{{createdAt}}}","email_marketing_consent":{"state":"subscribed"},"sms_marketing_consent":{"state":"{{{sms}}}"}}""";
 

@@ -45,6 +45,18 @@ public class JourneyResultsTests
     }
 
     [Fact]
+    public void OfGoal_ACartWithItsValue_ConvertsWithoutRevenue()
+    {
+        var instance = Instance();
+        var cart = Order(Start.AddHours(12)) with { Type = EventTypes.CartUpdated };
+
+        var facts = ResultFacts.OfGoal(instance, cart, [(Coupon(instance, Start), [])]);
+
+        Assert.Equal([Measures.Converted, Measures.GoalAfterEntry], Measured(facts));
+        Assert.All(facts, f => Assert.Equal((0m, null), (f.Amount, f.Currency)));
+    }
+
+    [Fact]
     public void OfGoal_OrderTwoDaysAfterTheMessageWithoutAClick_IsNoConversionButAGoalAfterEntry()
     {
         var instance = Instance();

@@ -64,6 +64,48 @@ public class PresetTests
     }
 
     [Fact]
+    public void BrowseAbandonment_SecondViewInADay_EmailsThePicksTheNextDay()
+    {
+        var filter = JourneyCatalog.BrowseAbandonment.Entry.Filter!;
+        var start = JourneyInterpreter.Start(JourneyCatalog.BrowseAbandonment, Customer, Morning, Context, Trigger(null, ("event.productViewsInDay", "2")));
+        var picks = Fire(start);
+
+        Dictionary<string, string> Facts(string views, string openCart = "false", DateTimeOffset? lastOrder = null)
+        {
+            var facts = new Dictionary<string, string> { ["event.productViewsInDay"] = views, ["profile.hasOpenCart"] = openCart };
+            if (lastOrder is { } at)
+            {
+                facts["profile.lastOrderAt"] = at.ToString("O");
+            }
+
+            return facts;
+        }
+
+        Assert.False(filter.Evaluate(Facts("1"), AnyTime));
+        Assert.True(filter.Evaluate(Facts("2"), AnyTime));
+        Assert.False(filter.Evaluate(Facts("2", openCart: "true"), AnyTime)); // already buying
+        Assert.False(filter.Evaluate(Facts("2", lastOrder: AnyTime.Now.AddHours(-3)), AnyTime)); // just ordered
+        Assert.True(filter.Evaluate(Facts("3", lastOrder: AnyTime.Now.AddDays(-20)), AnyTime));
+        Assert.Equal(Morning.AddDays(1), start.Instance.WaitingUntil);
+        Assert.Equal((ChannelNames.Email, "browse-abandonment"), picks.Commands.OfType<SendMessage>().Select(s => (s.Channel, s.Template)).Single());
+        Assert.False(JourneyInterpreter.MayEnter(JourneyCatalog.BrowseAbandonment, picks.Instance, picks.Instance.EndedAt!.Value.AddDays(6)));
+    }
+
+    [Theory]
+    [InlineData("cart.updated")]
+    [InlineData("checkout.started")]
+    [InlineData("order.placed")]
+    public void BrowseAbandonment_CartOrOrderBeforeTheNextDay_EndsItWithoutAMessage(string goal)
+    {
+        var start = JourneyInterpreter.Start(JourneyCatalog.BrowseAbandonment, Customer, Morning, Context, Trigger(null, ("event.productViewsInDay", "2")));
+
+        var ended = JourneyInterpreter.Apply(start.Instance, new EventArrived(Morning.AddHours(3), goal, "g"), Context);
+
+        Assert.True((ended.Instance.IsEnded, ended.Instance.Converted) == (true, true));
+        Assert.Empty(Templates(start, ended));
+    }
+
+    [Fact]
     public void PostPurchase_ThanksNowCrossSellOnDayThree_EveryOrderAfterTheLastEnded()
     {
         var thanks = JourneyInterpreter.Start(JourneyCatalog.PostPurchase, Customer, Morning, Context);

@@ -105,4 +105,20 @@ public class RecommendationTests
     {
         Assert.Empty(Recommender.For([], CameraShop(), _ => true, 5));
     }
+
+    [Theory]
+    [InlineData(0)]   // empty
+    [InlineData(3)]   // cut inside the tag
+    [InlineData(40)]  // cut inside the products
+    public void ReadFrom_TruncatedSnapshot_IsRefusedAsInvalidData(int keep)
+    {
+        using var full = new MemoryStream();
+        CameraShop().WriteTo(full);
+
+        Assert.Throws<InvalidDataException>(() => ItemGraph.ReadFrom(new MemoryStream(full.ToArray()[..keep])));
+    }
+
+    [Fact]
+    public void ReadFrom_BytesThatAreNoSnapshot_AreRefusedAsInvalidData() =>
+        Assert.Throws<InvalidDataException>(() => ItemGraph.ReadFrom(new MemoryStream("not a graph at all"u8.ToArray())));
 }

@@ -82,6 +82,31 @@ public class SourceMappingTests
     }
 
     [Theory]
+    [InlineData("products/create")]
+    [InlineData("products/update")]
+    public void Shopify_Products_CarryWhatAMessageShowsOfThem(string topic)
+    {
+        var body = """{"id":5,"title":"Wool socks","handle":"wool-socks","status":"active","published_at":"2026-11-01T00:00:00Z","updated_at":"2026-11-24T01:00:00Z","image":{"src":"https://cdn.example/socks.jpg"},"variants":[{"id":51,"price":"9000","inventory_management":"shopify","inventory_policy":"deny","inventory_quantity":0},{"id":52,"price":"8000","inventory_management":"shopify","inventory_policy":"deny","inventory_quantity":3}]}""";
+
+        var facts = As<IngestParse.Catalog>(ShopifyWebhook.Parse(topic, Shop, "d", Encoding.UTF8.GetBytes(body))).Update.Facts!;
+
+        Assert.Equal(new ProductFacts("Wool socks", $"https://{Shop}/products/wool-socks", "https://cdn.example/socks.jpg", 8000m, null, Published: true, InStock: true), facts);
+    }
+
+    [Theory]
+    [InlineData("\"status\":\"draft\",\"published_at\":\"2026-11-01T00:00:00Z\"", "3", false, true)]
+    [InlineData("\"status\":\"active\",\"published_at\":null", "3", false, true)]
+    [InlineData("\"status\":\"active\",\"published_at\":\"2026-11-01T00:00:00Z\"", "0", true, false)]
+    public void Shopify_Products_UnpublishedOrSoldOutAreNotSellable(string state, string quantity, bool published, bool inStock)
+    {
+        var body = $$"""{"id":5,"title":"Socks",{{state}},"updated_at":"2026-11-24T01:00:00Z","variants":[{"id":51,"price":"9000","inventory_management":"shopify","inventory_policy":"deny","inventory_quantity":{{quantity}}}]}""";
+
+        var facts = As<IngestParse.Catalog>(ShopifyWebhook.Parse("products/update", Shop, "d", Encoding.UTF8.GetBytes(body))).Update.Facts!;
+
+        Assert.Equal((published, inStock, false), (facts.Published, facts.InStock, facts.Sellable));
+    }
+
+    [Theory]
     [InlineData("customers/redact", PrivacyRequestKind.RedactCustomer, "7001")]
     [InlineData("customers/data_request", PrivacyRequestKind.DataRequest, "7001")]
     [InlineData("shop/redact", PrivacyRequestKind.RedactShop, null)]
@@ -144,6 +169,28 @@ public class SourceMappingTests
         var update = As<IngestParse.Catalog>(WooCommerceWebhook.Parse("product.updated", "s.example", "1", """{"id":7,"price":"9000","regular_price":"12000","date_modified_gmt":"2026-11-24T01:00:00"}"""u8)).Update;
 
         Assert.Equal(new VariantPrice("7", 9000m, 12000m), Assert.Single(update.Variants));
+    }
+
+    [Theory]
+    [InlineData("product.created")]
+    [InlineData("product.updated")]
+    public void WooCommerce_Products_CarryWhatAMessageShowsOfThem(string topic)
+    {
+        var body = """{"id":7,"name":"Tea cup","permalink":"https://s.example/product/tea-cup/","status":"publish","stock_status":"outofstock","price":"9000","date_modified_gmt":"2026-11-24T01:00:00","images":[{"src":"https://s.example/cup.jpg"}]}"""u8;
+
+        var facts = As<IngestParse.Catalog>(WooCommerceWebhook.Parse(topic, "s.example", "1", body)).Update.Facts!;
+
+        Assert.Equal(new ProductFacts("Tea cup", "https://s.example/product/tea-cup/", "https://s.example/cup.jpg", 9000m, null, Published: true, InStock: false), facts);
+    }
+
+    [Fact]
+    public void Cafe24_ProductEvent_CarriesWhatAMessageShowsOfIt()
+    {
+        var body = """{"event_no":90002,"resource":{"mall_id":"koreamall","product_no":12,"product_name":"녹차","price":"15000.00","display":"T","selling":"F","sold_out":"F","detail_image":"https://img.example/12.jpg","updated_date":"2026-11-24T10:00:00+09:00"}}"""u8;
+
+        var facts = As<IngestParse.Catalog>(Cafe24Webhook.Parse("koreamall", "t-2", body, Cafe24Webhook.DefaultEvents)).Update.Facts!;
+
+        Assert.Equal(new ProductFacts("녹차", "https://koreamall.cafe24.com/product/detail.html?product_no=12", "https://img.example/12.jpg", 15000m, "KRW", Published: false, InStock: true), facts);
     }
 
     [Fact]
@@ -213,6 +260,8 @@ public class SourceMappingTests
     [InlineData("""{"type":"track","event":"Product Viewed","userId":"u","timestamp":"2026-11-24T01:00:00Z"}""")]  // no messageId
     [InlineData("""{"type":"track","event":"Product Viewed","messageId":"m","userId":"u"}""")]                    // no timestamp
     [InlineData("""{"type":"alias","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z"}""")]         // unknown call
+    [InlineData("""{"type":"track","event":"Product Viewed","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z","properties":{"name":"Socks"}}""")] // no product_id
+    [InlineData("""{"type":"track","event":"Product Viewed","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z","properties":{"product_id":"a/b"}}""")] // not an id
     [InlineData("""{"type":"track","event":"Points Changed","messageId":"m","userId":"u","timestamp":"2026-11-24T01:00:00Z","properties":{"balance":"lots"}}""")]
     public void EventsApi_MissingFields_AreInvalid(string body)
     {
@@ -261,9 +310,9 @@ public class SourceMappingTests
     }
 
     private static readonly string[] ShopifyTopics =
-        ["customers/create", "customers/update", "orders/create", "orders/paid", "orders/cancelled", "refunds/create", "checkouts/create", "checkouts/update", "carts/update", "products/update", "customers/redact", "customers/data_request", "shop/redact"];
+        ["customers/create", "customers/update", "orders/create", "orders/paid", "orders/cancelled", "refunds/create", "checkouts/create", "checkouts/update", "carts/update", "products/create", "products/update", "customers/redact", "customers/data_request", "shop/redact"];
 
-    private static readonly string[] WooTopics = ["customer.created", "customer.updated", "order.created", "order.updated", "product.updated"];
+    private static readonly string[] WooTopics = ["customer.created", "customer.updated", "order.created", "order.updated", "product.created", "product.updated"];
 
     [Property(MaxTest = 400)]
     public Property EverySource_JsonWithRandomFieldValues_NeverThrows()

@@ -1,16 +1,15 @@
 using Microsoft.Azure.Functions.Worker;
 using Nudge.Channels;
-using Nudge.Channels.Templates;
 using Nudge.Core.Pipeline;
 
 namespace Nudge.App.Functions;
 
 /// <summary>
 /// <c>GET /api/r/{token}</c>: the app's own click redirect (SMS and Kakao have no open tracking): records the click
-/// against the delivery and sends the browser on to the template's link. Only targets named in a template are
-/// reachable, so the endpoint is no open redirect.
+/// against the delivery and sends the browser on to the template's link or the recommended product's page. Only
+/// those are reachable (<see cref="ClickTargets"/>), so the endpoint is no open redirect.
 /// </summary>
-public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog deliveries, IDeliveryEvents events, ITemplateStore templates, Nudge.Core.Results.ResultsRecorder results)
+public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog deliveries, IDeliveryEvents events, ClickTargets targets, Nudge.Core.Results.ResultsRecorder results)
 {
     [Function("ClickRedirect")]
     public async Task<IResult> HandleAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "r/{token}")] HttpRequest request, string token, CancellationToken cancellationToken)
@@ -21,7 +20,7 @@ public sealed class ClickRedirectFunction(LinkTokens tokens, IDeliveryLog delive
         }
 
         var row = await deliveries.GetAsync(click.Customer, click.DeliveryId, cancellationToken);
-        var target = row is null ? null : templates.Find(row.Value.Template)?.Links.GetValueOrDefault(click.Link);
+        var target = row is null ? null : await targets.ResolveAsync(click, row.Value, cancellationToken);
         if (target is null)
         {
             return Http.Problem(StatusCodes.Status404NotFound, "Unknown link", "This link does not lead anywhere any more.");

@@ -22,7 +22,7 @@ public sealed class EventsApiFunction(ShopRegistry shops, GroupCommit intake, IL
             return problem;
         }
 
-        var (parse, messageId) = EventsApi.ParseSingle(source!.Domain, CustomerPlatformOf(source), body.Span);
+        var (parse, messageId) = EventsApi.ParseSingle(source!.Domain, CustomerPlatformOf(source), body.Span, source.CustomerShop);
         return await WebhookIntake.CompleteAsync(request, parse, Source, "message", messageId ?? "-", body, logger, cancellationToken);
     }
 
@@ -42,7 +42,7 @@ public sealed class EventsApiFunction(ShopRegistry shops, GroupCommit intake, IL
             return problem;
         }
 
-        if (EventsApi.ParseBatch(source!.Domain, CustomerPlatformOf(source), body.Span, out var messages) is { } invalid)
+        if (EventsApi.ParseBatch(source!.Domain, CustomerPlatformOf(source), body.Span, out var messages, source.CustomerShop) is { } invalid)
         {
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid payload", invalid.Detail);
         }

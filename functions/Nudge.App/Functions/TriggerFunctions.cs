@@ -121,6 +121,11 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
     public async Task ResultsFoldAsync([TimerTrigger("30 * * * * *")] TimerInfo timer, CancellationToken ct) =>
         await Handler<Core.Results.ResultsService>().FoldAllAsync(ct);
 
+    /// <summary>Every 30 minutes (real time): each shop's product relations relearned from the stored events and saved as its snapshot.</summary>
+    [Function("RecommendationsRebuild")]
+    public async Task RecommendationsRebuildAsync([TimerTrigger("0 */30 * * * *")] TimerInfo timer, CancellationToken ct) =>
+        LogRelationsRebuilt(logger, await Handler<Core.Recommendations.RecommendationModel>().RebuildAsync(Handler<IEventStore>(), ct));
+
     /// <summary>Every 5 minutes: events whose hand-over to the journeys was interrupted are handed over again.</summary>
     [Function("DispatchSweep")]
     public async Task DispatchSweepAsync([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken ct)
@@ -184,6 +189,9 @@ public sealed partial class TriggerFunctions(IServiceProvider services, ILogger<
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Privacy request {Kind} {RequestId}: {Customers} customers, {Events} events erased")]
     private static partial void LogPrivacy(ILogger logger, Core.Ingest.PrivacyRequestKind kind, string requestId, int customers, int events);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Product relations rebuilt and saved for {Shops} shops")]
+    private static partial void LogRelationsRebuilt(ILogger logger, int shops);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Price drop of {ProductId}/{VariantId}: {Count} interested customers told")]
     private static partial void LogPriceDrop(ILogger logger, string productId, string variantId, int count);

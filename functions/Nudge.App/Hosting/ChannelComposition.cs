@@ -75,6 +75,7 @@ public static class ChannelComposition
         services.AddSingleton<DeliveryReportHandler>();
         services.AddSingleton<ITemplateStore, EmbeddedTemplateStore>();
         services.AddSingleton<LinkTokens>();
+        services.AddSingleton<ClickTargets>();
         services.AddSingleton<MessageBuilder>();
     }
 

@@ -121,6 +121,9 @@ public static class NudgeApp
         services.AddSingleton<IProductInterestIndex, TableProductInterestIndex>();
         services.AddSingleton<IPrivacyAuditLog, TablePrivacyAuditLog>();
         services.AddSingleton<ICatalogStore, TableCatalogStore>();
+        services.AddSingleton<Core.Recommendations.IRelationsSnapshotStore, BlobRelationsSnapshotStore>();
+        services.AddSingleton(sp => new Core.Recommendations.RecommendationModel(sp.GetRequiredService<Core.Recommendations.IRelationsSnapshotStore>(), TimeProvider.System)); // reloads follow other instances' rebuilds: real time
+        services.AddSingleton<Core.Recommendations.CustomerRecommendations>();
         services.AddSingleton<IOrderIndex, TableOrderIndex>();
         services.AddSingleton<IChannelSender, LocalSinkSender>();
         ChannelComposition.AddChannels(services, configuration);

@@ -25,6 +25,9 @@ public sealed class NudgeOptions : IValidatableObject
     /// </summary>
     public string? LocalTriggerFunctions { get; set; }
 
+    /// <summary>A folder the local sink writes each message to as rendered (the local run sets it; never in Azure: it holds personal data).</summary>
+    public string? LocalOutbox { get; set; }
+
     /// <summary>The largest CSV one <c>POST /api/imports</c> takes (bytes); larger exports are split into several imports.</summary>
     [Range(1024, 1L << 32)]
     public long ImportMaxUploadBytes { get; set; } = Core.Imports.ImportSettings.DefaultMaxUploadBytes;

@@ -32,6 +32,9 @@ public sealed class ShopOptions : IValidatableObject
     public string? AdminRefreshToken { get; set; }
     public string? CustomerPlatform { get; set; }
 
+    /// <summary>Events API only: the shop (its webhooks' domain) the source's events belong to, so views join its catalog and relations.</summary>
+    public string? CustomerShop { get; set; }
+
     private bool IsCafe24 => string.Equals(Platform, Cafe24Webhook.Platform, StringComparison.OrdinalIgnoreCase);
 
     public ShopAccount ToAccount() => new()
@@ -47,6 +50,7 @@ public sealed class ShopOptions : IValidatableObject
         AdminClientSecret = NullIfEmpty(AdminClientSecret),
         AdminRefreshToken = NullIfEmpty(AdminRefreshToken),
         CustomerPlatform = NullIfEmpty(CustomerPlatform),
+        CustomerShop = NullIfEmpty(CustomerShop)?.ToLowerInvariant(),
     };
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -2,6 +2,7 @@ using Nudge.Channels.Providers;
 using Nudge.Channels.Templates;
 using Nudge.Core.Delivery;
 using Nudge.Core.Pipeline;
+using Nudge.Core.Recommendations;
 
 namespace Nudge.Channels.Routing;
 
@@ -20,11 +21,11 @@ public sealed record ProviderLanes(
 /// Kakao goes out as AlimTalk or Brand Message and falls back to SMS/LMS (with the SMS labels) for a customer
 /// Kakao cannot reach, and the outcome tells the worker what it learnt about that customer's Kakao reachability.
 /// </summary>
-public sealed class ChannelRouter(MessageBuilder builder, ProviderLanes lanes, TimeProvider clock) : IChannelSender
+public sealed class ChannelRouter(MessageBuilder builder, ProviderLanes lanes, TimeProvider clock, CustomerRecommendations? recommendations = null) : IChannelSender
 {
     public async Task<SendOutcome> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        var built = builder.Build(message);
+        var built = await builder.BuildAsync(message, recommendations, cancellationToken);
         if (built.Message is not { } ready)
         {
             return SendOutcome.Rejected($"cannot be sent: {built.Rejection}");

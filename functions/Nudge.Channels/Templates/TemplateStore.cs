@@ -20,6 +20,12 @@ public sealed record MessageTemplate
     public string? Html { get; init; }
     public string? KakaoTemplateCode { get; init; }
     public IReadOnlyDictionary<string, string> Links { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// At most this many products in <c>{{ recommendations }}</c> (0: the template shows none and none are looked up).
+    /// Fewer go out when the channel's limit would be passed: the message is never cut.
+    /// </summary>
+    public int Recommendations { get; init; }
 }
 
 public interface ITemplateStore

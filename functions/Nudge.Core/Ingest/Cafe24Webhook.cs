@@ -199,6 +199,15 @@ public static class Cafe24Webhook
         var variants = GetDecimal(product, "price") is { } price
             ? new[] { new VariantPrice(productNo, price, GetDecimal(product, "retail_price") is { } retail and > 0 ? retail : null) }
             : [];
-        return new IngestParse.Catalog(new CatalogUpdate(Platform, mallId, productNo, at, variants));
+        // Cafe24 flags are "T"/"F": shown in the shop (display) and on sale (selling); sold_out when none is left.
+        var facts = new ProductFacts(
+            GetString(product, "product_name"),
+            $"https://{mallId}.cafe24.com/product/detail.html?product_no={Uri.EscapeDataString(productNo)}",
+            GetString(product, "detail_image") ?? GetString(product, "list_image"),
+            variants.Length == 0 ? null : variants[0].Price,
+            GetString(product, "currency") ?? "KRW",
+            Published: GetString(product, "display") is null or "T" && GetString(product, "selling") is null or "T",
+            InStock: GetString(product, "sold_out") != "T");
+        return new IngestParse.Catalog(new CatalogUpdate(Platform, mallId, productNo, at, variants, facts));
     }
 }

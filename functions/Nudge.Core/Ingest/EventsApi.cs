@@ -39,17 +39,18 @@ public static class EventsApi
     public static string EventIdFor(string source, string messageId) => $"{Platform}-{source}-{messageId}";
 
     /// <summary>One message: the body of <c>POST /api/events</c>.</summary>
-    public static (IngestParse Result, string? MessageId) ParseSingle(string source, string customerPlatform, ReadOnlySpan<byte> body)
+    /// <param name="shopDomain">The shop the source's events belong to (its webhooks' domain), so product views join that shop's catalog; else the source itself.</param>
+    public static (IngestParse Result, string? MessageId) ParseSingle(string source, string customerPlatform, ReadOnlySpan<byte> body, string? shopDomain = null)
     {
         using var document = ParseObject(body, out var error);
-        return document is null ? (new IngestParse.Invalid(error!), null) : ParseMessage(document.RootElement, source, customerPlatform);
+        return document is null ? (new IngestParse.Invalid(error!), null) : ParseMessage(document.RootElement, source, customerPlatform, shopDomain ?? source);
     }
 
     /// <summary>
     /// The body of <c>POST /api/events/batch</c>: <c>{"batch":[...]}</c>, 1 to 1,000 messages, each judged on its own.
     /// A mapped message comes with its own JSON as sent (its raw body); the others with none.
     /// </summary>
-    public static IngestParse.Invalid? ParseBatch(string source, string customerPlatform, ReadOnlySpan<byte> body, out List<(IngestParse Result, string? MessageId, ReadOnlyMemory<byte> Raw)> messages)
+    public static IngestParse.Invalid? ParseBatch(string source, string customerPlatform, ReadOnlySpan<byte> body, out List<(IngestParse Result, string? MessageId, ReadOnlyMemory<byte> Raw)> messages, string? shopDomain = null)
     {
         messages = [];
         using var document = ParseObject(body, out var error);
@@ -71,14 +72,14 @@ public static class EventsApi
 
         foreach (var message in batch.EnumerateArray())
         {
-            var (result, messageId) = ParseMessage(message, source, customerPlatform);
+            var (result, messageId) = ParseMessage(message, source, customerPlatform, shopDomain ?? source);
             messages.Add((result, messageId, result is IngestParse.Mapped ? JsonMarshal.GetRawUtf8Value(message).ToArray() : ReadOnlyMemory<byte>.Empty));
         }
 
         return null;
     }
 
-    private static (IngestParse, string?) ParseMessage(JsonElement message, string source, string customerPlatform)
+    private static (IngestParse, string?) ParseMessage(JsonElement message, string source, string customerPlatform, string shopDomain)
     {
         if (message.ValueKind != JsonValueKind.Object)
         {
@@ -91,10 +92,10 @@ public static class EventsApi
             return (new IngestParse.Invalid("'messageId' is required: 1 to 128 letters, digits, '-', '_', '.', ':'."), null);
         }
 
-        return (Map(message, source, customerPlatform, messageId!), messageId);
+        return (Map(message, source, customerPlatform, shopDomain, messageId!), messageId);
     }
 
-    private static IngestParse Map(JsonElement message, string source, string customerPlatform, string messageId)
+    private static IngestParse Map(JsonElement message, string source, string customerPlatform, string shopDomain, string messageId)
     {
         var kind = GetString(message, "type");
         if (kind is not ("identify" or "track" or "page"))
@@ -115,7 +116,7 @@ public static class EventsApi
                 : new IngestParse.Ignored("anonymous message without a userId");
         }
 
-        var evt = CustomerEvent.Of(EventIdFor(source, messageId), new CustomerKey(customerPlatform, userId), EventTypes.CustomerUpdated, occurredAt, source, messageId);
+        var evt = CustomerEvent.Of(EventIdFor(source, messageId), new CustomerKey(customerPlatform, userId), EventTypes.CustomerUpdated, occurredAt, shopDomain, messageId);
 
         if (kind == "identify")
         {
@@ -144,6 +145,11 @@ public static class EventsApi
             Items = type == EventTypes.ProductViewed ? ProductOf(properties, currency) : LineItems(properties, "products", currency, variantName: "variant"),
             Url = GetString(properties, "url"),
         };
+        if (type == EventTypes.ProductViewed && evt.Items is not [_])
+        {
+            return new IngestParse.Invalid("'Product Viewed' needs 'properties.product_id': a positive number or 1 to 128 letters, digits, '-', '_', '.', ':'.");
+        }
+
         if (type == EventTypes.PointsChanged)
         {
             if (GetInt64(properties, "balance") is not { } balance)

@@ -39,8 +39,18 @@ public enum PrivacyRequestKind
 /// acknowledged before the request but stored after it brought back.</param>
 public sealed record PrivacyRequest(PrivacyRequestKind Kind, string Platform, string ShopDomain, string? CustomerId, string RequestId, int Pass = 1);
 
-/// <summary>A product's variant prices at the source, for price-drop alerts.</summary>
-public sealed record CatalogUpdate(string Platform, string ShopDomain, string ProductId, DateTimeOffset UpdatedAt, IReadOnlyList<VariantPrice> Variants);
+/// <summary>A product's variant prices at the source (price-drop alerts) and what a message needs to show it (recommendations).</summary>
+public sealed record CatalogUpdate(string Platform, string ShopDomain, string ProductId, DateTimeOffset UpdatedAt, IReadOnlyList<VariantPrice> Variants, ProductFacts? Facts = null);
+
+/// <summary>
+/// What a message shows of a product and whether it may be recommended: its title, page, image, lowest price (in
+/// <paramref name="Currency"/> when the source says; else the shop's), published (visible in the shop) and in stock.
+/// </summary>
+public sealed record ProductFacts(string? Title, string? Url, string? ImageUrl, decimal? Price, string? Currency, bool Published, bool InStock)
+{
+    /// <summary>Can be recommended now: a customer who follows the link can buy it.</summary>
+    public bool Sellable => Published && InStock;
+}
 
 public sealed record VariantPrice(string VariantId, decimal Price, decimal? CompareAtPrice);
 

@@ -48,6 +48,9 @@ public sealed record ShopAccount
     /// <summary>Events API only: the platform whose customer ids the site's <c>userId</c>s are (joins the same profile); default <c>web</c>.</summary>
     public string? CustomerPlatform { get; init; }
 
+    /// <summary>Events API only: the shop its events belong to (a webhook shop's domain); null: the source itself.</summary>
+    public string? CustomerShop { get; init; }
+
     public bool CanReconcile => !string.IsNullOrEmpty(AdminApiUrl) && (!string.IsNullOrEmpty(AdminAccessToken) || CanRefreshAdminToken);
 }
 

@@ -28,6 +28,7 @@ public static partial class ShopifyWebhook
         public const string CheckoutsCreate = "checkouts/create";
         public const string CheckoutsUpdate = "checkouts/update";
         public const string CartsUpdate = "carts/update";
+        public const string ProductsCreate = "products/create";
         public const string ProductsUpdate = "products/update";
         public const string CustomersDataRequest = "customers/data_request";
         public const string CustomersRedact = "customers/redact";
@@ -80,7 +81,7 @@ public static partial class ShopifyWebhook
             Topics.CheckoutsCreate => (c, ctx) => Checkout(c, ctx, EventTypes.CheckoutStarted, "created_at"),
             Topics.CheckoutsUpdate => (c, ctx) => Checkout(c, ctx, EventTypes.CheckoutUpdated, "updated_at"),
             Topics.CartsUpdate => Cart,
-            Topics.ProductsUpdate => Product,
+            Topics.ProductsCreate or Topics.ProductsUpdate => Product,
             Topics.CustomersRedact => (p, ctx) => Privacy(p, ctx, PrivacyRequestKind.RedactCustomer),
             Topics.CustomersDataRequest => (p, ctx) => Privacy(p, ctx, PrivacyRequestKind.DataRequest),
             Topics.ShopRedact => (p, ctx) => Privacy(p, ctx, PrivacyRequestKind.RedactShop),
@@ -317,7 +318,29 @@ public static partial class ShopifyWebhook
             }
         }
 
-        return new IngestParse.Catalog(new CatalogUpdate(Platform, ctx.ShopDomain, productId, updatedAt, variants));
+        return new IngestParse.Catalog(new CatalogUpdate(Platform, ctx.ShopDomain, productId, updatedAt, variants, ProductFactsOf(product, ctx.ShopDomain, variants)));
+    }
+
+    /// <summary>
+    /// Published: <c>status</c> active (or absent, as in older API versions) with a <c>published_at</c>. In stock: a
+    /// variant Shopify does not track, that may be sold out of stock (<c>inventory_policy</c> continue), or with units left.
+    /// </summary>
+    private static ProductFacts ProductFactsOf(JsonElement product, string shopDomain, IReadOnlyList<VariantPrice> variants)
+    {
+        var status = GetString(product, "status");
+        var published = status is null or "active" && GetString(product, "published_at") is not null;
+        var inStock = GetArray(product, "variants").Any(v =>
+            GetString(v, "inventory_management") is null || GetString(v, "inventory_policy") == "continue" || GetInt64(v, "inventory_quantity") is > 0);
+        var handle = GetString(product, "handle");
+        var image = GetString(GetObject(product, "image"), "src") ?? GetArray(product, "images").Select(i => GetString(i, "src")).FirstOrDefault(src => src is not null);
+        return new ProductFacts(
+            GetString(product, "title"),
+            handle is null ? null : $"https://{shopDomain}/products/{Uri.EscapeDataString(handle)}",
+            image,
+            variants.Count == 0 ? null : variants.Min(v => v.Price),
+            Currency: null,
+            published,
+            inStock);
     }
 
     private static IngestParse Privacy(JsonElement payload, Context ctx, PrivacyRequestKind kind)

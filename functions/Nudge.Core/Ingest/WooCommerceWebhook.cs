@@ -20,6 +20,7 @@ public static partial class WooCommerceWebhook
         public const string CustomerUpdated = "customer.updated";
         public const string OrderCreated = "order.created";
         public const string OrderUpdated = "order.updated";
+        public const string ProductCreated = "product.created";
         public const string ProductUpdated = "product.updated";
     }
 
@@ -36,7 +37,7 @@ public static partial class WooCommerceWebhook
     /// <param name="times">When the delivery was received: what dates a body without a time of its own.</param>
     public static IngestParse Parse(string topic, string shop, string deliveryId, ReadOnlySpan<byte> body, DeliveryTimes? times = null)
     {
-        if (topic is not (Topics.CustomerCreated or Topics.CustomerUpdated or Topics.OrderCreated or Topics.OrderUpdated or Topics.ProductUpdated))
+        if (topic is not (Topics.CustomerCreated or Topics.CustomerUpdated or Topics.OrderCreated or Topics.OrderUpdated or Topics.ProductCreated or Topics.ProductUpdated))
         {
             return new IngestParse.Ignored($"topic '{topic}' is not used by any journey");
         }
@@ -53,7 +54,7 @@ public static partial class WooCommerceWebhook
         {
             Topics.CustomerCreated => Customer(root, ctx, EventTypes.CustomerSignedUp, "date_created_gmt", "created_at"),
             Topics.CustomerUpdated => Customer(root, ctx, EventTypes.CustomerUpdated, "date_modified_gmt", "updated_at", "last_update"),
-            Topics.ProductUpdated => Product(root, ctx),
+            Topics.ProductCreated or Topics.ProductUpdated => Product(root, ctx),
             _ => Order(root, ctx),
         };
     }
@@ -180,7 +181,15 @@ public static partial class WooCommerceWebhook
         var variants = GetDecimal(product, "price") is { } price
             ? new[] { new VariantPrice(productId, price, GetDecimal(product, "regular_price")) }
             : [];
-        return new IngestParse.Catalog(new CatalogUpdate(Platform, ctx.Shop, productId, updatedAt, variants));
+        var facts = new ProductFacts(
+            GetString(product, "name"),
+            GetString(product, "permalink"),
+            GetArray(product, "images").Select(i => GetString(i, "src")).FirstOrDefault(src => src is not null),
+            variants.Length == 0 ? null : variants[0].Price,
+            Currency: null,
+            Published: GetString(product, "status") is null or "publish",
+            InStock: GetString(product, "stock_status") is null or "instock" or "onbackorder");
+        return new IngestParse.Catalog(new CatalogUpdate(Platform, ctx.Shop, productId, updatedAt, variants, facts));
     }
 
     [GeneratedRegex("^webhook_id=[0-9]{1,20}$")]

@@ -85,6 +85,40 @@ public static class JourneyCatalog
         Steps = [Send("alert", ChannelNames.Kakao, "price-drop-alert")],
     };
 
+    /// <summary>
+    /// A product viewed a second time within a day, with no cart or order: the next day, an email with it and the
+    /// products related to it (<c>{{ recommendations }}</c>). A cart, a checkout or an order ends it (and counts as
+    /// its conversion; only an order as revenue).
+    /// </summary>
+    public static JourneyDefinition BrowseAbandonment { get; } = new()
+    {
+        Id = "browse-abandonment",
+        Version = 1,
+        Name = "Browse abandonment: a product viewed twice in a day",
+        Priority = 55,
+        // Viewed twice without a cart or an order in the day: a customer already buying is not browsing.
+        Entry = new JourneyEntry
+        {
+            Event = EventTypes.ProductViewed,
+            Filter = new Condition
+            {
+                All =
+                [
+                    Condition.Is(Pipeline.JourneyEventHandler.ProductViewsInDayFact, "gte", "2"),
+                    Condition.Is("profile.hasOpenCart", "eq", "false"),
+                    new Condition { Any = [Condition.Is("profile.lastOrderAt", "missing"), Condition.Is("profile.lastOrderAt", "lt", "now-PT24H")] },
+                ],
+            },
+        },
+        Reentry = new ReentryPolicy { Policy = ReentryPolicy.AfterCooldown, Cooldown = TimeSpan.FromDays(7) },
+        ExitOn = [EventTypes.CartUpdated, EventTypes.CheckoutStarted, EventTypes.OrderPlaced],
+        Steps =
+        [
+            Wait("next-day", TimeSpan.FromDays(1)),
+            Send("picks", ChannelNames.Email, "browse-abandonment"),
+        ],
+    };
+
     /// <summary>Thanks at once (informational), a cross-sell three days later.</summary>
     public static JourneyDefinition PostPurchase { get; } = new()
     {
@@ -198,7 +232,7 @@ public static class JourneyCatalog
     };
 
     public static IReadOnlyList<JourneyDefinition> Presets { get; } =
-        [Welcome, AbandonedCheckout, PriceDrop, PostPurchase, Repurchase, WinBack, PointsReminder, ConsentReconfirmation, DormancyNotice];
+        [Welcome, AbandonedCheckout, PriceDrop, BrowseAbandonment, PostPurchase, Repurchase, WinBack, PointsReminder, ConsentReconfirmation, DormancyNotice];
 
     /// <summary>The journeys that are on when a deployment starts with none published.</summary>
     public static IReadOnlyList<JourneyDefinition> OnByDefault { get; } = [Welcome];

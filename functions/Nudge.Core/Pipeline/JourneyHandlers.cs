@@ -25,7 +25,8 @@ public enum EventHandling
 /// </summary>
 public sealed class JourneyEventHandler(
     IEventStore events, ProfileUpdater profiles, JourneyStarter starter, IJourneyCatalog catalog, IJourneyInstanceStore instances, RecentSends recentSends,
-    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Results.ConversionRecorder? conversions = null)
+    SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, Results.ConversionRecorder? conversions = null,
+    Recommendations.RecommendationModel? recommendations = null)
 {
     /// <param name="runtime">Where the instances run: the event goes to the running ones that wait for it, and the journeys it enters start there.</param>
     public async Task<EventHandling> HandleAsync(JourneyEventMessage message, IJourneyRuntime runtime, CancellationToken cancellationToken)
@@ -37,11 +38,16 @@ public sealed class JourneyEventHandler(
         }
 
         var (before, profile) = await profiles.ApplyWithPreviousAsync(evt, cancellationToken);
+        if (recommendations is not null)
+        {
+            await recommendations.LearnAsync(evt, cancellationToken);
+        }
+
         var allSegments = await segments.AllAsync(cancellationToken);
         var evaluatedAt = new EvaluationTime(clock.GetUtcNow(), CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
         var membersBefore = SegmentLibrary.Memberships(allSegments, before, evaluatedAt);
         var membersAfter = SegmentLibrary.Memberships(allSegments, profile, evaluatedAt);
-        var eventFacts = CustomerFacts.OfEvent(evt, profile);
+        var eventFacts = await WithProductViewsAsync(evt, CustomerFacts.OfEvent(evt, profile), cancellationToken);
 
         var listed = new List<JourneyInstance>();
         var running = new List<JourneyInstance>();
@@ -119,6 +125,33 @@ public sealed class JourneyEventHandler(
         }
 
         return EventHandling.Processed;
+    }
+
+    /// <summary>Views of a product in the day up to one of them: <c>event.productViewsInDay</c> (browse abandonment enters on the second).</summary>
+    public const string ProductViewsInDayFact = "event.productViewsInDay";
+
+    /// <summary>
+    /// A product view's facts gain <see cref="ProductViewsInDayFact"/>: the customer's stored views of its product in
+    /// the 24 hours up to it (source time), itself included. Events are stored once by id, so a redelivered view is
+    /// not counted twice.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string>> WithProductViewsAsync(CustomerEvent evt, IReadOnlyDictionary<string, string> facts, CancellationToken cancellationToken)
+    {
+        if (evt.Type != EventTypes.ProductViewed || evt.Items is not [var viewed, ..])
+        {
+            return facts;
+        }
+
+        var views = 0;
+        await foreach (var other in events.ListForCustomerAsync(evt.Customer, [EventTypes.ProductViewed], cancellationToken))
+        {
+            if (other.OccurredAt <= evt.OccurredAt && other.OccurredAt > evt.OccurredAt - TimeSpan.FromDays(1) && other.Items?.Any(i => i.ProductId == viewed.ProductId) == true)
+            {
+                views++;
+            }
+        }
+
+        return new Dictionary<string, string>(facts, StringComparer.Ordinal) { [ProductViewsInDayFact] = views.ToString(CultureInfo.InvariantCulture) };
     }
 
     private static CustomerContext WithSegments(CustomerContext context, IReadOnlyDictionary<string, string> memberships) =>

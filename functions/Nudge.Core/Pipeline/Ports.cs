@@ -49,6 +49,12 @@ public interface IEventStore
     /// <summary>Events accepted before <paramref name="acceptedBefore"/> whose dispatch never completed.</summary>
     IAsyncEnumerable<CustomerEvent> ListUndispatchedAsync(DateTimeOffset acceptedBefore, CancellationToken cancellationToken);
 
+    /// <summary>Every stored event of these types, of every customer (the recommendations' rebuild reads them).</summary>
+    IAsyncEnumerable<CustomerEvent> ListOfTypesAsync(IReadOnlyCollection<string> types, CancellationToken cancellationToken);
+
+    /// <summary>The customer's stored events of these types, in no particular order.</summary>
+    IAsyncEnumerable<CustomerEvent> ListForCustomerAsync(CustomerKey customer, IReadOnlyCollection<string> types, CancellationToken cancellationToken);
+
     /// <summary>Erases every event of the customer; returns how many there were.</summary>
     Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken);
 
@@ -224,11 +230,14 @@ public interface IPriceDropQueue
 /// <summary>Queue message shape (a wire contract): one variant's drop as of the source's updated time.</summary>
 public sealed record PriceDropMessage(string Platform, string ShopDomain, string ProductId, string VariantId, decimal OldPrice, decimal NewPrice, DateTimeOffset UpdatedAt);
 
-/// <summary>Variant prices per shop, kept newest-wins by the source's updated time.</summary>
+/// <summary>Variant prices and product facts per shop, kept newest-wins by the source's updated time.</summary>
 public interface ICatalogStore
 {
-    /// <summary>Stores the prices that are newer than what is held and returns the variants whose price went down.</summary>
+    /// <summary>Stores the prices and facts that are newer than what is held and returns the variants whose price went down.</summary>
     Task<IReadOnlyList<PriceDrop>> ApplyAsync(Ingest.CatalogUpdate update, CancellationToken cancellationToken);
+
+    /// <summary>The facts held for those of the products the shop's catalog knows (an unknown product is absent).</summary>
+    Task<IReadOnlyDictionary<string, Ingest.ProductFacts>> GetProductsAsync(string platform, string shopDomain, IReadOnlyCollection<string> productIds, CancellationToken cancellationToken);
 }
 
 public sealed record PriceDrop(string ProductId, string VariantId, decimal OldPrice, decimal NewPrice);

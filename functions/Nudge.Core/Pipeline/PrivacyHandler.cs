@@ -12,7 +12,7 @@ namespace Nudge.Core.Pipeline;
 public sealed class PrivacyHandler(
     IEventStore events, IRawPayloadStore rawPayloads, IProfileStore profiles, IJourneyInstanceStore instances,
     IDeliveryLog deliveries, IDeliveryEvents deliveryEvents, Consent.IConsentLedger consents, IOrderIndex orders, IProductInterestIndex interests,
-    IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock, IIntakeQueue intake)
+    IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock, IIntakeQueue intake, Recommendations.RecommendationModel? recommendations = null)
 {
     /// <summary>
     /// How long an erasure waits for the intake to drain: deliveries acknowledged before the request may still sit in
@@ -101,6 +101,11 @@ public sealed class PrivacyHandler(
             };
             await orders.DeleteForCustomerAsync(customer, cancellationToken);
             await interests.DeleteForCustomerAsync(customer, cancellationToken);
+            if (recommendations is not null)
+            {
+                await recommendations.ForgetCustomerAsync(customer);
+            }
+
             await consents.DeleteForCustomerAsync(customer, cancellationToken);
             await profiles.DeleteAsync(customer, cancellationToken);
         }
@@ -109,6 +114,10 @@ public sealed class PrivacyHandler(
         {
             record = record with { RawPayloads = record.RawPayloads + await rawPayloads.DeleteAsync(request.Platform, request.ShopDomain, null, cancellationToken) };
             await orders.DeleteForShopAsync(request.Platform, request.ShopDomain, cancellationToken);
+            if (recommendations is not null)
+            {
+                await recommendations.ForgetShopAsync(request.ShopDomain, cancellationToken);
+            }
         }
 
         record = record with { Status = StatusCompleted, CompletedAt = record.CompletedAt ?? clock.GetUtcNow() };

@@ -68,6 +68,12 @@ public sealed class ItemGraph(double shrinkage = ItemGraph.Shrinkage, double pop
         }
     }
 
+    /// <summary>
+    /// Drops the customer's trail (an erasure): the counts they contributed stay, as numbers that name no one, and
+    /// their next product starts a new trail. False if the graph held none.
+    /// </summary>
+    public bool ForgetCustomer(string customerId) => _trails.Remove(customerId);
+
     /// <summary>How many customers touched the product while it was new to their trail; 0 for an unknown product.</summary>
     public int Popularity(string productId) => _ids.TryGetValue(productId, out var id) ? _customersPerProduct[id] : 0;
 
@@ -91,6 +97,80 @@ public sealed class ItemGraph(double shrinkage = ItemGraph.Shrinkage, double pop
         Enumerable.Range(0, _products.Count)
             .OrderByDescending(i => _customersPerProduct[i]).ThenBy(i => _products[i], StringComparer.Ordinal)
             .Take(count).Select(i => _products[i]).ToList();
+
+    /// <summary>Snapshot format tag and version: a wire contract (snapshots outlive a deployment); a new shape gets a new version.</summary>
+    private const int SnapshotMagic = 0x4E524731; // "NRG1"
+
+    /// <summary>
+    /// Writes the whole graph (products, counts, pairs and the customers' trails, so learning goes on where it stopped
+    /// after <see cref="ReadFrom"/>) in a compact binary form: ids as strings once, everything else as integers.
+    /// </summary>
+    public void WriteTo(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(SnapshotMagic);
+        writer.Write(shrinkage);
+        writer.Write(popularityCorrection);
+        writer.Write(Interactions);
+        writer.Write(_products.Count);
+        for (var i = 0; i < _products.Count; i++)
+        {
+            writer.Write(_products[i]);
+            writer.Write(_customersPerProduct[i]);
+            writer.Write(_shared[i].Count);
+            foreach (var (other, count) in _shared[i])
+            {
+                writer.Write(other);
+                writer.Write(count);
+            }
+        }
+
+        writer.Write(_trails.Count);
+        foreach (var (customer, trail) in _trails)
+        {
+            writer.Write(customer);
+            trail.WriteTo(writer);
+        }
+    }
+
+    /// <summary>The graph <see cref="WriteTo"/> wrote; throws <see cref="InvalidDataException"/> on anything else.</summary>
+    public static ItemGraph ReadFrom(Stream stream)
+    {
+        try
+        {
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            if (reader.ReadInt32() != SnapshotMagic)
+            {
+                throw new InvalidDataException("Not an item graph snapshot.");
+            }
+
+            var graph = new ItemGraph(reader.ReadDouble(), reader.ReadDouble()) { Interactions = reader.ReadInt64() };
+            var products = reader.ReadInt32();
+            for (var i = 0; i < products; i++)
+            {
+                graph.Intern(reader.ReadString());
+                graph._customersPerProduct[i] = reader.ReadInt32();
+                var pairs = reader.ReadInt32();
+                for (var j = 0; j < pairs; j++)
+                {
+                    var other = reader.ReadInt32();
+                    graph._shared[i][other is >= 0 && other < products ? other : throw new InvalidDataException("A pair names an unknown product.")] = reader.ReadInt32();
+                }
+            }
+
+            var trails = reader.ReadInt32();
+            for (var i = 0; i < trails; i++)
+            {
+                graph._trails[reader.ReadString()] = Trail.ReadFrom(reader, products);
+            }
+
+            return graph;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("A truncated item graph snapshot.", e);
+        }
+    }
 
     private double Score(int a, int b, int shared) =>
         shared / Math.Pow((double)_customersPerProduct[a] * _customersPerProduct[b], popularityCorrection / 2) * (shared / (shared + shrinkage));
@@ -135,6 +215,32 @@ public sealed class ItemGraph(double shrinkage = ItemGraph.Shrinkage, double pop
             _next = (_next + 1) % TrailLength;
             _count = Math.Min(_count + 1, TrailLength);
             return true;
+        }
+
+        public void WriteTo(BinaryWriter writer)
+        {
+            writer.Write(_count);
+            writer.Write(_next);
+            for (var i = 0; i < _count; i++)
+            {
+                writer.Write(_items[i]);
+            }
+        }
+
+        public static Trail ReadFrom(BinaryReader reader, int products)
+        {
+            var trail = new Trail { _count = reader.ReadInt32(), _next = reader.ReadInt32() };
+            if (trail._count is < 0 or > TrailLength || trail._next is < 0 or >= TrailLength)
+            {
+                throw new InvalidDataException("A malformed trail in an item graph snapshot.");
+            }
+
+            for (var i = 0; i < trail._count; i++)
+            {
+                trail._items[i] = reader.ReadInt32() is var item and >= 0 && item < products ? item : throw new InvalidDataException("A trail names an unknown product.");
+            }
+
+            return trail;
         }
 
         public IEnumerable<int> Others(int product)

@@ -85,18 +85,20 @@ public static class ResultFacts
         }
 
         var group = Groups.Of(instance);
+        // Only an order is revenue: a cart that ends a journey (browse abandonment) is a conversion worth nothing yet.
+        var revenue = Events.EventTypes.IsOrder(goal.Type) ? goal.Value : null;
         var facts = new List<ResultFact>
         {
             new(ResultFact.IdFor(Measures.GoalAfterEntry, instance.InstanceId), definition.Id, Measures.GoalAfterEntry, at)
             {
-                Group = group, Amount = goal.Value?.Amount ?? 0, Currency = goal.Value?.Currency,
+                Group = group, Amount = revenue?.Amount ?? 0, Currency = revenue?.Currency,
             },
         };
 
         ResultFact Converted(int? step, string? channel) =>
             new(ResultFact.IdFor(Measures.Converted, instance.InstanceId), definition.Id, Measures.Converted, at)
             {
-                Step = step, Channel = channel, Group = group, Amount = goal.Value?.Amount ?? 0, Currency = goal.Value?.Currency,
+                Step = step, Channel = channel, Group = group, Amount = revenue?.Amount ?? 0, Currency = revenue?.Currency,
             };
 
         if (instance.HeldOut)
