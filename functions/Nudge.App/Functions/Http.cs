@@ -77,10 +77,13 @@ public static class Http
     }
 
     /// <summary>The marketer API's guard: the 401 (problem body) to answer unless x-api-key is the marketer key; null if it is.</summary>
-    public static IResult? RequireMarketerKey(HttpRequest request, Hosting.NudgeOptions options) =>
+    public static IResult? RequireMarketerKey(HttpRequest request, Hosting.NudgeOptions options) => MarketerKeyProblem(request, options);
+
+    /// <summary>The same guard, typed for endpoints that declare their results (<c>Results&lt;…, ProblemHttpResult&gt;</c>).</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? MarketerKeyProblem(HttpRequest request, Hosting.NudgeOptions options) =>
         HasApiKey(request, options.MarketerApiKey)
             ? null
-            : Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
+            : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "Send the marketer API key in the x-api-key header.");
 
     /// <summary>Whether the request's x-api-key is <paramref name="expected"/> (<see cref="Core.SecretComparison"/>).</summary>
     public static bool HasApiKey(HttpRequest request, string? expected) =>
