@@ -73,7 +73,7 @@ public sealed class AudienceRunHandler(
             return new AudienceStart.InvalidPace(problem);
         }
 
-        if (!index.IsLoaded && await Task.WhenAny(loader.Loaded, Task.Delay(audience.WaitForIndex, cancellationToken)) != loader.Loaded)
+        if (!await loader.WaitLoadedAsync(audience.WaitForIndex, cancellationToken))
         {
             return new AudienceStart.IndexLoading();
         }
