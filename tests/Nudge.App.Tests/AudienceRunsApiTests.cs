@@ -116,11 +116,16 @@ public class AudienceRunsApiTests : IAsyncLifetime
         await SendAsync(HttpMethod.Post, "/api/journeys/welcome/pause");
         var paused = await TestStorage.EventuallyAsync(() => StartAsync("welcome", """{"segment":"points-2000"}"""), r => r.StatusCode != HttpStatusCode.Accepted,
             TimeSpan.FromSeconds(30), "the pause to reach the catalog");
+        using var badKey = new HttpRequestMessage(HttpMethod.Post, "/api/journeys/welcome/audiences") { Content = new StringContent("""{"segment":"points-2000"}""", Encoding.UTF8, "application/json") };
+        badKey.Headers.Add("x-api-key", NudgeTestApp.ApiKey);
+        badKey.Headers.Add("Idempotency-Key", "not a key/../");
+        var badKeyAnswer = await _app.Client.SendAsync(badKey);
         var withoutKey = await SendAsync(HttpMethod.Post, "/api/journeys/welcome/audiences", new StringContent("""{"segment":"points-2000"}""", Encoding.UTF8, "application/json"), withKey: false);
 
         Assert.Equal(mistakes.Select(m => (m.Expected, (string?)"application/problem+json")), answers);
         Assert.Equal(HttpStatusCode.Conflict, paused.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badKeyAnswer.StatusCode);
     }
 
     [Theory]

@@ -112,4 +112,21 @@ public class AudienceRunTests
         Assert.Contains("at most 1.587", Assert.IsType<AudienceStart.InvalidPace>(faster).Problem);
         Assert.Equal(JourneyStatus.Paused, Assert.IsType<AudienceStart.JourneyNotActive>(paused).Status);
     }
+
+    [Fact]
+    public async Task Start_RepeatedWithTheSameKey_AnswersTheFirstRun_QueuesOneSlice()
+    {
+        var rig = await RigAsync(emailLimits: "120/1s");
+        await SaveAsync(rig, Customer(1, 5000));
+
+        var first = Assert.IsType<AudienceStart.Started>(await rig.Handler.StartAsync("welcome", "vip", 60, CancellationToken.None, requestKey: "campaign-7"));
+        var repeated = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => rig.Handler.StartAsync("welcome", "vip", 60, CancellationToken.None, requestKey: "campaign-7")));
+        var otherKey = Assert.IsType<AudienceStart.Started>(await rig.Handler.StartAsync("welcome", "vip", 60, CancellationToken.None, requestKey: "campaign-8"));
+
+        Assert.True(first.New);
+        Assert.All(repeated, r => Assert.Equal((first.Run.Id, false), (Assert.IsType<AudienceStart.Started>(r).Run.Id, ((AudienceStart.Started)r).New)));
+        Assert.NotEqual(first.Run.Id, otherKey.Run.Id);
+        Assert.True(AudienceRunHandler.IsRunId(first.Run.Id));
+        Assert.Equal(2, await rig.P.AllMessagesAsync(StorageNames.AudienceSlicesQueue));
+    }
 }

@@ -19,7 +19,10 @@ namespace Nudge.App.Functions;
 /// </summary>
 public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, AudienceRunHandler audiences, ILogger<AudiencesFunctions> logger)
 {
-    /// <summary>The body: <c>{"segment":"no-order-14d-after-signup","perMinute":60}</c> (<c>perMinute</c> optional, at most the first channel's rate).</summary>
+    /// <summary>
+    /// The body: <c>{"segment":"no-order-14d-after-signup","perMinute":60}</c> (<c>perMinute</c> optional, at most the
+    /// first channel's rate). An <c>Idempotency-Key</c> header makes a repeated request answer the first one's run.
+    /// </summary>
     public sealed record AudienceRequest(string? Segment, double? PerMinute);
 
     [Function("JourneyAudiences")]
@@ -47,10 +50,16 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
             return Problem(StatusCodes.Status400BadRequest, "Invalid audience", "Send {\"segment\":\"<segment id>\"} and optionally \"perMinute\" (at most 4 KiB of JSON).");
         }
 
-        switch (await audiences.StartAsync(id, segment, body.PerMinute, cancellationToken))
+        var key = request.Headers["Idempotency-Key"].ToString();
+        if (key.Length > 128 || key.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-')))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid idempotency key", "An Idempotency-Key is 1–128 of A–Z, a–z, 0–9, '.', '_', ':' and '-'.");
+        }
+
+        switch (await audiences.StartAsync(id, segment, body.PerMinute, cancellationToken, key.Length == 0 ? null : key))
         {
             case AudienceStart.Started started:
-                LogStarted(logger, started.Run.Id, id, started.Run.Members, started.Run.PerMinute);
+                LogStarted(logger, started.Run.Id, id, started.Run.Members, started.Run.PerMinute, started.New);
                 request.HttpContext.Response.Headers.Location = $"/api/journeys/{id}/audiences/{started.Run.Id}";
                 return TypedResults.Json(AudienceRunProgress.Of(started.Run), NudgeJson.Options, statusCode: StatusCodes.Status202Accepted);
             case AudienceStart.UnknownSegment:
@@ -96,8 +105,8 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
 
     private static ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(statusCode: status, title: title, detail: detail);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Audience run {RunId} for journey {JourneyId}: {Members} members at {PerMinute} per minute")]
-    private static partial void LogStarted(ILogger logger, string runId, string journeyId, long members, double perMinute);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audience run {RunId} for journey {JourneyId}: {Members} members at {PerMinute} per minute; new: {New}")]
+    private static partial void LogStarted(ILogger logger, string runId, string journeyId, long members, double perMinute, bool @new);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audience run {RunId} slice {Slice}: {Status}, {Started} started of {Done} done")]
     private static partial void LogSlice(ILogger logger, string runId, int slice, string status, long started, long done);

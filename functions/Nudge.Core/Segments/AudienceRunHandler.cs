@@ -23,7 +23,8 @@ public sealed record AudienceSettings(
 
 public abstract record AudienceStart
 {
-    public sealed record Started(AudienceRun Run) : AudienceStart;
+    /// <param name="New">False: a request with the same idempotency key started this run before.</param>
+    public sealed record Started(AudienceRun Run, bool New = true) : AudienceStart;
 
     public sealed record UnknownSegment(string SegmentId) : AudienceStart;
 
@@ -52,8 +53,15 @@ public sealed class AudienceRunHandler(
 {
     private const int SnapshotPage = 1000;
 
-    public async Task<AudienceStart> StartAsync(string journeyId, string segmentId, double? perMinute, CancellationToken cancellationToken)
+    /// <param name="requestKey">The client's idempotency key: a request repeated with it answers the run the first one started.</param>
+    public async Task<AudienceStart> StartAsync(string journeyId, string segmentId, double? perMinute, CancellationToken cancellationToken, string? requestKey = null)
     {
+        var id = requestKey is null ? $"aud-{Guid.NewGuid():N}" : IdOf(journeyId, segmentId, requestKey);
+        if (requestKey is not null && await store.GetAsync(id, cancellationToken) is { } repeated)
+        {
+            return new AudienceStart.Started(repeated.Value, New: false);
+        }
+
         var all = await segments.AllAsync(cancellationToken);
         if (all.FirstOrDefault(s => s.Id == segmentId) is not { } segment)
         {
@@ -79,18 +87,26 @@ public sealed class AudienceRunHandler(
         }
 
         await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
-        var id = $"aud-{Guid.NewGuid():N}";
         var now = clock.GetUtcNow();
-        var file = $"audiences/{id}.csv";
+        var file = $"audiences/{id}-{Guid.NewGuid():N}.csv"; // its own file: a concurrent repeat's snapshot never overwrites it
         var members = await SnapshotAsync(file, segment, all, now, cancellationToken);
         var run = new AudienceRun
         {
             Id = id, JourneyId = journeyId, SegmentId = segmentId, File = file, Members = members, PerMinute = pace, RequestedAt = now, UpdatedAt = now,
         };
-        await store.TrySaveAsync(run, null, cancellationToken);
+        if (await store.TrySaveAsync(run, null, cancellationToken) is null)
+        {
+            await files.DeleteAsync(file, cancellationToken);
+            return new AudienceStart.Started((await store.GetAsync(id, cancellationToken))!.Value, New: false);
+        }
+
         await queue.EnqueueAudienceSliceAsync(new AudienceSliceMessage(id, 0), TimeSpan.Zero, cancellationToken);
         return new AudienceStart.Started(run);
     }
+
+    /// <summary>A keyed request's run id: a hash of the journey, the segment and the key.</summary>
+    public static string IdOf(string journeyId, string segmentId, string requestKey) =>
+        "aud-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{journeyId}\n{segmentId}\n{requestKey}")))[..32];
 
     public static bool IsRunId(string? id) =>
         id is { Length: 36 } && id.StartsWith("aud-", StringComparison.Ordinal) && id[4..].All(char.IsAsciiHexDigitLower);
