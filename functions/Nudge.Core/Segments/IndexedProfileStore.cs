@@ -56,7 +56,6 @@ public sealed class SegmentIndexLoader(IProfileStore store, SegmentIndex index, 
 
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     private readonly TaskCompletionSource _demanded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once the first load is done.</summary>
@@ -71,6 +70,7 @@ public sealed class SegmentIndexLoader(IProfileStore store, SegmentIndex index, 
         _demanded.TrySetResult();
         return index.IsLoaded || await Task.WhenAny(Loaded, Task.Delay(wait, cancellationToken)) == Loaded;
     }
+
     private DateTimeOffset _watermark = DateTimeOffset.MinValue;
     private DateTimeOffset _lastRefresh = DateTimeOffset.MinValue;
 
