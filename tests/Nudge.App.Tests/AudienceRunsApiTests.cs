@@ -92,6 +92,32 @@ public class AudienceRunsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Post_AppRestartsMidRun_TheRunGoesOnFromItsCheckpoint_EachStartedOnce()
+    {
+        await ImportAsync(30);
+        var response = await StartAsync("welcome", """{"segment":"points-2000","perMinute":120}"""); // 10 a slice, 5 s apart
+        var runId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var beforeStop = await TestStorage.EventuallyAsync(() => GetJsonAsync($"/api/journeys/welcome/audiences/{runId}"), p => p.GetProperty("started").GetInt32() >= 10,
+            TimeSpan.FromSeconds(60), "the first slice");
+        var prefix = _app.Prefix;
+        await _app.DisposeAsync();
+
+        _app = await NudgeTestApp.StartAsync(prefix: prefix, settings: new Dictionary<string, string?> { ["Nudge:Email:RateLimits"] = "240/1s" });
+        var done = await TestStorage.EventuallyAsync(() => GetJsonAsync($"/api/journeys/welcome/audiences/{runId}"), p => p.GetProperty("status").GetString() == "completed",
+            TimeSpan.FromSeconds(120), "the run to complete after the restart");
+        await _app.WaitForQueuesToDrainAsync();
+        var coupons = new List<int>();
+        foreach (var customer in Enumerable.Range(8001, 30))
+        {
+            coupons.Add((await _app.DeliveriesAsync($"{customer}")).Count(d => d.Template == "welcome-coupon"));
+        }
+
+        Assert.Equal("running", beforeStop.GetProperty("status").GetString());
+        Assert.Equal((30, 30), (done.GetProperty("members").GetInt32(), done.GetProperty("started").GetInt32()));
+        Assert.All(coupons, c => Assert.Equal(1, c));
+    }
+
+    [Fact]
     public async Task Post_ClientMistakes_Are4xxWithProblemDetails()
     {
         (string Journey, string Body, HttpStatusCode Expected)[] mistakes =
