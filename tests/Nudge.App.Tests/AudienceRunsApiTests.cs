@@ -148,7 +148,12 @@ public class AudienceRunsApiTests : IAsyncLifetime
         var badKeyAnswer = await _app.Client.SendAsync(badKey);
         var withoutKey = await SendAsync(HttpMethod.Post, "/api/journeys/welcome/audiences", new StringContent("""{"segment":"points-2000"}""", Encoding.UTF8, "application/json"), withKey: false);
 
+        var document = System.Text.Json.Nodes.JsonNode.Parse(await (await SendAsync(HttpMethod.Get, "/api/openapi.json", withKey: false)).Content.ReadAsStringAsync())!;
+        var accepted = document["paths"]!["/api/journeys/{id}/audiences"]!["post"]!["responses"]!["202"]!["content"]!["application/json"]!["schema"]!["properties"]!.AsObject();
+        var progress = document["paths"]!["/api/journeys/{id}/audiences/{runId}"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["properties"]!.AsObject();
+
         Assert.Equal(mistakes.Select(m => (m.Expected, (string?)"application/problem+json")), answers);
+        Assert.True(new[] { "id", "members", "started", "skipped", "remaining", "perMinute", "etaSeconds" }.All(p => accepted.ContainsKey(p) && progress.ContainsKey(p)));
         Assert.Equal(HttpStatusCode.Conflict, paused.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badKeyAnswer.StatusCode);

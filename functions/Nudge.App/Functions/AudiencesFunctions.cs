@@ -26,6 +26,7 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
     public sealed record AudienceRequest(string? Segment, double? PerMinute);
 
     [Function("JourneyAudiences")]
+    [Microsoft.AspNetCore.Mvc.ProducesResponseType(StatusCodes.Status202Accepted)]
     [Description("Start the journey for a segment's members as of now, at the pace its first channel's rate limits carry (or a lower perMinute): 202 with the run's progress.")]
     public async Task<Results<JsonHttpResult<AudienceRunProgress>, ProblemHttpResult>> StartAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "journeys/{id}/audiences")] HttpRequest request, string id, CancellationToken cancellationToken)
