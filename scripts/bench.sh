@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (not part of CI). Each reports against a baseline measured in the same run.
-# Usage: scripts/bench.sh [interpreter|ingest|simulate|recommend|results|journeys|import|segments|all]
+# Usage: scripts/bench.sh [interpreter|ingest|simulate|recommend|results|journeys|import|segments|audience|all]
 #   results: MESSAGES (default 2000) status changes per side, BENCH_AZURITE_PORT (default 10410) and the next two.
 #   journeys: JOURNEYS (default 1000), CLOCK_SPEED (default 8640), START_HOUR (KST, default 9), ORDERS (default
 #   "bare-first journeys-first") override the run.
 #   import: CUSTOMERS (default 20000), ORDERS_PER_CUSTOMER (default 2), IMPORT_PORTS (default "10400 10401 10402").
 #   segments: STORED (default 100000), IN_MEMORY (default 1000000), IMPORT_PORTS as for import.
+#   audience: MEMBERS (default 2000), SNAPSHOT (default 1000000), IMPORT_PORTS as for import.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -53,9 +54,10 @@ if [[ "$what" == journeys || "$what" == all ]]; then
     trap - EXIT
   done
 fi
-for side in import segments; do
+for side in import segments audience; do
 if [[ "$what" == "$side" || "$what" == all ]]; then
-  # The CSV import against a bare batched insert, and segment sizes from the index against a full scan, each on a fresh Azurite.
+  # The CSV import against a bare batched insert, segment sizes from the index against a full scan, and a journey
+  # started for a segment against a scheduled entry of the same customers, each on a fresh Azurite.
   scripts/azurite.sh install
   read -r blob queue table <<< "${IMPORT_PORTS:-10400 10401 10402}"
   data="$(mktemp -d /tmp/nudge-bench-azurite.XXXXXX)"
@@ -64,6 +66,8 @@ if [[ "$what" == "$side" || "$what" == all ]]; then
   connection="$(scripts/azurite.sh connection-string "$blob" "$queue" "$table")"
   if [[ "$side" == import ]]; then
     $bench import "$connection" "${CUSTOMERS:-20000}" "${ORDERS_PER_CUSTOMER:-2}"
+  elif [[ "$side" == audience ]]; then
+    $bench audience "$connection" "${MEMBERS:-2000}" "${SNAPSHOT:-1000000}"
   else
     $bench segments "$connection" "${STORED:-100000}" "${IN_MEMORY:-1000000}"
   fi

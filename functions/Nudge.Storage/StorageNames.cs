@@ -9,9 +9,10 @@ public sealed class StorageNames(string prefix)
     public const string PriceDropsQueue = "price-drops";
     public const string IngestBatchesQueue = "ingest-batches";
     public const string ImportsQueue = "imports";
+    public const string AudienceSlicesQueue = "audience-slices";
 
     /// <summary>Every queue the pipeline's own functions consume (the channel delivery queues aside).</summary>
-    public static IReadOnlyList<string> PipelineQueues { get; } = [IngestBatchesQueue, JourneyEventsQueue, PrivacyRequestsQueue, PriceDropsQueue, ImportsQueue];
+    public static IReadOnlyList<string> PipelineQueues { get; } = [IngestBatchesQueue, JourneyEventsQueue, PrivacyRequestsQueue, PriceDropsQueue, ImportsQueue, AudienceSlicesQueue];
 
     /// <summary>Where the Functions host (and the local trigger driver) moves a message after its last failed attempt.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";
@@ -39,11 +40,12 @@ public sealed class StorageNames(string prefix)
     public string Imports => Table("imports");
     public string ImportFiles => Container("imports");
     public string Recommendations => Container("recommendations");
+    public string AudienceRuns => Table("audienceruns");
 
     public IReadOnlyList<string> AllTables =>
     [
         Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest,
-        Suppressions, Consents, RateLimits, DeliveryEvents, Results, Imports,
+        Suppressions, Consents, RateLimits, DeliveryEvents, Results, Imports, AudienceRuns,
     ];
 
     /// <summary>Table names allow letters and digits only.</summary>

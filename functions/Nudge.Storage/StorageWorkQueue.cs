@@ -14,7 +14,8 @@ namespace Nudge.Storage;
 /// A queue message carries no trace context of its own: the journey and delivery messages written here carry the
 /// current one (<see cref="PipelineTracing"/>) unless they bring their own, as HTTP instrumentation adds a header.
 /// </summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IDeliveryQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue, Core.Imports.IImportQueue
+public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames names, VirtualClock clock) : IWorkQueue, IDeliveryQueue, IPrivacyQueue, IPriceDropQueue, IIntakeQueue, Core.Imports.IImportQueue,
+    Core.Segments.IAudienceQueue
 {
     /// <summary>The service allows visibility up to 7 days; keep a margin.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
@@ -46,6 +47,9 @@ public sealed class StorageWorkQueue(QueueServiceClient service, StorageNames na
 
     public Task EnqueueImportAsync(Core.Imports.ImportWorkMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.ImportsQueue, message, TimeSpan.Zero, cancellationToken);
+
+    public Task EnqueueAudienceSliceAsync(Core.Segments.AudienceSliceMessage message, TimeSpan realDelay, CancellationToken cancellationToken) =>
+        SendAsync(StorageNames.AudienceSlicesQueue, message, VisibilityDelay(realDelay), cancellationToken);
 
     public Task EnqueuePriceDropAsync(PriceDropMessage message, CancellationToken cancellationToken) =>
         SendAsync(StorageNames.PriceDropsQueue, message, TimeSpan.Zero, cancellationToken);

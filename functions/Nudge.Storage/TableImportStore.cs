@@ -7,15 +7,10 @@ namespace Nudge.Storage;
 /// <summary>Each import's state and checkpoint, one row per import, written under optimistic concurrency.</summary>
 public sealed class TableImportStore(TableServiceClient service, StorageNames names) : IImportStore
 {
-    private const string Partition = "import";
-    private readonly TableClient _table = service.GetTableClient(names.Imports);
+    private readonly StateRows<ImportState> _rows = new(service.GetTableClient(names.Imports), "import", s => s.Id, s => s.Status);
 
-    public async Task<Versioned<ImportState>?> GetAsync(string importId, CancellationToken cancellationToken)
-    {
-        var entity = await Tables.GetOrNullAsync(_table, Partition, importId, cancellationToken);
-        return entity is null ? null : new Versioned<ImportState>(Tables.Read<ImportState>(entity, "State"), entity.ETag.ToString());
-    }
+    public Task<Versioned<ImportState>?> GetAsync(string importId, CancellationToken cancellationToken) => _rows.GetAsync(importId, cancellationToken);
 
     public Task<string?> TrySaveAsync(ImportState state, string? expectedVersion, CancellationToken cancellationToken) =>
-        Tables.TryWriteAsync(_table, new TableEntity(Partition, state.Id) { ["State"] = Tables.Write(state), ["Status"] = state.Status }, expectedVersion, cancellationToken);
+        _rows.TrySaveAsync(state, expectedVersion, cancellationToken);
 }

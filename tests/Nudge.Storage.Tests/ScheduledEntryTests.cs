@@ -76,7 +76,7 @@ public class ScheduledEntryTests
         var redelivered = await p.Starter.StartAsync(p.Runtime, JourneyCatalog.PostPurchase, customer, p.Context(null), trigger, CancellationToken.None);
         var nextOrder = await p.Starter.StartAsync(p.Runtime, JourneyCatalog.PostPurchase, customer, p.Context(null), trigger with { EventId = "order-2" }, CancellationToken.None);
 
-        Assert.Equal((RunOutcome.Started, RunOutcome.AlreadyExists, RunOutcome.Started), (first, redelivered, nextOrder));
+        Assert.Equal((RunOutcome.Started, RunOutcome.Repeated, RunOutcome.Started), (first, redelivered, nextOrder));
         Assert.Equal(3, (await p.DecidedSendsAsync(customer)).Count); // thanks, cross-sell, thanks
     }
 }

@@ -5,14 +5,15 @@ namespace Nudge.Testing;
 
 /// <summary>
 /// The journey runtime in memory, for fast handler tests: each run decides with the same interpreter and carries out
-/// with the same <see cref="InstanceEffects"/> as the journey orchestration, at once, in the caller's flow (not thread
-/// safe: handler tests start runs one at a time, concurrent starts race for the row before they get here); timers
+/// with the same <see cref="InstanceEffects"/> as the journey orchestration, at once, in the caller's flow (starts may
+/// come from parallel callers, as an audience slice's members do; events and timers one at a time); timers
 /// fire when a test moves its clock and calls <see cref="FireDueTimersAsync"/>. The contract suite in
 /// Nudge.App.Tests holds it and the durable runtime to the same behaviour.
 /// </summary>
 public sealed class InMemoryJourneyRuntime(InstanceEffects effects, TimeProvider clock) : IJourneyRuntime
 {
     private readonly Dictionary<string, JourneyInstance> _runs = new(StringComparer.Ordinal);
+    private readonly Lock _starting = new();
 
     /// <summary>Every run by instance id, as its last decision left it.</summary>
     public IReadOnlyDictionary<string, JourneyInstance> Runs => _runs;
@@ -21,13 +22,16 @@ public sealed class InMemoryJourneyRuntime(InstanceEffects effects, TimeProvider
 
     public Task<bool> StartAsync(JourneyInstance started, CancellationToken cancellationToken)
     {
-        if (!_runs.TryAdd(started.InstanceId, started))
+        lock (_starting)
         {
-            return Task.FromResult(false);
-        }
+            if (!_runs.TryAdd(started.InstanceId, started))
+            {
+                return Task.FromResult(false);
+            }
 
-        Starts++;
-        return Task.FromResult(true);
+            Starts++;
+            return Task.FromResult(true);
+        }
     }
 
     public async Task RaiseAsync(JourneyInstance claimed, JourneyNews news, CancellationToken cancellationToken)

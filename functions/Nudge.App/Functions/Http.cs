@@ -81,7 +81,7 @@ public static class Http
     public static ProblemHttpResult? RequireMarketerKey(HttpRequest request, Hosting.NudgeOptions options) =>
         HasApiKey(request, options.MarketerApiKey)
             ? null
-            : Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Send the marketer API key in the x-api-key header.");
+            : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "Send the marketer API key in the x-api-key header.");
 
     /// <summary>Whether the request's x-api-key is <paramref name="expected"/> (<see cref="Core.SecretComparison"/>).</summary>
     public static bool HasApiKey(HttpRequest request, string? expected) =>

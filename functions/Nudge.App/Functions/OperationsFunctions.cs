@@ -81,7 +81,7 @@ public static class OpenApiDocument
             ["operationId"] = function.Name,
             ["summary"] = function.Method.GetCustomAttribute<DescriptionAttribute>()?.Description ?? function.Name,
             ["tags"] = new JsonArray(function.Route.Split('/')[0]),
-            ["responses"] = Responses(function.Method.ReturnType),
+            ["responses"] = Responses(function.Method.ReturnType, function.Method.GetCustomAttribute<Microsoft.AspNetCore.Mvc.ProducesResponseTypeAttribute>()?.StatusCode ?? 200),
         };
         if (parameters.Count > 0)
         {
@@ -103,8 +103,9 @@ public static class OpenApiDocument
     /// <summary>
     /// Responses from a function's typed result (<c>Results&lt;JsonHttpResult&lt;T&gt;, ContentHttpResult, ProblemHttpResult&gt;</c>):
     /// the JSON body's schema, text bodies (CSV) and problem details; a function returning plain <c>IResult</c> gets the default.
+    /// The success status is 200 unless the function says otherwise (<c>[ProducesResponseType(202)]</c>).
     /// </summary>
-    private static JsonObject Responses(Type returnType)
+    private static JsonObject Responses(Type returnType, int success)
     {
         var type = returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>) ? returnType.GetGenericArguments()[0] : returnType;
         var kinds = type.IsGenericType && type.Name.StartsWith("Results`", StringComparison.Ordinal) ? type.GetGenericArguments() : [type];
@@ -145,7 +146,7 @@ public static class OpenApiDocument
 
         if (ok.Count > 0)
         {
-            responses["200"] = new JsonObject { ["description"] = "OK", ["content"] = ok };
+            responses[success.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject { ["description"] = success == 202 ? "Accepted" : "OK", ["content"] = ok };
         }
 
         return responses;

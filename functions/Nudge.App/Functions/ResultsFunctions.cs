@@ -65,10 +65,7 @@ public sealed class ResultsFunctions(IOptions<NudgeOptions> options, ResultsServ
 
     private sealed record ResultsQuery(DateOnly From, DateOnly To, bool Csv);
 
-    private ProblemHttpResult? Denied(HttpRequest request) =>
-        Http.HasApiKey(request, options.Value.MarketerApiKey)
-            ? null
-            : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "Send the marketer API key in the x-api-key header.");
+    private ProblemHttpResult? Denied(HttpRequest request) => Http.RequireMarketerKey(request, options.Value);
 
     private (ResultsQuery?, ProblemHttpResult?) ReadQuery(HttpRequest request)
     {

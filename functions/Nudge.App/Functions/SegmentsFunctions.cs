@@ -12,7 +12,7 @@ namespace Nudge.App.Functions;
 
 /// <summary>The marketer API for segments: named audiences over profile facts, which journeys can start on.</summary>
 public sealed class SegmentsFunctions(
-    IOptions<NudgeOptions> options, SegmentLibrary segments, IProfileStore profiles, PipelineSettings settings, TimeProvider clock, SegmentIndex index, SegmentIndexLoader loader)
+    IOptions<NudgeOptions> options, SegmentLibrary segments, PipelineSettings settings, TimeProvider clock, SegmentIndex index, SegmentIndexLoader loader)
 {
     [Function("Segments")]
     public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments")] HttpRequest request, CancellationToken cancellationToken) =>
@@ -54,7 +54,7 @@ public sealed class SegmentsFunctions(
         return Results.Json(segment, NudgeJson.Options);
     }
 
-    /// <summary>How many stored customers are in the segment now: from the segment index, or a scan of the profiles while the index loads.</summary>
+    /// <summary>How many stored customers are in the segment now, from the segment index (loaded on the first such request: until then 503 with Retry-After).</summary>
     [Function("SegmentSize")]
     public async Task<IResult> SizeAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "segments/{id}/size")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
@@ -70,22 +70,13 @@ public sealed class SegmentsFunctions(
             return UnknownSegment(id);
         }
 
-        var now = clock.GetUtcNow();
-        if (index.IsLoaded)
+        if (!await loader.WaitLoadedAsync(IndexWait, cancellationToken))
         {
-            await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
-            return Results.Json(new { segment = id, members = index.Count(segment, all, now, settings.DefaultTimeZone), customers = index.Customers }, NudgeJson.Options);
+            return IndexLoading(request);
         }
 
-        int members = 0, customers = 0;
-        await foreach (var profile in profiles.ListAsync(cancellationToken))
-        {
-            customers++;
-            var at = new EvaluationTime(now, CustomerContexts.ZoneOf(profile, settings.DefaultTimeZone));
-            members += segment.Condition.Evaluate(CustomerFacts.OfProfile(profile), at) ? 1 : 0;
-        }
-
-        return Results.Json(new { segment = id, members, customers }, NudgeJson.Options);
+        await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
+        return Results.Json(new { segment = id, members = index.Count(segment, all, clock.GetUtcNow(), settings.DefaultTimeZone), customers = index.Customers }, NudgeJson.Options);
     }
 
     /// <summary>
@@ -115,10 +106,9 @@ public sealed class SegmentsFunctions(
             return UnknownSegment(id);
         }
 
-        if (!index.IsLoaded && await Task.WhenAny(loader.Loaded, Task.Delay(TimeSpan.FromSeconds(20), cancellationToken)) != loader.Loaded)
+        if (!await loader.WaitLoadedAsync(IndexWait, cancellationToken))
         {
-            request.HttpContext.Response.Headers.RetryAfter = "10";
-            return Http.Problem(StatusCodes.Status503ServiceUnavailable, "Segment index loading", "The app is loading its segment index after a start; ask again shortly.");
+            return IndexLoading(request);
         }
 
         var cursorText = request.Query["cursor"].ToString();
@@ -139,6 +129,15 @@ public sealed class SegmentsFunctions(
     }
 
     private const int MaxPage = 1000;
+
+    /// <summary>How long a request waits for the index to load before it answers 503.</summary>
+    private static readonly TimeSpan IndexWait = TimeSpan.FromSeconds(20);
+
+    private static IResult IndexLoading(HttpRequest request)
+    {
+        request.HttpContext.Response.Headers.RetryAfter = "10";
+        return Http.Problem(StatusCodes.Status503ServiceUnavailable, "Segment index loading", "The app is loading its segment index; ask again shortly.");
+    }
 
     private static IResult UnknownSegment(string id) => Http.Problem(StatusCodes.Status404NotFound, "Unknown segment", $"No segment is named '{id}'.");
 }

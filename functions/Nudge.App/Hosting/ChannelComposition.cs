@@ -55,6 +55,12 @@ public static class ChannelComposition
         Bind<SolapiOptions>(services, SolapiOptions.Section);
         Bind<AcsSmsOptions>(services, AcsSmsOptions.Section);
         services.AddSingleton<IRateLimitStore, TableRateLimitStore>();
+        services.AddSingleton<Core.Delivery.IChannelRates>(sp => new ChannelRates(
+            sp.GetRequiredService<IOptions<EmailProviderOptions>>().Value,
+            sp.GetRequiredService<IOptions<SmsProviderOptions>>().Value,
+            sp.GetRequiredService<IOptions<KakaoProviderOptions>>().Value,
+            sp.GetRequiredService<IOptions<SolapiOptions>>().Value,
+            sp.GetRequiredService<IOptions<AcsSmsOptions>>().Value));
         services.AddSingleton<ProviderFactory>();
         services.AddSingleton(sp => sp.GetRequiredService<ProviderFactory>().Build(
             sp.GetRequiredService<IOptions<EmailProviderOptions>>().Value,

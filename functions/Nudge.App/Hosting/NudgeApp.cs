@@ -169,6 +169,11 @@ public static class NudgeApp
         services.AddSingleton<Core.Imports.IImportQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton(sp => new Core.Imports.ImportSettings(sp.GetRequiredService<IOptions<NudgeOptions>>().Value.ImportMaxUploadBytes));
         services.AddSingleton<Core.Imports.ImportHandler>();
+        services.AddSingleton<ProfileEntry>();
+        services.AddSingleton<Core.Segments.IAudienceRunStore, TableAudienceRunStore>();
+        services.AddSingleton<Core.Segments.IAudienceQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton(new Core.Segments.AudienceSettings());
+        services.AddSingleton<Core.Segments.AudienceRunHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);
     }

@@ -2,11 +2,15 @@ using Nudge.Core.Segments;
 
 namespace Nudge.App.Hosting;
 
-/// <summary>Loads the segment index from storage when the app starts (every instance holds its own), retrying while storage cannot answer.</summary>
+/// <summary>
+/// Loads the segment index from storage when a request first needs it (every instance holds its own; an instance that
+/// only runs queue work never loads it), in the background, retrying while storage cannot answer.
+/// </summary>
 public sealed partial class SegmentIndexStartup(SegmentIndexLoader loader, ILogger<SegmentIndexStartup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await loader.Demanded.WaitAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -7,6 +7,9 @@ public enum RunOutcome
 {
     Started,
     AlreadyExists,
+
+    /// <summary>This very trigger entered the customer before (a redelivery, a slice run again): nothing new started.</summary>
+    Repeated,
 }
 
 /// <summary>
@@ -80,7 +83,7 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
                     await runtime.StartAsync(started, cancellationToken);
                 }
 
-                return Attempt.Done(RunOutcome.AlreadyExists);
+                return Attempt.Done(RunOutcome.Repeated);
             }
 
             if (!JourneyInterpreter.MayEnter(definition, existing?.Value, now))

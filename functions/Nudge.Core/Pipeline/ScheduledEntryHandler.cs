@@ -11,6 +11,8 @@ public sealed class ScheduledEntryHandler(
     IProfileStore profiles, IJourneyInstanceStore instances, JourneyStarter starter, RecentSends recentSends, IJourneyCatalog catalog, IScheduleCursor cursor,
     SegmentLibrary segments, PipelineSettings settings, TimeProvider clock)
 {
+    private readonly ProfileEntry _entry = new(instances, starter, recentSends, settings, clock);
+
     /// <summary>The last occurrence of an NCRONTAB schedule after <c>from</c> and at or before <c>to</c>, in a zone; null if none.</summary>
     public delegate DateTimeOffset? LastOccurrence(string schedule, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone);
 
@@ -50,31 +52,10 @@ public sealed class ScheduledEntryHandler(
             new Dictionary<string, string> { ["event.type"] = "schedule", ["event.occurredAt"] = occurrence.ToString("O", CultureInfo.InvariantCulture) });
         var entered = 0;
         var allSegments = await segments.AllAsync(cancellationToken);
-        var rules = settings.CrossJourney;
         await foreach (var profile in profiles.ListAsync(cancellationToken))
         {
-            // The filter reads profile facts only: most customers of a scan are ruled out before any other read.
-            var context = CustomerContexts.For(profile, settings);
-            var at = new EvaluationTime(occurrence, context.TimeZone); // as of the occurrence, the same on a rerun
-            context = context with { Facts = CustomerFacts.Merge(context.CustomerFacts, SegmentLibrary.Memberships(allSegments, profile, at)) };
-            if (journey.Entry.Filter is { } filter && !filter.Evaluate(context.CustomerFacts, at))
-            {
-                continue;
-            }
-
-            if (rules.HasCaps || rules.MaxConcurrentMarketingJourneys > 0)
-            {
-                // One listing of the customer's instances serves both cross-journey rules.
-                var listed = await instances.ListForCustomerAsync(profile.Key, cancellationToken).ToListAsync(cancellationToken);
-
-                context = context with { RecentSends = recentSends.Of(listed, clock.GetUtcNow()) };
-                if (JourneyInterpreter.RefusedEntry(journey, context, listed.Count(i => !i.IsEnded && i.Definition.IsMarketing)) is not null)
-                {
-                    continue;
-                }
-            }
-
-            if (await starter.StartAsync(runtime, journey, profile.Key, context, trigger, cancellationToken) == RunOutcome.Started)
+            // As of the occurrence: the same on a rerun.
+            if (await _entry.EnterAsync(runtime, journey, profile, journey.Entry.Filter, allSegments, occurrence, trigger, cancellationToken) == EntryOutcome.Started)
             {
                 entered++;
             }

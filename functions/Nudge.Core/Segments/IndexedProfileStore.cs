@@ -40,8 +40,9 @@ public sealed class IndexedProfileStore(IProfileStore inner, SegmentIndex index)
 }
 
 /// <summary>
-/// Fills the index from storage and keeps it current with the writes of other instances: a load at start (rows this
-/// instance writes meanwhile win), then, whenever a caller asks and the last refresh is older than the interval, the
+/// Fills the index from storage and keeps it current with the writes of other instances: a load when a caller first
+/// needs it (<see cref="WaitLoadedAsync"/>; an instance that only runs queue work never reads the profile table for it;
+/// rows this instance writes meanwhile win), then, whenever a caller asks and the last refresh is older than the interval, the
 /// profiles stored since a watermark (the store's own save times, with a margin for clock skew between writers).
 /// Deletions by other instances are seen at the next load.
 /// </summary>
@@ -55,9 +56,21 @@ public sealed class SegmentIndexLoader(IProfileStore store, SegmentIndex index, 
 
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _demanded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once the first load is done.</summary>
     public Task Loaded => _loaded.Task;
+
+    /// <summary>Completes when a caller first needs the index: the host's loader starts the load then.</summary>
+    public Task Demanded => _demanded.Task;
+
+    /// <summary>Asks for the index (the first call starts its load) and waits up to <paramref name="wait"/> for it; whether it is loaded.</summary>
+    public async Task<bool> WaitLoadedAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        _demanded.TrySetResult();
+        return index.IsLoaded || await Task.WhenAny(Loaded, Task.Delay(wait, cancellationToken)) == Loaded;
+    }
+
     private DateTimeOffset _watermark = DateTimeOffset.MinValue;
     private DateTimeOffset _lastRefresh = DateTimeOffset.MinValue;
 

@@ -15,6 +15,8 @@ using Nudge.Benchmarks;
 //   Nudge.Benchmarks import <connection> [customers] [orders per customer]
 //                                          CSV import on Azurite vs a bare batched insert of the same rows
 //   Nudge.Benchmarks segments <connection> [stored] [in memory]
+//   Nudge.Benchmarks audience <connection> [members] [snapshot]
+//                                          a journey started for a segment vs a scheduled entry of the same customers
 //                                          segment sizes from the index vs a full scan of the profile table
 switch (args.FirstOrDefault())
 {
@@ -43,8 +45,11 @@ switch (args.FirstOrDefault())
     case "segments":
         await SegmentIndexRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000, args.Length > 3 ? int.Parse(args[3]) : 1_000_000, Console.Out);
         break;
+    case "audience":
+        await AudienceRun.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 2_000, args.Length > 3 ? int.Parse(args[3]) : 1_000_000, Console.Out);
+        break;
     default:
-        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | recommend [customers] [events] | results <storage-connection> [messages] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first] | import <storage-connection> [customers] [orders per customer] | segments <storage-connection> [stored] [in memory]");
+        Console.Error.WriteLine("usage: Nudge.Benchmarks interpreter | ingest | simulate [customers] | recommend [customers] [events] | results <storage-connection> [messages] | journeys <storage-connection> [journeys] [clock speed] [start hour KST] [bare-first|journeys-first] | import <storage-connection> [customers] [orders per customer] | segments <storage-connection> [stored] [in memory] | audience <storage-connection> [members] [snapshot]");
         return 2;
 }
 
