@@ -156,7 +156,7 @@ public static class NudgeApp
         services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
         services.AddHttpClient(Reconciliation.AdminApis.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<IShopAdminApi, Reconciliation.ShopifyAdminClient>();
-        services.AddSingleton<IShopAdminApi, Reconciliation.WooCommerceAdminClient>();
+        AddAdminApi<Reconciliation.WooCommerceAdminClient>(services);
         services.AddSingleton<IAdminTokenStore, TableAdminTokenStore>();
         services.AddSingleton<Reconciliation.Cafe24AdminTokens>();
         services.AddSingleton<IShopAdminApi, Reconciliation.Cafe24AdminClient>();
@@ -168,6 +168,14 @@ public static class NudgeApp
         services.AddSingleton<Core.Imports.ImportHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);
+    }
+
+    /// <summary>One Admin API client serves reconciliation and platform imports.</summary>
+    private static void AddAdminApi<T>(IServiceCollection services) where T : class, IShopAdminApi, Core.Imports.IPlatformImportSource
+    {
+        services.AddSingleton<T>();
+        services.AddSingleton<IShopAdminApi>(sp => sp.GetRequiredService<T>());
+        services.AddSingleton<Core.Imports.IPlatformImportSource>(sp => sp.GetRequiredService<T>());
     }
 
     /// <summary>

@@ -49,6 +49,18 @@ public static class AdminApis
         return await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
     }
 
+    /// <summary>
+    /// An import's read: an answer that will not change by asking again (credentials refused, the shop or its API not
+    /// found) fails the import with its status; other failures throw as <see cref="ReadJsonAsync"/> does, for the queue to retry.
+    /// </summary>
+    public static void ThrowIfRefused(HttpResponseMessage response, string platform)
+    {
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.PaymentRequired)
+        {
+            throw new Core.Imports.PlatformImportException($"{platform}'s Admin API answered HTTP {(int)response.StatusCode}");
+        }
+    }
+
     /// <summary>Each element of a JSON array, as its own UTF-8 record.</summary>
     public static IEnumerable<ReadOnlyMemory<byte>> Records(JsonElement array) =>
         array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(r => (ReadOnlyMemory<byte>)JsonSerializer.SerializeToUtf8Bytes(r)) : [];
