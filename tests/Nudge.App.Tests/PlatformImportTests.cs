@@ -51,6 +51,23 @@ internal static class PlatformImport
         TestStorage.EventuallyAsync(() => ProgressAsync(app, id), p => p.GetProperty("status").GetString() is "completed" or "failed",
             TimeSpan.FromSeconds(90), $"import {id} to end");
 
+    /// <summary>
+    /// Starts an import, runs its slice until <paramref name="stalled"/> (the stub holding a read), then cancels it as a
+    /// crash would end it, and runs the slice again: the progress saved at the crash, and the state the rerun ends in.
+    /// </summary>
+    public static async Task<(JsonElement AtCrash, ImportState? Resumed)> CrashThenResumeAsync(NudgeTestApp app, string query, Task stalled)
+    {
+        var (_, accepted) = await PostAsync(app, query);
+        var id = accepted.GetProperty("id").GetString()!;
+        var handler = app.Services.GetRequiredService<ImportHandler>();
+        using var crash = new CancellationTokenSource();
+        var slice = handler.RunSliceAsync(id, crash.Token);
+        await stalled;
+        await crash.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slice);
+        return (await ProgressAsync(app, id), await handler.RunSliceAsync(id, CancellationToken.None));
+    }
+
     /// <summary>A WooCommerce REST API v3 customer, registered in 2021 (long ago).</summary>
     public static string WooCustomer(int id) =>
         $$"""{"id":{{id}},"billing":{"phone":"010-1234-{{id % 10000:D4}}"},"email":"woo{{id}}@example.com","first_name":"Kim","role":"customer","date_created_gmt":"2021-03-01T10:00:00","date_modified_gmt":"2021-04-01T10:00:00"}""";
@@ -204,17 +221,7 @@ public sealed class PlatformImportResumeTests : IAsyncLifetime
     [Fact]
     public async Task RunSlice_CrashedWhileReadingPage3_ResumesFromPage3_CountsMatchNoDuplicates()
     {
-        var (_, accepted) = await PlatformImport.PostAsync(_app, $"kind=customers&platform=woocommerce&shop={PlatformImport.WooSite}");
-        var id = accepted.GetProperty("id").GetString()!;
-        var handler = _app.Services.GetRequiredService<ImportHandler>();
-
-        using var crash = new CancellationTokenSource();
-        var slice = handler.RunSliceAsync(id, crash.Token);
-        await _stalled.Task;
-        await crash.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slice);
-        var atCrash = await PlatformImport.ProgressAsync(_app, id);
-        var resumed = await handler.RunSliceAsync(id, CancellationToken.None);
+        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(_app, $"kind=customers&platform=woocommerce&shop={PlatformImport.WooSite}", _stalled.Task);
 
         Assert.Equal(("running", 200, 200, 250), (atCrash.GetProperty("status").GetString(), atCrash.GetProperty("recordsRead").GetInt32(),
             atCrash.GetProperty("rowsApplied").GetInt32(), atCrash.GetProperty("recordsExpected").GetInt32()));
@@ -224,4 +231,215 @@ public sealed class PlatformImportResumeTests : IAsyncLifetime
         var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
         Assert.Equal("woo250@example.com", (await profiles.GetAsync(new CustomerKey("woocommerce", "250"), CancellationToken.None))!.Value.Email);
     }
+}
+
+/// <summary>
+/// Shopify's Admin GraphQL bulk operations stubbed as documented: <c>currentBulkOperation</c>, <c>bulkOperationRunQuery</c>
+/// (answered THROTTLED once, with the cost extension), <c>node(id:)</c> RUNNING then COMPLETED with <c>rootObjectCount</c>
+/// as a string and a JSONL <c>url</c> served with HTTP ranges (answered 429 once).
+/// </summary>
+internal sealed class ShopifyBulkStub
+{
+    public const string Shop = "bulk-import.myshopify.com";
+    public const string Token = "shpat_bulk_import_token";
+
+    private readonly object _gate = new();
+    private readonly Dictionary<string, string> _results;
+    private string? _runningQuery;
+    private int _operations;
+    private int _polls;
+
+    public ShopifyBulkStub(Dictionary<string, string> results) => _results = results;
+
+    public ConcurrentDictionary<string, int> Requests { get; } = new();
+
+    /// <summary>Answers a download first (a stall, an error) when it returns a result.</summary>
+    public Func<long, int, CancellationToken, Task<IResult?>>? BeforeDownload { get; init; }
+
+    public int OperationsStarted => _operations;
+
+    public static string Customer(int id, string emailState = "SUBSCRIBED") => JsonSerializer.Serialize(new
+    {
+        id = $"gid://shopify/Customer/{id}", email = $"shop{id}@example.com", phone = $"+8210555{id:D5}", firstName = "Lee",
+        createdAt = "2020-06-01T01:00:00Z", updatedAt = "2020-07-01T01:00:00Z",
+        emailMarketingConsent = new { marketingState = emailState, consentUpdatedAt = "2020-06-01T01:00:00Z" },
+        smsMarketingConsent = new { marketingState = "NOT_SUBSCRIBED", consentUpdatedAt = (string?)null },
+    });
+
+    public static string Order(int id, int? customerId) => JsonSerializer.Serialize(new
+    {
+        id = $"gid://shopify/Order/{id}", createdAt = "2022-01-05T03:00:00Z",
+        customer = customerId is { } c ? new { id = $"gid://shopify/Customer/{c}" } : null,
+        currencyCode = "KRW", totalPriceSet = new { shopMoney = new { amount = "45000.0", currencyCode = "KRW" } },
+    });
+
+    public void Map(WebApplication stub)
+    {
+        stub.MapPost("/admin/api/2025-10/graphql.json", async (HttpRequest request) =>
+        {
+            if (request.Headers["X-Shopify-Access-Token"] != Token)
+            {
+                return Results.StatusCode(StatusCodes.Status401Unauthorized);
+            }
+
+            var body = await request.ReadFromJsonAsync<JsonElement>();
+            var query = body.GetProperty("query").GetString()!;
+            var key = query.Contains("currentBulkOperation", StringComparison.Ordinal) ? "current"
+                : query.Contains("bulkOperationRunQuery", StringComparison.Ordinal) ? "run" : "node";
+            var attempt = Requests.AddOrUpdate(key, 1, (_, n) => n + 1);
+            lock (_gate)
+            {
+                switch (key)
+                {
+                    case "current":
+                        return Json(_runningQuery is null ? """{"data":{"currentBulkOperation":null}}"""
+                            : JsonSerializer.Serialize(new { data = new { currentBulkOperation = new { id = $"gid://shopify/BulkOperation/{_operations}", status = _polls > 1 ? "COMPLETED" : "RUNNING", query = _runningQuery } } }));
+                    case "run" when attempt == 1:
+                        return Json("""{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED","documentation":"https://shopify.dev/api/usage/rate-limits"}}],"extensions":{"cost":{"requestedQueryCost":10,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":5,"restoreRate":100.0}}}}""");
+                    case "run":
+                        _runningQuery = body.GetProperty("variables").GetProperty("query").GetString();
+                        _operations++;
+                        _polls = 0;
+                        return Json(JsonSerializer.Serialize(new { data = new { bulkOperationRunQuery = new { bulkOperation = new { id = $"gid://shopify/BulkOperation/{_operations}", status = "CREATED" }, userErrors = Array.Empty<object>() } } }));
+                    default:
+                        var kind = _runningQuery!.Contains("customers", StringComparison.Ordinal) ? "customers" : "orders";
+                        var completed = ++_polls > 1;
+                        var roots = _results[kind].Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => !l.Contains("__parentId", StringComparison.Ordinal));
+                        var url = $"{request.Scheme}://{request.Host}/bulk/{kind}.jsonl";
+                        return Json(JsonSerializer.Serialize(new { data = new { node = new { status = completed ? "COMPLETED" : "RUNNING", errorCode = (string?)null,
+                            rootObjectCount = completed ? roots.ToString(CultureInfo.InvariantCulture) : "0", url = completed ? url : null } } }));
+                }
+            }
+        });
+
+        stub.MapGet("/bulk/{name}.jsonl", async (string name, HttpRequest request) =>
+        {
+            Assert.False(request.Headers.ContainsKey("X-Shopify-Access-Token")); // the signed URL gets no token
+            var from = request.Headers.Range.ToString() is { Length: > 0 } range ? long.Parse(range["bytes=".Length..].TrimEnd('-'), CultureInfo.InvariantCulture) : 0;
+            var attempt = Requests.AddOrUpdate($"download:{name}:{from}", 1, (_, n) => n + 1);
+            if (BeforeDownload is not null && await BeforeDownload(from, attempt, request.HttpContext.RequestAborted) is { } early)
+            {
+                return early;
+            }
+
+            var bytes = System.Text.Encoding.UTF8.GetBytes(_results[name]);
+            return from >= bytes.Length ? Results.StatusCode(StatusCodes.Status416RangeNotSatisfiable)
+                : from == 0 ? Results.Bytes(bytes, "application/jsonl") : new PartialContent(bytes[(int)from..]);
+        });
+    }
+
+    private static IResult Json(string json) => Results.Text(json, "application/json");
+
+    private sealed class PartialContent(byte[] bytes) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status206PartialContent;
+            httpContext.Response.ContentType = "application/jsonl";
+            return httpContext.Response.Body.WriteAsync(bytes).AsTask();
+        }
+    }
+}
+
+public sealed class ShopifyBulkImportTests : IAsyncLifetime
+{
+    private ShopifyBulkStub _shopify = null!;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        var customers = string.Join("\n", Enumerable.Range(1, 1100).Select(id => ShopifyBulkStub.Customer(id, id == 2 ? "UNSUBSCRIBED" : "SUBSCRIBED"))) + "\n";
+        var orders = string.Join("\n", ShopifyBulkStub.Order(5001, 1), """{"id":"gid://shopify/LineItem/1","title":"Mug","__parentId":"gid://shopify/Order/5001"}""",
+            ShopifyBulkStub.Order(5002, 1), ShopifyBulkStub.Order(5003, null)); // the last line without its newline, as a file may end
+        _shopify = new ShopifyBulkStub(new() { ["customers"] = customers, ["orders"] = orders })
+        {
+            BeforeDownload = (from, attempt, _) => Task.FromResult<IResult?>(from == 0 && attempt == 1 ? Results.StatusCode(StatusCodes.Status429TooManyRequests) : null),
+        };
+        (_stub, var address) = await StubApi.StartAsync(_shopify.Map);
+        _app = await PlatformImport.AppAsync("shopify", ShopifyBulkStub.Shop, $"{address}/admin/api/2025-10", ShopifyBulkStub.Token);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Post_WithoutBody_RunsABulkQueryThroughThrottleAnd429_FoldsJsonlIntoProfiles()
+    {
+        var (_, accepted) = await PlatformImport.PostAsync(_app, $"kind=customers&platform=shopify&shop={ShopifyBulkStub.Shop}");
+        var customers = await PlatformImport.CompletedAsync(_app, accepted.GetProperty("id").GetString()!);
+        var (_, ordersAccepted) = await PlatformImport.PostAsync(_app, $"kind=orders&platform=shopify&shop={ShopifyBulkStub.Shop}");
+        var orders = await PlatformImport.CompletedAsync(_app, ordersAccepted.GetProperty("id").GetString()!);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var subscribed = (await profiles.GetAsync(new CustomerKey("shopify", "1"), CancellationToken.None))!.Value;
+        var unsubscribed = (await profiles.GetAsync(new CustomerKey("shopify", "2"), CancellationToken.None))!.Value;
+
+        Assert.Equal(("completed", 1100, 1100, 1100), (customers.GetProperty("status").GetString(), customers.GetProperty("recordsRead").GetInt32(),
+            customers.GetProperty("rowsApplied").GetInt32(), customers.GetProperty("recordsExpected").GetInt32()));
+        Assert.Equal(2, _shopify.Requests["run"] - 1); // each kind's bulk query started once, the first try throttled
+        Assert.Equal(2, _shopify.Requests["download:customers:0"]); // a 429, then the first page
+        Assert.Equal(("shop1@example.com", "+821055500001", "Lee"), (subscribed.Email, subscribed.Phone, subscribed.FirstName));
+        Assert.Equal((true, false, false), (subscribed.Consent.Email, subscribed.Consent.Sms, unsubscribed.Consent.Email));
+        Assert.Equal(new DateTimeOffset(2020, 6, 1, 1, 0, 0, TimeSpan.Zero), subscribed.SignedUpAt);
+        Assert.Equal(("completed", 3, 2, 1), (orders.GetProperty("status").GetString(), orders.GetProperty("recordsRead").GetInt32(),
+            orders.GetProperty("rowsApplied").GetInt32(), orders.GetProperty("rowsSkipped").GetInt32()));
+        var buyer = (await profiles.GetAsync(new CustomerKey("shopify", "1"), CancellationToken.None))!.Value;
+        Assert.Equal((true, 2), (buyer.HasOrdered, buyer.Orders.Count));
+
+        await _app.WaitForQueuesToDrainAsync();
+        Assert.Empty(await _app.DeliveriesAsync("1")); // imported signups start no welcome
+    }
+}
+
+/// <summary>A Shopify import stopped while reading the bulk result's second page and run again: the same operation, read on from the saved offset.</summary>
+public sealed class ShopifyBulkImportResumeTests : IAsyncLifetime
+{
+    private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ShopifyBulkStub _shopify = null!;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        var customers = string.Join("\n", Enumerable.Range(1, 1200).Select(id => ShopifyBulkStub.Customer(id))) + "\n";
+        _shopify = new ShopifyBulkStub(new() { ["customers"] = customers, ["orders"] = "" })
+        {
+            BeforeDownload = async (from, attempt, aborted) =>
+            {
+                if (from > 0 && attempt == 1 && !_stalled.Task.IsCompleted)
+                {
+                    _stalled.SetResult();
+                    await Task.Delay(Timeout.Infinite, aborted); // until the "crash" below drops the request
+                }
+
+                return null;
+            },
+        };
+        (_stub, var address) = await StubApi.StartAsync(_shopify.Map);
+        _app = await PlatformImport.AppAsync("shopify", ShopifyBulkStub.Shop, $"{address}/admin/api/2025-10", ShopifyBulkStub.Token, triggers: "IngestBatches,JourneyEvents");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RunSlice_CrashedOnTheSecondJsonlPage_ResumesAtItsOffset_OneOperation_CountsMatch()
+    {
+        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(_app, $"kind=customers&platform=shopify&shop={ShopifyBulkStub.Shop}", _stalled.Task);
+
+        Assert.Equal(("running", ShopifyAdminPageLines, 1200), (atCrash.GetProperty("status").GetString(), atCrash.GetProperty("recordsRead").GetInt32(), atCrash.GetProperty("recordsExpected").GetInt32()));
+        Assert.Equal((ImportStatus.Completed, 1200, 1200L), (resumed!.Status, resumed.RecordsRead, resumed.Applied));
+        Assert.Equal(1, _shopify.OperationsStarted);
+        Assert.Equal(1, _shopify.Requests["download:customers:0"]); // the first page was not read again
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        Assert.Equal("shop1200@example.com", (await profiles.GetAsync(new CustomerKey("shopify", "1200"), CancellationToken.None))!.Value.Email);
+    }
+
+    private const int ShopifyAdminPageLines = Nudge.App.Reconciliation.ShopifyAdminClient.BulkLinesPerPage;
 }

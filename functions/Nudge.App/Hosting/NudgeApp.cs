@@ -155,7 +155,7 @@ public static class NudgeApp
         services.AddSingleton<CatalogHandler>();
         services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
         services.AddHttpClient(Reconciliation.AdminApis.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
-        services.AddSingleton<IShopAdminApi, Reconciliation.ShopifyAdminClient>();
+        AddAdminApi<Reconciliation.ShopifyAdminClient>(services);
         AddAdminApi<Reconciliation.WooCommerceAdminClient>(services);
         services.AddSingleton<IAdminTokenStore, TableAdminTokenStore>();
         services.AddSingleton<Reconciliation.Cafe24AdminTokens>();
