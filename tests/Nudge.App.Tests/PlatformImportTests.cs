@@ -443,3 +443,149 @@ public sealed class ShopifyBulkImportResumeTests : IAsyncLifetime
 
     private const int ShopifyAdminPageLines = Nudge.App.Reconciliation.ShopifyAdminClient.BulkLinesPerPage;
 }
+
+/// <summary>
+/// Cafe24's Admin API stubbed as documented: the OAuth refresh grant (the configured access token has expired),
+/// <c>admin/customersprivacy</c> and <c>admin/orders</c> by date window with limit/offset both capped (beyond the caps
+/// a 400), their <c>/count</c>, <c>X-Api-Call-Limit</c> on every answer (the count's three quarters full) and one 429.
+/// </summary>
+public sealed class Cafe24ImportTests : IAsyncLifetime
+{
+    private const string Mall = "import24mall";
+    private const int PageLimit = 2;
+    private const int MaxOffset = 2;
+    private static readonly TimeSpan Kst = TimeSpan.FromHours(9);
+    private readonly ConcurrentQueue<(string What, long At)> _requests = new();
+    private readonly List<(string Json, DateTimeOffset At)> _members = [];
+    private readonly List<(string Json, DateTimeOffset At)> _orders = [];
+    private string? _accessToken;
+    private int _rateLimited;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    private static string Time(DateTimeOffset at) => at.ToOffset(Kst).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+
+    public async Task InitializeAsync()
+    {
+        for (var i = 1; i <= 4; i++)
+        {
+            var joined = new DateTimeOffset(2019 + i, 3, 1, 12, 0, 0, Kst);
+            _members.Add(($$"""{"shop_no":1,"member_id":"m{{i}}","name":"회원","email":"m{{i}}@example.com","cellphone":"010-2222-000{{i}}","news_mail":"T","sms":"{{(i == 1 ? "F" : "T")}}","created_date":"{{Time(joined)}}"}""", joined));
+        }
+
+        var crowded = new DateTimeOffset(2025, 5, 5, 10, 0, 0, Kst); // more members in one window than its offsets reach
+        for (var i = 1; i <= 8; i++)
+        {
+            var joined = crowded.AddHours(i);
+            _members.Add(($$"""{"shop_no":1,"member_id":"c{{i}}","email":"c{{i}}@example.com","news_mail":"F","sms":"F","created_date":"{{Time(joined)}}"}""", joined));
+        }
+
+        var ordered = new DateTimeOffset(2024, 1, 2, 9, 0, 0, Kst);
+        _orders.Add(($$$"""{"shop_no":1,"order_id":"20240102-0000001","member_id":"m1","currency":"KRW","order_date":"{{{Time(ordered)}}}","actual_order_amount":{"order_price_amount":"15000.00","payment_amount":"15000.00"}}""", ordered));
+        _orders.Add(($$$"""{"shop_no":1,"order_id":"20240102-0000002","member_id":"","currency":"KRW","order_date":"{{{Time(ordered)}}}","actual_order_amount":{"payment_amount":"9000.00"}}""", ordered));
+
+        (_stub, var address) = await StubApi.StartAsync(stub =>
+        {
+            stub.MapPost("/api/v2/oauth/token", async (HttpRequest request) =>
+            {
+                var form = await request.ReadFormAsync();
+                if (form["grant_type"] != "refresh_token" || form["refresh_token"] != "rt-import")
+                {
+                    return Results.Json(new { error = "invalid_grant" }, statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                _accessToken = "at-import-1";
+                return Results.Json(new { access_token = _accessToken, expires_at = DateTimeOffset.UtcNow.ToOffset(Kst).AddHours(2).ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture), refresh_token = "rt-import-2" });
+            });
+            stub.MapGet("/api/v2/admin/{resource}/count", (string resource, HttpRequest request) => Answer(request, resource, count: true));
+            stub.MapGet("/api/v2/admin/{resource}", (string resource, HttpRequest request) => Answer(request, resource, count: false));
+        });
+        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Cafe24:AdminPageLimit"] = PageLimit.ToString(CultureInfo.InvariantCulture),
+            ["Cafe24:AdminMaxOffset"] = MaxOffset.ToString(CultureInfo.InvariantCulture),
+            ["Cafe24:AdminImportSince"] = "2019-01-01T00:00:00+09:00",
+            ["Cafe24:AdminImportWindowDays"] = "400",
+            ["Shops:0:Platform"] = "cafe24",
+            ["Shops:0:Domain"] = Mall,
+            ["Shops:0:ApiKey"] = "import24-api-key",
+            ["Shops:0:AdminApiUrl"] = $"{address}/api/v2",
+            ["Shops:0:AdminAccessToken"] = "an-expired-access-token",
+            ["Shops:0:AdminClientId"] = "import24-client",
+            ["Shops:0:AdminClientSecret"] = "import24-secret",
+            ["Shops:0:AdminRefreshToken"] = "rt-import",
+            ["Nudge:LocalTriggerFunctions"] = "IngestBatches,JourneyEvents,EmailSender,SmsSender,KakaoSender,ImportWork",
+        });
+    }
+
+    private IResult Answer(HttpRequest request, string resource, bool count)
+    {
+        _requests.Enqueue(($"{resource}{(count ? "/count" : "")}", System.Diagnostics.Stopwatch.GetTimestamp()));
+        if (_accessToken is null || request.Headers.Authorization != $"Bearer {_accessToken}")
+        {
+            return Results.Json(new { error = new { code = 401, message = "invalid access_token" } }, statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        if (!count && resource == "customersprivacy" && Interlocked.Increment(ref _rateLimited) == 2)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "0";
+            return Results.Json(new { error = new { code = 429, message = "Too Many Requests" } }, statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
+        var (dateType, records) = resource == "orders" ? ("order_date", _orders) : ("join", _members);
+        var start = DateTimeOffset.Parse(request.Query["start_date"]!, CultureInfo.InvariantCulture);
+        var end = DateTimeOffset.Parse(request.Query["end_date"]!, CultureInfo.InvariantCulture);
+        var matching = records.Where(r => r.At >= start && r.At <= end).OrderBy(r => r.At).ToList();
+        // The count is answered three quarters full: the next call must wait for the bucket to drain.
+        request.HttpContext.Response.Headers["X-Api-Call-Limit"] = count ? "31/40" : "1/40";
+        if (count)
+        {
+            return Results.Json(new { count = matching.Count });
+        }
+
+        var limit = int.Parse(request.Query["limit"]!, CultureInfo.InvariantCulture);
+        var offset = int.Parse(request.Query["offset"]!, CultureInfo.InvariantCulture);
+        if (request.Query["date_type"] != dateType || limit > PageLimit || offset > MaxOffset)
+        {
+            return Results.Json(new { error = new { code = 422, message = "limit, offset or date_type out of range" } }, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        return Results.Text($"{{\"{resource}\":[{string.Join(",", matching.Skip(offset).Take(limit).Select(r => r.Json))}]}}", "application/json");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Post_WithoutBody_WalksDateWindows_HalvesACrowdedOne_HonoursCallLimitAnd429_RefreshesTheToken()
+    {
+        var (_, accepted) = await PlatformImport.PostAsync(_app, $"kind=customers&platform=cafe24&shop={Mall}");
+        var customers = await PlatformImport.CompletedAsync(_app, accepted.GetProperty("id").GetString()!);
+        var (_, ordersAccepted) = await PlatformImport.PostAsync(_app, $"kind=orders&platform=cafe24&shop={Mall}");
+        var orders = await PlatformImport.CompletedAsync(_app, ordersAccepted.GetProperty("id").GetString()!);
+        Assert.True(customers.GetProperty("status").GetString() == "completed", customers.ToString());
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var m1 = (await profiles.GetAsync(new CustomerKey("cafe24", "m1"), CancellationToken.None))!.Value;
+        var m2 = (await profiles.GetAsync(new CustomerKey("cafe24", "m2"), CancellationToken.None))!.Value;
+        var c8 = (await profiles.GetAsync(new CustomerKey("cafe24", "c8"), CancellationToken.None))!.Value;
+        var requests = _requests.ToList();
+        var afterCount = requests.FindLastIndex(r => r.What == "customersprivacy/count") + 1; // the answered one (the first met the expired token)
+
+        Assert.Equal(("completed", 12, 12, 0, 12), (customers.GetProperty("status").GetString(), customers.GetProperty("recordsRead").GetInt32(),
+            customers.GetProperty("rowsApplied").GetInt32(), customers.GetProperty("rowsSkipped").GetInt32(), customers.GetProperty("recordsExpected").GetInt32()));
+        Assert.Equal(("m1@example.com", "010-2222-0001", true, false), (m1.Email, m1.Phone, m1.Consent.Email, m1.Consent.Sms));
+        Assert.True(m2.Consent.Sms);
+        Assert.Equal("c8@example.com", c8.Email); // the crowded window was read whole, in halves
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(requests[afterCount - 1].At, requests[afterCount].At) >= TimeSpan.FromSeconds(0.45),
+            "the call after a bucket three quarters full waits for it to drain");
+        Assert.Equal(("completed", 2, 1, 1), (orders.GetProperty("status").GetString(), orders.GetProperty("recordsRead").GetInt32(),
+            orders.GetProperty("rowsApplied").GetInt32(), orders.GetProperty("rowsSkipped").GetInt32()));
+        Assert.Equal((true, 1), (m1.HasOrdered, m1.Orders.Count));
+
+        await _app.WaitForQueuesToDrainAsync();
+        Assert.Empty(await _app.DeliveriesAsync("m1")); // members who joined years ago get no welcome
+    }
+}

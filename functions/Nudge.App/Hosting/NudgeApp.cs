@@ -159,7 +159,7 @@ public static class NudgeApp
         AddAdminApi<Reconciliation.WooCommerceAdminClient>(services);
         services.AddSingleton<IAdminTokenStore, TableAdminTokenStore>();
         services.AddSingleton<Reconciliation.Cafe24AdminTokens>();
-        services.AddSingleton<IShopAdminApi, Reconciliation.Cafe24AdminClient>();
+        AddAdminApi<Reconciliation.Cafe24AdminClient>(services);
         services.AddSingleton<ReconcileHandler>();
         services.AddSingleton<Core.Imports.IImportStore, TableImportStore>();
         services.AddSingleton<Core.Imports.IImportFiles, BlobImportFiles>();

@@ -55,11 +55,18 @@ public static class AdminApis
     /// </summary>
     public static void ThrowIfRefused(HttpResponseMessage response, string platform)
     {
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.PaymentRequired)
+        if (IsRefusal(response.StatusCode))
         {
-            throw new Core.Imports.PlatformImportException($"{platform}'s Admin API answered HTTP {(int)response.StatusCode}");
+            throw Refused(platform, response.StatusCode);
         }
     }
+
+    /// <summary>Credentials refused, the shop or its API not found, the shop's plan lapsed: asking again changes nothing.</summary>
+    public static bool IsRefusal(HttpStatusCode? status) =>
+        status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.PaymentRequired;
+
+    public static Core.Imports.PlatformImportException Refused(string platform, HttpStatusCode? status) =>
+        new($"{platform}'s Admin API answered HTTP {(int?)status}");
 
     /// <summary>Each element of a JSON array, as its own UTF-8 record.</summary>
     public static IEnumerable<ReadOnlyMemory<byte>> Records(JsonElement array) =>
