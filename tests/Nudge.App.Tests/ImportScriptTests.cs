@@ -15,7 +15,15 @@ public sealed class ImportScriptTests : IAsyncLifetime
     {
         var records = new Dictionary<string, string[]> { ["customers"] = [.. Enumerable.Range(1, 120).Select(PlatformImport.WooCustomer)], ["orders"] = [] };
         (_stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, new ConcurrentDictionary<string, int>()));
-        _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials);
+        _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials, more: new Dictionary<string, string?>
+        {
+            // A second site whose keys the shop has since revoked: the stub answers it 401.
+            ["Shops:1:Platform"] = "woocommerce",
+            ["Shops:1:Domain"] = "revoked.example",
+            ["Shops:1:WebhookSecret"] = "revoked-webhook-secret",
+            ["Shops:1:AdminApiUrl"] = $"{address}/wp-json/wc/v3",
+            ["Shops:1:AdminAccessToken"] = "ck_revoked:cs_revoked",
+        });
     }
 
     public async Task DisposeAsync()
@@ -65,6 +73,16 @@ public sealed class ImportScriptTests : IAsyncLifetime
         Assert.True(exit == 0, errors + output);
         Assert.Contains("applied 1  skipped 1", output, StringComparison.Ordinal);
         Assert.Contains("  3: points must be a whole number from 0 to 10^12", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Script_PlatformRefusesTheCredentials_ImportFailsWithTheStatus_Exit1()
+    {
+        var (exit, output, errors) = await RunAsync("customers", "woocommerce", "revoked.example");
+
+        Assert.True(exit == 1, errors + output);
+        Assert.Contains("failed", output, StringComparison.Ordinal);
+        Assert.Contains("the import failed: WooCommerce's Admin API answered HTTP 401", errors, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,8 +20,9 @@ internal static class PlatformImport
     public const string WooCredentials = "ck_import:cs_import";
 
     /// <summary>The app with one shop whose Admin API is a stub; <paramref name="triggers"/> null runs every queue function.</summary>
-    public static Task<NudgeTestApp> AppAsync(string platform, string domain, string adminApiUrl, string token, string? triggers = null) =>
-        NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+    public static Task<NudgeTestApp> AppAsync(string platform, string domain, string adminApiUrl, string token, string? triggers = null,
+        IReadOnlyDictionary<string, string?>? more = null) =>
+        NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>(more ?? new Dictionary<string, string?>())
         {
             ["Shops:0:Platform"] = platform,
             ["Shops:0:Domain"] = domain,
