@@ -84,7 +84,7 @@ while true; do
       skipped="$(field rowsSkipped "$progress")"
       if [[ "${skipped:-0}" != 0 ]]; then
         echo "skipped rows (first ones, by line or record number):"
-        printf %s "$progress" | sed -nE 's/.*"errors":\[([^]]*)\].*/\1/p' | sed -E 's/\},\{/}\n{/g' \
+        printf '%s\n' "$progress" | sed -nE 's/.*"errors":\[([^]]*)\].*/\1/p' | sed -E 's/\},\{/}\n{/g' \
           | sed -nE 's/.*"line":([0-9]+),"problem":"([^"]*)".*/  \1: \2/p'
       fi
       exit 0 ;;
