@@ -450,23 +450,28 @@ public sealed class ShopifyBulkImportResumeTests : IAsyncLifetime
 /// <c>admin/customersprivacy</c> and <c>admin/orders</c> by date window with limit/offset both capped (beyond the caps
 /// a 400), their <c>/count</c>, <c>X-Api-Call-Limit</c> on every answer (the count's three quarters full) and one 429.
 /// </summary>
-public sealed class Cafe24ImportTests : IAsyncLifetime
+internal sealed class Cafe24ImportStub
 {
-    private const string Mall = "import24mall";
+    public const string Mall = "import24mall";
     private const int PageLimit = 2;
     private const int MaxOffset = 2;
     private static readonly TimeSpan Kst = TimeSpan.FromHours(9);
-    private readonly ConcurrentQueue<(string What, long At)> _requests = new();
     private readonly List<(string Json, DateTimeOffset At)> _members = [];
     private readonly List<(string Json, DateTimeOffset At)> _orders = [];
     private string? _accessToken;
     private int _rateLimited;
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
+
+    /// <summary>Every request: what it asked for (<c>customersprivacy</c>, <c>customersprivacy/count</c>, …) and when it came (a stopwatch timestamp).</summary>
+    public ConcurrentQueue<(string What, long At)> Requests { get; } = new();
+
+    /// <summary>Holds a page request first (its number among the member page requests) when it returns a task that has not ended.</summary>
+    public Func<int, CancellationToken, Task>? BeforeMemberPage { get; init; }
+
+    private int _memberPages;
 
     private static string Time(DateTimeOffset at) => at.ToOffset(Kst).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 
-    public async Task InitializeAsync()
+    public Cafe24ImportStub()
     {
         for (var i = 1; i <= 4; i++)
         {
@@ -484,44 +489,46 @@ public sealed class Cafe24ImportTests : IAsyncLifetime
         var ordered = new DateTimeOffset(2024, 1, 2, 9, 0, 0, Kst);
         _orders.Add(($$$"""{"shop_no":1,"order_id":"20240102-0000001","member_id":"m1","currency":"KRW","order_date":"{{{Time(ordered)}}}","actual_order_amount":{"order_price_amount":"15000.00","payment_amount":"15000.00"}}""", ordered));
         _orders.Add(($$$"""{"shop_no":1,"order_id":"20240102-0000002","member_id":"","currency":"KRW","order_date":"{{{Time(ordered)}}}","actual_order_amount":{"payment_amount":"9000.00"}}""", ordered));
-
-        (_stub, var address) = await StubApi.StartAsync(stub =>
-        {
-            stub.MapPost("/api/v2/oauth/token", async (HttpRequest request) =>
-            {
-                var form = await request.ReadFormAsync();
-                if (form["grant_type"] != "refresh_token" || form["refresh_token"] != "rt-import")
-                {
-                    return Results.Json(new { error = "invalid_grant" }, statusCode: StatusCodes.Status400BadRequest);
-                }
-
-                _accessToken = "at-import-1";
-                return Results.Json(new { access_token = _accessToken, expires_at = DateTimeOffset.UtcNow.ToOffset(Kst).AddHours(2).ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture), refresh_token = "rt-import-2" });
-            });
-            stub.MapGet("/api/v2/admin/{resource}/count", (string resource, HttpRequest request) => Answer(request, resource, count: true));
-            stub.MapGet("/api/v2/admin/{resource}", (string resource, HttpRequest request) => Answer(request, resource, count: false));
-        });
-        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
-        {
-            ["Cafe24:AdminPageLimit"] = PageLimit.ToString(CultureInfo.InvariantCulture),
-            ["Cafe24:AdminMaxOffset"] = MaxOffset.ToString(CultureInfo.InvariantCulture),
-            ["Cafe24:AdminImportSince"] = "2019-01-01T00:00:00+09:00",
-            ["Cafe24:AdminImportWindowDays"] = "400",
-            ["Shops:0:Platform"] = "cafe24",
-            ["Shops:0:Domain"] = Mall,
-            ["Shops:0:ApiKey"] = "import24-api-key",
-            ["Shops:0:AdminApiUrl"] = $"{address}/api/v2",
-            ["Shops:0:AdminAccessToken"] = "an-expired-access-token",
-            ["Shops:0:AdminClientId"] = "import24-client",
-            ["Shops:0:AdminClientSecret"] = "import24-secret",
-            ["Shops:0:AdminRefreshToken"] = "rt-import",
-            ["Nudge:LocalTriggerFunctions"] = "IngestBatches,JourneyEvents,EmailSender,SmsSender,KakaoSender,ImportWork",
-        });
     }
 
-    private IResult Answer(HttpRequest request, string resource, bool count)
+    public void Map(WebApplication stub)
     {
-        _requests.Enqueue(($"{resource}{(count ? "/count" : "")}", System.Diagnostics.Stopwatch.GetTimestamp()));
+        stub.MapPost("/api/v2/oauth/token", async (HttpRequest request) =>
+        {
+            var form = await request.ReadFormAsync();
+            if (form["grant_type"] != "refresh_token" || form["refresh_token"] != "rt-import")
+            {
+                return Results.Json(new { error = "invalid_grant" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            _accessToken = "at-import-1";
+            return Results.Json(new { access_token = _accessToken, expires_at = DateTimeOffset.UtcNow.ToOffset(Kst).AddHours(2).ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture), refresh_token = "rt-import-2" });
+        });
+        stub.MapGet("/api/v2/admin/{resource}/count", (string resource, HttpRequest request) => Answer(request, resource, count: true));
+        stub.MapGet("/api/v2/admin/{resource}", (string resource, HttpRequest request) => Answer(request, resource, count: false));
+    }
+
+    /// <summary>The app with the mall whose Admin API is this stub at <paramref name="address"/>, its access token expired (refreshed on the first 401).</summary>
+    public static Task<NudgeTestApp> AppAsync(string address, string triggers) => NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>
+    {
+        ["Cafe24:AdminPageLimit"] = PageLimit.ToString(CultureInfo.InvariantCulture),
+        ["Cafe24:AdminMaxOffset"] = MaxOffset.ToString(CultureInfo.InvariantCulture),
+        ["Cafe24:AdminImportSince"] = "2019-01-01T00:00:00+09:00",
+        ["Cafe24:AdminImportWindowDays"] = "400",
+        ["Shops:0:Platform"] = "cafe24",
+        ["Shops:0:Domain"] = Mall,
+        ["Shops:0:ApiKey"] = "import24-api-key",
+        ["Shops:0:AdminApiUrl"] = $"{address}/api/v2",
+        ["Shops:0:AdminAccessToken"] = "an-expired-access-token",
+        ["Shops:0:AdminClientId"] = "import24-client",
+        ["Shops:0:AdminClientSecret"] = "import24-secret",
+        ["Shops:0:AdminRefreshToken"] = "rt-import",
+        ["Nudge:LocalTriggerFunctions"] = triggers,
+    });
+
+    private async Task<IResult> Answer(HttpRequest request, string resource, bool count)
+    {
+        Requests.Enqueue(($"{resource}{(count ? "/count" : "")}", System.Diagnostics.Stopwatch.GetTimestamp()));
         if (_accessToken is null || request.Headers.Authorization != $"Bearer {_accessToken}")
         {
             return Results.Json(new { error = new { code = 401, message = "invalid access_token" } }, statusCode: StatusCodes.Status401Unauthorized);
@@ -544,6 +551,11 @@ public sealed class Cafe24ImportTests : IAsyncLifetime
             return Results.Json(new { count = matching.Count });
         }
 
+        if (resource == "customersprivacy" && BeforeMemberPage is not null)
+        {
+            await BeforeMemberPage(Interlocked.Increment(ref _memberPages), request.HttpContext.RequestAborted);
+        }
+
         var limit = int.Parse(request.Query["limit"]!, CultureInfo.InvariantCulture);
         var offset = int.Parse(request.Query["offset"]!, CultureInfo.InvariantCulture);
         if (request.Query["date_type"] != dateType || limit > PageLimit || offset > MaxOffset)
@@ -552,6 +564,20 @@ public sealed class Cafe24ImportTests : IAsyncLifetime
         }
 
         return Results.Text($"{{\"{resource}\":[{string.Join(",", matching.Skip(offset).Take(limit).Select(r => r.Json))}]}}", "application/json");
+    }
+}
+
+public sealed class Cafe24ImportTests : IAsyncLifetime
+{
+    private const string Mall = Cafe24ImportStub.Mall;
+    private readonly Cafe24ImportStub _cafe24 = new();
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        (_stub, var address) = await StubApi.StartAsync(_cafe24.Map);
+        _app = await Cafe24ImportStub.AppAsync(address, triggers: "IngestBatches,JourneyEvents,EmailSender,SmsSender,KakaoSender,ImportWork");
     }
 
     public async Task DisposeAsync()
@@ -572,7 +598,7 @@ public sealed class Cafe24ImportTests : IAsyncLifetime
         var m1 = (await profiles.GetAsync(new CustomerKey("cafe24", "m1"), CancellationToken.None))!.Value;
         var m2 = (await profiles.GetAsync(new CustomerKey("cafe24", "m2"), CancellationToken.None))!.Value;
         var c8 = (await profiles.GetAsync(new CustomerKey("cafe24", "c8"), CancellationToken.None))!.Value;
-        var requests = _requests.ToList();
+        var requests = _cafe24.Requests.ToList();
         var afterCount = requests.FindLastIndex(r => r.What == "customersprivacy/count") + 1; // the answered one (the first met the expired token)
 
         Assert.Equal(("completed", 12, 12, 0, 12), (customers.GetProperty("status").GetString(), customers.GetProperty("recordsRead").GetInt32(),
@@ -588,5 +614,49 @@ public sealed class Cafe24ImportTests : IAsyncLifetime
 
         await _app.WaitForQueuesToDrainAsync();
         Assert.Empty(await _app.DeliveriesAsync("m1")); // members who joined years ago get no welcome
+    }
+}
+
+/// <summary>A Cafe24 import stopped while its fourth member page is read and run again: it goes on from the saved window and offset.</summary>
+public sealed class Cafe24ImportResumeTests : IAsyncLifetime
+{
+    private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Cafe24ImportStub _cafe24 = null!;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cafe24 = new Cafe24ImportStub
+        {
+            BeforeMemberPage = async (page, aborted) =>
+            {
+                if (page == 4)
+                {
+                    _stalled.SetResult();
+                    await Task.Delay(Timeout.Infinite, aborted); // until the "crash" below drops the request
+                }
+            },
+        };
+        (_stub, var address) = await StubApi.StartAsync(_cafe24.Map);
+        _app = await Cafe24ImportStub.AppAsync(address, triggers: "IngestBatches,JourneyEvents");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RunSlice_CrashedOnAMemberPage_ResumesAtTheSavedWindow_CountsMatch()
+    {
+        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(_app, $"kind=customers&platform=cafe24&shop={Cafe24ImportStub.Mall}", _stalled.Task);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+
+        Assert.Equal("running", atCrash.GetProperty("status").GetString());
+        Assert.InRange(atCrash.GetProperty("recordsRead").GetInt32(), 1, 11);
+        Assert.Equal((ImportStatus.Completed, 12, 12L, 0L), (resumed!.Status, resumed.RecordsRead, resumed.Applied, resumed.Skipped));
+        Assert.Equal("c8@example.com", (await profiles.GetAsync(new CustomerKey("cafe24", "c8"), CancellationToken.None))!.Value.Email);
     }
 }
