@@ -129,8 +129,7 @@ public sealed class Cafe24AdminClient(IHttpClientFactory clients, Cafe24AdminTok
     /// <summary>How many records the whole walk holds (<c>GET …/count</c>), for the import's estimate; null if Cafe24 will not say.</summary>
     private async Task<long?> CountAsync(ShopAccount shop, string kind, DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        var url = PageUrl(shop, kind, from, until, offset: null).Replace($"/{ArrayName(kind)}?", $"/{ArrayName(kind)}/count?", StringComparison.Ordinal);
-        using var response = await SendWithTokenAsync(shop, url, cancellationToken);
+        using var response = await SendWithTokenAsync(shop, PageUrl(shop, kind, from, until, offset: null), cancellationToken);
         AdminApis.ThrowIfRefused(response, "Cafe24");
         if (!response.IsSuccessStatusCode)
         {
@@ -143,12 +142,12 @@ public sealed class Cafe24AdminClient(IHttpClientFactory clients, Cafe24AdminTok
 
     private static string ArrayName(string resource) => resource == "orders" ? "orders" : "customersprivacy";
 
-    /// <summary>A search of <paramref name="resource"/> (<c>customers</c> or <c>orders</c>) by date, one page at <paramref name="offset"/> (none: a count).</summary>
+    /// <summary>A search of <paramref name="resource"/> (<c>customers</c> or <c>orders</c>) by date, one page at <paramref name="offset"/> (none: its <c>/count</c>).</summary>
     private string PageUrl(ShopAccount shop, string resource, DateTimeOffset from, DateTimeOffset to, int? offset)
     {
         var settings = options.Value;
         var dateType = resource == "orders" ? settings.AdminOrderDateType : settings.AdminMemberDateType;
-        return $"{shop.AdminApiUrl!.TrimEnd('/')}/admin/{ArrayName(resource)}?date_type={Uri.EscapeDataString(dateType)}"
+        return $"{shop.AdminApiUrl!.TrimEnd('/')}/admin/{ArrayName(resource)}{(offset is null ? "/count" : "")}?date_type={Uri.EscapeDataString(dateType)}"
             + $"&start_date={Uri.EscapeDataString(Korean(from))}&end_date={Uri.EscapeDataString(Korean(to))}"
             + (offset is { } at ? $"&limit={settings.AdminPageLimit}&offset={at}" : "");
     }
