@@ -236,7 +236,7 @@ public sealed class PlatformImportResumeTests : IAsyncLifetime
 
 /// <summary>
 /// Shopify's Admin GraphQL bulk operations stubbed as documented: <c>currentBulkOperation</c>, <c>bulkOperationRunQuery</c>
-/// (answered THROTTLED once, with the cost extension), <c>node(id:)</c> RUNNING then COMPLETED with <c>rootObjectCount</c>
+/// (answered THROTTLED once, with the cost extension, then OPERATION_IN_PROGRESS once), <c>node(id:)</c> RUNNING then COMPLETED with <c>rootObjectCount</c>
 /// as a string and a JSONL <c>url</c> served with HTTP ranges (answered 429 once).
 /// </summary>
 internal sealed class ShopifyBulkStub
@@ -297,6 +297,8 @@ internal sealed class ShopifyBulkStub
                             : JsonSerializer.Serialize(new { data = new { currentBulkOperation = new { id = $"gid://shopify/BulkOperation/{_operations}", status = _polls > 1 ? "COMPLETED" : "RUNNING", query = _runningQuery } } }));
                     case "run" when attempt == 1:
                         return Json("""{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED","documentation":"https://shopify.dev/api/usage/rate-limits"}}],"extensions":{"cost":{"requestedQueryCost":10,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":5,"restoreRate":100.0}}}}""");
+                    case "run" when attempt == 2:
+                        return Json("""{"data":{"bulkOperationRunQuery":{"bulkOperation":null,"userErrors":[{"field":null,"message":"A bulk query operation for this app and shop is already in progress.","code":"OPERATION_IN_PROGRESS"}]}}}""");
                     case "run":
                         _runningQuery = body.GetProperty("variables").GetProperty("query").GetString();
                         _operations++;
@@ -380,7 +382,7 @@ public sealed class ShopifyBulkImportTests : IAsyncLifetime
 
         Assert.Equal(("completed", 1100, 1100, 1100), (customers.GetProperty("status").GetString(), customers.GetProperty("recordsRead").GetInt32(),
             customers.GetProperty("rowsApplied").GetInt32(), customers.GetProperty("recordsExpected").GetInt32()));
-        Assert.Equal(2, _shopify.Requests["run"] - 1); // each kind's bulk query started once, the first try throttled
+        Assert.Equal((2, 4), (_shopify.OperationsStarted, _shopify.Requests["run"])); // each kind's query started once: the first try throttled, the second met another operation
         Assert.Equal(2, _shopify.Requests["download:customers:0"]); // a 429, then the first page
         Assert.Equal(("shop1@example.com", "+821055500001", "Lee"), (subscribed.Email, subscribed.Phone, subscribed.FirstName));
         Assert.Equal((true, false, false), (subscribed.Consent.Email, subscribed.Consent.Sms, unsubscribed.Consent.Email));

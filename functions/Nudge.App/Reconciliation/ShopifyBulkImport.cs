@@ -93,10 +93,17 @@ public sealed partial class ShopifyAdminClient : IPlatformImportSource
         }
 
         using var started = await GraphQlAsync(shop,
-            "mutation($query: String!) { bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message } } }", new { query }, cancellationToken);
+            "mutation($query: String!) { bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } } }", new { query }, cancellationToken);
         var run = started.RootElement.GetProperty("data").GetProperty("bulkOperationRunQuery");
         if (JsonFields.GetArray(run, "userErrors").FirstOrDefault() is { ValueKind: JsonValueKind.Object } error)
         {
+            // Another bulk query started between the look and the start, or the shop's limit is reached: try again later.
+            if (JsonFields.GetString(error, "code") is "OPERATION_IN_PROGRESS" or "LIMIT_REACHED")
+            {
+                await Task.Delay(BulkPollInterval, cancellationToken);
+                return NotStarted;
+            }
+
             throw new PlatformImportException($"Shopify refused the bulk query: {JsonFields.GetString(error, "message")}");
         }
 
