@@ -10,14 +10,15 @@ using Nudge.Storage;
 namespace Nudge.App.Functions;
 
 /// <summary>
-/// The marketer API for imports of a shop's existing customers and orders from CSV, and the queue function that
-/// applies them slice by slice.
+/// The marketer API for imports of a shop's existing customers and orders, from CSV or from the shop's platform, and
+/// the queue function that applies them slice by slice.
 /// </summary>
 public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, ImportHandler imports, ILogger<ImportsFunctions> logger)
 {
     /// <summary>
     /// <c>POST /api/imports?kind=customers|orders&amp;platform=shopify&amp;shop=example.myshopify.com</c> with a
-    /// <c>text/csv</c> body: 202 and the import's progress; the same file again answers the same import.
+    /// <c>text/csv</c> body: 202 and the import's progress; the same file again answers the same import. Without a body
+    /// the shop's platform is read through its Admin API instead (the shop must be configured with its credentials).
     /// </summary>
     [Function("Imports")]
     public async Task<IResult> StartAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "imports")] HttpRequest request, CancellationToken cancellationToken)
@@ -45,9 +46,15 @@ public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, Imp
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid import", "'shop' must name the shop (its domain or mall id), at most 255 characters.");
         }
 
+        // No body at all (no length, or zero, and no type): the platform is the source.
+        if (request.ContentLength == 0 || (request.ContentLength is null && request.ContentType is null && !request.Headers.TransferEncoding.Any()))
+        {
+            return Accepted(await imports.StartPlatformAsync(kind, platform, shop.ToLowerInvariant(), cancellationToken), kind, request);
+        }
+
         if (request.ContentType is not { } type || !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase))
         {
-            return Http.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the file as text/csv (UTF-8, a header row first).");
+            return Http.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the file as text/csv (UTF-8, a header row first), or no body to import from the platform.");
         }
 
         var max = options.Value.ImportMaxUploadBytes;
@@ -62,17 +69,23 @@ public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, Imp
             bodySize.MaxRequestBodySize = max + 1;
         }
 
-        var accepted = await imports.StartAsync(kind, platform, shop.ToLowerInvariant(), request.Body, cancellationToken);
+        return Accepted(await imports.StartAsync(kind, platform, shop.ToLowerInvariant(), request.Body, cancellationToken), kind, request);
+    }
+
+    private IResult Accepted(ImportAccepted accepted, string kind, HttpRequest request)
+    {
         switch (accepted)
         {
             case ImportAccepted.Started started:
-                LogAccepted(logger, started.State.Id, kind, started.State.Bytes, started.New);
+                LogAccepted(logger, started.State.Id, kind, started.State.Source, started.State.Bytes, started.New);
                 request.HttpContext.Response.Headers.Location = $"/api/imports/{started.State.Id}";
                 return Results.Json(imports.ProgressOf(started.State), NudgeJson.Options, statusCode: StatusCodes.Status202Accepted);
             case ImportAccepted.TooLarge tooLarge:
                 return TooLarge(tooLarge.MaxBytes);
             case ImportAccepted.BadFile bad:
                 return Http.Problem(StatusCodes.Status400BadRequest, "Invalid import file", bad.Problem);
+            case ImportAccepted.NotConfigured notConfigured:
+                return Http.Problem(StatusCodes.Status400BadRequest, "Cannot import from the platform", notConfigured.Problem);
             default:
                 throw new InvalidOperationException($"Unknown outcome {accepted.GetType().Name}.");
         }
@@ -105,8 +118,8 @@ public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, Imp
     private static IResult TooLarge(long max) =>
         Http.Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"One import takes at most {max} bytes: split the file and upload the parts as separate imports.");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId} ({Kind}, {Bytes} bytes) accepted; new: {New}")]
-    private static partial void LogAccepted(ILogger logger, string importId, string kind, long bytes, bool @new);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId} ({Kind} from {Source}, {Bytes} bytes) accepted; new: {New}")]
+    private static partial void LogAccepted(ILogger logger, string importId, string kind, string source, long bytes, bool @new);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId}: {Status}, {Applied} rows applied, {Skipped} skipped")]
     private static partial void LogSlice(ILogger logger, string importId, string status, long applied, long skipped);

@@ -44,6 +44,15 @@ public sealed class Cafe24Options : IValidatableObject
     [Required]
     public string AdminOrderDateType { get; set; } = "order_date";
 
+    /// <summary>
+    /// Platform imports: the earliest join or order date read (Korean time), and the length of the date windows the
+    /// import walks forward in (each read by limit/offset; one holding more than the offsets reach is halved).
+    /// </summary>
+    public DateTimeOffset AdminImportSince { get; set; } = new(2005, 1, 1, 0, 0, 0, TimeSpan.FromHours(9));
+
+    [Range(1, 3660)]
+    public int AdminImportWindowDays { get; set; } = 90;
+
     /// <summary><c>Cafe24__Events__90032=customer.signed_up</c>: event numbers added to or overriding the defaults.</summary>
     public Dictionary<string, string> Events { get; set; } = [];
 

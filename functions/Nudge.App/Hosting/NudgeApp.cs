@@ -158,11 +158,11 @@ public static class NudgeApp
         services.AddSingleton<CatalogHandler>();
         services.AddSingleton<IReconcileCursorStore, TableReconcileCursorStore>();
         services.AddHttpClient(Reconciliation.AdminApis.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
-        services.AddSingleton<IShopAdminApi, Reconciliation.ShopifyAdminClient>();
-        services.AddSingleton<IShopAdminApi, Reconciliation.WooCommerceAdminClient>();
+        AddAdminApi<Reconciliation.ShopifyAdminClient>(services);
+        AddAdminApi<Reconciliation.WooCommerceAdminClient>(services);
         services.AddSingleton<IAdminTokenStore, TableAdminTokenStore>();
         services.AddSingleton<Reconciliation.Cafe24AdminTokens>();
-        services.AddSingleton<IShopAdminApi, Reconciliation.Cafe24AdminClient>();
+        AddAdminApi<Reconciliation.Cafe24AdminClient>(services);
         services.AddSingleton<ReconcileHandler>();
         services.AddSingleton<Core.Imports.IImportStore, TableImportStore>();
         services.AddSingleton<Core.Imports.IImportFiles, BlobImportFiles>();
@@ -176,6 +176,14 @@ public static class NudgeApp
         services.AddSingleton<Core.Segments.AudienceRunHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);
+    }
+
+    /// <summary>One Admin API client serves reconciliation and platform imports.</summary>
+    private static void AddAdminApi<T>(IServiceCollection services) where T : class, IShopAdminApi, Core.Imports.IPlatformImportSource
+    {
+        services.AddSingleton<T>();
+        services.AddSingleton<IShopAdminApi>(sp => sp.GetRequiredService<T>());
+        services.AddSingleton<Core.Imports.IPlatformImportSource>(sp => sp.GetRequiredService<T>());
     }
 
     /// <summary>

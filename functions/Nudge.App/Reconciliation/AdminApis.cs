@@ -49,6 +49,25 @@ public static class AdminApis
         return await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
     }
 
+    /// <summary>
+    /// An import's read: an answer that will not change by asking again (credentials refused, the shop or its API not
+    /// found) fails the import with its status; other failures throw as <see cref="ReadJsonAsync"/> does, for the queue to retry.
+    /// </summary>
+    public static void ThrowIfRefused(HttpResponseMessage response, string platform)
+    {
+        if (IsRefusal(response.StatusCode))
+        {
+            throw Refused(platform, response.StatusCode);
+        }
+    }
+
+    /// <summary>Credentials refused, the shop or its API not found, the shop's plan lapsed: asking again changes nothing.</summary>
+    public static bool IsRefusal(HttpStatusCode? status) =>
+        status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.PaymentRequired;
+
+    public static Core.Imports.PlatformImportException Refused(string platform, HttpStatusCode? status) =>
+        new($"{platform}'s Admin API answered HTTP {(int?)status}");
+
     /// <summary>Each element of a JSON array, as its own UTF-8 record.</summary>
     public static IEnumerable<ReadOnlyMemory<byte>> Records(JsonElement array) =>
         array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(r => (ReadOnlyMemory<byte>)JsonSerializer.SerializeToUtf8Bytes(r)) : [];

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Nudge.Core.Imports;
 using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
 
@@ -13,9 +14,10 @@ namespace Nudge.App.Reconciliation;
 /// <c>consumer_key:consumer_secret</c>, sent as HTTP Basic over HTTPS). Orders: <c>modified_after</c> /
 /// <c>modified_before</c>. Customers have no modified filter: they are read newest registered first and the read
 /// stops at the window's start, so new customers are found, later changes to older customers are not. Pages through
-/// <c>page</c> until <c>X-WP-TotalPages</c>.
+/// <c>page</c> until <c>X-WP-TotalPages</c>. An import reads every customer or order by ascending id, a page at a time
+/// (the cursor is the page number), with <c>X-WP-Total</c> as the count to expect.
 /// </summary>
-public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAdminApi
+public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAdminApi, IPlatformImportSource
 {
     private const int PageSize = 100;
     private const int MaxPages = 200;
@@ -31,13 +33,7 @@ public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAd
             : "orderby=registered_date&order=desc";
         for (var page = 1; page <= MaxPages; page++)
         {
-            var url = $"{shop.AdminApiUrl!.TrimEnd('/')}/{resource}?per_page={PageSize}&page={page}&{query}";
-            using var response = await AdminApis.SendAsync(clients, () =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Get, url);
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(shop.AdminAccessToken!)));
-                return request;
-            }, cancellationToken);
+            using var response = await GetAsync(shop, $"{resource}?per_page={PageSize}&page={page}&{query}", cancellationToken);
             using var document = await AdminApis.ReadJsonAsync(response, cancellationToken);
             if (document.RootElement.ValueKind != JsonValueKind.Array || document.RootElement.GetArrayLength() == 0)
             {
@@ -54,8 +50,7 @@ public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAd
                 yield return JsonSerializer.SerializeToUtf8Bytes(record);
             }
 
-            var totalPages = response.Headers.TryGetValues("X-WP-TotalPages", out var values) && int.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, out var n) ? n : page;
-            if (page >= totalPages)
+            if (page >= (Header(response, "X-WP-TotalPages") ?? page))
             {
                 yield break;
             }
@@ -68,6 +63,33 @@ public sealed class WooCommerceAdminClient(IHttpClientFactory clients) : IShopAd
             throw new AdminWindowTooLargeException($"More than {MaxPages} pages of orders from {from:O} to {to:O}.");
         }
     }
+
+    /// <summary>
+    /// Ascending ids: a customer or order added while the import runs lands on a later page and shifts none already
+    /// read. (One deleted meanwhile shifts the rest a place back: the first record of the next page is then missed, and
+    /// webhooks and reconciliation stay the net for it.)
+    /// </summary>
+    public async Task<PlatformImportPage> ReadAsync(ShopAccount shop, string kind, string? cursor, CancellationToken cancellationToken)
+    {
+        var page = cursor is null ? 1 : int.Parse(cursor, CultureInfo.InvariantCulture);
+        using var response = await GetAsync(shop, $"{kind}?per_page={PageSize}&page={page}&orderby=id&order=asc", cancellationToken);
+        AdminApis.ThrowIfRefused(response, "WooCommerce");
+        using var document = await AdminApis.ReadJsonAsync(response, cancellationToken);
+        var records = AdminApis.Records(document.RootElement).ToList();
+        var more = records.Count > 0 && page < (Header(response, "X-WP-TotalPages") ?? page + 1);
+        return new PlatformImportPage(records, more ? (page + 1).ToString(CultureInfo.InvariantCulture) : null, Header(response, "X-WP-Total"));
+    }
+
+    private Task<HttpResponseMessage> GetAsync(ShopAccount shop, string pathAndQuery, CancellationToken cancellationToken) =>
+        AdminApis.SendAsync(clients, () =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, $"{shop.AdminApiUrl!.TrimEnd('/')}/{pathAndQuery}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(shop.AdminAccessToken!)));
+            return request;
+        }, cancellationToken);
+
+    private static int? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) && int.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 }

@@ -4,6 +4,7 @@ using System.Text;
 using Nudge.Core.Consent;
 using Nudge.Core.Customers;
 using Nudge.Core.Events;
+using Nudge.Core.Ingest;
 using Nudge.Core.Pipeline;
 
 namespace Nudge.Core.Imports;
@@ -24,6 +25,9 @@ public abstract record ImportAccepted
     public sealed record TooLarge(long MaxBytes) : ImportAccepted;
 
     public sealed record BadFile(string Problem) : ImportAccepted;
+
+    /// <summary>A platform import for a shop Nudge cannot read: no such shop configured, or no Admin API credentials for it.</summary>
+    public sealed record NotConfigured(string Problem) : ImportAccepted;
 }
 
 /// <summary>
@@ -32,12 +36,15 @@ public abstract record ImportAccepted
 /// each, then queues the next slice; a slice interrupted by a crash is taken again from the last checkpoint, and the
 /// rows after it, applied a second time, change nothing (each row's fold is idempotent, an order counted once by its
 /// id). A bad row is skipped whole and reported by line. Imports fold facts only: they start no journeys, so customers
-/// who signed up long ago get no welcome.
+/// who signed up long ago get no welcome. A platform import reads the shop's Admin API the same way: a page at a time
+/// from the platform's cursor, saved with the counts after each page.
 /// </summary>
 public sealed class ImportHandler(
     IImportStore store, IImportFiles files, IImportQueue queue, ProfileUpdater profiles, PipelineSettings pipeline, ImportSettings settings,
-    TimeProvider clock)
+    TimeProvider clock, ShopRegistry? shops = null, IEnumerable<IPlatformImportSource>? platformSources = null)
 {
+    private readonly Dictionary<string, IPlatformImportSource> _sources = (platformSources ?? []).ToDictionary(s => s.Platform);
+
     /// <summary>Stores an upload and queues its import; the same file for the same shop and kind is the same import (a retried upload starts nothing new).</summary>
     public async Task<ImportAccepted> StartAsync(string kind, string platform, string shopDomain, Stream content, CancellationToken cancellationToken)
     {
@@ -83,6 +90,45 @@ public sealed class ImportHandler(
         }
     }
 
+    /// <summary>
+    /// Starts reading a shop's customers or orders from its platform. One platform import per shop and kind is current:
+    /// asked again while it runs, the same import answers; once it has completed or failed, a new run starts under the
+    /// same id from the first page (what it reads again folds in unchanged).
+    /// </summary>
+    public async Task<ImportAccepted> StartPlatformAsync(string kind, string platform, string shopDomain, CancellationToken cancellationToken)
+    {
+        if (!_sources.ContainsKey(platform) || !PlatformImportRows.IsKnown(platform))
+        {
+            return new ImportAccepted.NotConfigured($"'{platform}' has no Admin API to import from: use shopify, woocommerce or cafe24, or upload a CSV file.");
+        }
+
+        if (shops?.Find(platform, shopDomain) is not { CanReconcile: true })
+        {
+            return new ImportAccepted.NotConfigured($"No {platform} shop '{shopDomain}' with Admin API credentials is configured (Shops__N__AdminApiUrl and its token).");
+        }
+
+        var id = IdOf(kind, platform, shopDomain, ImportSources.Platform);
+        var fresh = new ImportState
+        {
+            Id = id, Kind = kind, Platform = platform, ShopDomain = shopDomain, Source = ImportSources.Platform, File = "", Bytes = 0, Columns = [],
+            UploadedAt = clock.GetUtcNow(),
+        };
+        var (state, isNew) = await OptimisticConcurrency.RetryAsync<(ImportState, bool)>("platform import start", async _ =>
+        {
+            var existing = await store.GetAsync(id, cancellationToken);
+            if (existing is { Value.Status: ImportStatus.Queued or ImportStatus.Running })
+            {
+                return Attempt.Done((existing.Value, false));
+            }
+
+            return await store.TrySaveAsync(fresh, existing?.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done((fresh, true));
+        }, cancellationToken);
+
+        // Queued again for an import already running: a slice that finds it moved on just stops.
+        await queue.EnqueueImportAsync(new ImportWorkMessage(id), cancellationToken);
+        return new ImportAccepted.Started(state, isNew);
+    }
+
     /// <summary>Import ids: the kind and a hash of the shop and the file's content.</summary>
     public static string IdOf(string kind, string platform, string shopDomain, string sha256)
     {
@@ -110,6 +156,16 @@ public sealed class ImportHandler(
             return current?.Value;
         }
 
+        if (current.Value.Status == ImportStatus.Failed)
+        {
+            return current.Value;
+        }
+
+        if (current.Value.Source == ImportSources.Platform)
+        {
+            return await RunPlatformSliceAsync(current.Value, current.Version, cancellationToken);
+        }
+
         var (state, version) = (current.Value, current.Version);
         var (header, _) = ImportHeader.Parse(state.Kind, state.Columns);
         var started = clock.GetUtcNow();
@@ -129,20 +185,11 @@ public sealed class ImportHandler(
                 batch.Add(record);
             }
 
-            var (applied, errors) = await ApplyAsync(state, header!, batch, cancellationToken);
+            var rows = batch.Select(record => record.Error is { } unreadable ? new PreparedRow(record.Line, null, null, unreadable) : Prepare(state, header!, record)).ToList();
+            var (applied, errors) = await ApplyAsync(state, rows, cancellationToken);
             var done = batch.Count < settings.RowsPerCheckpoint;
             var now = clock.GetUtcNow();
-            state = state with
-            {
-                Offset = reader.Offset,
-                Line = reader.Line,
-                Applied = state.Applied + applied,
-                Skipped = state.Skipped + errors.Count,
-                Errors = [.. state.Errors, .. errors.Take(ImportState.MaxErrorsKept - state.Errors.Count)],
-                UpdatedAt = now,
-                Status = done ? ImportStatus.Completed : ImportStatus.Running,
-                CompletedAt = done ? now : null,
-            };
+            state = state.After(applied, errors, done, now) with { Offset = reader.Offset, Line = reader.Line };
             if (await store.TrySaveAsync(state, version, cancellationToken) is not { } saved)
             {
                 return (await store.GetAsync(importId, cancellationToken))?.Value; // another worker has moved it on: leave it that one
@@ -167,17 +214,16 @@ public sealed class ImportHandler(
     /// Applies a batch's good rows: the rows of one customer fold together into one write, customers in parallel.
     /// Returns how many rows were applied and the bad ones.
     /// </summary>
-    private async Task<(long Applied, List<ImportRowError> Errors)> ApplyAsync(ImportState import, ImportHeader header, List<CsvRecord> batch, CancellationToken cancellationToken)
+    private async Task<(long Applied, List<ImportRowError> Errors)> ApplyAsync(ImportState import, List<PreparedRow> batch, CancellationToken cancellationToken)
     {
         var errors = new List<ImportRowError>();
         var byCustomer = new Dictionary<CustomerKey, List<Func<CustomerProfile?, CustomerProfile>>>();
         var applied = 0L;
-        foreach (var record in batch)
+        foreach (var (line, key, fold, problem) in batch)
         {
-            var (key, fold, problem) = record.Error is { } unreadable ? (null, null, unreadable) : Prepare(import, header, record);
             if (problem is not null)
             {
-                errors.Add(new ImportRowError(record.Line, problem));
+                errors.Add(new ImportRowError(line, problem));
                 continue;
             }
 
@@ -201,32 +247,49 @@ public sealed class ImportHandler(
         return (applied, errors);
     }
 
-    /// <summary>The customer a row is about and its fold, or why the row is skipped.</summary>
-    private (CustomerKey? Key, Func<CustomerProfile?, CustomerProfile>? Fold, string? Problem) Prepare(ImportState import, ImportHeader header, CsvRecord record)
+    /// <summary>A row ready to apply: its line (or record number), the customer it is about and its fold, or why it is skipped.</summary>
+    private sealed record PreparedRow(long Line, CustomerKey? Key, Func<CustomerProfile?, CustomerProfile>? Fold, string? Problem);
+
+    /// <summary>A CSV row read by the header's columns.</summary>
+    private PreparedRow Prepare(ImportState import, ImportHeader header, CsvRecord record)
     {
         if (import.Kind == ImportKinds.Customers)
         {
             var (customer, problem) = header.ParseCustomer(record.Fields, pipeline.DefaultTimeZone);
-            if (customer is null)
-            {
-                return (null, null, problem);
-            }
-
-            var key = new CustomerKey(import.Platform, customer.CustomerId);
-            return (key, p => ProfileUpdates.ApplyImported(p, key, import.ShopDomain, customer, import.UploadedAt), null);
+            return customer is null ? new PreparedRow(record.Line, null, null, problem) : CustomerRow(import, record.Line, customer, import.UploadedAt);
         }
 
         var (row, orderProblem) = header.ParseOrder(record.Fields, pipeline.DefaultTimeZone);
-        if (row is null)
+        return row is null ? new PreparedRow(record.Line, null, null, orderProblem)
+            : OrderRow(import, record.Line, row, $"import:{import.Id}:{record.Line.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>A platform record read through the platform's mapping; its facts are as of the record's own update time.</summary>
+    private static PreparedRow Prepare(ImportState import, long number, ReadOnlyMemory<byte> record)
+    {
+        if (import.Kind == ImportKinds.Customers)
         {
-            return (null, null, orderProblem);
+            var (customer, asOf, problem) = PlatformImportRows.Customer(import.Platform, import.ShopDomain, record);
+            return customer is null ? new PreparedRow(number, null, null, problem) : CustomerRow(import, number, customer, asOf);
         }
 
+        var (order, orderProblem) = PlatformImportRows.Order(import.Platform, import.ShopDomain, record);
+        return order is null ? new PreparedRow(number, null, null, orderProblem) : OrderRow(import, number, order, $"import:{import.Id}:order:{order.OrderId}");
+    }
+
+    private static PreparedRow CustomerRow(ImportState import, long line, ImportedCustomer customer, DateTimeOffset asOf)
+    {
+        var key = new CustomerKey(import.Platform, customer.CustomerId);
+        return new PreparedRow(line, key, p => ProfileUpdates.ApplyImported(p, key, import.ShopDomain, customer, asOf), null);
+    }
+
+    /// <summary>An order is an event that happened: folded as one (counted once by its order id), under <paramref name="eventId"/>.</summary>
+    private static PreparedRow OrderRow(ImportState import, long line, ImportedOrder row, string eventId)
+    {
         var buyer = new CustomerKey(import.Platform, row.CustomerId);
-        // An order is an event that happened: folded as one, under an id of its import and line.
         var order = new CustomerEvent
         {
-            EventId = $"import:{import.Id}:{record.Line.ToString(CultureInfo.InvariantCulture)}",
+            EventId = eventId,
             Customer = buyer,
             Type = EventTypes.OrderPlaced,
             OccurredAt = row.CreatedAt,
@@ -234,6 +297,66 @@ public sealed class ImportHandler(
             SubjectId = row.OrderId,
             Value = row.Total is { } total ? new Money(total, row.Currency!) : null,
         };
-        return (buyer, p => ProfileUpdates.Apply(p, order), null);
+        return new PreparedRow(line, buyer, p => ProfileUpdates.Apply(p, order), null);
+    }
+
+    /// <summary>
+    /// Applies a platform import's next pages for up to the slice budget, saving the platform's cursor with the counts
+    /// after each page; a refusal for good fails the import with its reason, anything else is left to the queue's retry.
+    /// </summary>
+    private async Task<ImportState?> RunPlatformSliceAsync(ImportState state, string version, CancellationToken cancellationToken)
+    {
+        var started = clock.GetUtcNow();
+        state = state with { Status = ImportStatus.Running, StartedAt = state.StartedAt ?? started };
+        var shop = shops?.Find(state.Platform, state.ShopDomain);
+        while (true)
+        {
+            PlatformImportPage? page = null;
+            string? problem = null;
+            try
+            {
+                page = shop is { CanReconcile: true } && _sources.TryGetValue(state.Platform, out var source)
+                    ? await source.ReadAsync(shop, state.Kind, state.Cursor, cancellationToken)
+                    : throw new PlatformImportException($"the {state.Platform} shop is no longer configured with Admin API credentials");
+            }
+            catch (PlatformImportException e)
+            {
+                problem = e.Message;
+            }
+
+            var now = clock.GetUtcNow();
+            if (page is null)
+            {
+                state = state with { Status = ImportStatus.Failed, Problem = problem, UpdatedAt = now, CompletedAt = now };
+            }
+            else
+            {
+                var rows = page.Records.Select((record, i) => Prepare(state, state.RecordsRead + i + 1, record)).ToList();
+                var (applied, errors) = await ApplyAsync(state, rows, cancellationToken);
+                state = state.After(applied, errors, page.Next is null, now) with
+                {
+                    Cursor = page.Next,
+                    RecordsRead = state.RecordsRead + page.Records.Count,
+                    RecordsExpected = page.Expected ?? state.RecordsExpected,
+                };
+            }
+
+            if (await store.TrySaveAsync(state, version, cancellationToken) is not { } saved)
+            {
+                return (await store.GetAsync(state.Id, cancellationToken))?.Value; // another worker has moved it on: leave it that one
+            }
+
+            version = saved;
+            if (state.Status != ImportStatus.Running)
+            {
+                return state;
+            }
+
+            if (now - started >= settings.Slice)
+            {
+                await queue.EnqueueImportAsync(new ImportWorkMessage(state.Id), cancellationToken);
+                return state;
+            }
+        }
     }
 }
