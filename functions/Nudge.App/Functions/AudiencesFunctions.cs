@@ -48,13 +48,13 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
 
         if (body?.Segment is not { Length: > 0 } segment)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid audience", "Send {\"segment\":\"<segment id>\"} and optionally \"perMinute\" (at most 4 KiB of JSON).");
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid audience", "Send {\"segment\":\"<segment id>\"} and optionally \"perMinute\" (at most 4 KiB of JSON).");
         }
 
         var key = request.Headers["Idempotency-Key"].ToString();
         if (key.Length > 128 || key.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-')))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid idempotency key", "An Idempotency-Key is 1–128 of A–Z, a–z, 0–9, '.', '_', ':' and '-'.");
+            return Http.Problem(StatusCodes.Status400BadRequest, "Invalid idempotency key", "An Idempotency-Key is 1–128 of A–Z, a–z, 0–9, '.', '_', ':' and '-'.");
         }
 
         switch (await audiences.StartAsync(id, segment, body.PerMinute, cancellationToken, key.Length == 0 ? null : key))
@@ -64,16 +64,15 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
                 request.HttpContext.Response.Headers.Location = $"/api/journeys/{id}/audiences/{started.Run.Id}";
                 return TypedResults.Json(AudienceRunProgress.Of(started.Run), NudgeJson.Options, statusCode: StatusCodes.Status202Accepted);
             case AudienceStart.UnknownSegment:
-                return Problem(StatusCodes.Status404NotFound, "Unknown segment", "No segment has that id.");
+                return Http.Problem(StatusCodes.Status404NotFound, "Unknown segment", "No segment has that id.");
             case AudienceStart.UnknownJourney:
-                return Problem(StatusCodes.Status404NotFound, "Unknown journey", "No journey has that id.");
+                return Http.Problem(StatusCodes.Status404NotFound, "Unknown journey", "No journey has that id.");
             case AudienceStart.JourneyNotActive notActive:
-                return Problem(StatusCodes.Status409Conflict, "Journey not active", $"The journey is {notActive.Status.ToString().ToLowerInvariant()}: publish or resume it first.");
+                return Http.Problem(StatusCodes.Status409Conflict, "Journey not active", $"The journey is {notActive.Status.ToString().ToLowerInvariant()}: publish or resume it first.");
             case AudienceStart.InvalidPace pace:
-                return Problem(StatusCodes.Status400BadRequest, "Invalid pace", pace.Problem);
+                return Http.Problem(StatusCodes.Status400BadRequest, "Invalid pace", pace.Problem);
             case AudienceStart.IndexLoading:
-                request.HttpContext.Response.Headers.RetryAfter = "10";
-                return Problem(StatusCodes.Status503ServiceUnavailable, "Segment index loading", "The app is loading its segment index after a start; ask again shortly.");
+                return Http.SegmentIndexLoading(request);
             default:
                 throw new InvalidOperationException("Unknown audience start outcome.");
         }
@@ -91,7 +90,7 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
 
         return AudienceRunHandler.IsRunId(runId) && await audiences.ProgressAsync(id, runId, cancellationToken) is { } progress
             ? TypedResults.Json(progress, NudgeJson.Options)
-            : Problem(StatusCodes.Status404NotFound, "Unknown audience run", "The journey has no audience run with that id.");
+            : Http.Problem(StatusCodes.Status404NotFound, "Unknown audience run", "The journey has no audience run with that id.");
     }
 
     /// <summary>Starts one slice of an audience run's members; the slice queues the next after the pace's delay.</summary>
@@ -104,7 +103,6 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
         LogSlice(logger, slice.RunId, slice.Slice, run?.Status ?? "unknown", run?.Started ?? 0, run?.Done ?? 0);
     }
 
-    private static ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(statusCode: status, title: title, detail: detail);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audience run {RunId} for journey {JourneyId}: {Members} members at {PerMinute} per minute; new: {New}")]
     private static partial void LogStarted(ILogger logger, string runId, string journeyId, long members, double perMinute, bool @new);

@@ -83,6 +83,13 @@ public static class Http
             ? null
             : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "Send the marketer API key in the x-api-key header.");
 
+    /// <summary>The 503 (with Retry-After) of a request that needs the segment index while the app is still loading it.</summary>
+    public static ProblemHttpResult SegmentIndexLoading(HttpRequest request)
+    {
+        request.HttpContext.Response.Headers.RetryAfter = "10";
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Segment index loading", "The app is loading its segment index; ask again shortly.");
+    }
+
     /// <summary>Whether the request's x-api-key is <paramref name="expected"/> (<see cref="Core.SecretComparison"/>).</summary>
     public static bool HasApiKey(HttpRequest request, string? expected) =>
         Core.SecretComparison.Matches(request.Headers["x-api-key"].ToString(), expected);

@@ -72,7 +72,7 @@ public sealed class SegmentsFunctions(
 
         if (!await loader.WaitLoadedAsync(IndexWait, cancellationToken))
         {
-            return IndexLoading(request);
+            return Http.SegmentIndexLoading(request);
         }
 
         await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
@@ -108,7 +108,7 @@ public sealed class SegmentsFunctions(
 
         if (!await loader.WaitLoadedAsync(IndexWait, cancellationToken))
         {
-            return IndexLoading(request);
+            return Http.SegmentIndexLoading(request);
         }
 
         var cursorText = request.Query["cursor"].ToString();
@@ -132,12 +132,6 @@ public sealed class SegmentsFunctions(
 
     /// <summary>How long a request waits for the index to load before it answers 503.</summary>
     private static readonly TimeSpan IndexWait = TimeSpan.FromSeconds(20);
-
-    private static IResult IndexLoading(HttpRequest request)
-    {
-        request.HttpContext.Response.Headers.RetryAfter = "10";
-        return Http.Problem(StatusCodes.Status503ServiceUnavailable, "Segment index loading", "The app is loading its segment index; ask again shortly.");
-    }
 
     private static IResult UnknownSegment(string id) => Http.Problem(StatusCodes.Status404NotFound, "Unknown segment", $"No segment is named '{id}'.");
 }
