@@ -63,16 +63,10 @@ public sealed class SegmentsFunctions(
             return denied;
         }
 
-        var all = await segments.AllAsync(cancellationToken);
-        var segment = all.FirstOrDefault(s => s.Id == id);
+        var (segment, all, problem) = await IndexedSegmentAsync(request, id, cancellationToken);
         if (segment is null)
         {
-            return UnknownSegment(id);
-        }
-
-        if (!await loader.WaitLoadedAsync(IndexWait, cancellationToken))
-        {
-            return Http.SegmentIndexLoading(request);
+            return problem!;
         }
 
         await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
@@ -99,16 +93,10 @@ public sealed class SegmentsFunctions(
             return Http.Problem(StatusCodes.Status400BadRequest, "Invalid limit", $"'limit' must be a whole number from 1 to {MaxPage}.");
         }
 
-        var all = await segments.AllAsync(cancellationToken);
-        var segment = all.FirstOrDefault(s => s.Id == id);
+        var (segment, all, problem) = await IndexedSegmentAsync(request, id, cancellationToken);
         if (segment is null)
         {
-            return UnknownSegment(id);
-        }
-
-        if (!await loader.WaitLoadedAsync(IndexWait, cancellationToken))
-        {
-            return Http.SegmentIndexLoading(request);
+            return problem!;
         }
 
         var cursorText = request.Query["cursor"].ToString();
@@ -129,6 +117,18 @@ public sealed class SegmentsFunctions(
     }
 
     private const int MaxPage = 1000;
+
+    /// <summary>The segment named <paramref name="id"/> and all the shop's segments once the index is loaded; else the 404 or 503 to answer.</summary>
+    private async Task<(Segment? Segment, IReadOnlyList<Segment> All, IResult? Problem)> IndexedSegmentAsync(HttpRequest request, string id, CancellationToken cancellationToken)
+    {
+        var all = await segments.AllAsync(cancellationToken);
+        if (all.FirstOrDefault(s => s.Id == id) is not { } segment)
+        {
+            return (null, all, UnknownSegment(id));
+        }
+
+        return await loader.WaitLoadedAsync(IndexWait, cancellationToken) ? (segment, all, null) : (null, all, Http.SegmentIndexLoading(request));
+    }
 
     /// <summary>How long a request waits for the index to load before it answers 503.</summary>
     private static readonly TimeSpan IndexWait = TimeSpan.FromSeconds(20);
