@@ -49,18 +49,13 @@ public static class SendPolicy
             return SendVerdict.Go;
         }
 
-        var consented = channel switch
-        {
-            ChannelNames.Email => profile.Consent.Email,
-            ChannelNames.Sms or ChannelNames.Kakao => profile.Consent.Sms,
-            _ => false,
-        };
-        if (consented)
+        // A Kakao ad goes to the phone number: it takes the SMS consent (no shop platform reports a Kakao one).
+        var medium = channel == ChannelNames.Email ? Consent.ConsentMedia.Email : Consent.ConsentMedia.Sms;
+        if (profile.Consent.Of(medium))
         {
             return SendVerdict.Go;
         }
 
-        var medium = channel == ChannelNames.Email ? Consent.ConsentMedia.Email : Consent.ConsentMedia.Sms;
         if (profile.ConsentStatedAtFor(medium) is null && profile.SignedUpAt is { } signedUp && now < signedUp + ConsentStatementGrace)
         {
             var graceEnds = signedUp + ConsentStatementGrace;
