@@ -99,10 +99,13 @@ public sealed class TelemetryTests(ITestOutputHelper output)
         // ASP.NET Core's spans are seen process-wide: apps of tests running beside this one serve the same routes, so
         // only this app's port counts.
         var port = app.Client.BaseAddress!.Port.ToString();
+        // A sender's span ends (and is exported) just after its delivery row says sent, so it is waited for too.
         await TestStorage.EventuallyAsync(
-            () => Task.FromResult(spans.Snapshot().Where(s => s.Kind == ActivityKind.Server && Tag(s, "server.port") == port).Select(s => Tag(s, "http.route")).ToList()),
-            routes => routes.Any(r => r?.Contains("callbacks/acs") == true) && routes.Any(r => r?.Contains("r/{token}") == true),
-            TimeSpan.FromSeconds(30), "the spans of the callback and the click");
+            () => Task.FromResult(spans.Snapshot()),
+            all => all.Any(s => s.Kind == ActivityKind.Server && Tag(s, "server.port") == port && Tag(s, "http.route")?.Contains("callbacks/acs") == true)
+                && all.Any(s => s.Kind == ActivityKind.Server && Tag(s, "server.port") == port && Tag(s, "http.route")?.Contains("r/{token}") == true)
+                && all.Any(s => Tag(s, PipelineTracing.DeliveryIdTag) is not null && Tag(s, PipelineTracing.OutcomeTag) == nameof(DeliveryHandling.Sent)),
+            TimeSpan.FromSeconds(30), "the spans of the send, the callback and the click");
 
         // The test's own HttpClient calls are traced in this process too (root client spans): they are not the app's.
         var appSpans = spans.Snapshot().Where(s => !(s.Kind == ActivityKind.Client && s.ParentId is null)).ToList();
