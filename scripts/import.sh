@@ -8,8 +8,9 @@
 # have credentials for (Shops__N__AdminApiUrl and its token). The progress bar is drawn from GET /api/imports/{id}:
 # the share done, rows applied and skipped, and the estimated time left.
 #
-# Exit status: 0 when the import completed (skipped rows are listed, not a failure), 1 when it failed (the reason is
-# printed), 2 when the app refused to start it (the problem is printed), 3 when the app could not be reached.
+# Exit status: 0 when the import completed (skipped rows are listed, not a failure), 1 when it failed or stalled (the
+# reason is printed; a stalled import resumes from its checkpoint when this is run again), 2 when the app refused to
+# start it (the problem is printed), 3 when the app could not be reached.
 #
 # Settings (environment): NUDGE_URL (default http://127.0.0.1:7071, the local run), Nudge__MarketerApiKey (default the
 # local run's key), NUDGE_IMPORT_POLL_SECONDS (default 1). Needs only bash, curl and sed.
@@ -88,9 +89,9 @@ while true; do
           | sed -nE 's/.*"line":([0-9]+),"problem":"([^"]*)".*/  \1: \2/p'
       fi
       exit 0 ;;
-    failed)
+    failed|stalled)
       [[ -t 1 ]] && echo
-      echo "the import failed: $(field problem "$progress")" >&2
+      echo "the import $state: $(field problem "$progress")" >&2
       exit 1 ;;
   esac
   sleep "$poll"

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -231,6 +232,64 @@ public sealed class PlatformImportResumeTests : IAsyncLifetime
         Assert.Equal((1, 1, 2), (_requests["customers:1"], _requests["customers:2"], _requests["customers:3"])); // pages read before the crash were not read again
         var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
         Assert.Equal("woo250@example.com", (await profiles.GetAsync(new CustomerKey("woocommerce", "250"), CancellationToken.None))!.Value.Email);
+    }
+}
+
+/// <summary>
+/// A platform that keeps failing past the queue's attempts: the import function's last attempt leaves the import
+/// stalled, with the kind of failure, instead of running forever; the same request again resumes it from the saved page.
+/// </summary>
+public sealed class PlatformImportStallTests : IAsyncLifetime
+{
+    private readonly ConcurrentDictionary<string, int> _requests = new();
+    private volatile bool _down = true;
+    private WebApplication _stub = null!;
+    private NudgeTestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        var records = new Dictionary<string, string[]> { ["customers"] = [.. Enumerable.Range(1, 150).Select(PlatformImport.WooCustomer)], ["orders"] = [] };
+        // 502: not one of the answers the Admin API client waits out itself, so each attempt of the slice fails at once.
+        (_stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, _requests, (resource, page, attempt, _) =>
+            Task.FromResult<IResult?>(page == 2 && _down ? Results.StatusCode(StatusCodes.Status502BadGateway) : null)));
+        // No ImportWork trigger: the test hands the function its message, with the attempt count the host would.
+        _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials,
+            triggers: "IngestBatches,JourneyEvents");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _stub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task WorkFailsOnItsLastAttempt_ImportShowsStalledWithWhy_SamePostResumesFromTheSavedPage()
+    {
+        var query = $"kind=customers&platform=woocommerce&shop={PlatformImport.WooSite}";
+        var (_, accepted) = await PlatformImport.PostAsync(_app, query);
+        var id = accepted.GetProperty("id").GetString()!;
+        var work = ActivatorUtilities.CreateInstance<Functions.ImportsFunctions>(_app.Services);
+        var lastAttempt = _app.Services.GetRequiredService<Hosting.HostJson>().Queues.MaxDequeueCount;
+        QueueMessage Attempt(long dequeueCount) => QueuesModelFactory.QueueMessage("m-1", "receipt", BinaryData.FromObjectAsJson(new ImportWorkMessage(id), Core.NudgeJson.Options), dequeueCount);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => work.WorkAsync(Attempt(1), CancellationToken.None));
+        var retrying = await PlatformImport.ProgressAsync(_app, id);
+        await Assert.ThrowsAsync<HttpRequestException>(() => work.WorkAsync(Attempt(lastAttempt), CancellationToken.None)); // still thrown: the host poisons the message
+        var stalled = await PlatformImport.ProgressAsync(_app, id);
+        _down = false;
+        var (againStatus, again) = await PlatformImport.PostAsync(_app, query);
+        await work.WorkAsync(Attempt(1), CancellationToken.None);
+        var resumed = await PlatformImport.ProgressAsync(_app, id);
+
+        Assert.Equal(("running", 100), (retrying.GetProperty("status").GetString(), retrying.GetProperty("recordsRead").GetInt32()));
+        Assert.Equal(("stalled", 100, 100), (stalled.GetProperty("status").GetString(), stalled.GetProperty("recordsRead").GetInt32(), stalled.GetProperty("rowsApplied").GetInt32()));
+        Assert.StartsWith($"gave up after {lastAttempt} attempts (HttpRequestException, HTTP 502)", stalled.GetProperty("problem").GetString());
+        Assert.Equal(JsonValueKind.Null, stalled.GetProperty("etaSeconds").ValueKind); // no estimate while nothing moves
+        Assert.Equal((HttpStatusCode.Accepted, id, "queued"), (againStatus, again.GetProperty("id").GetString(), again.GetProperty("status").GetString()));
+        Assert.Equal(JsonValueKind.Null, again.GetProperty("problem").ValueKind);
+        Assert.Equal(("completed", 150, 150), (resumed.GetProperty("status").GetString(), resumed.GetProperty("recordsRead").GetInt32(), resumed.GetProperty("rowsApplied").GetInt32()));
+        Assert.Equal(1, _requests["customers:1"]); // the saved page was not read again
     }
 }
 

@@ -89,6 +89,30 @@ public class AudienceRunTests
     }
 
     [Fact]
+    public async Task Stall_AfterTheQueuesLastAttempt_ShowsWhyAndNoEstimate_AReplayedSliceResumesFromTheCheckpoint()
+    {
+        var rig = await RigAsync(emailLimits: "120/1s");
+        foreach (var id in Enumerable.Range(1, 8))
+        {
+            await SaveAsync(rig, Customer(id, 5000));
+        }
+
+        var run = Assert.IsType<AudienceStart.Started>(await rig.Handler.StartAsync("welcome", "vip", perMinute: 60, CancellationToken.None)).Run;
+        await SliceAsync(rig, run.Id, 0);
+        var stalled = await rig.Handler.StallAsync(run.Id, "gave up after 5 attempts (RequestFailedException)", CancellationToken.None);
+        var whileStalled = await rig.Handler.ProgressAsync("welcome", run.Id, CancellationToken.None);
+        var resumed = await SliceAsync(rig, run.Id, 1); // the poisoned message, replayed
+        var stalledAfterTheEnd = await rig.Handler.StallAsync(run.Id, "late", CancellationToken.None);
+
+        Assert.Equal(AudienceRunStatus.Stalled, stalled!.Status);
+        Assert.Equal(("stalled", "gave up after 5 attempts (RequestFailedException)", 3L, 0.0),
+            (whileStalled!.Status, whileStalled.Problem, whileStalled.Remaining, whileStalled.EtaSeconds));
+        Assert.Equal((AudienceRunStatus.Completed, 8L, (string?)null), (resumed!.Status, resumed.Started, resumed.Problem));
+        Assert.Equal(AudienceRunStatus.Completed, stalledAfterTheEnd!.Status); // an ended run is left as it is
+        Assert.Equal(8, rig.P.Runtime.Starts);
+    }
+
+    [Fact]
     public async Task Start_PaceIsTheFirstChannelsRate_BadRequestsRefused()
     {
         var rig = await RigAsync(emailLimits: "30/1m,100/1h");

@@ -17,7 +17,7 @@ namespace Nudge.App.Functions;
 /// The marketer API that starts a journey for a segment's members at a paced rate (<c>POST /api/journeys/{id}/audiences</c>),
 /// its progress, and the queue function that starts each slice of members.
 /// </summary>
-public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, AudienceRunHandler audiences, ILogger<AudiencesFunctions> logger)
+public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, AudienceRunHandler audiences, HostJson host, ILogger<AudiencesFunctions> logger)
 {
     /// <summary>
     /// The body: <c>{"segment":"no-order-14d-after-signup","perMinute":60}</c> (<c>perMinute</c> optional, at most the
@@ -93,19 +93,36 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
             : Http.Problem(StatusCodes.Status404NotFound, "Unknown audience run", "The journey has no audience run with that id.");
     }
 
-    /// <summary>Starts one slice of an audience run's members; the slice queues the next after the pace's delay.</summary>
+    /// <summary>
+    /// Starts one slice of an audience run's members; the slice queues the next after the pace's delay. When the last
+    /// attempt fails too, the run shows stalled (and why) while the message goes to the poison queue.
+    /// </summary>
     [Function("AudienceSlices")]
     public async Task SliceAsync(
         [QueueTrigger(StorageNames.AudienceSlicesQueue, Connection = "AzureWebJobsStorage")] QueueMessage message, [DurableClient] DurableTaskClient journeys, CancellationToken ct)
     {
         var slice = JsonSerializer.Deserialize<AudienceSliceMessage>(message.Body.ToMemory().Span, NudgeJson.Options) ?? throw new InvalidDataException("Empty audience slice message.");
-        var run = await audiences.RunSliceAsync(slice, new DurableJourneyRuntime(journeys), ct);
+        AudienceRun? run;
+        try
+        {
+            run = await audiences.RunSliceAsync(slice, new DurableJourneyRuntime(journeys), ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && QueueAttempts.IsLast(message, host))
+        {
+            var problem = $"{QueueAttempts.Describe(e, host)}: replay the audience-slices queue to resume from its checkpoint";
+            LogStalled(logger, slice.RunId, (await audiences.StallAsync(slice.RunId, problem, ct))?.Status ?? "unknown");
+            throw;
+        }
+
         LogSlice(logger, slice.RunId, slice.Slice, run?.Status ?? "unknown", run?.Started ?? 0, run?.Done ?? 0);
     }
 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audience run {RunId} for journey {JourneyId}: {Members} members at {PerMinute} per minute; new: {New}")]
     private static partial void LogStarted(ILogger logger, string runId, string journeyId, long members, double perMinute, bool @new);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audience run {RunId}: its slice failed on the last attempt; the run is {Status}")]
+    private static partial void LogStalled(ILogger logger, string runId, string status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audience run {RunId} slice {Slice}: {Status}, {Started} started of {Done} done")]
     private static partial void LogSlice(ILogger logger, string runId, int slice, string status, long started, long done);

@@ -13,7 +13,7 @@ namespace Nudge.App.Functions;
 /// The marketer API for imports of a shop's existing customers and orders, from CSV or from the shop's platform, and
 /// the queue function that applies them slice by slice.
 /// </summary>
-public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, ImportHandler imports, ILogger<ImportsFunctions> logger)
+public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, ImportHandler imports, HostJson host, ILogger<ImportsFunctions> logger)
 {
     /// <summary>
     /// <c>POST /api/imports?kind=customers|orders&amp;platform=shopify&amp;shop=example.myshopify.com</c> with a
@@ -106,12 +106,26 @@ public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, Imp
             : Results.Json(progress, NudgeJson.Options);
     }
 
-    /// <summary>Applies the next slice of an import; a slice that runs out of time queues the one after it.</summary>
+    /// <summary>
+    /// Applies the next slice of an import; a slice that runs out of time queues the one after it. When the last attempt
+    /// fails too, the import shows stalled (and why) instead of running, while the message goes to the poison queue.
+    /// </summary>
     [Function("ImportWork")]
     public async Task WorkAsync([QueueTrigger(StorageNames.ImportsQueue, Connection = "AzureWebJobsStorage")] QueueMessage message, CancellationToken ct)
     {
         var work = JsonSerializer.Deserialize<ImportWorkMessage>(message.Body.ToMemory().Span, NudgeJson.Options) ?? throw new InvalidDataException("Empty import message.");
-        var state = await imports.RunSliceAsync(work.ImportId, ct);
+        ImportState? state;
+        try
+        {
+            state = await imports.RunSliceAsync(work.ImportId, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && QueueAttempts.IsLast(message, host))
+        {
+            var problem = $"{QueueAttempts.Describe(e, host)}: start the same import again, or replay the imports queue, to resume from its checkpoint";
+            LogStalled(logger, work.ImportId, (await imports.StallAsync(work.ImportId, problem, ct))?.Status ?? "unknown");
+            throw;
+        }
+
         LogSlice(logger, work.ImportId, state?.Status ?? "unknown", state?.Applied ?? 0, state?.Skipped ?? 0);
     }
 
@@ -120,6 +134,9 @@ public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, Imp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId} ({Kind} from {Source}, {Bytes} bytes) accepted; new: {New}")]
     private static partial void LogAccepted(ILogger logger, string importId, string kind, string source, long bytes, bool @new);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import {ImportId}: its slice failed on the last attempt; the import is {Status}")]
+    private static partial void LogStalled(ILogger logger, string importId, string status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId}: {Status}, {Applied} rows applied, {Skipped} skipped")]
     private static partial void LogSlice(ILogger logger, string importId, string status, long applied, long skipped);

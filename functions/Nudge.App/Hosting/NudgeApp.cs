@@ -32,7 +32,6 @@ public static class NudgeApp
         builder.Services.AddProblemDetails();
         await AddNudgeAsync(builder.Services, builder.Configuration, underFunctionsHost: false, storageObserver, cancellationToken);
         var host = HostJson.Load(AppContext.BaseDirectory);
-        builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(TaskHubSettingsFrom(builder.Configuration, host));
         builder.Services.AddSingleton<LocalTaskHub>();
         if (builder.Configuration.GetValue<bool?>($"{NudgeOptions.Section}:{nameof(NudgeOptions.LocalTriggers)}") ?? true)
@@ -76,6 +75,8 @@ public static class NudgeApp
         IServiceCollection services, IConfiguration configuration, bool underFunctionsHost, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver, CancellationToken cancellationToken)
     {
         NudgeTelemetry.Add(services, configuration, underFunctionsHost);
+        // The queue functions read maxDequeueCount to know a message's last attempt, under either host.
+        services.AddSingleton(HostJson.Load(AppContext.BaseDirectory));
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -76,8 +76,7 @@ public sealed class ImportHandler(
             if (await store.TrySaveAsync(state, null, cancellationToken) is null)
             {
                 await files.DeleteAsync(upload, cancellationToken);
-                var existing = await store.GetAsync(id, cancellationToken);
-                state = existing!.Value;
+                state = await ResumeAsync(id, cancellationToken);
                 if (state.Status == ImportStatus.Completed)
                 {
                     return new ImportAccepted.Started(state, New: false);
@@ -92,8 +91,8 @@ public sealed class ImportHandler(
 
     /// <summary>
     /// Starts reading a shop's customers or orders from its platform. One platform import per shop and kind is current:
-    /// asked again while it runs, the same import answers; once it has completed or failed, a new run starts under the
-    /// same id from the first page (what it reads again folds in unchanged).
+    /// asked again while it runs, the same import answers (a stalled one resumes from its checkpoint); once it has
+    /// completed or failed, a new run starts under the same id from the first page (what it reads again folds in unchanged).
     /// </summary>
     public async Task<ImportAccepted> StartPlatformAsync(string kind, string platform, string shopDomain, CancellationToken cancellationToken)
     {
@@ -116,6 +115,12 @@ public sealed class ImportHandler(
         var (state, isNew) = await OptimisticConcurrency.RetryAsync<(ImportState, bool)>("platform import start", async _ =>
         {
             var existing = await store.GetAsync(id, cancellationToken);
+            if (existing is { Value.Status: ImportStatus.Stalled })
+            {
+                var requeued = Requeued(existing.Value);
+                return await store.TrySaveAsync(requeued, existing.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done((requeued, false));
+            }
+
             if (existing is { Value.Status: ImportStatus.Queued or ImportStatus.Running })
             {
                 return Attempt.Done((existing.Value, false));
@@ -128,6 +133,40 @@ public sealed class ImportHandler(
         await queue.EnqueueImportAsync(new ImportWorkMessage(id), cancellationToken);
         return new ImportAccepted.Started(state, isNew);
     }
+
+    /// <summary>The import as it stands, queued again if it had stalled (started again, it resumes from its checkpoint).</summary>
+    private Task<ImportState> ResumeAsync(string id, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync<ImportState>("import resume", async _ =>
+        {
+            var existing = (await store.GetAsync(id, cancellationToken))!;
+            if (existing.Value.Status != ImportStatus.Stalled)
+            {
+                return Attempt.Done(existing.Value);
+            }
+
+            var requeued = Requeued(existing.Value);
+            return await store.TrySaveAsync(requeued, existing.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done(requeued);
+        }, cancellationToken);
+
+    private ImportState Requeued(ImportState stalled) => stalled with { Status = ImportStatus.Queued, Problem = null, UpdatedAt = clock.GetUtcNow() };
+
+    /// <summary>
+    /// Records that the queue gave up on the import's slice (its retries ran out): it shows stalled, with
+    /// <paramref name="problem"/>, until it is started again or its message is replayed, and then resumes from its
+    /// checkpoint. An import that ended, or that another attempt moved on, is left as it is.
+    /// </summary>
+    public Task<ImportState?> StallAsync(string importId, string problem, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync<ImportState?>("import stall", async _ =>
+        {
+            var current = await store.GetAsync(importId, cancellationToken);
+            if (current is not { Value.Status: ImportStatus.Queued or ImportStatus.Running })
+            {
+                return Attempt.Done(current?.Value);
+            }
+
+            var stalled = current.Value with { Status = ImportStatus.Stalled, Problem = problem, UpdatedAt = clock.GetUtcNow() };
+            return await store.TrySaveAsync(stalled, current.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done<ImportState?>(stalled);
+        }, cancellationToken);
 
     /// <summary>Import ids: the kind and a hash of the shop and the file's content.</summary>
     public static string IdOf(string kind, string platform, string shopDomain, string sha256)
@@ -169,7 +208,7 @@ public sealed class ImportHandler(
         var (state, version) = (current.Value, current.Version);
         var (header, _) = ImportHeader.Parse(state.Kind, state.Columns);
         var started = clock.GetUtcNow();
-        state = state with { Status = ImportStatus.Running, StartedAt = state.StartedAt ?? started };
+        state = state with { Status = ImportStatus.Running, Problem = null, StartedAt = state.StartedAt ?? started };
         await using var file = await files.OpenReadAsync(state.File, state.Offset, cancellationToken);
         var reader = new CsvReader(file, state.Offset, state.Line);
         if (state.Offset == 0)
@@ -307,7 +346,7 @@ public sealed class ImportHandler(
     private async Task<ImportState?> RunPlatformSliceAsync(ImportState state, string version, CancellationToken cancellationToken)
     {
         var started = clock.GetUtcNow();
-        state = state with { Status = ImportStatus.Running, StartedAt = state.StartedAt ?? started };
+        state = state with { Status = ImportStatus.Running, Problem = null, StartedAt = state.StartedAt ?? started };
         var shop = shops?.Find(state.Platform, state.ShopDomain);
         while (true)
         {

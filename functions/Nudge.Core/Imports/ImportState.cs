@@ -8,6 +8,12 @@ public static class ImportStatus
 
     /// <summary>A platform import the platform refused for good (credentials revoked, the shop unknown to it): see <see cref="ImportState.Problem"/>.</summary>
     public const string Failed = "failed";
+
+    /// <summary>
+    /// The queue gave up on a slice (its retries ran out: the platform or storage kept failing): see
+    /// <see cref="ImportState.Problem"/>. Started again, or its message replayed, it resumes from its checkpoint.
+    /// </summary>
+    public const string Stalled = "stalled";
 }
 
 /// <summary>Where an import's rows come from (wire names, never renamed).</summary>
@@ -83,7 +89,7 @@ public sealed record ImportState
         CompletedAt = done ? now : null,
     };
 
-    /// <summary>Why a <see cref="ImportStatus.Failed"/> import stopped (a status and a reason: never a credential or a customer's data).</summary>
+    /// <summary>Why a <see cref="ImportStatus.Failed"/> or <see cref="ImportStatus.Stalled"/> import stopped (a status and a reason: never a credential or a customer's data).</summary>
     public string? Problem { get; init; }
 }
 
@@ -109,7 +115,7 @@ public sealed record ImportProgress(
         if (state.StartedAt is { } started && (state.CompletedAt ?? now) - started is { TotalSeconds: > 0 } elapsed)
         {
             rate = Math.Round((state.Applied + state.Skipped) / elapsed.TotalSeconds, 1);
-            if (!completed && state.Status != ImportStatus.Failed && done > 0 && total > 0)
+            if (state.Status is ImportStatus.Queued or ImportStatus.Running && done > 0 && total > 0)
             {
                 eta = Math.Round(Math.Max(0, total - done) / (done / elapsed.TotalSeconds), 1);
             }

@@ -9,6 +9,12 @@ public static class AudienceRunStatus
 
     /// <summary>The journey was paused or archived, or the segment deleted, while the run went on: the rest is not started.</summary>
     public const string Stopped = "stopped";
+
+    /// <summary>
+    /// The queue gave up on a slice (its retries ran out): see <see cref="AudienceRun.Problem"/>. Replaying the
+    /// audience-slices queue resumes it from its checkpoint.
+    /// </summary>
+    public const string Stalled = "stalled";
 }
 
 /// <summary>
@@ -49,6 +55,9 @@ public sealed record AudienceRun
     public DateTimeOffset? UpdatedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>Why a <see cref="AudienceRunStatus.Stalled"/> run stopped (the failure's kind, never a customer's data).</summary>
+    public string? Problem { get; init; }
+
     public long Done => Started + AlreadyInJourney + NotMatching + Refused + Gone;
 }
 
@@ -58,15 +67,16 @@ public sealed record AudienceSkips(long AlreadyInJourney, long NotMatching, long
 /// <summary>What <c>GET /api/journeys/{journeyId}/audiences/{runId}</c> answers.</summary>
 public sealed record AudienceRunProgress(
     string Id, string Journey, string Segment, string Status, long Members, long Started, AudienceSkips Skipped, long Remaining, double PerMinute,
-    double EtaSeconds, DateTimeOffset RequestedAt, DateTimeOffset? CompletedAt)
+    double EtaSeconds, DateTimeOffset RequestedAt, DateTimeOffset? CompletedAt, string? Problem = null)
 {
-    /// <summary>The estimate is the members left at the run's pace.</summary>
+    /// <summary>The estimate is the members left at the run's pace (none while it is stalled).</summary>
     public static AudienceRunProgress Of(AudienceRun run)
     {
-        var remaining = run.Status == AudienceRunStatus.Running ? Math.Max(0, run.Members - run.Done) : 0;
+        var remaining = run.Status is AudienceRunStatus.Running or AudienceRunStatus.Stalled ? Math.Max(0, run.Members - run.Done) : 0;
+        var eta = run.Status == AudienceRunStatus.Running ? Math.Round(remaining * 60 / run.PerMinute, 1) : 0;
         return new AudienceRunProgress(run.Id, run.JourneyId, run.SegmentId, run.Status, run.Members, run.Started,
             new AudienceSkips(run.AlreadyInJourney, run.NotMatching, run.Refused, run.Gone), remaining, run.PerMinute,
-            Math.Round(remaining * 60 / run.PerMinute, 1), run.RequestedAt, run.CompletedAt);
+            eta, run.RequestedAt, run.CompletedAt, run.Problem);
     }
 }
 

@@ -121,7 +121,7 @@ public sealed class AudienceRunHandler(
     public async Task<AudienceRun?> RunSliceAsync(AudienceSliceMessage message, IJourneyRuntime runtime, CancellationToken cancellationToken)
     {
         var current = await store.GetAsync(message.RunId, cancellationToken);
-        if (current is null || current.Value.Status != AudienceRunStatus.Running)
+        if (current is not { Value.Status: AudienceRunStatus.Running or AudienceRunStatus.Stalled })
         {
             return current?.Value;
         }
@@ -143,7 +143,7 @@ public sealed class AudienceRunHandler(
         var now = clock.GetUtcNow();
         if (segment is null || journey is null)
         {
-            return await FinishAsync(run with { Status = AudienceRunStatus.Stopped, UpdatedAt = now, CompletedAt = now }, version, cancellationToken);
+            return await FinishAsync(run with { Status = AudienceRunStatus.Stopped, Problem = null, UpdatedAt = now, CompletedAt = now }, version, cancellationToken);
         }
 
         var size = SliceSize(run);
@@ -186,6 +186,7 @@ public sealed class AudienceRunHandler(
             Refused = run.Refused + outcomes.Count(o => o == EntryOutcome.Refused),
             Gone = run.Gone + outcomes.Count(o => o is null),
             Status = done ? AudienceRunStatus.Completed : AudienceRunStatus.Running,
+            Problem = null,
             UpdatedAt = now,
             CompletedAt = done ? now : null,
         };
@@ -201,6 +202,23 @@ public sealed class AudienceRunHandler(
 
         return await QueueNextAsync(run, saved, cancellationToken);
     }
+
+    /// <summary>
+    /// Records that the queue gave up on the run's slice (its retries ran out): it shows stalled, with
+    /// <paramref name="problem"/>, until its message is replayed; a run that ended is left as it is.
+    /// </summary>
+    public Task<AudienceRun?> StallAsync(string runId, string problem, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync<AudienceRun?>("audience run stall", async _ =>
+        {
+            var current = await store.GetAsync(runId, cancellationToken);
+            if (current is not { Value.Status: AudienceRunStatus.Running })
+            {
+                return Attempt.Done(current?.Value);
+            }
+
+            var stalled = current.Value with { Status = AudienceRunStatus.Stalled, Problem = problem, UpdatedAt = clock.GetUtcNow() };
+            return await store.TrySaveAsync(stalled, current.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done<AudienceRun?>(stalled);
+        }, cancellationToken);
 
     /// <summary>Members per slice: the slice's span at the pace, at least one.</summary>
     public int SliceSize(AudienceRun run) =>
