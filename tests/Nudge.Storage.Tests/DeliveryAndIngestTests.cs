@@ -102,6 +102,34 @@ public class DeliveryAndIngestTests
     }
 
     [Fact]
+    public async Task DeliveryHandler_SendDecidedBeforeItsTime_WaitsForItWithoutWritingThenSends()
+    {
+        var p = await Pipeline.CreateAsync();
+        var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
+        await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
+        p.Time.Advance(TimeSpan.FromDays(2));
+        await p.Runtime.FireDueTimersAsync();
+        // The decision was made as of a minute from now, as after a durable timer that fired a moment early.
+        var queued = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Sms));
+        var due = p.Time.GetUtcNow().AddMinutes(1);
+        var sms = queued with { Order = queued.Order! with { ScheduledFor = due } };
+
+        var early = await p.DeliveryHandler.HandleAsync(sms, CancellationToken.None);
+        var callsWhileEarly = p.Sender.Calls;
+        var rowWhileEarly = await p.Deliveries.GetAsync(Customer, sms.DeliveryId, CancellationToken.None);
+        var (all, visible) = (await p.AllMessagesAsync("delivery-sms"), await p.VisibleMessagesAsync("delivery-sms"));
+        p.Time.Advance(TimeSpan.FromMinutes(1));
+        var onTime = await p.DeliveryHandler.HandleAsync(sms, CancellationToken.None);
+
+        Assert.Equal((DeliveryHandling.Deferred, 0), (early, callsWhileEarly));
+        Assert.Null(rowWhileEarly);
+        Assert.Equal((2, 1), (all, visible)); // the original (not yet deleted) and the copy, hidden until the time
+        Assert.Equal(DeliveryHandling.Sent, onTime);
+        var row = (await p.Deliveries.GetAsync(Customer, sms.DeliveryId, CancellationToken.None))!.Value;
+        Assert.True(row.SentAt >= due, $"sent at {row.SentAt:O}, due {due:O}");
+    }
+
+    [Fact]
     public async Task EventStore_SameEventTwice_ReportsWhetherDispatchFinished()
     {
         var p = await Pipeline.CreateAsync();

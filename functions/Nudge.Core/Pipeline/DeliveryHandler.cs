@@ -102,13 +102,21 @@ public sealed class DeliveryHandler(
     /// <param name="version">The stored row's version; null while the order has no row yet.</param>
     private async Task<DeliveryHandling> HandleAsync(DeliveryMessage message, DeliveryRecord record, string? version, CancellationToken cancellationToken)
     {
+        var now = clock.GetUtcNow();
+        if (record.ScheduledFor > now)
+        {
+            // A durable timer may fire a moment before its time, and the journey decides as of that time: the send waits
+            // for it (under a fast virtual clock a moment is hours). Nothing is written: it is simply not due yet.
+            await queue.EnqueueDeliveryAsync(record.Channel, message, record.ScheduledFor, cancellationToken);
+            return DeliveryHandling.Deferred;
+        }
+
         var profile = (await profiles.GetAsync(message.Customer, cancellationToken))?.Value;
         if (profile is null && version is null)
         {
             return DeliveryHandling.Suppressed; // an erased (or unknown) customer: no row is written about them
         }
 
-        var now = clock.GetUtcNow();
         var verdict = SendPolicy.Evaluate(profile, record.Channel, record.Class, now);
         if (verdict.RecheckAt is { } recheckAt)
         {
