@@ -35,6 +35,7 @@ public sealed class StorageNames(string prefix)
     public string Suppressions => Table("suppressions");
     public string Consents => Table("consentledger");
     public string RateLimits => Table("ratelimits");
+    public string FrequencyCaps => Table("frequencycaps");
     public string DeliveryEvents => Table("deliveryevents");
     public string Results => Table("journeyresults");
     public string Imports => Table("imports");
@@ -45,7 +46,7 @@ public sealed class StorageNames(string prefix)
     public IReadOnlyList<string> AllTables =>
     [
         Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest,
-        Suppressions, Consents, RateLimits, DeliveryEvents, Results, Imports, AudienceRuns,
+        Suppressions, Consents, RateLimits, FrequencyCaps, DeliveryEvents, Results, Imports, AudienceRuns,
     ];
 
     /// <summary>Table names allow letters and digits only.</summary>

@@ -52,7 +52,7 @@ public class DeliveryReliabilityTests
         var suppressions = new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock);
         var dead = new StorageDeadLetters(p.Clients.Queues, p.Names);
         var handler = new DeliveryHandler(p.Deliveries, p.Profiles, provider, p.Queue, p.Settings, p.Clock, suppressions, dead,
-            new DeliveryRetryPolicy(3, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)));
+            new DeliveryRetryPolicy(3, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)), capLedger: p.CapLedger);
         return (p, handler, message, suppressions, dead);
     }
 

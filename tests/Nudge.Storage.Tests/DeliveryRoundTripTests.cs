@@ -43,7 +43,7 @@ public class DeliveryRoundTripTests
         var profile = await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
         await p.Starter.StartAsync(p.Runtime, JourneyCatalog.Welcome, Customer, p.Context(profile), null, CancellationToken.None);
         var message = Assert.Single(await p.QueuedDeliveriesAsync(ChannelNames.Email)); // carries its order
-        var handler = new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, p.Queue, p.Settings, p.Clock, new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock));
+        var handler = new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, p.Queue, p.Settings, p.Clock, new TableSuppressionList(p.Clients.Tables, p.Names, p.Clock), capLedger: p.CapLedger);
         log.Clear();
 
         var outcome = await handler.HandleAsync(message, CancellationToken.None);

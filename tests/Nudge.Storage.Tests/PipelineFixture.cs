@@ -30,7 +30,8 @@ public sealed class Pipeline
         Queue = new StorageWorkQueue(clients.Queues, names, Clock);
         Settings = new PipelineSettings(Seoul, rules);
         Sender = new CountingSink();
-        DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock);
+        CapLedger = new TableFrequencyCapLedger(clients.Tables, names);
+        DeliveryHandler = new DeliveryHandler(Deliveries, Profiles, Sender, Queue, Settings, Clock, capLedger: CapLedger);
         Definitions = new TableJourneyDefinitionStore(clients.Tables, names);
         Library = new JourneyLibrary(Definitions, Instances, Clock);
         var recentSends = new RecentSends(Instances, Settings, Clock);
@@ -69,6 +70,7 @@ public sealed class Pipeline
     public JourneyStarter Starter { get; }
     public ProfileUpdater ProfileUpdater { get; }
     public CountingSink Sender { get; }
+    public TableFrequencyCapLedger CapLedger { get; }
     public DeliveryHandler DeliveryHandler { get; }
 
     public static async Task<Pipeline> CreateAsync(DateTimeOffset? now = null, CrossJourneyRules? rules = null, Azure.Core.Pipeline.HttpPipelinePolicy? observer = null)

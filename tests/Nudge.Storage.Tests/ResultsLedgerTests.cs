@@ -102,7 +102,7 @@ public class ResultsLedgerTests
     private static async Task<DeliveryHandler> WorkerAsync(Pipeline p, IResultsLedger ledger)
     {
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7001"), CancellationToken.None);
-        return new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, p.Queue, p.Settings, p.Clock, results: new ResultsRecorder(ledger, p.Settings, p.Clock));
+        return new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, p.Queue, p.Settings, p.Clock, results: new ResultsRecorder(ledger, p.Settings, p.Clock), capLedger: p.CapLedger);
     }
 
     private static DeliveryMessage Message(string deliveryId) =>

@@ -52,7 +52,7 @@ public sealed class ServiceBusDeliveryMessageTests
         var p = await Pipeline.CreateAsync(now: Night);
         await p.ProfileUpdater.ApplyAsync(Pipeline.Signup("7101"), CancellationToken.None);
         var transport = new InMemoryDeliveryTransport(p.Clock);
-        var handler = new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, transport, p.Settings, p.Clock);
+        var handler = new DeliveryHandler(p.Deliveries, p.Profiles, p.Sender, transport, p.Settings, p.Clock, capLedger: p.CapLedger);
         var message = Message();
 
         var outcome = await handler.HandleAsync(message, CancellationToken.None);

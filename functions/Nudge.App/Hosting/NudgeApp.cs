@@ -153,6 +153,7 @@ public static class NudgeApp
         services.AddSingleton<Core.Results.ResultsRecorder>();
         services.AddSingleton<Core.Results.ConversionRecorder>();
         services.AddSingleton<Core.Results.ResultsService>();
+        services.AddSingleton<IFrequencyCapLedger, TableFrequencyCapLedger>();
         services.AddSingleton<DeliveryHandler>();
         services.AddSingleton<DispatchSweepHandler>();
         services.AddSingleton<PrivacyHandler>();

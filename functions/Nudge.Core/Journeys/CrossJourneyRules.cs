@@ -31,6 +31,12 @@ public enum CapPolicy
 /// <summary>A message already sent or queued to the customer, for frequency caps.</summary>
 public sealed record RecentSend(DateTimeOffset At, string Channel, MessageClass Class);
 
+/// <summary>A cap a send would exceed: <see cref="Limit"/> messages on <see cref="Channel"/> a <see cref="Period"/> ("day" or "week"), lifting at <see cref="LiftsAt"/>.</summary>
+public sealed record ReachedCap(string Channel, int Limit, string Period, DateTimeOffset LiftsAt)
+{
+    public override string ToString() => $"{Limit} {Channel} a {Period}";
+}
+
 /// <summary>Frequency-cap arithmetic in the customer's time zone.</summary>
 public static class FrequencyCaps
 {
@@ -39,14 +45,21 @@ public static class FrequencyCaps
 
     /// <summary>The sends that can still count against a cap at <paramref name="now"/>.</summary>
     public static IEnumerable<RecentSend> StillCounting(IEnumerable<RecentSend> sends, DateTimeOffset now) =>
-        sends.Where(s => s.At > now - Lookback);
+        sends.Where(s => StillCounts(s.At, now));
+
+    /// <summary>Whether a send made at <paramref name="sentAt"/> can still count against a cap at <paramref name="now"/>.</summary>
+    public static bool StillCounts(DateTimeOffset sentAt, DateTimeOffset now) => sentAt > now - Lookback;
 
     /// <summary>The sends that can still count against a cap when <paramref name="added"/> is made, with it added.</summary>
     public static IReadOnlyList<RecentSend> Remember(IReadOnlyList<RecentSend> sends, RecentSend added) =>
         [.. StillCounting(sends, added.At), added];
 
     /// <summary>When the cap that blocks a send at <paramref name="at"/> lifts; null if the send is within its caps.</summary>
-    public static DateTimeOffset? BlockedUntil(CrossJourneyRules rules, string channel, MessageClass messageClass, DateTimeOffset at, TimeZoneInfo zone, IEnumerable<RecentSend> sends)
+    public static DateTimeOffset? BlockedUntil(CrossJourneyRules rules, string channel, MessageClass messageClass, DateTimeOffset at, TimeZoneInfo zone, IEnumerable<RecentSend> sends) =>
+        Reached(rules, channel, messageClass, at, zone, sends)?.LiftsAt;
+
+    /// <summary>The cap that blocks a send at <paramref name="at"/> (the week's before the day's); null if the send is within its caps.</summary>
+    public static ReachedCap? Reached(CrossJourneyRules rules, string channel, MessageClass messageClass, DateTimeOffset at, TimeZoneInfo zone, IEnumerable<RecentSend> sends)
     {
         if (messageClass == MessageClass.Transactional || !rules.Caps.TryGetValue(channel, out var cap))
         {
@@ -71,12 +84,12 @@ public static class FrequencyCaps
 
         if (cap.PerWeek is { } perWeek && thisWeek >= perWeek)
         {
-            return StartOf(weekStart.AddDays(7), zone);
+            return new ReachedCap(channel, perWeek, "week", StartOf(weekStart.AddDays(7), zone));
         }
 
         if (cap.PerDay is { } perDay && today >= perDay)
         {
-            return StartOf(dayStart.AddDays(1), zone);
+            return new ReachedCap(channel, perDay, "day", StartOf(dayStart.AddDays(1), zone));
         }
 
         return null;

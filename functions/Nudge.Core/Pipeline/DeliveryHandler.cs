@@ -1,6 +1,7 @@
 using Nudge.Core.Compliance;
 using Nudge.Core.Customers;
 using Nudge.Core.Delivery;
+using Nudge.Core.Journeys;
 
 namespace Nudge.Core.Pipeline;
 
@@ -52,8 +53,10 @@ public sealed record DeliveryRetryPolicy(int MaxAttempts, TimeSpan BaseDelay, Ti
 /// The channel worker's logic. The deterministic delivery id is the idempotency key at every layer: the queue
 /// message, the delivery row and the provider call. At send time it re-checks suppression, consent and quiet
 /// hours (they may have changed while the message waited), claims the row (ETag) so one worker calls the
-/// provider, sends, and records what happened. A crash between the provider call and the log write leaves the row
-/// in "sending": the next attempt resends under the same key only where the provider dedupes by it.
+/// provider, sends, and records what happened. Before the claim, a marketing send on a capped channel takes a slot
+/// in the <see cref="IFrequencyCapLedger"/>, so journeys deciding at once cannot together exceed a cap (the one that
+/// loses is suppressed). A crash between the provider call and the log write leaves the row in "sending": the next
+/// attempt resends under the same key only where the provider dedupes by it.
 /// </summary>
 public sealed class DeliveryHandler(
     IDeliveryLog deliveries,
@@ -65,7 +68,8 @@ public sealed class DeliveryHandler(
     ISuppressionList? suppressions = null,
     IDeliveryDeadLetters? deadLetters = null,
     DeliveryRetryPolicy? retryPolicy = null,
-    Results.ResultsRecorder? results = null)
+    Results.ResultsRecorder? results = null,
+    IFrequencyCapLedger? capLedger = null)
 {
     private readonly DeliveryRetryPolicy _retry = retryPolicy ?? DeliveryRetryPolicy.Default;
 
@@ -138,6 +142,12 @@ public sealed class DeliveryHandler(
         if (allowedAt > now)
         {
             return await RequeueAsync(message, record with { Reason = $"quiet hours: deferred to {allowedAt:O}" }, version, allowedAt, DeliveryHandling.Deferred, cancellationToken);
+        }
+
+        if (await CapReachedAsync(record, zone, cancellationToken) is { } cap)
+        {
+            var capped = record with { Status = DeliveryStatus.Suppressed, Reason = $"frequency cap: {cap} reached by another journey's send" };
+            return await TryWriteAsync(message, capped, version, DeliveryHandling.Suppressed, cancellationToken);
         }
 
         // Claim the row: of several workers holding copies of the message, one calls the provider.
@@ -252,6 +262,22 @@ public sealed class DeliveryHandler(
         var retryAt = clock.GetUtcNow() + _retry.DelayAfter(claimed.Attempts, claimed.DeliveryId);
         var retrying = tried with { Status = DeliveryStatus.Queued, Reason = $"attempt {claimed.Attempts} failed, retrying: {outcome.FailureReason}" };
         return await RequeueAsync(message, retrying, version, retryAt, DeliveryHandling.Retrying, cancellationToken);
+    }
+
+    /// <summary>
+    /// The delivery-time guard of the frequency caps: takes the delivery's slot, counted at its ScheduledFor (the time the
+    /// journey counted it by). Only marketing sends on a capped channel touch the ledger.
+    /// </summary>
+    private async Task<ReachedCap?> CapReachedAsync(DeliveryRecord record, TimeZoneInfo zone, CancellationToken cancellationToken)
+    {
+        var rules = settings.CrossJourney;
+        if (capLedger is null || record.Class == MessageClass.Transactional || !rules.Caps.ContainsKey(record.Channel))
+        {
+            return null;
+        }
+
+        var request = new CapRequest(record.Customer, record.Channel, record.Class, record.DeliveryId, record.ScheduledFor, rules, zone);
+        return await capLedger.ReserveAsync(request, cancellationToken);
     }
 
     private async Task<string?> SuppressedAsync(CustomerProfile profile, string channel, CancellationToken cancellationToken) =>

@@ -44,6 +44,7 @@ public static class ResultsRun
         var deliveries = new TableDeliveryLog(clients.Tables, names);
         var queue = new StorageWorkQueue(clients.Queues, names, new Core.Time.VirtualClock(clock, new Core.Time.ClockAnchor(clock.GetUtcNow(), clock.GetUtcNow(), 1)));
         var ledger = new TableResultsLedger(clients.Tables, names);
+        var capLedger = new TableFrequencyCapLedger(clients.Tables, names);
         var sender = new SinkSender();
         // Customers with email consent: every message is sent (one status change each). Daytime ad email has no quiet hours.
         for (var c = 0; c < 100; c++)
@@ -53,7 +54,7 @@ public static class ResultsRun
 
         async Task<(double Ops, double Seconds)> RunAsync(string side, ResultsRecorder? results)
         {
-            var handler = new DeliveryHandler(deliveries, profiles, sender, queue, settings, clock, results: results);
+            var handler = new DeliveryHandler(deliveries, profiles, sender, queue, settings, clock, results: results, capLedger: capLedger);
             var before = requests;
             var watch = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, messages), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>

@@ -109,7 +109,7 @@ async Task<Result> RunAsync(string name, int count, int instances, int? limit, i
     var crashes = 0;
     var sender = new CrashingSender(router, crashEvery, () => Interlocked.Increment(ref crashes));
     var handler = new DeliveryHandler(deliveries, profiles, sender, queue, settings, clock, suppressions, null,
-        DeliveryRetryPolicy.Default with { ClaimLease = TimeSpan.FromSeconds(3) });
+        DeliveryRetryPolicy.Default with { ClaimLease = TimeSpan.FromSeconds(3) }, capLedger: new TableFrequencyCapLedger(clients.Tables, names));
     var queueClient = clients.Queues.GetQueueClient(names.DeliveryQueue(ChannelNames.Sms));
     var outcomes = new ConcurrentDictionary<DeliveryHandling, int>();
     var final = 0;
