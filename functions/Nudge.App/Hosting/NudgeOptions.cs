@@ -93,6 +93,9 @@ public sealed class CrossJourneyOptions : IValidatableObject
         MaxConcurrentMarketingJourneys = MaxConcurrentMarketingJourneys,
     };
 
+    public const int MaxPerDay = 40;
+    public const int MaxPerWeek = 150;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (channel, cap) in Caps)
@@ -105,6 +108,12 @@ public sealed class CrossJourneyOptions : IValidatableObject
             if (cap.PerDay is < 0 || cap.PerWeek is < 0 || (cap.PerDay is null && cap.PerWeek is null))
             {
                 yield return new ValidationResult($"Caps:{channel} needs PerDay and/or PerWeek, not negative.");
+            }
+
+            // The delivery-time guard keeps a week and a day of a customer's slots in one table row (64 KiB).
+            if (cap.PerDay > MaxPerDay || cap.PerWeek > MaxPerWeek)
+            {
+                yield return new ValidationResult($"Caps:{channel} may be at most {MaxPerDay} a day and {MaxPerWeek} a week: more is no cap on marketing.");
             }
         }
     }
