@@ -17,7 +17,7 @@ public class AudienceRunTests
 
     private sealed record Rig(Pipeline P, AudienceRunHandler Handler, IndexedProfileStore Profiles, TableAudienceRunStore Runs);
 
-    private static async Task<Rig> RigAsync(string emailLimits = "30/1m,100/1h")
+    private static async Task<Rig> RigAsync(string emailLimits = "30/1m,100/1h", bool sharedPace = false)
     {
         var p = await Pipeline.CreateAsync();
         var index = new SegmentIndex();
@@ -29,7 +29,8 @@ public class AudienceRunTests
         var rates = new ChannelRates(new EmailProviderOptions { RateLimits = emailLimits }, new SmsProviderOptions(), new KakaoProviderOptions(), new SolapiOptions(), new AcsSmsOptions());
         var entry = new ProfileEntry(p.Instances, p.Starter, new RecentSends(p.Instances, p.Settings, p.Clock), p.Settings, p.Clock);
         var handler = new AudienceRunHandler(runs, new BlobImportFiles(p.Clients.Blobs, p.Names), p.Queue, p.Segments, index, loader, p.Library, profiles, entry, rates,
-            p.Settings, new AudienceSettings(SliceSpan: TimeSpan.FromSeconds(5)), p.Clock);
+            p.Settings, new AudienceSettings(SliceSpan: TimeSpan.FromSeconds(5)), p.Clock,
+            sharedPace ? new AudiencePacing(new TableRateLimitStore(p.Clients.Tables, p.Names), p.Time) : null);
         return new Rig(p, handler, profiles, runs);
     }
 
@@ -110,6 +111,38 @@ public class AudienceRunTests
         Assert.Equal((AudienceRunStatus.Completed, 8L, (string?)null), (resumed!.Status, resumed.Started, resumed.Problem));
         Assert.Equal(AudienceRunStatus.Completed, stalledAfterTheEnd!.Status); // an ended run is left as it is
         Assert.Equal(8, rig.P.Runtime.Starts);
+    }
+
+    [Fact]
+    public async Task RunSlice_TwoRunsOnOneChannel_ShareItsRate_ASliceWhoseTurnIsNotNearStartsNobodyAndWaits()
+    {
+        // 12 a minute: a start slot every 5.25 s, so a slice of the 5 s span takes one member.
+        var rig = await RigAsync(emailLimits: "12/1m", sharedPace: true);
+        foreach (var id in Enumerable.Range(1, 4))
+        {
+            await SaveAsync(rig, Customer(id, 5000));
+        }
+
+        var first = Assert.IsType<AudienceStart.Started>(await rig.Handler.StartAsync("welcome", "vip", perMinute: null, CancellationToken.None)).Run;
+        var second = Assert.IsType<AudienceStart.Started>(await rig.Handler.StartAsync("welcome", "vip", perMinute: null, CancellationToken.None)).Run;
+        var queuedAtStart = await rig.P.AllMessagesAsync(StorageNames.AudienceSlicesQueue);
+
+        var firstTook = await SliceAsync(rig, first.Id, 0);
+        var secondWaited = await SliceAsync(rig, second.Id, 0); // the channel's next slot is 5.25 s away: past the 5 s span
+        var queuedWhileWaiting = await rig.P.AllMessagesAsync(StorageNames.AudienceSlicesQueue);
+        rig.P.Time.Advance(TimeSpan.FromSeconds(5.25));
+        var secondTook = await SliceAsync(rig, second.Id, 0);
+        var firstWaited = await SliceAsync(rig, first.Id, 1); // its turn comes after the second run's slot
+        rig.P.Time.Advance(TimeSpan.FromSeconds(5.25));
+        var firstTookAgain = await SliceAsync(rig, first.Id, 1);
+
+        Assert.Equal((1, 1), (rig.Handler.SliceSize(first), rig.Handler.SliceSize(second)));
+        Assert.Equal((1L, 1), (firstTook!.Done, firstTook.Slice));
+        Assert.Equal((0L, 0), (secondWaited!.Done, secondWaited.Slice));
+        Assert.Equal(queuedAtStart + 2, queuedWhileWaiting); // the first run's next slice, and the second's own slice again
+        Assert.Equal((1L, 1), (secondTook!.Done, secondTook.Slice));
+        Assert.Equal((1L, 1), (firstWaited!.Done, firstWaited.Slice));
+        Assert.Equal((2L, 2), (firstTookAgain!.Done, firstTookAgain.Slice));
     }
 
     [Fact]

@@ -175,6 +175,7 @@ public static class NudgeApp
         services.AddSingleton<Core.Segments.IAudienceRunStore, TableAudienceRunStore>();
         services.AddSingleton<Core.Segments.IAudienceQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         services.AddSingleton(new Core.Segments.AudienceSettings());
+        services.AddSingleton(sp => new Core.Segments.AudiencePacing(sp.GetRequiredService<IRateLimitStore>(), TimeProvider.System));
         services.AddSingleton<Core.Segments.AudienceRunHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);

@@ -21,6 +21,12 @@ public sealed record AudienceSettings(
     public TimeSpan WaitForIndex => IndexWait ?? TimeSpan.FromSeconds(20);
 }
 
+/// <summary>
+/// The start slots audience runs share per channel (in the store the provider throttles use, under their own bucket
+/// names), on real time: the channels' limits are.
+/// </summary>
+public sealed record AudiencePacing(IRateLimitStore Slots, TimeProvider RealClock);
+
 public abstract record AudienceStart
 {
     /// <param name="New">False: a request with the same idempotency key started this run before.</param>
@@ -46,10 +52,11 @@ public abstract record AudienceStart
 /// at the pace. Every entry is triggered by the run's id, so a slice run twice (a redelivered message, a crash before
 /// the checkpoint) starts no one twice. Consent, quiet hours and caps are left to the sends, as for any journey.
 /// </summary>
+/// <param name="pacing">Start slots shared by every run on a channel; without it each run keeps its own pace alone.</param>
 public sealed class AudienceRunHandler(
     IAudienceRunStore store, IImportFiles files, IAudienceQueue queue, SegmentLibrary segments, SegmentIndex index, SegmentIndexLoader loader,
     IJourneyCatalog catalog, IProfileStore profiles, ProfileEntry entry, IChannelRates rates, PipelineSettings settings, AudienceSettings audience,
-    TimeProvider clock)
+    TimeProvider clock, AudiencePacing? pacing = null)
 {
     private const int SnapshotPage = 1000;
 
@@ -147,6 +154,24 @@ public sealed class AudienceRunHandler(
         }
 
         var size = SliceSize(run);
+        var nextAfter = TimeSpan.Zero;
+        if (pacing is not null && FirstChannelOf(journey) is { } channel)
+        {
+            // Runs on one channel draw their starts from one schedule at the channel's rate, so two runs at once share
+            // it rather than each taking all of it. A slice whose turn is not yet near waits for it, starting nobody.
+            var interval = RateSchedule.Interval(rates.LimitsOf(channel));
+            var realNow = pacing.RealClock.GetUtcNow();
+            var wanted = (int)Math.Clamp(run.Members - run.Done, 1, size);
+            var slots = await pacing.Slots.ReserveAsync($"audience-{channel}", interval, wanted, realNow, audience.Span, cancellationToken);
+            if (!slots.Granted)
+            {
+                await queue.EnqueueAudienceSliceAsync(new AudienceSliceMessage(run.Id, run.Slice), slots.FirstSlot - realNow, cancellationToken);
+                return run;
+            }
+
+            nextAfter = slots.FirstSlot + (interval * wanted) - realNow;
+        }
+
         var batch = new List<CsvRecord>(size);
         long offset, line;
         await using (var file = await files.OpenReadAsync(run.File, run.Offset, cancellationToken))
@@ -200,7 +225,7 @@ public sealed class AudienceRunHandler(
             return (await store.GetAsync(run.Id, cancellationToken))?.Value; // a copy of this slice got there first: it queues the next
         }
 
-        return await QueueNextAsync(run, saved, cancellationToken);
+        return await QueueNextAsync(run, saved, cancellationToken, nextAfter);
     }
 
     /// <summary>
@@ -232,20 +257,25 @@ public sealed class AudienceRunHandler(
             return (0, "'perMinute' must be a number above 0.");
         }
 
-        if (journey.Steps.OfType<SendStep>().FirstOrDefault() is not { } first)
+        if (FirstChannelOf(journey) is not { } channel)
         {
             return (perMinute ?? audience.NoChannelPerMinute, null);
         }
 
-        var channelPerMinute = Math.Round(60 / RateSchedule.Interval(rates.LimitsOf(first.Channel)).TotalSeconds, 3);
+        var channelPerMinute = Math.Round(60 / RateSchedule.Interval(rates.LimitsOf(channel)).TotalSeconds, 3);
         return perMinute > channelPerMinute
-            ? (0, $"'perMinute' may be at most {channelPerMinute.ToString(CultureInfo.InvariantCulture)}, the rate of the journey's first channel ({first.Channel}).")
+            ? (0, $"'perMinute' may be at most {channelPerMinute.ToString(CultureInfo.InvariantCulture)}, the rate of the journey's first channel ({channel}).")
             : (perMinute ?? channelPerMinute, null);
     }
 
-    private async Task<AudienceRun> QueueNextAsync(AudienceRun run, string version, CancellationToken cancellationToken)
+    /// <summary>The channel that sets a run's pace: the journey's first send step's.</summary>
+    private static string? FirstChannelOf(JourneyDefinition journey) => journey.Steps.OfType<SendStep>().FirstOrDefault()?.Channel;
+
+    /// <param name="notBefore">How long the slots this slice took on its channel's shared schedule still run.</param>
+    private async Task<AudienceRun> QueueNextAsync(AudienceRun run, string version, CancellationToken cancellationToken, TimeSpan notBefore = default)
     {
-        var delay = TimeSpan.FromSeconds(SliceSize(run) * 60 / run.PerMinute);
+        var own = TimeSpan.FromSeconds(SliceSize(run) * 60 / run.PerMinute);
+        var delay = notBefore > own ? notBefore : own;
         await queue.EnqueueAudienceSliceAsync(new AudienceSliceMessage(run.Id, run.Slice), delay, cancellationToken);
         run = run with { SliceQueued = true };
         // Lost: the next slice has already run (and saved) with the message just queued, whose copy will find it past.
