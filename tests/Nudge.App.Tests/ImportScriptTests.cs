@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Nudge.Core.Imports;
 using Nudge.Testing;
 
 namespace Nudge.App.Tests;
@@ -14,7 +17,16 @@ public sealed class ImportScriptTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var records = new Dictionary<string, string[]> { ["customers"] = [.. Enumerable.Range(1, 120).Select(PlatformImport.WooCustomer)], ["orders"] = [] };
-        (_stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, new ConcurrentDictionary<string, int>()));
+        (_stub, var address) = await StubApi.StartAsync(stub =>
+        {
+            PlatformImport.MapWooCommerce(stub, records, new ConcurrentDictionary<string, int>());
+            // A third site whose API never answers: its import runs until the test says its queue gave up on it.
+            stub.MapGet("/silent/wp-json/wc/v3/{resource}", async (HttpContext context) =>
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                return Results.Ok();
+            });
+        });
         _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials, more: new Dictionary<string, string?>
         {
             // A second site whose keys the shop has since revoked: the stub answers it 401.
@@ -23,6 +35,11 @@ public sealed class ImportScriptTests : IAsyncLifetime
             ["Shops:1:WebhookSecret"] = "revoked-webhook-secret",
             ["Shops:1:AdminApiUrl"] = $"{address}/wp-json/wc/v3",
             ["Shops:1:AdminAccessToken"] = "ck_revoked:cs_revoked",
+            ["Shops:2:Platform"] = "woocommerce",
+            ["Shops:2:Domain"] = "silent.example",
+            ["Shops:2:WebhookSecret"] = "silent-webhook-secret",
+            ["Shops:2:AdminApiUrl"] = $"{address}/silent/wp-json/wc/v3",
+            ["Shops:2:AdminAccessToken"] = PlatformImport.WooCredentials,
         });
     }
 
@@ -83,6 +100,23 @@ public sealed class ImportScriptTests : IAsyncLifetime
         Assert.True(exit == 1, errors + output);
         Assert.Contains("failed", output, StringComparison.Ordinal);
         Assert.Contains("the import failed: WooCommerce's Admin API answered HTTP 401", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Script_ImportStalls_SaysWhyAndHowToResume_Exit1()
+    {
+        var script = RunAsync("customers", "woocommerce", "silent.example");
+        var id = ImportHandler.IdOf("customers", "woocommerce", "silent.example", ImportSources.Platform);
+        var handler = _app.Services.GetRequiredService<ImportHandler>();
+        // What the import function records when the queue's last attempt fails, once the script follows the import.
+        await TestStorage.EventuallyAsync(() => PlatformImport.ProgressAsync(_app, id), p => p.TryGetProperty("status", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String,
+            TimeSpan.FromSeconds(30), "the import to be queued");
+        await handler.StallAsync(id, "gave up after 5 attempts (HttpRequestException, HTTP 502): start the same import again to resume", CancellationToken.None);
+        var (exit, output, errors) = await script;
+
+        Assert.True(exit == 1, errors + output);
+        Assert.Contains("stalled", output, StringComparison.Ordinal);
+        Assert.Contains("the import stalled: gave up after 5 attempts (HttpRequestException, HTTP 502)", errors, StringComparison.Ordinal);
     }
 
     [Fact]
