@@ -36,6 +36,7 @@ public sealed class StorageNames(string prefix)
     public string Consents => Table("consentledger");
     public string RateLimits => Table("ratelimits");
     public string FrequencyCaps => Table("frequencycaps");
+    public string MarketingAdmissions => Table("marketingadmissions");
     public string DeliveryEvents => Table("deliveryevents");
     public string Results => Table("journeyresults");
     public string Imports => Table("imports");
@@ -46,7 +47,7 @@ public sealed class StorageNames(string prefix)
     public IReadOnlyList<string> AllTables =>
     [
         Profiles, Events, Instances, Deliveries, Settings, Journeys, JourneyVersions, Segments, PrivacyAudit, Catalog, OrderIndex, ProductInterest,
-        Suppressions, Consents, RateLimits, FrequencyCaps, DeliveryEvents, Results, Imports, AudienceRuns,
+        Suppressions, Consents, RateLimits, FrequencyCaps, MarketingAdmissions, DeliveryEvents, Results, Imports, AudienceRuns,
     ];
 
     /// <summary>Table names allow letters and digits only.</summary>

@@ -16,23 +16,13 @@ public sealed class TableFrequencyCapLedger(TableServiceClient service, StorageN
     private readonly TableClient _table = service.GetTableClient(names.FrequencyCaps);
 
     public Task<ReachedCap?> ReserveAsync(CapRequest request, CancellationToken cancellationToken) =>
-        OptimisticConcurrency.RetryAsync("The customer's frequency-cap slots", async _ =>
-        {
-            var partition = TableKey.For(request.Customer);
-            var row = TableKey.Escape(request.Channel);
-            var entity = await Tables.GetOrNullAsync(_table, partition, row, cancellationToken);
-            var held = entity is null ? [] : Tables.Read<IReadOnlyList<CapSlot>>(entity, SlotsColumn);
-            var decision = CapDecision.Decide(held, request);
-            if (decision.Write is not { } slots)
+        Tables.DecideOnListRowAsync<CapSlot, ReachedCap?>(
+            _table, TableKey.For(request.Customer), TableKey.Escape(request.Channel), SlotsColumn, "The customer's frequency-cap slots",
+            held =>
             {
-                return Attempt.Done(decision.Refused);
-            }
-
-            var updated = new TableEntity(partition, row) { [SlotsColumn] = Tables.Write(slots) };
-            return await Tables.TryWriteAsync(_table, updated, entity?.ETag.ToString(), cancellationToken) is not null
-                ? Attempt.Done<ReachedCap?>(null)
-                : Attempt.Lost;
-        }, cancellationToken);
+                var (write, refused) = CapDecision.Decide(held, request);
+                return (write, refused);
+            }, cancellationToken);
 
     public Task<int> DeleteForCustomerAsync(CustomerKey customer, CancellationToken cancellationToken) =>
         Tables.DeletePartitionAsync(_table, TableKey.For(customer), cancellationToken);

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using Nudge.Core;
 using Nudge.Core.Customers;
+using Nudge.Core.Pipeline;
 
 namespace Nudge.Storage;
 
@@ -35,6 +36,28 @@ internal static class Tables
         var response = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken);
         return response.HasValue ? response.Value : null;
     }
+
+    /// <summary>
+    /// Read-decide-write of one row holding a JSON list, under its ETag with the one retry policy: <paramref name="decide"/>
+    /// gets the list as stored (empty when there is no row) and gives the list to write (null: nothing changes) and its
+    /// answer, returned once that write held.
+    /// </summary>
+    /// <param name="what">What could not be written, for the error: no personal data.</param>
+    public static Task<TAnswer> DecideOnListRowAsync<TItem, TAnswer>(
+        TableClient table, string partitionKey, string rowKey, string column, string what,
+        Func<IReadOnlyList<TItem>, (IReadOnlyList<TItem>? Write, TAnswer Answer)> decide, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync(what, async _ =>
+        {
+            var entity = await GetOrNullAsync(table, partitionKey, rowKey, cancellationToken);
+            var (write, answer) = decide(entity is null ? [] : Read<IReadOnlyList<TItem>>(entity, column));
+            if (write is null)
+            {
+                return Attempt.Done(answer);
+            }
+
+            var updated = new TableEntity(partitionKey, rowKey) { [column] = Write(write) };
+            return await TryWriteAsync(table, updated, entity?.ETag.ToString(), cancellationToken) is not null ? Attempt.Done(answer) : Attempt.Lost;
+        }, cancellationToken);
 
     public static T Read<T>(TableEntity entity, string property) =>
         JsonSerializer.Deserialize<T>(entity.GetString(property), NudgeJson.Options)

@@ -49,7 +49,8 @@ public sealed class JourneyOrchestrationTests : IAsyncLifetime
 
     private async Task<string> StartAsync(JourneyDefinition journey)
     {
-        var starter = new JourneyStarter(_app.Services.GetRequiredService<IJourneyInstanceStore>(), _app.Services.GetRequiredService<InstanceEffects>(), TimeProvider.System);
+        var starter = new JourneyStarter(_app.Services.GetRequiredService<IJourneyInstanceStore>(), _app.Services.GetRequiredService<InstanceEffects>(),
+            _app.Services.GetRequiredService<IMarketingJourneyLedger>(), TimeProvider.System);
         var context = CustomerContexts.For(null, TimeZoneInfo.Utc); // no quiet hours in the way: day 2 may fall at any hour
         Assert.Equal(RunOutcome.Started, await starter.StartAsync(new DurableJourneyRuntime(_host.Client), journey, Customer, context, null, CancellationToken.None));
         return OrchestrationIds.For(JourneyInterpreter.InstanceIdFor(journey.Id, Customer));

@@ -248,7 +248,8 @@ public sealed class InMemoryJourneyRuntimeContractTests : JourneyRuntimeContract
     protected override Task CreatedAsync()
     {
         _runtime = new InMemoryJourneyRuntime(App.Services.GetRequiredService<InstanceEffects>(), _time);
-        _starter = new JourneyStarter(App.Services.GetRequiredService<IJourneyInstanceStore>(), App.Services.GetRequiredService<InstanceEffects>(), _time);
+        _starter = new JourneyStarter(App.Services.GetRequiredService<IJourneyInstanceStore>(), App.Services.GetRequiredService<InstanceEffects>(),
+            App.Services.GetRequiredService<IMarketingJourneyLedger>(), _time);
         return Task.CompletedTask;
     }
 

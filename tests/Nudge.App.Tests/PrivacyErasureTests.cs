@@ -18,9 +18,15 @@ public class PrivacyErasureTests : IAsyncLifetime
 {
     private NudgeTestApp _app = null!;
 
-    /// <summary>An email cap, so the welcome coupon takes a frequency-cap slot (a record naming the customer) for the erasure to remove.</summary>
+    /// <summary>
+    /// An email cap and a limit on marketing journeys, so the welcome coupon takes a frequency-cap slot and the welcome
+    /// journey an admission (records naming the customer) for the erasure to remove.
+    /// </summary>
     public async Task InitializeAsync() =>
-        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>(Shops) { ["Nudge:Rules:Caps:email:PerDay"] = "3" });
+        _app = await NudgeTestApp.StartAsync(settings: new Dictionary<string, string?>(Shops)
+        {
+            ["Nudge:Rules:Caps:email:PerDay"] = "3", ["Nudge:Rules:MaxConcurrentMarketingJourneys"] = "3",
+        });
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
@@ -41,16 +47,20 @@ public class PrivacyErasureTests : IAsyncLifetime
         await _app.WaitForDeliveriesAsync(id.ToString(), rows => rows.Count == 1 && rows[0].Status == "sent", $"welcome coupon for {id}");
     }
 
-    /// <summary>The customer's consent history, what was recorded after their deliveries (reports, opens, clicks) and their frequency-cap slots.</summary>
-    private async Task<(int Consents, int DeliveryEvents, int CapSlots)> ChannelTraceAsync(long id)
+    /// <summary>
+    /// The customer's consent history, what was recorded after their deliveries (reports, opens, clicks), their
+    /// frequency-cap slots and their marketing journey admissions.
+    /// </summary>
+    private async Task<(int Consents, int DeliveryEvents, int CapSlots, int Admissions)> ChannelTraceAsync(long id)
     {
         var key = TableKey.For(new CustomerKey("shopify", id.ToString()));
         return (await Table(_app.Names.Consents).QueryAsync<TableEntity>(e => e.PartitionKey == key).CountAsync(),
             await Table(_app.Names.DeliveryEvents).QueryAsync<TableEntity>(e => e.GetString("CustomerId") == id.ToString()).CountAsync(),
-            await Table(_app.Names.FrequencyCaps).QueryAsync<TableEntity>(e => e.PartitionKey == key).CountAsync());
+            await Table(_app.Names.FrequencyCaps).QueryAsync<TableEntity>(e => e.PartitionKey == key).CountAsync(),
+            await Table(_app.Names.MarketingAdmissions).QueryAsync<TableEntity>(e => e.PartitionKey == key).CountAsync());
     }
 
-    /// <summary>A consent withdrawal (one consent-ledger entry) and a provider report on the welcome coupon (whose cap slot is already there).</summary>
+    /// <summary>A consent withdrawal (one consent-ledger entry) and a provider report on the welcome coupon (whose cap slot and admission are already there).</summary>
     private async Task LeaveChannelTraceAsync(long id)
     {
         var update = NudgeTestApp.Customer(id, createdAt: "2026-11-24T11:00:00+09:00", sms: "unsubscribed");
@@ -58,7 +68,7 @@ public class PrivacyErasureTests : IAsyncLifetime
         var customer = new CustomerKey("shopify", id.ToString());
         var coupon = Assert.Single(await _app.DeliveriesAsync(id.ToString()));
         await new TableDeliveryEvents(TestStorage.Clients().Tables, _app.Names, TimeProvider.System).RecordAsync(customer, coupon.DeliveryId, "opened", null, CancellationToken.None);
-        await TestStorage.EventuallyAsync(() => ChannelTraceAsync(id), t => t == (1, 1, 1), TimeSpan.FromSeconds(20), $"consent withdrawal, delivery report and cap slot of {id}");
+        await TestStorage.EventuallyAsync(() => ChannelTraceAsync(id), t => t == (1, 1, 1, 1), TimeSpan.FromSeconds(20), $"consent withdrawal, delivery report, cap slot and admission of {id}");
     }
 
     /// <summary>Order-index and product-interest rows that name the customer.</summary>
@@ -117,7 +127,7 @@ public class PrivacyErasureTests : IAsyncLifetime
         await WaitErasedAsync(ShopA, 3101);
 
         Assert.Equal((0, 2), (await IndexRowsAsync("3101"), await IndexRowsAsync("3102")));
-        Assert.Equal(((0, 0, 0), (1, 1, 1)), (await ChannelTraceAsync(3101), await ChannelTraceAsync(3102)));
+        Assert.Equal(((0, 0, 0, 0), (1, 1, 1, 1)), (await ChannelTraceAsync(3101), await ChannelTraceAsync(3102)));
         Assert.Equal((1, 4, 1, 1, 0), await FootprintAsync(ShopA, 3102));
         var audit = await TestStorage.EventuallyAsync(() => Table(_app.Names.PrivacyAudit).QueryAsync<TableEntity>().ToListAsync().AsTask(),
             rows => rows.Count == 1 && rows[0].GetString("Status") == "completed", TimeSpan.FromSeconds(10), "audit record");

@@ -17,7 +17,7 @@ public sealed class Pipeline
     /// <summary>A weekday 10:00 in Seoul: inside the daytime window.</summary>
     public static readonly DateTimeOffset Morning = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(9));
 
-    private Pipeline(StorageClients clients, StorageNames names, FakeTimeProvider time, CrossJourneyRules? rules)
+    private Pipeline(StorageClients clients, StorageNames names, FakeTimeProvider time, CrossJourneyRules? rules, IMarketingJourneyLedger? marketingLedger)
     {
         Clients = clients;
         Names = names;
@@ -39,7 +39,8 @@ public sealed class Pipeline
         ConsentLedger = new TableConsentLedger(clients.Tables, names);
         ProfileUpdater = new ProfileUpdater(Profiles, ConsentLedger);
         Effects = new InstanceEffects(Instances, Profiles, Queue, recentSends, Library, Settings);
-        Starter = new JourneyStarter(Instances, Effects, Clock);
+        MarketingLedger = marketingLedger ?? new TableMarketingJourneyLedger(clients.Tables, names);
+        Starter = new JourneyStarter(Instances, Effects, MarketingLedger, Clock);
         EventHandler = new JourneyEventHandler(Events, ProfileUpdater, Starter, Library, Instances, recentSends, Segments, Settings, Clock);
         Runtime = new InMemoryJourneyRuntime(Effects, Clock);
         Schedules = new ScheduledEntryHandler(Profiles, Instances, Starter, recentSends, Library, new TableScheduleCursor(clients.Tables, names), Segments, Settings, Clock);
@@ -71,14 +72,18 @@ public sealed class Pipeline
     public ProfileUpdater ProfileUpdater { get; }
     public CountingSink Sender { get; }
     public TableFrequencyCapLedger CapLedger { get; }
+
+    /// <summary>The starts' ledger under a limit on concurrent marketing journeys: the table unless the test gave another.</summary>
+    public IMarketingJourneyLedger MarketingLedger { get; }
     public DeliveryHandler DeliveryHandler { get; }
 
-    public static async Task<Pipeline> CreateAsync(DateTimeOffset? now = null, CrossJourneyRules? rules = null, Azure.Core.Pipeline.HttpPipelinePolicy? observer = null)
+    public static async Task<Pipeline> CreateAsync(
+        DateTimeOffset? now = null, CrossJourneyRules? rules = null, Azure.Core.Pipeline.HttpPipelinePolicy? observer = null, IMarketingJourneyLedger? marketingLedger = null)
     {
         var clients = TestStorage.Clients(observer);
         var names = new StorageNames(TestStorage.NewPrefix());
         await new StorageProvisioner(clients, names).EnsureAsync(CancellationToken.None);
-        var pipeline = new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning), rules);
+        var pipeline = new Pipeline(clients, names, new FakeTimeProvider(now ?? Morning), rules, marketingLedger);
         await pipeline.Library.SeedAsync(JourneyCatalog.OnByDefault, CancellationToken.None);
         return pipeline;
     }

@@ -154,6 +154,7 @@ public static class NudgeApp
         services.AddSingleton<Core.Results.ConversionRecorder>();
         services.AddSingleton<Core.Results.ResultsService>();
         services.AddSingleton<IFrequencyCapLedger, TableFrequencyCapLedger>();
+        services.AddSingleton<IMarketingJourneyLedger, TableMarketingJourneyLedger>();
         services.AddSingleton<DeliveryHandler>();
         services.AddSingleton<DispatchSweepHandler>();
         services.AddSingleton<PrivacyHandler>();

@@ -47,9 +47,11 @@ public static class JourneyInterpreter
 
     /// <summary>Why a journey may not start for this customer now under the shop's cross-journey rules; null if it may.</summary>
     public static string? RefusedEntry(JourneyDefinition definition, CustomerContext context, int activeMarketingJourneys) =>
-        definition.IsMarketing && context.CrossJourney.MaxConcurrentMarketingJourneys > 0 && activeMarketingJourneys >= context.CrossJourney.MaxConcurrentMarketingJourneys
-            ? $"already in {activeMarketingJourneys} marketing journeys (cap {context.CrossJourney.MaxConcurrentMarketingJourneys})"
-            : null;
+        definition.IsMarketing ? RefusedMarketingEntry(context.CrossJourney.MaxConcurrentMarketingJourneys, activeMarketingJourneys) : null;
+
+    /// <summary>Why one more marketing journey may not start beside <paramref name="active"/> ones under <paramref name="limit"/> (0: none); null if it may.</summary>
+    public static string? RefusedMarketingEntry(int limit, int active) =>
+        limit > 0 && active >= limit ? $"already in {active} marketing journeys (cap {limit})" : null;
 
     public static JourneyDecision Start(JourneyDefinition definition, CustomerKey customer, DateTimeOffset at, CustomerContext context, EntryTrigger? trigger = null, int entry = 1)
     {

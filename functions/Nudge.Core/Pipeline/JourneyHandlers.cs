@@ -88,7 +88,8 @@ public sealed class JourneyEventHandler(
             await runtime.RaiseAsync(instance, new JourneyNews(evt.Type, evt.EventId, key, eventFacts, context), cancellationToken);
         }
 
-        // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most.
+        // Highest priority first, so a cap on concurrent marketing journeys keeps the ones that matter most. (Starts
+        // for the customer made at the same time elsewhere are settled by the starter's ledger: the first admitted wins.)
         var activeMarketing = running.Count(i => i.Definition.IsMarketing);
         foreach (var journey in (await catalog.ActiveAsync(cancellationToken)).OrderByDescending(j => j.Priority))
         {

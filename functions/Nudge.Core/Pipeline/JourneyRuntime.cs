@@ -10,6 +10,12 @@ public enum RunOutcome
 
     /// <summary>This very trigger entered the customer before (a redelivery, a slice run again): nothing new started.</summary>
     Repeated,
+
+    /// <summary>
+    /// The shop's limit on concurrent marketing journeys refused the start at the <see cref="IMarketingJourneyLedger"/>:
+    /// a start made at the same time for the customer was admitted first.
+    /// </summary>
+    Refused,
 }
 
 /// <summary>
@@ -50,9 +56,12 @@ public interface IJourneyRuntime
 /// <summary>
 /// Starts journey instances: decides the entry and the first step, claims the instance's slot with that state (so
 /// every event after the claim finds the instance, and a concurrent start loses), carries out the first sends, then
-/// hands the run to the runtime.
+/// hands the run to the runtime. A marketing start under the shop's limit on concurrent marketing journeys is admitted
+/// by the <see cref="IMarketingJourneyLedger"/> before the claim, so starts made at once for one customer cannot
+/// together exceed it.
 /// </summary>
-public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffects effects, TimeProvider clock, Results.ResultsRecorder? results = null)
+public sealed class JourneyStarter(
+    IJourneyInstanceStore instances, InstanceEffects effects, IMarketingJourneyLedger marketingLedger, TimeProvider clock, Results.ResultsRecorder? results = null)
 {
     /// <param name="knownAbsent">The caller just listed the customer's instances and this slot was empty: skip the read
     /// (the insert still fails on a race, and the retry reads).</param>
@@ -91,6 +100,11 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
                 return Attempt.Done(RunOutcome.AlreadyExists);
             }
 
+            if (await RefusedByLimitAsync(definition, customer, slot, context, now, cancellationToken))
+            {
+                return Attempt.Done(RunOutcome.Refused);
+            }
+
             var entering = JourneyInterpreter.Entering(definition, customer, now, trigger, (existing?.Value.Entry ?? 0) + 1) with
             {
                 // A re-entry takes the slot over: the sends of the entry before still count against caps.
@@ -117,6 +131,23 @@ public sealed class JourneyStarter(IJourneyInstanceStore instances, InstanceEffe
     }
 
     public static List<SendMessage> SendsOf(JourneyDecision decision) => decision.Commands.OfType<SendMessage>().ToList();
+
+    /// <summary>
+    /// Whether the ledger refuses a marketing start under the shop's limit, judged on the customer's instances listed
+    /// now; other starts never ask (no storage request).
+    /// </summary>
+    private async Task<bool> RefusedByLimitAsync(
+        JourneyDefinition definition, CustomerKey customer, string slot, CustomerContext context, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var limit = context.CrossJourney.MaxConcurrentMarketingJourneys;
+        if (limit <= 0 || !definition.IsMarketing)
+        {
+            return false;
+        }
+
+        var listed = await instances.ListForCustomerAsync(customer, cancellationToken).ToListAsync(cancellationToken);
+        return await marketingLedger.AdmitAsync(new MarketingAdmission(customer, slot, now, limit, listed), cancellationToken) is not null;
+    }
 
     /// <summary>The entry counts in the journey's results under the group its first decision put it in.</summary>
     private Task CountEntryAsync(JourneyInstance instance, CancellationToken cancellationToken) =>

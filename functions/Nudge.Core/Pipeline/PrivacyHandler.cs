@@ -6,13 +6,15 @@ namespace Nudge.Core.Pipeline;
 /// <summary>
 /// Carries out a privacy request: erases a customer (or every customer of a shop) from every store — events and
 /// their raw payloads first, so a journey message still in flight finds nothing to rebuild the profile from; what
-/// providers and clicks reported about each delivery before the delivery log that finds them; the consent history
-/// and the frequency-cap slots — and completes the audit record, which holds counts and never the customer.
+/// providers and clicks reported about each delivery before the delivery log that finds them; the consent history,
+/// the frequency-cap slots and the marketing journey admissions — and completes the audit record, which holds counts
+/// and never the customer.
 /// </summary>
 public sealed class PrivacyHandler(
     IEventStore events, IRawPayloadStore rawPayloads, IProfileStore profiles, IJourneyInstanceStore instances,
-    IDeliveryLog deliveries, IDeliveryEvents deliveryEvents, Consent.IConsentLedger consents, IFrequencyCapLedger capLedger, IOrderIndex orders,
-    IProductInterestIndex interests, IPrivacyAuditLog audit, IPrivacyQueue queue, TimeProvider clock, IIntakeQueue intake, Recommendations.RecommendationModel? recommendations = null)
+    IDeliveryLog deliveries, IDeliveryEvents deliveryEvents, Consent.IConsentLedger consents, IFrequencyCapLedger capLedger,
+    IMarketingJourneyLedger marketingLedger, IOrderIndex orders, IProductInterestIndex interests, IPrivacyAuditLog audit, IPrivacyQueue queue,
+    TimeProvider clock, IIntakeQueue intake, Recommendations.RecommendationModel? recommendations = null)
 {
     /// <summary>
     /// How long an erasure waits for the intake to drain: deliveries acknowledged before the request may still sit in
@@ -108,6 +110,7 @@ public sealed class PrivacyHandler(
 
             await consents.DeleteForCustomerAsync(customer, cancellationToken);
             await capLedger.DeleteForCustomerAsync(customer, cancellationToken);
+            await marketingLedger.DeleteForCustomerAsync(customer, cancellationToken);
             await profiles.DeleteAsync(customer, cancellationToken);
         }
 

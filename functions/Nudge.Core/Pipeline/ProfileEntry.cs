@@ -59,6 +59,7 @@ public sealed class ProfileEntry(IJourneyInstanceStore instances, JourneyStarter
         {
             RunOutcome.Started => EntryOutcome.Started,
             RunOutcome.Repeated => EntryOutcome.Repeated,
+            RunOutcome.Refused => EntryOutcome.Refused,
             _ => EntryOutcome.AlreadyIn,
         };
     }

@@ -47,7 +47,7 @@ public static class AudienceRun
         await segments.SaveAsync(Everyone, CancellationToken.None);
         var recentSends = new RecentSends(instances, settings, clock);
         var effects = new InstanceEffects(instances, profiles, queue, recentSends, library, settings);
-        var starter = new JourneyStarter(instances, effects, clock);
+        var starter = new JourneyStarter(instances, effects, new TableMarketingJourneyLedger(clients.Tables, names), clock);
         var runtime = new InMemoryJourneyRuntime(effects, clock);
         var rates = new ChannelRates(new EmailProviderOptions { RateLimits = "100000/1s" }, new SmsProviderOptions(), new KakaoProviderOptions(), new SolapiOptions(), new AcsSmsOptions());
 
