@@ -69,7 +69,7 @@ public sealed class SegmentsFunctions(
             return problem!;
         }
 
-        await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
+        await loader.RefreshForRequestAsync(SegmentIndexLoader.RefreshInterval, SegmentIndexLoader.RequestWait, cancellationToken);
         return Results.Json(new { segment = id, members = index.Count(segment, all, clock.GetUtcNow(), settings.DefaultTimeZone), customers = index.Customers }, NudgeJson.Options);
     }
 
@@ -110,7 +110,7 @@ public sealed class SegmentsFunctions(
             }
         }
 
-        await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
+        await loader.RefreshForRequestAsync(SegmentIndexLoader.RefreshInterval, SegmentIndexLoader.RequestWait, cancellationToken);
         var (members, next) = index.Members(segment, all, clock.GetUtcNow(), settings.DefaultTimeZone, after, limit);
         return Results.Json(new SegmentMembersPage(id, members.Select(m => new SegmentMember(m.Platform, m.CustomerId)).ToList(),
             next is { } row ? $"{index.Generation}.{row.ToString(CultureInfo.InvariantCulture)}" : null), NudgeJson.Options);

@@ -93,7 +93,7 @@ public sealed class AudienceRunHandler(
             return new AudienceStart.IndexLoading();
         }
 
-        await loader.RefreshAsync(SegmentIndexLoader.RefreshInterval, cancellationToken);
+        await loader.RefreshForRequestAsync(SegmentIndexLoader.RefreshInterval, audience.WaitForIndex, cancellationToken);
         var now = clock.GetUtcNow();
         var file = $"audiences/{id}-{Guid.NewGuid():N}.csv"; // its own file: a concurrent repeat's snapshot never overwrites it
         var members = await SnapshotAsync(file, segment, all, now, cancellationToken);

@@ -54,6 +54,9 @@ public sealed class SegmentIndexLoader(IProfileStore store, SegmentIndex index, 
     /// <summary>How stale the rows of other instances' writes may be when a size or member list is answered.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a size or member page waits for a refresh before it answers from the index as it stands.</summary>
+    public static readonly TimeSpan RequestWait = TimeSpan.FromMilliseconds(500);
+
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _demanded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -86,6 +89,36 @@ public sealed class SegmentIndexLoader(IProfileStore store, SegmentIndex index, 
         _lastRefresh = clock.GetUtcNow();
         index.MarkLoaded();
         _loaded.TrySetResult();
+    }
+
+    private readonly object _backgroundGate = new();
+    private Task _background = Task.CompletedTask;
+
+    /// <summary>
+    /// For a request: starts a refresh if one is due and none runs, and waits for it at most <paramref name="wait"/>.
+    /// The refresh filters the profile table on save time, which the service answers by scanning the table: on a large
+    /// table that outlasts a request's budget (a size over a million profiles answers in under a second). The answer
+    /// then comes from the index as it stands (every save through this instance is in it already) while the refresh
+    /// finishes behind it. A refresh that failed behind an earlier answer is started again.
+    /// </summary>
+    public async Task RefreshForRequestAsync(TimeSpan interval, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        Task refresh;
+        lock (_backgroundGate)
+        {
+            if (_background.IsCompleted)
+            {
+                _ = _background.Exception; // observed: a failure behind an earlier answer is retried now, not lost at finalization
+                _background = RefreshAsync(interval, CancellationToken.None); // not the request's: the refresh outlives it
+            }
+
+            refresh = _background;
+        }
+
+        if (await Task.WhenAny(refresh, Task.Delay(wait, cancellationToken)) == refresh)
+        {
+            await refresh; // a refresh that failed within the wait fails the request, as it did when the request waited for it whole
+        }
     }
 
     /// <summary>Applies the profiles saved since the watermark if the last refresh is older than <paramref name="interval"/>; returns how many.</summary>
