@@ -102,21 +102,13 @@ public sealed partial class AudiencesFunctions(IOptions<NudgeOptions> options, A
         [QueueTrigger(StorageNames.AudienceSlicesQueue, Connection = "AzureWebJobsStorage")] QueueMessage message, [DurableClient] DurableTaskClient journeys, CancellationToken ct)
     {
         var slice = JsonSerializer.Deserialize<AudienceSliceMessage>(message.Body.ToMemory().Span, NudgeJson.Options) ?? throw new InvalidDataException("Empty audience slice message.");
-        AudienceRun? run;
-        try
+        var run = await QueueAttempts.StallingOnLastAttemptAsync(message, host, () => audiences.RunSliceAsync(slice, new DurableJourneyRuntime(journeys), ct), async why =>
         {
-            run = await audiences.RunSliceAsync(slice, new DurableJourneyRuntime(journeys), ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException && QueueAttempts.IsLast(message, host))
-        {
-            var problem = $"{QueueAttempts.Describe(e, host)}: replay the audience-slices queue to resume from its checkpoint";
+            var problem = $"{why}: replay the audience-slices queue to resume from its checkpoint";
             LogStalled(logger, slice.RunId, (await audiences.StallAsync(slice.RunId, problem, ct))?.Status ?? "unknown");
-            throw;
-        }
-
+        });
         LogSlice(logger, slice.RunId, slice.Slice, run?.Status ?? "unknown", run?.Started ?? 0, run?.Done ?? 0);
     }
-
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audience run {RunId} for journey {JourneyId}: {Members} members at {PerMinute} per minute; new: {New}")]
     private static partial void LogStarted(ILogger logger, string runId, string journeyId, long members, double perMinute, bool @new);

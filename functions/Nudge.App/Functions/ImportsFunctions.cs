@@ -114,18 +114,11 @@ public sealed partial class ImportsFunctions(IOptions<NudgeOptions> options, Imp
     public async Task WorkAsync([QueueTrigger(StorageNames.ImportsQueue, Connection = "AzureWebJobsStorage")] QueueMessage message, CancellationToken ct)
     {
         var work = JsonSerializer.Deserialize<ImportWorkMessage>(message.Body.ToMemory().Span, NudgeJson.Options) ?? throw new InvalidDataException("Empty import message.");
-        ImportState? state;
-        try
+        var state = await QueueAttempts.StallingOnLastAttemptAsync(message, host, () => imports.RunSliceAsync(work.ImportId, ct), async why =>
         {
-            state = await imports.RunSliceAsync(work.ImportId, ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException && QueueAttempts.IsLast(message, host))
-        {
-            var problem = $"{QueueAttempts.Describe(e, host)}: start the same import again, or replay the imports queue, to resume from its checkpoint";
+            var problem = $"{why}: start the same import again, or replay the imports queue, to resume from its checkpoint";
             LogStalled(logger, work.ImportId, (await imports.StallAsync(work.ImportId, problem, ct))?.Status ?? "unknown");
-            throw;
-        }
-
+        });
         LogSlice(logger, work.ImportId, state?.Status ?? "unknown", state?.Applied ?? 0, state?.Skipped ?? 0);
     }
 

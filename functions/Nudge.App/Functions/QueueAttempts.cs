@@ -10,10 +10,25 @@ namespace Nudge.App.Functions;
 /// </summary>
 public static class QueueAttempts
 {
-    public static bool IsLast(QueueMessage message, HostJson host) => message.DequeueCount >= host.Queues.MaxDequeueCount;
+    /// <summary>
+    /// Runs <paramref name="work"/>; when it fails on the message's last attempt, <paramref name="stall"/> is told why
+    /// (by kind) before the failure goes on to the host, which poisons the message.
+    /// </summary>
+    public static async Task<T> StallingOnLastAttemptAsync<T>(QueueMessage message, HostJson host, Func<Task<T>> work, Func<string, Task> stall)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (Exception e) when (e is not OperationCanceledException && message.DequeueCount >= host.Queues.MaxDequeueCount)
+        {
+            await stall(Describe(e, host));
+            throw;
+        }
+    }
 
     /// <summary>What went wrong, by kind only: an exception's message may carry a URL's query, an address or a token.</summary>
-    public static string Describe(Exception failure, HostJson host) =>
+    private static string Describe(Exception failure, HostJson host) =>
         $"gave up after {host.Queues.MaxDequeueCount} attempts ({failure.GetType().Name}"
         + (failure is HttpRequestException { StatusCode: { } status } ? $", HTTP {(int)status}" : "") + ")";
 }

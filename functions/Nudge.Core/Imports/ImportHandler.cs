@@ -115,19 +115,17 @@ public sealed class ImportHandler(
         var (state, isNew) = await OptimisticConcurrency.RetryAsync<(ImportState, bool)>("platform import start", async _ =>
         {
             var existing = await store.GetAsync(id, cancellationToken);
-            if (existing is { Value.Status: ImportStatus.Stalled })
-            {
-                var requeued = Requeued(existing.Value);
-                return await store.TrySaveAsync(requeued, existing.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done((requeued, false));
-            }
-
-            if (existing is { Value.Status: ImportStatus.Queued or ImportStatus.Running })
+            if (existing is { Value.Status: ImportStatus.Queued or ImportStatus.Running or ImportStatus.Stalled })
             {
                 return Attempt.Done((existing.Value, false));
             }
 
             return await store.TrySaveAsync(fresh, existing?.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done((fresh, true));
         }, cancellationToken);
+        if (state.Status == ImportStatus.Stalled)
+        {
+            state = await ResumeAsync(id, cancellationToken);
+        }
 
         // Queued again for an import already running: a slice that finds it moved on just stops.
         await queue.EnqueueImportAsync(new ImportWorkMessage(id), cancellationToken);
@@ -144,11 +142,9 @@ public sealed class ImportHandler(
                 return Attempt.Done(existing.Value);
             }
 
-            var requeued = Requeued(existing.Value);
+            var requeued = existing.Value with { Status = ImportStatus.Queued, Problem = null, UpdatedAt = clock.GetUtcNow() };
             return await store.TrySaveAsync(requeued, existing.Version, cancellationToken) is null ? Attempt.Lost : Attempt.Done(requeued);
         }, cancellationToken);
-
-    private ImportState Requeued(ImportState stalled) => stalled with { Status = ImportStatus.Queued, Problem = null, UpdatedAt = clock.GetUtcNow() };
 
     /// <summary>
     /// Records that the queue gave up on the import's slice (its retries ran out): it shows stalled, with

@@ -159,7 +159,7 @@ public sealed class AudienceRunHandler(
         {
             // Runs on one channel draw their starts from one schedule at the channel's rate, so two runs at once share
             // it rather than each taking all of it. A slice whose turn is not yet near waits for it, starting nobody.
-            var interval = RateSchedule.Interval(rates.LimitsOf(channel));
+            var interval = IntervalOf(channel);
             var realNow = pacing.RealClock.GetUtcNow();
             var wanted = (int)Math.Clamp(run.Members - run.Done, 1, size);
             var slots = await pacing.Slots.ReserveAsync($"audience-{channel}", interval, wanted, realNow, audience.Span, cancellationToken);
@@ -262,11 +262,14 @@ public sealed class AudienceRunHandler(
             return (perMinute ?? audience.NoChannelPerMinute, null);
         }
 
-        var channelPerMinute = Math.Round(60 / RateSchedule.Interval(rates.LimitsOf(channel)).TotalSeconds, 3);
+        var channelPerMinute = Math.Round(60 / IntervalOf(channel).TotalSeconds, 3);
         return perMinute > channelPerMinute
             ? (0, $"'perMinute' may be at most {channelPerMinute.ToString(CultureInfo.InvariantCulture)}, the rate of the journey's first channel ({channel}).")
             : (perMinute ?? channelPerMinute, null);
     }
+
+    /// <summary>The spacing of a channel's sends: its provider's limits, as its throttle spaces them.</summary>
+    private TimeSpan IntervalOf(string channel) => RateSchedule.Interval(rates.LimitsOf(channel));
 
     /// <summary>The channel that sets a run's pace: the journey's first send step's.</summary>
     private static string? FirstChannelOf(JourneyDefinition journey) => journey.Steps.OfType<SendStep>().FirstOrDefault()?.Channel;
