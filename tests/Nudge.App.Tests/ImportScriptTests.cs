@@ -9,15 +9,13 @@ using Nudge.Testing;
 namespace Nudge.App.Tests;
 
 /// <summary><c>scripts/import.sh</c> run against the app: it starts an import, follows its progress to the end and says how it went by its exit status.</summary>
-public sealed class ImportScriptTests : IAsyncLifetime
+public sealed class ImportScriptTests : StubbedAppTests
 {
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var records = new Dictionary<string, string[]> { ["customers"] = [.. Enumerable.Range(1, 120).Select(PlatformImport.WooCustomer)], ["orders"] = [] };
-        (_stub, var address) = await StubApi.StartAsync(stub =>
+        (Stub, var address) = await StubApi.StartAsync(stub =>
         {
             PlatformImport.MapWooCommerce(stub, records, new ConcurrentDictionary<string, int>());
             // A third site whose API never answers: its import runs until the test says its queue gave up on it.
@@ -27,7 +25,7 @@ public sealed class ImportScriptTests : IAsyncLifetime
                 return Results.Ok();
             });
         });
-        _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials, more: new Dictionary<string, string?>
+        App = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials, more: new Dictionary<string, string?>
         {
             // A second site whose keys the shop has since revoked: the stub answers it 401.
             ["Shops:1:Platform"] = "woocommerce",
@@ -43,12 +41,6 @@ public sealed class ImportScriptTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
-    }
-
     private async Task<(int ExitCode, string Output, string Errors)> RunAsync(params string[] arguments)
     {
         var root = AppContext.BaseDirectory;
@@ -61,7 +53,7 @@ public sealed class ImportScriptTests : IAsyncLifetime
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["NUDGE_URL"] = _app.Client.BaseAddress!.ToString().TrimEnd('/'), ["Nudge__MarketerApiKey"] = NudgeTestApp.ApiKey, ["NUDGE_IMPORT_POLL_SECONDS"] = "0.2" },
+            Environment = { ["NUDGE_URL"] = App.Client.BaseAddress!.ToString().TrimEnd('/'), ["Nudge__MarketerApiKey"] = NudgeTestApp.ApiKey, ["NUDGE_IMPORT_POLL_SECONDS"] = "0.2" },
         };
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -107,9 +99,9 @@ public sealed class ImportScriptTests : IAsyncLifetime
     {
         var script = RunAsync("customers", "woocommerce", "silent.example");
         var id = ImportHandler.IdOf("customers", "woocommerce", "silent.example", ImportSources.Platform);
-        var handler = _app.Services.GetRequiredService<ImportHandler>();
+        var handler = App.Services.GetRequiredService<ImportHandler>();
         // What the import function records when the queue's last attempt fails, once the script follows the import.
-        await TestStorage.EventuallyAsync(() => PlatformImport.ProgressAsync(_app, id), p => p.TryGetProperty("status", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String,
+        await TestStorage.EventuallyAsync(() => PlatformImport.ProgressAsync(App, id), p => p.TryGetProperty("status", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String,
             TimeSpan.FromSeconds(30), "the import to be queued");
         await handler.StallAsync(id, "gave up after 5 attempts (HttpRequestException, HTTP 502): start the same import again to resume", CancellationToken.None);
         var (exit, output, errors) = await script;

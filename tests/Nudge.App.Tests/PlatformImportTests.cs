@@ -14,6 +14,22 @@ using Nudge.Testing;
 
 namespace Nudge.App.Tests;
 
+/// <summary>Tests of the app against a local stub of a platform's API: the class starts both and disposes both after its tests.</summary>
+public abstract class StubbedAppTests : IAsyncLifetime
+{
+    protected WebApplication Stub { get; set; } = null!;
+
+    protected NudgeTestApp App { get; set; } = null!;
+
+    public abstract Task InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Stub.DisposeAsync();
+    }
+}
+
 /// <summary>Platform imports over HTTP and their queue function, against local stubs of the platforms' documented Admin APIs.</summary>
 internal static class PlatformImport
 {
@@ -47,6 +63,15 @@ internal static class PlatformImport
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/imports/{id}");
         request.Headers.Add("x-api-key", NudgeTestApp.ApiKey);
         return await (await app.Client.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Imports the shop's customers, then its orders, from its platform: the first answer's status and both imports as they ended.</summary>
+    public static async Task<(HttpStatusCode Status, JsonElement Customers, JsonElement Orders)> ImportCustomersThenOrdersAsync(NudgeTestApp app, string platform, string shop)
+    {
+        var (status, customers) = await PostAsync(app, $"kind=customers&platform={platform}&shop={shop}");
+        var customersEnded = await CompletedAsync(app, customers.GetProperty("id").GetString()!);
+        var (_, orders) = await PostAsync(app, $"kind=orders&platform={platform}&shop={shop}");
+        return (status, customersEnded, await CompletedAsync(app, orders.GetProperty("id").GetString()!));
     }
 
     public static Task<JsonElement> CompletedAsync(NudgeTestApp app, string id) =>
@@ -107,40 +132,29 @@ internal static class PlatformImport
         });
 }
 
-public sealed class WooCommerceImportTests : IAsyncLifetime
+public sealed class WooCommerceImportTests : StubbedAppTests
 {
     private readonly ConcurrentDictionary<string, int> _requests = new();
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var records = new Dictionary<string, string[]>
         {
             ["customers"] = [.. Enumerable.Range(1, 150).Select(PlatformImport.WooCustomer)],
             ["orders"] = [PlatformImport.WooOrder(901, 1), PlatformImport.WooOrder(902, 1), PlatformImport.WooOrder(903, 2), PlatformImport.WooOrder(904, 0)],
         };
-        (_stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, _requests, (resource, page, attempt, _) =>
+        (Stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, _requests, (resource, page, attempt, _) =>
             Task.FromResult<IResult?>(resource == "customers" && page == 2 && attempt == 1
                 ? Results.Text("""{"code":"too_many_requests"}""", "application/json", statusCode: 429)
                 : null)));
-        _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
+        App = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials);
     }
 
     [Fact]
     public async Task Post_WithoutBody_ReadsEveryPageThroughA429_FoldsProfilesAndOrders_StartsNoJourney()
     {
-        var (status, accepted) = await PlatformImport.PostAsync(_app, $"kind=customers&platform=woocommerce&shop={PlatformImport.WooSite}");
-        var customers = await PlatformImport.CompletedAsync(_app, accepted.GetProperty("id").GetString()!);
-        var (_, ordersAccepted) = await PlatformImport.PostAsync(_app, $"kind=orders&platform=woocommerce&shop={PlatformImport.WooSite}");
-        var orders = await PlatformImport.CompletedAsync(_app, ordersAccepted.GetProperty("id").GetString()!);
-        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var (status, customers, orders) = await PlatformImport.ImportCustomersThenOrdersAsync(App, "woocommerce", PlatformImport.WooSite);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, App.Names);
         var first = (await profiles.GetAsync(new CustomerKey("woocommerce", "1"), CancellationToken.None))!.Value;
         var last = (await profiles.GetAsync(new CustomerKey("woocommerce", "150"), CancellationToken.None))!.Value;
 
@@ -155,20 +169,20 @@ public sealed class WooCommerceImportTests : IAsyncLifetime
         var buyer = (await profiles.GetAsync(new CustomerKey("woocommerce", "1"), CancellationToken.None))!.Value;
         Assert.Equal((true, 2), (buyer.HasOrdered, buyer.Orders.Count));
 
-        await _app.WaitForQueuesToDrainAsync();
-        Assert.Empty(await _app.DeliveriesAsync("1")); // customers who signed up long ago get no welcome
+        await App.WaitForQueuesToDrainAsync();
+        Assert.Empty(await App.DeliveriesAsync("1")); // customers who signed up long ago get no welcome
     }
 
     [Fact]
     public async Task Post_AgainWhileDoneOrRunning_SameImportId_NothingCountedTwice()
     {
         var query = $"kind=orders&platform=woocommerce&shop={PlatformImport.WooSite}";
-        var (_, first) = await PlatformImport.PostAsync(_app, query);
+        var (_, first) = await PlatformImport.PostAsync(App, query);
         var id = first.GetProperty("id").GetString()!;
-        await PlatformImport.CompletedAsync(_app, id);
-        var (again, second) = await PlatformImport.PostAsync(_app, query);
-        var rerun = await PlatformImport.CompletedAsync(_app, second.GetProperty("id").GetString()!);
-        var buyer = (await new TableProfileStore(TestStorage.Clients().Tables, _app.Names).GetAsync(new CustomerKey("woocommerce", "1"), CancellationToken.None))!.Value;
+        await PlatformImport.CompletedAsync(App, id);
+        var (again, second) = await PlatformImport.PostAsync(App, query);
+        var rerun = await PlatformImport.CompletedAsync(App, second.GetProperty("id").GetString()!);
+        var buyer = (await new TableProfileStore(TestStorage.Clients().Tables, App.Names).GetAsync(new CustomerKey("woocommerce", "1"), CancellationToken.None))!.Value;
 
         Assert.Equal((HttpStatusCode.Accepted, id), (again, second.GetProperty("id").GetString()));
         Assert.Equal((4, 3), (rerun.GetProperty("recordsRead").GetInt32(), rerun.GetProperty("rowsApplied").GetInt32()));
@@ -181,7 +195,7 @@ public sealed class WooCommerceImportTests : IAsyncLifetime
     [InlineData("kind=customers&platform=woocommerce&shop=other.example")]
     public async Task Post_WithoutBody_PlatformOrShopNotConfigured_Is400(string query)
     {
-        var (status, problem) = await PlatformImport.PostAsync(_app, query);
+        var (status, problem) = await PlatformImport.PostAsync(App, query);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("Cannot import from the platform", problem.GetProperty("title").GetString());
@@ -189,17 +203,15 @@ public sealed class WooCommerceImportTests : IAsyncLifetime
 }
 
 /// <summary>A platform import stopped mid-slice (the worker's token cancelled while a page is being read) and run again: it goes on from the saved page.</summary>
-public sealed class PlatformImportResumeTests : IAsyncLifetime
+public sealed class PlatformImportResumeTests : StubbedAppTests
 {
     private readonly ConcurrentDictionary<string, int> _requests = new();
     private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var records = new Dictionary<string, string[]> { ["customers"] = [.. Enumerable.Range(1, 250).Select(PlatformImport.WooCustomer)], ["orders"] = [] };
-        (_stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, _requests, async (resource, page, attempt, aborted) =>
+        (Stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, _requests, async (resource, page, attempt, aborted) =>
         {
             if (page == 3 && attempt == 1)
             {
@@ -210,27 +222,21 @@ public sealed class PlatformImportResumeTests : IAsyncLifetime
             return null;
         }));
         // No ImportWork trigger: the test runs the slices itself.
-        _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials,
+        App = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials,
             triggers: "IngestBatches,JourneyEvents");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
     }
 
     [Fact]
     public async Task RunSlice_CrashedWhileReadingPage3_ResumesFromPage3_CountsMatchNoDuplicates()
     {
-        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(_app, $"kind=customers&platform=woocommerce&shop={PlatformImport.WooSite}", _stalled.Task);
+        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(App, $"kind=customers&platform=woocommerce&shop={PlatformImport.WooSite}", _stalled.Task);
 
         Assert.Equal(("running", 200, 200, 250), (atCrash.GetProperty("status").GetString(), atCrash.GetProperty("recordsRead").GetInt32(),
             atCrash.GetProperty("rowsApplied").GetInt32(), atCrash.GetProperty("recordsExpected").GetInt32()));
         Assert.True(atCrash.GetProperty("etaSeconds").ValueKind == JsonValueKind.Number);
         Assert.Equal((ImportStatus.Completed, 250, 250, 0L), (resumed!.Status, resumed.RecordsRead, resumed.Applied, resumed.Skipped));
         Assert.Equal((1, 1, 2), (_requests["customers:1"], _requests["customers:2"], _requests["customers:3"])); // pages read before the crash were not read again
-        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, App.Names);
         Assert.Equal("woo250@example.com", (await profiles.GetAsync(new CustomerKey("woocommerce", "250"), CancellationToken.None))!.Value.Email);
     }
 }
@@ -239,48 +245,40 @@ public sealed class PlatformImportResumeTests : IAsyncLifetime
 /// A platform that keeps failing past the queue's attempts: the import function's last attempt leaves the import
 /// stalled, with the kind of failure, instead of running forever; the same request again resumes it from the saved page.
 /// </summary>
-public sealed class PlatformImportStallTests : IAsyncLifetime
+public sealed class PlatformImportStallTests : StubbedAppTests
 {
     private readonly ConcurrentDictionary<string, int> _requests = new();
     private volatile bool _down = true;
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var records = new Dictionary<string, string[]> { ["customers"] = [.. Enumerable.Range(1, 150).Select(PlatformImport.WooCustomer)], ["orders"] = [] };
         // 502: not one of the answers the Admin API client waits out itself, so each attempt of the slice fails at once.
-        (_stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, _requests, (resource, page, attempt, _) =>
+        (Stub, var address) = await StubApi.StartAsync(stub => PlatformImport.MapWooCommerce(stub, records, _requests, (resource, page, attempt, _) =>
             Task.FromResult<IResult?>(page == 2 && _down ? Results.StatusCode(StatusCodes.Status502BadGateway) : null)));
         // No ImportWork trigger: the test hands the function its message, with the attempt count the host would.
-        _app = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials,
+        App = await PlatformImport.AppAsync("woocommerce", PlatformImport.WooSite, $"{address}/wp-json/wc/v3", PlatformImport.WooCredentials,
             triggers: "IngestBatches,JourneyEvents");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
     }
 
     [Fact]
     public async Task WorkFailsOnItsLastAttempt_ImportShowsStalledWithWhy_SamePostResumesFromTheSavedPage()
     {
         var query = $"kind=customers&platform=woocommerce&shop={PlatformImport.WooSite}";
-        var (_, accepted) = await PlatformImport.PostAsync(_app, query);
+        var (_, accepted) = await PlatformImport.PostAsync(App, query);
         var id = accepted.GetProperty("id").GetString()!;
-        var work = ActivatorUtilities.CreateInstance<Functions.ImportsFunctions>(_app.Services);
-        var lastAttempt = _app.Services.GetRequiredService<Hosting.HostJson>().Queues.MaxDequeueCount;
+        var work = ActivatorUtilities.CreateInstance<Functions.ImportsFunctions>(App.Services);
+        var lastAttempt = App.Services.GetRequiredService<Hosting.HostJson>().Queues.MaxDequeueCount;
         QueueMessage Attempt(long dequeueCount) => QueuesModelFactory.QueueMessage("m-1", "receipt", BinaryData.FromObjectAsJson(new ImportWorkMessage(id), Core.NudgeJson.Options), dequeueCount);
 
         await Assert.ThrowsAsync<HttpRequestException>(() => work.WorkAsync(Attempt(1), CancellationToken.None));
-        var retrying = await PlatformImport.ProgressAsync(_app, id);
+        var retrying = await PlatformImport.ProgressAsync(App, id);
         await Assert.ThrowsAsync<HttpRequestException>(() => work.WorkAsync(Attempt(lastAttempt), CancellationToken.None)); // still thrown: the host poisons the message
-        var stalled = await PlatformImport.ProgressAsync(_app, id);
+        var stalled = await PlatformImport.ProgressAsync(App, id);
         _down = false;
-        var (againStatus, again) = await PlatformImport.PostAsync(_app, query);
+        var (againStatus, again) = await PlatformImport.PostAsync(App, query);
         await work.WorkAsync(Attempt(1), CancellationToken.None);
-        var resumed = await PlatformImport.ProgressAsync(_app, id);
+        var resumed = await PlatformImport.ProgressAsync(App, id);
 
         Assert.Equal(("running", 100), (retrying.GetProperty("status").GetString(), retrying.GetProperty("recordsRead").GetInt32()));
         Assert.Equal(("stalled", 100, 100), (stalled.GetProperty("status").GetString(), stalled.GetProperty("recordsRead").GetInt32(), stalled.GetProperty("rowsApplied").GetInt32()));
@@ -403,13 +401,11 @@ internal sealed class ShopifyBulkStub
     }
 }
 
-public sealed class ShopifyBulkImportTests : IAsyncLifetime
+public sealed class ShopifyBulkImportTests : StubbedAppTests
 {
     private ShopifyBulkStub _shopify = null!;
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var customers = string.Join("\n", Enumerable.Range(1, 1100).Select(id => ShopifyBulkStub.Customer(id, id == 2 ? "UNSUBSCRIBED" : "SUBSCRIBED"))) + "\n";
         var orders = string.Join("\n", ShopifyBulkStub.Order(5001, 1), """{"id":"gid://shopify/LineItem/1","title":"Mug","__parentId":"gid://shopify/Order/5001"}""",
@@ -418,24 +414,15 @@ public sealed class ShopifyBulkImportTests : IAsyncLifetime
         {
             BeforeDownload = (from, attempt, _) => Task.FromResult<IResult?>(from == 0 && attempt == 1 ? Results.StatusCode(StatusCodes.Status429TooManyRequests) : null),
         };
-        (_stub, var address) = await StubApi.StartAsync(_shopify.Map);
-        _app = await PlatformImport.AppAsync("shopify", ShopifyBulkStub.Shop, $"{address}/admin/api/2025-10", ShopifyBulkStub.Token);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
+        (Stub, var address) = await StubApi.StartAsync(_shopify.Map);
+        App = await PlatformImport.AppAsync("shopify", ShopifyBulkStub.Shop, $"{address}/admin/api/2025-10", ShopifyBulkStub.Token);
     }
 
     [Fact]
     public async Task Post_WithoutBody_RunsABulkQueryThroughThrottleAnd429_FoldsJsonlIntoProfiles()
     {
-        var (_, accepted) = await PlatformImport.PostAsync(_app, $"kind=customers&platform=shopify&shop={ShopifyBulkStub.Shop}");
-        var customers = await PlatformImport.CompletedAsync(_app, accepted.GetProperty("id").GetString()!);
-        var (_, ordersAccepted) = await PlatformImport.PostAsync(_app, $"kind=orders&platform=shopify&shop={ShopifyBulkStub.Shop}");
-        var orders = await PlatformImport.CompletedAsync(_app, ordersAccepted.GetProperty("id").GetString()!);
-        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var (_, customers, orders) = await PlatformImport.ImportCustomersThenOrdersAsync(App, "shopify", ShopifyBulkStub.Shop);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, App.Names);
         var subscribed = (await profiles.GetAsync(new CustomerKey("shopify", "1"), CancellationToken.None))!.Value;
         var unsubscribed = (await profiles.GetAsync(new CustomerKey("shopify", "2"), CancellationToken.None))!.Value;
 
@@ -451,20 +438,18 @@ public sealed class ShopifyBulkImportTests : IAsyncLifetime
         var buyer = (await profiles.GetAsync(new CustomerKey("shopify", "1"), CancellationToken.None))!.Value;
         Assert.Equal((true, 2), (buyer.HasOrdered, buyer.Orders.Count));
 
-        await _app.WaitForQueuesToDrainAsync();
-        Assert.Empty(await _app.DeliveriesAsync("1")); // imported signups start no welcome
+        await App.WaitForQueuesToDrainAsync();
+        Assert.Empty(await App.DeliveriesAsync("1")); // imported signups start no welcome
     }
 }
 
 /// <summary>A Shopify import stopped while reading the bulk result's second page and run again: the same operation, read on from the saved offset.</summary>
-public sealed class ShopifyBulkImportResumeTests : IAsyncLifetime
+public sealed class ShopifyBulkImportResumeTests : StubbedAppTests
 {
     private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ShopifyBulkStub _shopify = null!;
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var customers = string.Join("\n", Enumerable.Range(1, 1200).Select(id => ShopifyBulkStub.Customer(id))) + "\n";
         _shopify = new ShopifyBulkStub(new() { ["customers"] = customers, ["orders"] = "" })
@@ -480,26 +465,20 @@ public sealed class ShopifyBulkImportResumeTests : IAsyncLifetime
                 return null;
             },
         };
-        (_stub, var address) = await StubApi.StartAsync(_shopify.Map);
-        _app = await PlatformImport.AppAsync("shopify", ShopifyBulkStub.Shop, $"{address}/admin/api/2025-10", ShopifyBulkStub.Token, triggers: "IngestBatches,JourneyEvents");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
+        (Stub, var address) = await StubApi.StartAsync(_shopify.Map);
+        App = await PlatformImport.AppAsync("shopify", ShopifyBulkStub.Shop, $"{address}/admin/api/2025-10", ShopifyBulkStub.Token, triggers: "IngestBatches,JourneyEvents");
     }
 
     [Fact]
     public async Task RunSlice_CrashedOnTheSecondJsonlPage_ResumesAtItsOffset_OneOperation_CountsMatch()
     {
-        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(_app, $"kind=customers&platform=shopify&shop={ShopifyBulkStub.Shop}", _stalled.Task);
+        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(App, $"kind=customers&platform=shopify&shop={ShopifyBulkStub.Shop}", _stalled.Task);
 
         Assert.Equal(("running", ShopifyAdminPageLines, 1200), (atCrash.GetProperty("status").GetString(), atCrash.GetProperty("recordsRead").GetInt32(), atCrash.GetProperty("recordsExpected").GetInt32()));
         Assert.Equal((ImportStatus.Completed, 1200, 1200L), (resumed!.Status, resumed.RecordsRead, resumed.Applied));
         Assert.Equal(1, _shopify.OperationsStarted);
         Assert.Equal(1, _shopify.Requests["download:customers:0"]); // the first page was not read again
-        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, App.Names);
         Assert.Equal("shop1200@example.com", (await profiles.GetAsync(new CustomerKey("shopify", "1200"), CancellationToken.None))!.Value.Email);
     }
 
@@ -628,34 +607,23 @@ internal sealed class Cafe24ImportStub
     }
 }
 
-public sealed class Cafe24ImportTests : IAsyncLifetime
+public sealed class Cafe24ImportTests : StubbedAppTests
 {
     private const string Mall = Cafe24ImportStub.Mall;
     private readonly Cafe24ImportStub _cafe24 = new();
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        (_stub, var address) = await StubApi.StartAsync(_cafe24.Map);
-        _app = await Cafe24ImportStub.AppAsync(address, triggers: "IngestBatches,JourneyEvents,EmailSender,SmsSender,KakaoSender,ImportWork");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
+        (Stub, var address) = await StubApi.StartAsync(_cafe24.Map);
+        App = await Cafe24ImportStub.AppAsync(address, triggers: "IngestBatches,JourneyEvents,EmailSender,SmsSender,KakaoSender,ImportWork");
     }
 
     [Fact]
     public async Task Post_WithoutBody_WalksDateWindows_HalvesACrowdedOne_HonoursCallLimitAnd429_RefreshesTheToken()
     {
-        var (_, accepted) = await PlatformImport.PostAsync(_app, $"kind=customers&platform=cafe24&shop={Mall}");
-        var customers = await PlatformImport.CompletedAsync(_app, accepted.GetProperty("id").GetString()!);
-        var (_, ordersAccepted) = await PlatformImport.PostAsync(_app, $"kind=orders&platform=cafe24&shop={Mall}");
-        var orders = await PlatformImport.CompletedAsync(_app, ordersAccepted.GetProperty("id").GetString()!);
+        var (_, customers, orders) = await PlatformImport.ImportCustomersThenOrdersAsync(App, "cafe24", Mall);
         Assert.True(customers.GetProperty("status").GetString() == "completed", customers.ToString());
-        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, App.Names);
         var m1 = (await profiles.GetAsync(new CustomerKey("cafe24", "m1"), CancellationToken.None))!.Value;
         var m2 = (await profiles.GetAsync(new CustomerKey("cafe24", "m2"), CancellationToken.None))!.Value;
         var c8 = (await profiles.GetAsync(new CustomerKey("cafe24", "c8"), CancellationToken.None))!.Value;
@@ -673,20 +641,18 @@ public sealed class Cafe24ImportTests : IAsyncLifetime
             orders.GetProperty("rowsApplied").GetInt32(), orders.GetProperty("rowsSkipped").GetInt32()));
         Assert.Equal((true, 1), (m1.HasOrdered, m1.Orders.Count));
 
-        await _app.WaitForQueuesToDrainAsync();
-        Assert.Empty(await _app.DeliveriesAsync("m1")); // members who joined years ago get no welcome
+        await App.WaitForQueuesToDrainAsync();
+        Assert.Empty(await App.DeliveriesAsync("m1")); // members who joined years ago get no welcome
     }
 }
 
 /// <summary>A Cafe24 import stopped while its fourth member page is read and run again: it goes on from the saved window and offset.</summary>
-public sealed class Cafe24ImportResumeTests : IAsyncLifetime
+public sealed class Cafe24ImportResumeTests : StubbedAppTests
 {
     private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Cafe24ImportStub _cafe24 = null!;
-    private WebApplication _stub = null!;
-    private NudgeTestApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         _cafe24 = new Cafe24ImportStub
         {
@@ -699,21 +665,15 @@ public sealed class Cafe24ImportResumeTests : IAsyncLifetime
                 }
             },
         };
-        (_stub, var address) = await StubApi.StartAsync(_cafe24.Map);
-        _app = await Cafe24ImportStub.AppAsync(address, triggers: "IngestBatches,JourneyEvents");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _stub.DisposeAsync();
+        (Stub, var address) = await StubApi.StartAsync(_cafe24.Map);
+        App = await Cafe24ImportStub.AppAsync(address, triggers: "IngestBatches,JourneyEvents");
     }
 
     [Fact]
     public async Task RunSlice_CrashedOnAMemberPage_ResumesAtTheSavedWindow_CountsMatch()
     {
-        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(_app, $"kind=customers&platform=cafe24&shop={Cafe24ImportStub.Mall}", _stalled.Task);
-        var profiles = new TableProfileStore(TestStorage.Clients().Tables, _app.Names);
+        var (atCrash, resumed) = await PlatformImport.CrashThenResumeAsync(App, $"kind=customers&platform=cafe24&shop={Cafe24ImportStub.Mall}", _stalled.Task);
+        var profiles = new TableProfileStore(TestStorage.Clients().Tables, App.Names);
 
         Assert.Equal("running", atCrash.GetProperty("status").GetString());
         Assert.InRange(atCrash.GetProperty("recordsRead").GetInt32(), 1, 11);
