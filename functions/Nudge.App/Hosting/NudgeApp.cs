@@ -30,8 +30,7 @@ public static class NudgeApp
         }
 
         builder.Services.AddProblemDetails();
-        await AddNudgeAsync(builder.Services, builder.Configuration, underFunctionsHost: false, storageObserver, cancellationToken);
-        var host = HostJson.Load(AppContext.BaseDirectory);
+        var host = await AddNudgeAsync(builder.Services, builder.Configuration, underFunctionsHost: false, storageObserver, cancellationToken);
         builder.Services.AddSingleton(TaskHubSettingsFrom(builder.Configuration, host));
         builder.Services.AddSingleton<LocalTaskHub>();
         if (builder.Configuration.GetValue<bool?>($"{NudgeOptions.Section}:{nameof(NudgeOptions.LocalTriggers)}") ?? true)
@@ -70,13 +69,17 @@ public static class NudgeApp
         await services.GetRequiredService<SegmentLibrary>().SeedAsync(JourneyCatalog.PresetSegments, cancellationToken);
     }
 
-    /// <summary>Telemetry, settings, storage, the virtual clock, stores, handlers and channels: everything both hosts share.</summary>
-    private static async Task AddNudgeAsync(
+    /// <summary>
+    /// Telemetry, settings, storage, the virtual clock, stores, handlers and channels: everything both hosts share.
+    /// Returns the host.json it registered (the local run maps its routes and triggers by it).
+    /// </summary>
+    private static async Task<HostJson> AddNudgeAsync(
         IServiceCollection services, IConfiguration configuration, bool underFunctionsHost, Azure.Core.Pipeline.HttpPipelinePolicy? storageObserver, CancellationToken cancellationToken)
     {
         NudgeTelemetry.Add(services, configuration, underFunctionsHost);
         // The queue functions read maxDequeueCount to know a message's last attempt, under either host.
-        services.AddSingleton(HostJson.Load(AppContext.BaseDirectory));
+        var host = HostJson.Load(AppContext.BaseDirectory);
+        services.AddSingleton(host);
         services.AddOptions<NudgeOptions>().BindConfiguration(NudgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Cafe24Options>().BindConfiguration(Cafe24Options.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -180,6 +183,7 @@ public static class NudgeApp
         services.AddSingleton<Core.Segments.AudienceRunHandler>();
 
         services.AddSingleton(FunctionCatalog.Default);
+        return host;
     }
 
     /// <summary>One Admin API client serves reconciliation and platform imports.</summary>
